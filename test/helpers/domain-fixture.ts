@@ -1,0 +1,63 @@
+/** Builds the domain over in-memory ports, with fixed ids and a fake clock. */
+import {
+  CheckLoop,
+  DEFAULT_TIMINGS,
+  Rooms,
+  Visitors,
+  type DomainDeps,
+  type IdSource,
+  type Timings,
+  type WaitingRoomEvents,
+} from '../../lambdas/domain/index.js';
+import { FakeClock, InMemoryCheckQueue, InMemoryStore } from './in-memory-store.js';
+
+export function sequentialIds(): IdSource {
+  let n = 0;
+  return {
+    tokenId: () => `tok${String(++n).padStart(19, '0')}`,
+    secret: () => `s${String(n).padStart(42, '0')}`,
+  };
+}
+
+export interface DomainFixture {
+  store: InMemoryStore;
+  checks: InMemoryCheckQueue;
+  clock: FakeClock;
+  deps: DomainDeps;
+  visitors: Visitors;
+  checkLoop: CheckLoop;
+  rooms: Rooms;
+  events: { admitted: number[]; removed: { ticket: number; reason: string }[] };
+}
+
+export function domainFixture(options: { timings?: Partial<Timings>; deps?: Partial<DomainDeps> } = {}): DomainFixture {
+  const clock = new FakeClock();
+  const store = new InMemoryStore();
+  const checks = new InMemoryCheckQueue(clock);
+  const events: DomainFixture['events'] = { admitted: [], removed: [] };
+  const observer: WaitingRoomEvents = {
+    admitted: (e) => events.admitted.push(e.ticket),
+    removed: (e) => events.removed.push({ ticket: e.ticket, reason: e.reason }),
+  };
+  const deps: DomainDeps = {
+    store,
+    checks,
+    clock,
+    timings: { ...DEFAULT_TIMINGS, ...options.timings },
+    ids: sequentialIds(),
+    events: observer,
+    sleep: async () => {},
+    random: () => 0.5,
+    ...options.deps,
+  };
+  return {
+    store,
+    checks,
+    clock,
+    deps,
+    visitors: new Visitors(deps),
+    checkLoop: new CheckLoop(deps),
+    rooms: new Rooms(deps),
+    events,
+  };
+}

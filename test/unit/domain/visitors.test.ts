@@ -1,0 +1,199 @@
+import { describe, expect, it } from 'vitest';
+import {
+  InvalidCredentialError,
+  RoomClosedError,
+  RoomNotFoundError,
+  TokenNotFoundError,
+  type PassIssuer,
+} from '../../../lambdas/domain/index.js';
+import { domainFixture } from '../../helpers/domain-fixture.js';
+
+async function roomOf(capacity: number, state: 'open' | 'paused' | 'closed' = 'open') {
+  const f = domainFixture();
+  await f.rooms.configure('shop', { capacity, state });
+  return f;
+}
+
+describe('joining', () => {
+  it('admits at once when a seat is free and nobody is ahead', async () => {
+    const f = await roomOf(2);
+    const { view, secret } = await f.visitors.join('shop');
+    expect(view).toMatchObject({ roomId: 'shop', ticket: 1, state: 'admitted', position: 0, estimatedWaitSeconds: 0 });
+    expect(secret).toHaveLength(43);
+    expect(f.store.rooms.get('shop')?.activeCount).toBe(1);
+  });
+
+  it('waits when the room is full, with its place in line and a wait estimate', async () => {
+    const f = await roomOf(1);
+    await f.visitors.join('shop');
+    const second = await f.visitors.join('shop');
+    const third = await f.visitors.join('shop');
+    expect(second.view).toMatchObject({ ticket: 2, state: 'waiting', position: 1, heartbeatIntervalSeconds: 5 });
+    expect(third.view).toMatchObject({ ticket: 3, state: 'waiting', position: 2 });
+    expect(third.view.estimatedWaitSeconds).toBeGreaterThan(second.view.estimatedWaitSeconds);
+  });
+
+  it('stores only the hash of the secret', async () => {
+    const f = await roomOf(1);
+    const { view, secret } = await f.visitors.join('shop');
+    expect(JSON.stringify(f.store.tokens.get(view.tokenId))).not.toContain(secret);
+  });
+
+  it('takes a ticket in a paused room but admits nobody', async () => {
+    const f = await roomOf(5, 'paused');
+    const { view } = await f.visitors.join('shop');
+    expect(view).toMatchObject({ state: 'waiting', position: 1 });
+    expect(f.store.rooms.get('shop')?.activeCount).toBe(0);
+  });
+
+  it('refuses a closed room and an unknown room', async () => {
+    const f = await roomOf(5, 'closed');
+    await expect(f.visitors.join('shop')).rejects.toBeInstanceOf(RoomClosedError);
+    await expect(f.visitors.join('nowhere')).rejects.toBeInstanceOf(RoomNotFoundError);
+    expect(f.store.tokens.size).toBe(0);
+  });
+
+  it('takes a seat freed between its ticket and its token write', async () => {
+    const f = await roomOf(1);
+    const first = await f.visitors.join('shop');
+    // The first visitor leaves right after the second one took its ticket, before its token is written.
+    const store = f.store;
+    const original = store.putToken.bind(store);
+    store.putToken = async (token) => {
+      store.putToken = original;
+      await f.visitors.leave('shop', first.view.tokenId, first.secret);
+      return original(token);
+    };
+    const second = await f.visitors.join('shop');
+    expect(second.view.state).toBe('admitted');
+  });
+
+  it('still answers a waiting view when the follow-up admission fails', async () => {
+    const f = await roomOf(1);
+    f.store.conflicts.set('admitToken', 100);
+    const deferred: string[] = [];
+    f.deps.events = { admissionDeferred: (e) => deferred.push(e.roomId) };
+    const { view } = await f.visitors.join('shop');
+    expect(view.state).toBe('waiting');
+    expect(deferred).toEqual(['shop']);
+  });
+});
+
+describe('reading a token', () => {
+  it('answers state and position without writing anything', async () => {
+    const f = await roomOf(1);
+    await f.visitors.join('shop');
+    const { view, secret } = await f.visitors.join('shop');
+    f.store.calls.length = 0;
+    f.clock.advance(3_000);
+    await expect(f.visitors.read('shop', view.tokenId, secret)).resolves.toMatchObject({ state: 'waiting', position: 1 });
+    expect(f.store.calls).toEqual(['getToken', 'getRoom']);
+  });
+
+  it('refuses a wrong secret, an unknown token and a token of another room', async () => {
+    const f = await roomOf(1);
+    await f.rooms.configure('other', { capacity: 1 });
+    const { view, secret } = await f.visitors.join('shop');
+    await expect(f.visitors.read('shop', view.tokenId, 'x'.repeat(43))).rejects.toBeInstanceOf(InvalidCredentialError);
+    await expect(f.visitors.read('shop', 'unknown-token-id-00000', secret)).rejects.toBeInstanceOf(TokenNotFoundError);
+    await expect(f.visitors.read('other', view.tokenId, secret)).rejects.toBeInstanceOf(TokenNotFoundError);
+  });
+
+  it('carries an admission pass once admitted', async () => {
+    const passes: PassIssuer = { issue: async (claims, now) => ({ pass: `pass-for-${claims.tokenId}`, expiresAt: now + 60_000 }) };
+    const f = domainFixture({ deps: { passes } });
+    await f.rooms.configure('shop', { capacity: 1 });
+    const admitted = await f.visitors.join('shop');
+    const waiting = await f.visitors.join('shop');
+    expect(admitted.view.pass).toBe(`pass-for-${admitted.view.tokenId}`);
+    expect(admitted.view.passExpiresAt).toBe(f.clock.now() + 60_000);
+    expect(waiting.view.pass).toBeUndefined();
+  });
+});
+
+describe('heartbeat', () => {
+  it('records the time it was seen', async () => {
+    const f = await roomOf(1);
+    const { view, secret } = await f.visitors.join('shop');
+    f.clock.advance(5_000);
+    await f.visitors.heartbeat('shop', view.tokenId, secret);
+    expect(f.store.tokens.get(view.tokenId)?.lastSeenAt).toBe(f.clock.now());
+  });
+
+  it('does not write again within a second of the last heartbeat', async () => {
+    const f = await roomOf(1);
+    const { view, secret } = await f.visitors.join('shop');
+    f.store.calls.length = 0;
+    f.clock.advance(500);
+    await f.visitors.heartbeat('shop', view.tokenId, secret);
+    expect(f.store.calls).not.toContain('touchToken');
+  });
+
+  it('admits a waiting visitor who is first in line when a seat is free', async () => {
+    const f = await roomOf(0);
+    const { view, secret } = await f.visitors.join('shop');
+    f.store.rooms.get('shop')!.capacity = 1; // raised without the admin call's own admission
+    f.clock.advance(5_000);
+    await expect(f.visitors.heartbeat('shop', view.tokenId, secret)).resolves.toMatchObject({ state: 'admitted', position: 0 });
+  });
+
+  it('answers 404 for a token removed between its read and its write', async () => {
+    const f = await roomOf(1);
+    const { view, secret } = await f.visitors.join('shop');
+    const original = f.store.touchToken.bind(f.store);
+    f.store.touchToken = async (...args) => {
+      f.store.tokens.delete(view.tokenId);
+      return original(...args);
+    };
+    f.clock.advance(5_000);
+    await expect(f.visitors.heartbeat('shop', view.tokenId, secret)).rejects.toBeInstanceOf(TokenNotFoundError);
+  });
+});
+
+describe('leaving', () => {
+  it('frees the seat and admits the next visitor at once', async () => {
+    const f = await roomOf(1);
+    const first = await f.visitors.join('shop');
+    const second = await f.visitors.join('shop');
+    await f.visitors.leave('shop', first.view.tokenId, first.secret);
+    expect(f.store.tokens.has(first.view.tokenId)).toBe(false);
+    expect(f.store.tokens.get(second.view.tokenId)?.state).toBe('ADMITTED');
+    expect(f.store.rooms.get('shop')?.activeCount).toBe(1);
+    expect(f.events.removed).toEqual([{ ticket: 1, reason: 'left' }]);
+  });
+
+  it('removes a waiting visitor from the line without touching the seats', async () => {
+    const f = await roomOf(1);
+    await f.visitors.join('shop');
+    const second = await f.visitors.join('shop');
+    await f.visitors.leave('shop', second.view.tokenId, second.secret);
+    expect(f.store.waitingIn('shop')).toEqual([]);
+    expect(f.store.rooms.get('shop')?.activeCount).toBe(1);
+  });
+
+  it('frees the seat of a visitor admitted between its read and its removal', async () => {
+    const f = await roomOf(1);
+    const first = await f.visitors.join('shop');
+    const second = await f.visitors.join('shop');
+    // Admit the second visitor right after leave() read it as WAITING.
+    const originalRemove = f.store.removeToken.bind(f.store);
+    let raced = false;
+    f.store.removeToken = async (request) => {
+      if (!raced && request.token.tokenId === second.view.tokenId) {
+        raced = true;
+        await f.visitors.leave('shop', first.view.tokenId, first.secret);
+      }
+      return originalRemove(request);
+    };
+    await f.visitors.leave('shop', second.view.tokenId, second.secret);
+    expect(f.store.tokens.size).toBe(0);
+    expect(f.store.rooms.get('shop')?.activeCount).toBe(0);
+  });
+
+  it('answers 404 for a token that has already left', async () => {
+    const f = await roomOf(1);
+    const { view, secret } = await f.visitors.join('shop');
+    await f.visitors.leave('shop', view.tokenId, secret);
+    await expect(f.visitors.leave('shop', view.tokenId, secret)).rejects.toBeInstanceOf(TokenNotFoundError);
+  });
+});
