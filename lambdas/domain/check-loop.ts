@@ -13,6 +13,7 @@ import { Admissions } from './admission.js';
 import type { DomainDeps } from './deps.js';
 import { ContentionError } from './errors.js';
 import type { CheckMessage, Token } from './model.js';
+import type { CheckQueue } from './ports.js';
 
 export type CheckOutcome =
   | 'gone' // the token no longer exists
@@ -26,14 +27,17 @@ const MAX_ROUNDS = 4;
 export class CheckLoop {
   private readonly admissions: Admissions;
 
-  constructor(private readonly deps: DomainDeps) {
+  constructor(
+    private readonly deps: DomainDeps,
+    private readonly checks: CheckQueue,
+  ) {
     this.admissions = new Admissions(deps);
   }
 
   /** The first check of a new token (the enqueuer, on the token's INSERT in the stream). */
   async start(token: Pick<Token, 'tokenId' | 'roomId' | 'checkSeq'>): Promise<void> {
     const message: CheckMessage = { tokenId: token.tokenId, roomId: token.roomId, seq: token.checkSeq };
-    await this.deps.checks.schedule(message, this.deps.timings.checkDelaySeconds);
+    await this.checks.schedule(message, this.deps.timings.checkDelaySeconds);
   }
 
   /** Processes one check message; `deliveryId` is the queue's id of the message (stable across redeliveries). */
@@ -88,7 +92,7 @@ export class CheckLoop {
   }
 
   private async scheduleNext(token: Pick<Token, 'tokenId' | 'roomId' | 'checkSeq'>): Promise<void> {
-    await this.deps.checks.schedule(
+    await this.checks.schedule(
       { tokenId: token.tokenId, roomId: token.roomId, seq: token.checkSeq },
       this.deps.timings.checkDelaySeconds,
     );

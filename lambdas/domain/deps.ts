@@ -1,10 +1,9 @@
-import type { Clock, CheckQueue, IdSource, PassIssuer, WaitingRoomEvents, WaitingRoomStore } from './ports.js';
+import type { Clock, IdSource, PassIssuer, WaitingRoomEvents, WaitingRoomStore } from './ports.js';
 import type { Timings } from './timings.js';
 
 /** Everything a use case needs, injected: no AWS import below this line. */
 export interface DomainDeps {
   store: WaitingRoomStore;
-  checks: CheckQueue;
   clock: Clock;
   timings: Timings;
   ids: IdSource;

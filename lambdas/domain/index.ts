@@ -9,4 +9,4 @@ export * from './deps.js';
 export { Admissions, CANDIDATE_SLACK, MAX_ADMISSIONS_PER_CALL, MAX_ADMIT_ATTEMPTS, type LineMember } from './admission.js';
 export { Visitors, type JoinResult } from './visitors.js';
 export { CheckLoop, type CheckOutcome } from './check-loop.js';
-export { Rooms, statusOf, type RoomChange } from './rooms.js';
+export { MAX_CAPACITY, Rooms, statusOf, type RoomChange } from './rooms.js';

@@ -41,7 +41,6 @@ export function domainFixture(options: { timings?: Partial<Timings>; deps?: Part
   };
   const deps: DomainDeps = {
     store,
-    checks,
     clock,
     timings: { ...DEFAULT_TIMINGS, ...options.timings },
     ids: sequentialIds(),
@@ -56,7 +55,7 @@ export function domainFixture(options: { timings?: Partial<Timings>; deps?: Part
     clock,
     deps,
     visitors: new Visitors(deps),
-    checkLoop: new CheckLoop(deps),
+    checkLoop: new CheckLoop(deps, checks),
     rooms: new Rooms(deps),
     events,
   };

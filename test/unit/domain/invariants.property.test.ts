@@ -94,7 +94,6 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
 
   const deps: DomainDeps = {
     store: scheduled(memory, s),
-    checks: queue,
     clock,
     timings: { heartbeatTimeoutSeconds: TIMEOUT_S, checkDelaySeconds: DELAY_S, heartbeatIntervalSeconds: 5, tokenRetentionSeconds: 3600, assumedVisitSeconds: 60, passTtlSeconds: 60 },
     ids: sequentialIds(),
@@ -128,7 +127,7 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
     return outcome;
   };
 
-  const domain = { visitors: new Visitors(deps), loop: new CheckLoop(deps), rooms: new Rooms(deps) };
+  const domain = { visitors: new Visitors(deps), loop: new CheckLoop(deps, queue), rooms: new Rooms(deps) };
   await new Rooms({ ...deps, store: memory }).configure(ROOM, { capacity: initialCapacity });
 
   const stepInvariants = () => {

@@ -1,0 +1,56 @@
+/**
+ * /admin routes (IAM-authorized on AWS): list rooms, read a room, create or change a room.
+ *   GET /admin/rooms · GET /admin/rooms/{roomId} · PUT /admin/rooms/{roomId} {capacity?, state?}
+ */
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { MAX_CAPACITY, ROOM_STATES, ValidationError, type Room } from '../domain/index.js';
+import { createLogger } from '../shared/logger.js';
+import { httpHandler, json, jsonBody, pathParams, roomIdSchema } from '../shared/http.js';
+import { domainDeps, roomsFrom } from '../shared/wiring.js';
+
+const logger = createLogger('waiting-room-admin');
+const rooms = roomsFrom(domainDeps(logger));
+
+export const roomChangeSchema = z
+  .object({
+    capacity: z.number().int().min(0).max(MAX_CAPACITY).optional(),
+    state: z.enum(ROOM_STATES).optional(),
+  })
+  .strict()
+  .refine((change) => change.capacity !== undefined || change.state !== undefined, 'give capacity, state or both');
+
+function adminView(room: Room) {
+  return {
+    roomId: room.roomId,
+    capacity: room.capacity,
+    state: room.state,
+    activeCount: room.activeCount,
+    lastTicket: room.nextTicket,
+    lastAdmittedTicket: room.lastAdmittedTicket,
+    admittedTotal: room.admittedTotal,
+    createdAt: new Date(room.createdAt).toISOString(),
+    updatedAt: new Date(room.updatedAt).toISOString(),
+  };
+}
+
+const routes: Record<string, (event: APIGatewayProxyEvent) => Promise<ReturnType<typeof json>>> = {
+  'GET /admin/rooms': async () => json(200, { rooms: (await rooms.list()).map(adminView) }),
+  'GET /admin/rooms/{roomId}': async (event) => {
+    const { roomId } = pathParams(event, { roomId: roomIdSchema });
+    return json(200, adminView(await rooms.get(roomId)));
+  },
+  'PUT /admin/rooms/{roomId}': async (event) => {
+    const { roomId } = pathParams(event, { roomId: roomIdSchema });
+    const change = jsonBody(event, roomChangeSchema);
+    const { room, created } = await rooms.configure(roomId, change);
+    logger.info(created ? 'room created' : 'room changed', { capacity: room.capacity, state: room.state });
+    return json(created ? 201 : 200, adminView(room));
+  },
+};
+
+export const handler = httpHandler(logger, async (event) => {
+  const route = routes[`${event.httpMethod} ${event.resource}`];
+  if (!route) throw new ValidationError(`No admin route for ${event.httpMethod} ${event.resource}`);
+  return route(event);
+});

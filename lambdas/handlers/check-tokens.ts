@@ -1,0 +1,36 @@
+/**
+ * Check queue → checker: evicts silent tokens (freeing their seats for the next in line) and keeps
+ * each live token's single check loop going. Failed messages return to the queue and, after
+ * maxReceiveCount deliveries, land in the DLQ.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { TOKEN_ID_PATTERN } from '../domain/index.js';
+import { ROOM_ID_PATTERN } from '../shared/http.js';
+import { createLogger } from '../shared/logger.js';
+import { checkLoopFrom, domainDeps } from '../shared/wiring.js';
+
+const logger = createLogger('waiting-room-checker');
+const checkLoop = checkLoopFrom(domainDeps(logger));
+const processor = new BatchProcessor(EventType.SQS);
+
+export const checkMessageSchema = z.object({
+  tokenId: z.string().regex(TOKEN_ID_PATTERN),
+  roomId: z.string().regex(ROOM_ID_PATTERN),
+  seq: z.number().int().nonnegative(),
+});
+
+async function check(record: SQSRecord): Promise<void> {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    throw new Error(`check message ${record.messageId} is not JSON`);
+  }
+  const message = checkMessageSchema.parse(body);
+  const outcome = await checkLoop.check(message, record.messageId);
+  logger.debug('checked', { tokenId: message.tokenId, roomId: message.roomId, seq: message.seq, outcome });
+}
+
+export const handler = async (event: SQSEvent, context: Context) => processPartialResponse(event, check, processor, { context });

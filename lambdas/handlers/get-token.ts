@@ -1,0 +1,14 @@
+/** GET /rooms/{roomId}/tokens/{tokenId}: state and position, no side effect. */
+import { createLogger } from '../shared/logger.js';
+import { bearerSecret, httpHandler, json, pathParams, roomIdSchema, tokenIdSchema } from '../shared/http.js';
+import { domainDeps, visitorsFrom } from '../shared/wiring.js';
+import { passIssuerFromEnv } from '../shared/passes.js';
+
+const logger = createLogger('waiting-room-read');
+const visitors = visitorsFrom(domainDeps(logger, passIssuerFromEnv()));
+
+export const handler = httpHandler(logger, async (event) => {
+  const { roomId, tokenId } = pathParams(event, { roomId: roomIdSchema, tokenId: tokenIdSchema });
+  const secret = bearerSecret(event);
+  return json(200, await visitors.read(roomId, tokenId, secret));
+});

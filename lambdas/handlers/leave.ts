@@ -1,0 +1,14 @@
+/** DELETE /rooms/{roomId}/tokens/{tokenId}: leave; a held seat goes to the next visitor at once. */
+import { createLogger } from '../shared/logger.js';
+import { bearerSecret, httpHandler, noContent, pathParams, roomIdSchema, tokenIdSchema } from '../shared/http.js';
+import { domainDeps, visitorsFrom } from '../shared/wiring.js';
+
+const logger = createLogger('waiting-room-leave');
+const visitors = visitorsFrom(domainDeps(logger));
+
+export const handler = httpHandler(logger, async (event) => {
+  const { roomId, tokenId } = pathParams(event, { roomId: roomIdSchema, tokenId: tokenIdSchema });
+  const secret = bearerSecret(event);
+  await visitors.leave(roomId, tokenId, secret);
+  return noContent();
+});

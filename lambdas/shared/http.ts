@@ -1,0 +1,161 @@
+/**
+ * HTTP plumbing for the API handlers: request parsing and validation (zod), the one mapping of
+ * errors to statuses and JSON bodies (DESIGN §3), and CORS headers. No stack trace ever leaves.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
+import {
+  ContentionError,
+  DomainError,
+  InvalidCredentialError,
+  MissingCredentialError,
+  PayloadTooLargeError,
+  RoomClosedError,
+  RoomNotFoundError,
+  SECRET_PATTERN,
+  TOKEN_ID_PATTERN,
+  TokenNotFoundError,
+  ValidationError,
+} from '../domain/index.js';
+
+/** Largest request body accepted, in bytes. */
+export const MAX_BODY_BYTES = 4096;
+
+export const ROOM_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export const roomIdSchema = z.string().regex(ROOM_ID_PATTERN, 'must be 1-64 letters, digits, "-" or "_"');
+export const tokenIdSchema = z.string().regex(TOKEN_ID_PATTERN, 'must be a 22-character token id');
+
+export const CORS_HEADERS: Record<string, string> = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Headers': 'Authorization,Content-Type',
+  'Access-Control-Allow-Methods': 'GET,POST,PUT,DELETE,OPTIONS',
+};
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: string[] };
+}
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...CORS_HEADERS, ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+export function noContent(): APIGatewayProxyResult {
+  return { statusCode: 204, headers: { 'Cache-Control': 'no-store', ...CORS_HEADERS }, body: '' };
+}
+
+function errorResponse(statusCode: number, code: string, message: string, details?: string[], headers?: Record<string, string>) {
+  const body: ErrorBody = { error: { code, message, ...(details && details.length > 0 ? { details } : {}) } };
+  return json(statusCode, body, headers);
+}
+
+const THROTTLING_ERRORS = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+]);
+
+/** The one mapping from errors to HTTP responses. Unknown errors are 500 with no detail. */
+export function errorToResponse(error: unknown, logger?: Logger): APIGatewayProxyResult {
+  if (error instanceof DomainError) {
+    if (error instanceof ValidationError) return errorResponse(400, error.code, error.message, error.issues);
+    if (error instanceof MissingCredentialError || error instanceof InvalidCredentialError) {
+      return errorResponse(401, error.code, error.message, undefined, { 'WWW-Authenticate': 'Bearer' });
+    }
+    if (error instanceof RoomNotFoundError || error instanceof TokenNotFoundError) return errorResponse(404, error.code, error.message);
+    if (error instanceof RoomClosedError) return errorResponse(409, error.code, error.message);
+    if (error instanceof PayloadTooLargeError) return errorResponse(413, error.code, error.message);
+    if (error instanceof ContentionError) return errorResponse(429, 'THROTTLED', error.message, undefined, { 'Retry-After': '1' });
+  }
+  if (error instanceof Error && THROTTLING_ERRORS.has(error.name)) {
+    logger?.warn('throttled by a downstream service', { error: error.name });
+    return errorResponse(429, 'THROTTLED', 'Too many requests, try again shortly', undefined, { 'Retry-After': '1' });
+  }
+  logger?.error('unexpected error', error as Error);
+  return errorResponse(500, 'INTERNAL', 'Internal error');
+}
+
+function formatIssues(error: z.ZodError, where: string): string[] {
+  return error.issues.map((issue) => `${where}${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`);
+}
+
+/** Validates path parameters; a bad one is a 400 naming the parameter. */
+export function pathParams<T extends z.ZodRawShape>(event: APIGatewayProxyEvent, shape: T): z.infer<z.ZodObject<T>> {
+  const result = z.object(shape).safeParse(event.pathParameters ?? {});
+  if (!result.success) throw new ValidationError('Invalid path parameter', formatIssues(result.error, 'path'));
+  return result.data;
+}
+
+/** The raw body as text, after the size limit (413). */
+function bodyText(event: APIGatewayProxyEvent): string {
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError(`Request body is larger than ${MAX_BODY_BYTES} bytes`);
+  }
+  return text;
+}
+
+/** Parses and validates a JSON body. An empty body is treated as `{}`. */
+export function jsonBody<T extends z.ZodType>(event: APIGatewayProxyEvent, schema: T): z.infer<T> {
+  const text = bodyText(event).trim();
+  let parsed: unknown = {};
+  if (text !== '') {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new ValidationError('Request body is not valid JSON');
+    }
+  }
+  const result = schema.safeParse(parsed);
+  if (!result.success) throw new ValidationError('Invalid request body', formatIssues(result.error, 'body'));
+  return result.data;
+}
+
+/** Routes without a body accept none, or an empty JSON object. */
+export function noBody(event: APIGatewayProxyEvent): void {
+  jsonBody(event, z.object({}).strict());
+}
+
+function header(event: APIGatewayProxyEvent, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted && typeof value === 'string') return value;
+  }
+  return undefined;
+}
+
+/** The visitor's secret from `Authorization: Bearer <secret>`: 401 when missing or malformed. */
+export function bearerSecret(event: APIGatewayProxyEvent): string {
+  const value = header(event, 'authorization');
+  if (value === undefined || value.trim() === '') throw new MissingCredentialError();
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(value);
+  if (!match || !SECRET_PATTERN.test(match[1]!)) throw new InvalidCredentialError();
+  return match[1]!;
+}
+
+/**
+ * Wraps an API handler: everything thrown becomes the mapped JSON error; the request id and the
+ * route's ids go into every log line.
+ */
+export function httpHandler(
+  logger: Logger,
+  handle: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>,
+): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  return async (event) => {
+    logger.resetKeys();
+    const { roomId, tokenId } = event.pathParameters ?? {};
+    // Ids are public, but come from the caller: keep them short in logs.
+    logger.appendKeys({ requestId: event.requestContext?.requestId, roomId: roomId?.slice(0, 64), tokenId: tokenId?.slice(0, 64) });
+    try {
+      return await handle(event);
+    } catch (error) {
+      return errorToResponse(error, logger);
+    }
+  };
+}

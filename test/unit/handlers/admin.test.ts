@@ -1,0 +1,79 @@
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { apiEvent } from '../../helpers/events.js';
+import { useHandlerEnv } from '../../helpers/env.js';
+
+type Handler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+const ddb = mockClient(DynamoDBDocumentClient);
+let admin: Handler;
+
+beforeAll(async () => {
+  useHandlerEnv();
+  admin = (await import('../../../lambdas/handlers/admin.js')).handler;
+});
+afterEach(() => ddb.reset());
+
+const NOW = Date.now();
+const room = (overrides: Record<string, unknown> = {}) => ({
+  roomId: 'shop', capacity: 5, state: 'open', nextTicket: 3, activeCount: 3, lastAdmittedTicket: 3, admittedTotal: 3, createdAt: NOW, updatedAt: NOW, ...overrides,
+});
+const put = (body: string | null, roomId = 'shop') =>
+  apiEvent({ method: 'PUT', resource: '/admin/rooms/{roomId}', pathParameters: { roomId }, body });
+
+describe('admin API', () => {
+  it('lists rooms', async () => {
+    ddb.on(ScanCommand).resolves({ Items: [room({ roomId: 'b' }), room({ roomId: 'a' })] });
+    const response = await admin(apiEvent({ method: 'GET', resource: '/admin/rooms' }));
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body).rooms.map((r: { roomId: string }) => r.roomId)).toEqual(['a', 'b']);
+  });
+
+  it('reads one room, or 404', async () => {
+    ddb.on(GetCommand).resolvesOnce({ Item: room() }).resolvesOnce({});
+    const found = await admin(apiEvent({ method: 'GET', resource: '/admin/rooms/{roomId}', pathParameters: { roomId: 'shop' } }));
+    expect(JSON.parse(found.body)).toMatchObject({ roomId: 'shop', capacity: 5, activeCount: 3, lastTicket: 3 });
+    const missing = await admin(apiEvent({ method: 'GET', resource: '/admin/rooms/{roomId}', pathParameters: { roomId: 'nope' } }));
+    expect(missing.statusCode).toBe(404);
+  });
+
+  it('creates a room with 201 and changes one with 200', async () => {
+    ddb.on(GetCommand).resolvesOnce({}).resolves({ Item: room() });
+    ddb.on(UpdateCommand).resolves({ Attributes: room({ capacity: 5, activeCount: 5 }) });
+    expect((await admin(put('{"capacity":5}', 'new'))).statusCode).toBe(201);
+    const changed = await admin(put('{"capacity":5,"state":"open"}'));
+    expect(changed.statusCode).toBe(200);
+    expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input.UpdateExpression).toContain('#capacity = :capacity');
+  });
+
+  it('admits waiting visitors at once when capacity is raised', async () => {
+    ddb.on(GetCommand).resolves({ Item: room({ capacity: 6 }) });
+    ddb.on(UpdateCommand).resolves({ Attributes: room({ capacity: 6 }) });
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    expect((await admin(put('{"capacity":6}'))).statusCode).toBe(200);
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(1);
+  });
+
+  it.each([
+    ['a negative capacity', '{"capacity":-1}'],
+    ['a fractional capacity', '{"capacity":2.5}'],
+    ['a capacity as a string', '{"capacity":"5"}'],
+    ['an unknown state', '{"state":"busy"}'],
+    ['an unknown field', '{"capacity":1,"color":"red"}'],
+    ['nothing to change', '{}'],
+    ['malformed JSON', '{capacity:1}'],
+  ])('refuses %s with 400 and no write', async (_name, body) => {
+    const response = await admin(put(body));
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body).error.code).toBe('BAD_REQUEST');
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('refuses to create a room without a capacity', async () => {
+    ddb.on(GetCommand).resolves({});
+    const response = await admin(put('{"state":"open"}', 'new'));
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body).error.message).toMatch(/give a capacity/);
+  });
+});
