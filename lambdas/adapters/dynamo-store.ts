@@ -184,7 +184,10 @@ export class DynamoStore implements WaitingRoomStore {
         new UpdateCommand({
           TableName: this.tables.rooms,
           Key: { [ROOMS_KEY]: roomId },
-          UpdateExpression: 'SET updatedAt = :now ADD nextTicket :one',
+          // A room created at deploy time gets its timestamps from its first join.
+          UpdateExpression:
+            'SET updatedAt = :now, createdAt = if_not_exists(createdAt, :now), ' +
+            'rateCurAt = if_not_exists(rateCurAt, :now), ratePrevAt = if_not_exists(ratePrevAt, :now) ADD nextTicket :one',
           ConditionExpression: `attribute_exists(${ROOMS_KEY}) AND #state <> :closed`,
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: { ':now': now, ':one': 1, ':closed': 'closed' },

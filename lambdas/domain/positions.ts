@@ -23,6 +23,7 @@ export function positionOf(ticket: number, room: Pick<Room, 'lastAdmittedTicket'
  * is not yet enough history (less than a few seconds, or no admission at all).
  */
 export function measuredAdmissionRate(room: Pick<Room, 'admittedTotal' | 'rate'>, now: number): number | undefined {
+  if (room.rate.prevAt <= 0) return undefined; // no sample yet (a room seeded at deploy time)
   const span = now - room.rate.prevAt;
   const admitted = room.admittedTotal - room.rate.prevTotal;
   if (span < MIN_RATE_SPAN_MS || admitted <= 0) return undefined;

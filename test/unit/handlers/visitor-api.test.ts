@@ -72,7 +72,7 @@ function expectError(response: APIGatewayProxyResult, statusCode: number, code: 
 
 describe('POST /rooms/{roomId}/tokens (join)', () => {
   it('answers 201 with the token view, the secret and where the token lives', async () => {
-    ddb.on(UpdateCommand, { UpdateExpression: 'SET updatedAt = :now ADD nextTicket :one' }).resolves({ Attributes: roomItem({ nextTicket: 8 }) });
+    ddb.on(UpdateCommand, { ConditionExpression: 'attribute_exists(roomId) AND #state <> :closed' }).resolves({ Attributes: roomItem({ nextTicket: 8 }) });
     ddb.on(PutCommand).resolves({});
     ddb.on(GetCommand).resolves({ Item: roomItem({ nextTicket: 8 }) });
     const response = await join(joinRoute());

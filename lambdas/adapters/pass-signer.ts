@@ -1,0 +1,59 @@
+/**
+ * The admission-pass issuer (DESIGN §7): a JWT signed ES256 with the key set's current key, the
+ * key's `kid` in the header. The key set comes from a `PassKeySource` (which caches it); the
+ * private JWK is imported once per key, not once per pass.
+ */
+import { importJWK, SignJWT, type CryptoKey } from 'jose';
+import type { AdmissionPass, PassIssuer } from '../domain/index.js';
+import { PASS_ALGORITHM, passClaimsFor, type PassPrivateJwk } from '../domain/pass-keys.js';
+import type { PassKeySource } from './pass-key-sources.js';
+
+export interface JosePassIssuerOptions {
+  /** Lifetime of a pass, in seconds (the `exp` claim is `iat` + this). */
+  ttlSeconds: number;
+  /** Imports a private JWK for signing. Default jose's importJWK; tests count the calls. */
+  importKey?: (jwk: PassPrivateJwk) => Promise<CryptoKey>;
+}
+
+const importSigningKey = (jwk: PassPrivateJwk) => importJWK(jwk, PASS_ALGORITHM) as Promise<CryptoKey>;
+
+export class JosePassIssuer implements PassIssuer {
+  private imported?: { kid: string; d: string; key: Promise<CryptoKey> };
+
+  constructor(
+    private readonly keys: PassKeySource,
+    private readonly options: JosePassIssuerOptions,
+  ) {
+    if (!Number.isFinite(options.ttlSeconds) || options.ttlSeconds <= 0) {
+      throw new RangeError(`ttlSeconds must be positive (got ${options.ttlSeconds})`);
+    }
+  }
+
+  async issue(claims: { roomId: string; tokenId: string; ticket: number }, now: number): Promise<AdmissionPass> {
+    const { current } = await this.keys.getKeySet();
+    const key = await this.signingKey(current);
+    const { iss, sub, room, ticket, iat, exp } = passClaimsFor(claims, now, this.options.ttlSeconds);
+    const pass = await new SignJWT({ room, ticket })
+      .setProtectedHeader({ alg: PASS_ALGORITHM, kid: current.kid, typ: 'JWT' })
+      .setIssuer(iss)
+      .setSubject(sub)
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .sign(key);
+    return { pass, expiresAt: exp * 1000 };
+  }
+
+  /** The imported private key for `jwk`, imported again only when the current key changes. */
+  private signingKey(jwk: PassPrivateJwk): Promise<CryptoKey> {
+    if (this.imported?.kid !== jwk.kid || this.imported.d !== jwk.d) {
+      const key = (this.options.importKey ?? importSigningKey)(jwk);
+      const entry = { kid: jwk.kid, d: jwk.d, key };
+      this.imported = entry;
+      // A failed import is not cached: the next pass tries again.
+      key.catch(() => {
+        if (this.imported === entry) this.imported = undefined;
+      });
+    }
+    return this.imported.key;
+  }
+}

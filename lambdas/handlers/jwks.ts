@@ -1,0 +1,33 @@
+/**
+ * GET /.well-known/jwks.json: the public keys that verify admission passes (DESIGN §7). Only
+ * public members are published (no private `d`): the current key, then the keys it replaced.
+ * 404 when passes are not configured.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { PassKeySource } from '../adapters/pass-key-sources.js';
+import { passJwksOf } from '../domain/pass-keys.js';
+import { createLogger } from '../shared/logger.js';
+import { httpHandler, json } from '../shared/http.js';
+import { keySourceFromEnv } from '../shared/passes.js';
+
+/** How long the function keeps the key set read from Secrets Manager: short, so a rotation shows quickly. */
+export const JWKS_KEY_CACHE_TTL_MS = 60_000;
+export const JWKS_CACHE_CONTROL = 'public, max-age=300';
+
+export function createJwksHandler(
+  source: PassKeySource | undefined,
+  logger: Logger,
+): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  return httpHandler(logger, async () => {
+    if (!source) {
+      return json(404, { error: { code: 'PASSES_NOT_CONFIGURED', message: 'Admission passes are not configured' } });
+    }
+    const jwks = passJwksOf(await source.getKeySet());
+    logger.debug('served the JWKS', { kids: jwks.keys.map((k) => k.kid) });
+    return json(200, jwks, { 'Cache-Control': JWKS_CACHE_CONTROL });
+  });
+}
+
+const logger = createLogger('waiting-room-jwks');
+export const handler = createJwksHandler(keySourceFromEnv(process.env, { cacheTtlMs: JWKS_KEY_CACHE_TTL_MS }), logger);

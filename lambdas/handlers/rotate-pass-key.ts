@@ -1,0 +1,50 @@
+/**
+ * Rotates the admission-pass signing key stored in the secret named by `PASS_KEYS_SECRET_ARN`:
+ * a new key signs from now on (once each function's 5-minute cache expires), the old public key
+ * stays published so the passes it signed keep verifying until they expire.
+ *
+ * Invoked by an administrator:
+ *   aws lambda invoke --function-name <RotatePassKeyFunction> --payload '{}' out.json
+ * Event `{}` rotates; `{"initialize": true}` also writes a fresh key set into a secret that holds
+ * none yet (a valid key set is always rotated, never replaced). As the onEvent handler of a CDK
+ * custom-resource Provider, Create writes the first key set if there is none, Update and Delete
+ * change nothing. Returns `{ kid, previousKids, initialized }`; keys are never logged or returned.
+ */
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
+import { PASS_KEYS_SECRET_ENV, rotateKeySetSecret, type RotationResult } from '../adapters/pass-key-sources.js';
+import { readEnv, required } from '../shared/env.js';
+import { createLogger } from '../shared/logger.js';
+
+const logger = createLogger('waiting-room-rotate-pass-key');
+const client = new SecretsManagerClient({});
+const env = readEnv({ [PASS_KEYS_SECRET_ENV]: required() });
+const secretArn = env[PASS_KEYS_SECRET_ENV];
+
+const adminEvent = z.object({ initialize: z.boolean().optional() }).strict();
+const customResourceEvent = z.object({
+  RequestType: z.enum(['Create', 'Update', 'Delete']),
+  PhysicalResourceId: z.string().optional(),
+});
+
+export interface CustomResourceResult {
+  PhysicalResourceId: string;
+  Data?: { kid: string };
+}
+
+export async function handler(event: unknown): Promise<RotationResult | CustomResourceResult> {
+  const asCustomResource = customResourceEvent.safeParse(event);
+  if (asCustomResource.success) {
+    const { RequestType } = asCustomResource.data;
+    if (RequestType !== 'Create') return { PhysicalResourceId: asCustomResource.data.PhysicalResourceId ?? secretArn };
+    const result = await rotateKeySetSecret(client, secretArn, { initializeOnly: true });
+    logger.info('pass key set checked at deploy time', { kid: result.kid, initialized: result.initialized });
+    return { PhysicalResourceId: secretArn, Data: { kid: result.kid } };
+  }
+
+  const parsed = adminEvent.safeParse(event ?? {});
+  if (!parsed.success) throw new Error('Invalid event: expected {} or {"initialize": true}');
+  const result = await rotateKeySetSecret(client, secretArn, { initialize: parsed.data.initialize ?? false });
+  logger.info(result.initialized ? 'pass key set initialized' : 'pass key rotated', { kid: result.kid, previousKids: result.previousKids });
+  return result;
+}

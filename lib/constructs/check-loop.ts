@@ -1,0 +1,82 @@
+/**
+ * The check loop (DESIGN §2 step 3): token stream → enqueuer → SQS delay queue → checker.
+ * Both consumers report partial batch failures; nothing that fails repeatedly is lost: the
+ * stream's failures go to an on-failure queue, the check queue redrives to a DLQ.
+ */
+import { Duration, Validations } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { WaitingRoomFunction } from './function.js';
+import { grantAdmission } from './table-access.js';
+
+export interface CheckLoopProps {
+  rooms: Table;
+  tokens: Table;
+  environment: Record<string, string>;
+  /** Checker timeout; the queue's visibility timeout is six times this. */
+  checkerTimeout: Duration;
+  /** Deliveries of one check message before it moves to the DLQ. */
+  maxReceiveCount: number;
+  /** Attempts at one stream batch before it goes to the stream failure queue. */
+  streamRetryAttempts: number;
+}
+
+export class CheckLoop extends Construct {
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  /** Where stream batches that failed every retry are described (Lambda on-failure destination). */
+  readonly streamFailureQueue: Queue;
+  readonly enqueuer: WaitingRoomFunction;
+  readonly checker: WaitingRoomFunction;
+
+  constructor(scope: Construct, id: string, props: CheckLoopProps) {
+    super(scope, id);
+    const secure = { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true };
+    this.deadLetterQueue = new Queue(this, 'CheckDlq', { ...secure, retentionPeriod: Duration.days(14) });
+    this.queue = new Queue(this, 'CheckQueue', {
+      ...secure,
+      visibilityTimeout: Duration.seconds(props.checkerTimeout.toSeconds() * 6),
+      retentionPeriod: Duration.days(1),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
+    });
+    this.streamFailureQueue = new Queue(this, 'StreamFailures', { ...secure, retentionPeriod: Duration.days(14) });
+    for (const q of [this.deadLetterQueue, this.streamFailureQueue]) {
+      Validations.of(q).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-SQS3',
+        reason: 'This queue is itself the end of the line for failed messages; its depth raises an alarm.',
+      });
+    }
+
+    const environment = { ...props.environment, CHECK_QUEUE_URL: this.queue.queueUrl };
+    this.enqueuer = new WaitingRoomFunction(this, 'Enqueuer', {
+      handler: 'enqueue-checks',
+      description: 'Token stream → check queue: starts the check loop of each new token',
+      environment,
+    });
+    this.enqueuer.addEventSource(
+      new DynamoEventSource(props.tokens, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 100,
+        bisectBatchOnError: true,
+        retryAttempts: props.streamRetryAttempts,
+        reportBatchItemFailures: true,
+        onFailure: new SqsDlq(this.streamFailureQueue),
+        filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT') })],
+      }),
+    );
+    this.queue.grantSendMessages(this.enqueuer);
+
+    this.checker = new WaitingRoomFunction(this, 'Checker', {
+      handler: 'check-tokens',
+      description: 'Check queue → evicts silent tokens, admits the next in line, keeps each loop going',
+      environment,
+      timeout: props.checkerTimeout,
+    });
+    this.checker.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }));
+    this.queue.grantSendMessages(this.checker);
+    grantAdmission(this.checker, { rooms: props.rooms, tokens: props.tokens });
+  }
+}

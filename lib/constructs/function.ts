@@ -1,0 +1,85 @@
+/**
+ * A waiting-room Lambda function: Node.js 22 on arm64, bundled by esbuild from local node_modules
+ * (no Docker), ESM output, its own log group, X-Ray tracing. The template resource carries the
+ * handler's TypeScript entry as metadata, so the local runtime runs the very same handler.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Architecture, Runtime, Tracing, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Validations } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import path from 'node:path';
+import { ENTRY_METADATA, REPO_ROOT } from '../paths.js';
+
+export interface WaitingRoomFunctionProps {
+  /** File name in lambdas/handlers, without extension. */
+  handler: string;
+  description: string;
+  environment?: Record<string, string>;
+  timeout?: Duration;
+  memorySize?: number;
+  logRetention?: RetentionDays;
+  removalPolicy?: RemovalPolicy;
+}
+
+export class WaitingRoomFunction extends NodejsFunction {
+  /** The handler's entry relative to the repository root, e.g. lambdas/handlers/join.ts. */
+  readonly entryPath: string;
+
+  constructor(scope: Construct, id: string, props: WaitingRoomFunctionProps) {
+    const entryPath = `lambdas/handlers/${props.handler}.ts`;
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
+    });
+    super(scope, id, {
+      description: props.description,
+      entry: path.join(REPO_ROOT, entryPath),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'waiting-room',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        platform: 'node',
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        mainFields: ['module', 'main'],
+        // Bundle the SDK too: the versions that run are the versions that were tested.
+        externalModules: [],
+        banner: "import { createRequire as __wrCreateRequire } from 'node:module'; const require = __wrCreateRequire(import.meta.url);",
+      },
+    });
+    this.entryPath = entryPath;
+    (this.node.defaultChild as CfnFunction).addMetadata(ENTRY_METADATA, entryPath);
+    Validations.of(this).acknowledge(
+      {
+        id: 'AwsSolutions::AwsSolutions-L1',
+        reason: 'Node.js 22 is the runtime this project targets and tests against; newer runtimes are adopted deliberately.',
+      },
+      {
+        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: "The AWS managed basic execution role only grants writing to the function's own CloudWatch log streams.",
+      },
+      {
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Only actions without resource-level permissions are granted on "*": X-Ray PutTraceSegments and PutTelemetryRecords, and for the stream consumer dynamodb:ListStreams.',
+      },
+    );
+  }
+}

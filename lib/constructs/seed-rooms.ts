@@ -1,0 +1,62 @@
+/**
+ * Creates the rooms given in the construct's props at deploy time, with one idempotent UpdateItem
+ * per room: capacity and state are set from the props, counters are created only if missing, so
+ * redeploying never resets a live room's tickets or seats. (Timestamps are set by the first join.)
+ */
+import { Stack, Validations } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId, type AwsSdkCall } from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import type { RoomState } from '../../lambdas/domain/index.js';
+import { ROOMS_KEY } from '../../lambdas/shared/schema.js';
+
+export interface RoomDefinition {
+  roomId: string;
+  capacity: number;
+  /** @default 'open' */
+  state?: RoomState;
+}
+
+export class SeedRooms extends Construct {
+  constructor(scope: Construct, id: string, props: { table: Table; rooms: RoomDefinition[] }) {
+    super(scope, id);
+    for (const room of props.rooms) {
+      const call: AwsSdkCall = {
+        service: 'DynamoDB',
+        action: 'updateItem',
+        parameters: {
+          TableName: props.table.tableName,
+          Key: { [ROOMS_KEY]: { S: room.roomId } },
+          UpdateExpression:
+            'SET #capacity = :capacity, #state = :state, nextTicket = if_not_exists(nextTicket, :zero), ' +
+            'activeCount = if_not_exists(activeCount, :zero), lastAdmittedTicket = if_not_exists(lastAdmittedTicket, :zero), ' +
+            'admittedTotal = if_not_exists(admittedTotal, :zero)',
+          ExpressionAttributeNames: { '#capacity': 'capacity', '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':capacity': { N: String(room.capacity) },
+            ':state': { S: room.state ?? 'open' },
+            ':zero': { N: '0' },
+          },
+        },
+        physicalResourceId: PhysicalResourceId.of(`room-${room.roomId}`),
+      };
+      new AwsCustomResource(this, `Room-${room.roomId}`, {
+        onCreate: call,
+        onUpdate: call,
+        policy: AwsCustomResourcePolicy.fromSdkCalls({ resources: [props.table.tableArn] }),
+        installLatestAwsSdk: false,
+      });
+    }
+    // AwsCustomResource runs on one provider function per stack, created beside this construct.
+    const provider = Stack.of(this).node.tryFindChild(AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '').replace(/^/, 'AWS'));
+    for (const scope of [this, ...(provider ? [provider] : [])]) {
+      Validations.of(scope).acknowledge(
+        {
+          id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+          reason: 'The CDK custom-resource provider function uses the AWS managed basic execution role for its own logs.',
+        },
+        { id: 'AwsSolutions::AwsSolutions-L1', reason: 'The runtime of the CDK-managed custom-resource provider is chosen by aws-cdk-lib.' },
+      );
+    }
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * Least-privilege DynamoDB permissions: exact actions on exact table and index ARNs (no wildcards).
+ * TransactWriteItems needs the item-level actions it performs (UpdateItem, PutItem, DeleteItem).
+ */
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { WAITING_INDEX } from '../../lambdas/shared/schema.js';
+
+export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'Scan' | 'BatchGetItem';
+
+export function grantTable(grantee: IGrantable, table: Table, actions: TableAction[]): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({ actions: actions.map((a) => `dynamodb:${a}`), resources: [table.tableArn] }),
+  );
+}
+
+/** Query on the index of waiting tokens only. */
+export function grantWaitingIndex(grantee: IGrantable, tokens: Table): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${tokens.tableArn}/index/${WAITING_INDEX.name}`] }),
+  );
+}
+
+/** What admission, eviction and leaving need: read and conditionally change rooms and tokens, read the line. */
+export function grantAdmission(grantee: IGrantable, tables: { rooms: Table; tokens: Table }): void {
+  grantTable(grantee, tables.rooms, ['GetItem', 'UpdateItem']);
+  grantTable(grantee, tables.tokens, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
+  grantWaitingIndex(grantee, tables.tokens);
+}

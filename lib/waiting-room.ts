@@ -1,0 +1,147 @@
+/**
+ * WaitingRoom: the whole virtual waiting room as one reusable construct (DESIGN §2, §6).
+ *
+ *   const room = new WaitingRoom(this, 'WaitingRoom', { adminEmail: 'ops@example.com', rooms: [{ roomId: 'shop', capacity: 200 }] });
+ *
+ * Every resource it creates is exposed as a public readonly property.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { DEFAULT_TIMINGS, timingProblems, type Timings } from '../lambdas/domain/index.js';
+import { timingsToEnv } from '../lambdas/shared/env.js';
+import { ROOM_ID_PATTERN } from '../lambdas/shared/http.js';
+import { WaitingRoomApi } from './constructs/api.js';
+import { CheckLoop } from './constructs/check-loop.js';
+import { WaitingRoomFunction } from './constructs/function.js';
+import { SeedRooms, type RoomDefinition } from './constructs/seed-rooms.js';
+import { grantAdmission, grantTable } from './constructs/table-access.js';
+import { WaitingRoomTables } from './constructs/tables.js';
+
+export type { RoomDefinition };
+
+export interface WaitingRoomProps {
+  /** Where alarm notifications are e-mailed (an SNS e-mail subscription; confirm the first mail). */
+  adminEmail: string;
+  /** Rooms created at deploy time. @default [{ roomId: 'demo', capacity: 5 }] */
+  rooms?: RoomDefinition[];
+  /** Timings (DESIGN §4). @default heartbeat timeout 20 s, check delay 10 s, heartbeat interval 5 s */
+  timings?: Partial<Timings>;
+  /** What happens to the tables when the stack is deleted. @default RemovalPolicy.RETAIN */
+  removalPolicy?: RemovalPolicy;
+  /** API stage throttling, requests per second and burst. @default 1000 and 2000 */
+  apiRateLimit?: number;
+  apiBurstLimit?: number;
+  /** Origins allowed to call the API from a browser (CORS). @default all origins */
+  allowOrigins?: string[];
+  /** Checker function timeout; the check queue's visibility timeout is six times this. @default 20 s */
+  checkerTimeout?: Duration;
+  /** Deliveries of a check message before it moves to the DLQ. @default 5 */
+  checkMaxReceiveCount?: number;
+  /** Attempts at a failing token-stream batch before it is set aside in the failure queue. @default 5 */
+  streamRetryAttempts?: number;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Checks the props and says, in one message, everything that is wrong with them. */
+export function validateWaitingRoomProps(props: WaitingRoomProps): void {
+  const problems: string[] = [];
+  if (typeof props.adminEmail !== 'string' || !EMAIL.test(props.adminEmail)) {
+    problems.push(`adminEmail must be an e-mail address for alarm notifications (got ${JSON.stringify(props.adminEmail)}); pass it with -c adminEmail=you@example.com`);
+  }
+  const ids = new Set<string>();
+  for (const room of props.rooms ?? []) {
+    if (!ROOM_ID_PATTERN.test(room.roomId)) problems.push(`room id ${JSON.stringify(room.roomId)} must be 1-64 letters, digits, "-" or "_"`);
+    if (ids.has(room.roomId)) problems.push(`room ${room.roomId} is listed twice`);
+    ids.add(room.roomId);
+    if (!Number.isInteger(room.capacity) || room.capacity < 0) problems.push(`room ${room.roomId}: capacity must be a whole number >= 0`);
+  }
+  problems.push(...timingProblems({ ...DEFAULT_TIMINGS, ...props.timings }));
+  if ((props.checkMaxReceiveCount ?? 5) < 1) problems.push('checkMaxReceiveCount must be at least 1');
+  if (problems.length > 0) throw new Error(`Invalid WaitingRoom props:\n- ${problems.join('\n- ')}`);
+}
+
+export class WaitingRoom extends Construct {
+  readonly timings: Timings;
+  readonly tables: WaitingRoomTables;
+  readonly roomsTable: Table;
+  readonly tokensTable: Table;
+  readonly statsTable: Table;
+  readonly checkLoop: CheckLoop;
+  readonly api: WaitingRoomApi;
+  /** The API functions, by handler name. */
+  readonly apiFunctions: Readonly<Record<'join' | 'getToken' | 'heartbeat' | 'leave' | 'roomStatus' | 'admin', WaitingRoomFunction>>;
+
+  constructor(scope: Construct, id: string, props: WaitingRoomProps) {
+    super(scope, id);
+    validateWaitingRoomProps(props);
+    this.timings = { ...DEFAULT_TIMINGS, ...props.timings };
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.tables = new WaitingRoomTables(this, 'Tables', { removalPolicy });
+    this.roomsTable = this.tables.rooms;
+    this.tokensTable = this.tables.tokens;
+    this.statsTable = this.tables.stats;
+
+    const environment = {
+      ...timingsToEnv(this.timings),
+      ROOMS_TABLE: this.roomsTable.tableName,
+      TOKENS_TABLE: this.tokensTable.tableName,
+      STATS_TABLE: this.statsTable.tableName,
+    };
+
+    this.checkLoop = new CheckLoop(this, 'CheckLoop', {
+      rooms: this.roomsTable,
+      tokens: this.tokensTable,
+      environment,
+      checkerTimeout: props.checkerTimeout ?? Duration.seconds(20),
+      maxReceiveCount: props.checkMaxReceiveCount ?? 5,
+      streamRetryAttempts: props.streamRetryAttempts ?? 5,
+    });
+
+    const fn = (handler: string, description: string) =>
+      new WaitingRoomFunction(this, `${handler.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase())}Function`, {
+        handler,
+        description,
+        environment,
+      });
+    const functions = {
+      join: fn('join', 'POST /rooms/{roomId}/tokens: join the line'),
+      getToken: fn('get-token', 'GET /rooms/{roomId}/tokens/{tokenId}: state and position'),
+      heartbeat: fn('heartbeat', 'POST /rooms/{roomId}/tokens/{tokenId}/heartbeat'),
+      leave: fn('leave', 'DELETE /rooms/{roomId}/tokens/{tokenId}: leave and free the seat'),
+      roomStatus: fn('room-status', 'GET /rooms/{roomId}/status: public room status'),
+      admin: fn('admin', '/admin: create and configure rooms'),
+    };
+    this.apiFunctions = functions;
+    // Each function gets exactly the actions it performs on the tables it uses.
+    const tables = { rooms: this.roomsTable, tokens: this.tokensTable };
+    for (const f of [functions.join, functions.heartbeat, functions.leave, functions.admin]) grantAdmission(f, tables);
+    grantTable(functions.admin, this.roomsTable, ['Scan']);
+    grantTable(functions.admin, this.statsTable, ['GetItem']);
+    grantTable(functions.getToken, this.roomsTable, ['GetItem']);
+    grantTable(functions.getToken, this.tokensTable, ['GetItem']);
+    grantTable(functions.roomStatus, this.roomsTable, ['GetItem']);
+    grantTable(functions.roomStatus, this.statsTable, ['GetItem']);
+
+    this.api = new WaitingRoomApi(this, 'Api', {
+      removalPolicy: RemovalPolicy.DESTROY,
+      rateLimit: props.apiRateLimit ?? 1000,
+      burstLimit: props.apiBurstLimit ?? 2000,
+      allowOrigins: props.allowOrigins ?? ['*'],
+      routes: [
+        { method: 'POST', path: '/rooms/{roomId}/tokens', function: functions.join, authorization: 'none' },
+        { method: 'GET', path: '/rooms/{roomId}/tokens/{tokenId}', function: functions.getToken, authorization: 'none' },
+        { method: 'DELETE', path: '/rooms/{roomId}/tokens/{tokenId}', function: functions.leave, authorization: 'none' },
+        { method: 'POST', path: '/rooms/{roomId}/tokens/{tokenId}/heartbeat', function: functions.heartbeat, authorization: 'none' },
+        { method: 'GET', path: '/rooms/{roomId}/status', function: functions.roomStatus, authorization: 'none' },
+        { method: 'GET', path: '/admin/rooms', function: functions.admin, authorization: 'iam' },
+        { method: 'GET', path: '/admin/rooms/{roomId}', function: functions.admin, authorization: 'iam' },
+        { method: 'PUT', path: '/admin/rooms/{roomId}', function: functions.admin, authorization: 'iam', bodyModel: 'roomChange' },
+      ],
+    });
+
+    new SeedRooms(this, 'SeedRooms', { table: this.roomsTable, rooms: props.rooms ?? [{ roomId: 'demo', capacity: 5 }] });
+  }
+}

@@ -1,0 +1,275 @@
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { WaitingRoom } from '../../lib/waiting-room.js';
+import { nagViolations, synthWaitingRoom, type Synthesized } from '../helpers/synth.js';
+
+let synthesized: Synthesized;
+let template: Template;
+type Resource = { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, unknown> };
+
+beforeAll(() => {
+  // Bundled for real: this is the template `cdk deploy` would use, checked by cdk-nag.
+  synthesized = synthWaitingRoom({ checkerTimeout: Duration.seconds(20) });
+  template = synthesized.template;
+});
+
+const logicalIdOf = (type: string, match: (r: Resource) => boolean): string => {
+  const found = Object.entries(template.findResources(type) as Record<string, Resource>).filter(([, r]) => match(r));
+  expect(found, `one ${type} expected`).toHaveLength(1);
+  return found[0]![0];
+};
+const functionId = (entry: string) => logicalIdOf('AWS::Lambda::Function', (r) => r.Metadata?.['WaitingRoom:Entry'] === `lambdas/handlers/${entry}.ts`);
+const policyStatementsOf = (fnLogicalId: string) => {
+  const fn = template.findResources('AWS::Lambda::Function')[fnLogicalId] as Resource;
+  const roleId = ((fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'])[0];
+  const policies = Object.values(template.findResources('AWS::IAM::Policy') as Record<string, Resource>).filter((p) =>
+    (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId),
+  );
+  return policies.flatMap((p) => (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
+};
+const actionsOf = (fnLogicalId: string) => policyStatementsOf(fnLogicalId).flatMap((s) => ([] as string[]).concat(s.Action));
+
+describe('tables', () => {
+  it('streams new and old images of tokens, with a TTL safety net and the sparse line index', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'tokenId', KeyType: 'HASH' }],
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'waiting-by-room',
+          KeySchema: [
+            { AttributeName: 'waitingRoom', KeyType: 'HASH' },
+            { AttributeName: 'waitingTicket', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
+    });
+  });
+
+  it('keeps all three tables encrypted, recoverable and on demand', () => {
+    const tables = Object.values(template.findResources('AWS::DynamoDB::Table') as Record<string, Resource>);
+    expect(tables).toHaveLength(3);
+    for (const table of tables) {
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: { SSEEnabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      });
+    }
+    const keys = tables.map((t) => (t.Properties.KeySchema as { AttributeName: string }[])[0]!.AttributeName).sort();
+    expect(keys).toEqual(['roomId', 'roomId', 'tokenId']);
+  });
+
+  it('retains tables when the stack is deleted, unless told otherwise', () => {
+    template.allResources('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});
+
+describe('check loop wiring', () => {
+  it('feeds only new tokens from the stream to the enqueuer, with bisection, bounded retries, partial responses and an on-failure queue', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: functionId('enqueue-checks') },
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('Tokens'), 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 5,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'] }) }] },
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('StreamFailures'), 'Arn'] } } },
+    });
+  });
+
+  it('redrives check messages to a DLQ, with a visibility timeout six times the checker timeout', () => {
+    const checker = template.findResources('AWS::Lambda::Function')[functionId('check-tokens')] as Resource;
+    expect(checker.Properties.Timeout).toBe(20);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 120,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('CheckDlq'), 'Arn'] }, maxReceiveCount: 5 },
+      SqsManagedSseEnabled: true,
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: functionId('check-tokens') },
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('CheckQueue'), 'Arn'] },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('refuses plain-HTTP access to every queue', () => {
+    const queues = Object.keys(template.findResources('AWS::SQS::Queue'));
+    const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy') as Record<string, Resource>);
+    for (const queue of queues) {
+      const policy = policies.find((p) => JSON.stringify(p.Properties.Queues).includes(queue));
+      expect(JSON.stringify(policy?.Properties.PolicyDocument), `queue ${queue}`).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+});
+
+describe('functions', () => {
+  it('run Node.js 22 on arm64 with tracing, and tell the local runtime their entry', () => {
+    const ours = Object.values(template.findResources('AWS::Lambda::Function') as Record<string, Resource>).filter((f) => f.Metadata?.['WaitingRoom:Entry']);
+    expect(ours.map((f) => f.Metadata!['WaitingRoom:Entry']).sort()).toEqual(
+      ['admin', 'check-tokens', 'enqueue-checks', 'get-token', 'heartbeat', 'join', 'leave', 'room-status'].map((h) => `lambdas/handlers/${h}.ts`),
+    );
+    for (const f of ours) {
+      expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, Handler: 'index.handler' });
+      expect((f.Properties.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+        WR_HEARTBEAT_TIMEOUT_SECONDS: '20',
+        WR_CHECK_DELAY_SECONDS: '10',
+        WR_HEARTBEAT_INTERVAL_SECONDS: '5',
+      });
+    }
+  });
+
+  it('grant each function only the table actions it performs, on named tables and the named index', () => {
+    expect(actionsOf(functionId('get-token')).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:GetItem']);
+    expect(actionsOf(functionId('room-status')).filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:GetItem', 'dynamodb:GetItem']);
+    expect(new Set(actionsOf(functionId('join')).filter((a) => a.startsWith('dynamodb:')))).toEqual(
+      new Set(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query']),
+    );
+    for (const entry of ['join', 'get-token', 'heartbeat', 'leave', 'room-status', 'admin', 'check-tokens', 'enqueue-checks']) {
+      for (const statement of policyStatementsOf(functionId(entry))) {
+        // ListStreams (added for stream consumers) supports no resource-level permission.
+        const actions = ([] as string[]).concat(statement.Action).filter((a) => a !== 'dynamodb:ListStreams');
+        if (actions.some((a) => a.startsWith('dynamodb:') || a.startsWith('sqs:'))) {
+          expect(JSON.stringify(statement.Resource), `${entry}: ${actions.join()}`).not.toMatch(/"\*"|\/\*"/);
+        }
+      }
+    }
+  });
+
+  it('let only the stream consumers touch the check queue, and the enqueuer write no table', () => {
+    expect(actionsOf(functionId('enqueue-checks'))).toContain('sqs:SendMessage');
+    expect(actionsOf(functionId('enqueue-checks')).filter((a) => /dynamodb:(Put|Update|Delete)/.test(a))).toEqual([]);
+    expect(actionsOf(functionId('check-tokens'))).toEqual(expect.arrayContaining(['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']));
+    for (const entry of ['join', 'get-token', 'heartbeat', 'leave', 'room-status', 'admin']) {
+      expect(actionsOf(functionId(entry)).filter((a) => a.startsWith('sqs:')), entry).toEqual([]);
+    }
+  });
+});
+
+describe('API', () => {
+  const methods = () => Object.values(template.findResources('AWS::ApiGateway::Method') as Record<string, Resource>);
+  const pathOf = (resourceId: unknown): string => {
+    const resources = template.findResources('AWS::ApiGateway::Resource') as Record<string, Resource>;
+    const walk = (id: string): string => {
+      const r = resources[id];
+      if (!r) return '';
+      const parent = r.Properties.ParentId as { Ref?: string };
+      return `${parent.Ref ? walk(parent.Ref) : ''}/${r.Properties.PathPart as string}`;
+    };
+    return walk((resourceId as { Ref: string }).Ref);
+  };
+  const routes = () =>
+    methods()
+      .filter((m) => m.Properties.HttpMethod !== 'OPTIONS')
+      .map((m) => ({ route: `${m.Properties.HttpMethod as string} ${pathOf(m.Properties.ResourceId)}`, auth: m.Properties.AuthorizationType }));
+
+  it('serves the routes of DESIGN §3, with IAM on /admin and the bearer secret checked in the function elsewhere', () => {
+    expect(routes().sort((a, b) => a.route.localeCompare(b.route))).toEqual([
+      { route: 'DELETE /rooms/{roomId}/tokens/{tokenId}', auth: 'NONE' },
+      { route: 'GET /admin/rooms', auth: 'AWS_IAM' },
+      { route: 'GET /admin/rooms/{roomId}', auth: 'AWS_IAM' },
+      { route: 'GET /rooms/{roomId}/status', auth: 'NONE' },
+      { route: 'GET /rooms/{roomId}/tokens/{tokenId}', auth: 'NONE' },
+      { route: 'POST /rooms/{roomId}/tokens', auth: 'NONE' },
+      { route: 'POST /rooms/{roomId}/tokens/{tokenId}/heartbeat', auth: 'NONE' },
+      { route: 'PUT /admin/rooms/{roomId}', auth: 'AWS_IAM' },
+    ]);
+  });
+
+  it('answers CORS preflights for browser clients', () => {
+    const preflight = methods().find((m) => m.Properties.HttpMethod === 'OPTIONS');
+    expect(JSON.stringify(preflight?.Properties.Integration)).toContain('Access-Control-Allow-Headers');
+  });
+
+  it('throttles the stage, logs access as JSON and never logs request bodies', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000, DataTraceEnabled: false, LoggingLevel: 'ERROR' })],
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      TracingEnabled: true,
+    });
+  });
+
+  it('answers its own errors in the JSON error shape', () => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'THROTTLED',
+      StatusCode: '429',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code":"THROTTLED"') },
+    });
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'DEFAULT_4XX',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"error"') },
+    });
+  });
+
+  it('validates the admin body against a schema before the function runs', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Model', {
+      Schema: Match.objectLike({ additionalProperties: false, properties: Match.objectLike({ capacity: Match.objectLike({ type: 'integer', minimum: 0 }) }) }),
+    });
+  });
+});
+
+describe('rooms from props', () => {
+  it('creates the default demo room without ever resetting its counters', () => {
+    const room = Object.values(template.findResources('Custom::AWS') as Record<string, Resource>);
+    expect(room).toHaveLength(1);
+    const create = JSON.stringify(room[0]!.Properties.Create);
+    expect(create).toContain('demo');
+    expect(create).toContain('nextTicket = if_not_exists(nextTicket, :zero)');
+    expect(create).toContain('activeCount = if_not_exists(activeCount, :zero)');
+  });
+});
+
+describe('cdk-nag (AwsSolutions)', () => {
+  it('reports no unacknowledged error for the deployable stack', () => {
+    expect(nagViolations(synthesized.outdir)).toEqual([]);
+  });
+
+  it('would fail synthesis on a finding nobody acknowledged', () => {
+    const outdir = mkdtempSync(path.join(tmpdir(), 'wr-nag-'));
+    const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Careless');
+    new WaitingRoom(stack, 'WaitingRoom', { adminEmail: 'ops@example.com' });
+    new Queue(stack, 'PlainQueue');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/SQS queue/);
+    expect(nagViolations(outdir).map((v) => v.ruleName).sort()).toEqual(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']);
+  });
+});
+
+describe('props', () => {
+  const make = (props: Record<string, unknown>) => () =>
+    new WaitingRoom(new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S'), 'W', { adminEmail: 'ops@example.com', ...props });
+
+  it('refuses a missing or malformed admin e-mail with a clear message', () => {
+    expect(make({ adminEmail: '' })).toThrow(/adminEmail must be an e-mail address.*-c adminEmail=/);
+    expect(make({ adminEmail: 'not-an-address' })).toThrow(/adminEmail/);
+  });
+
+  it('refuses timings the check loop cannot honour', () => {
+    expect(make({ timings: { checkDelaySeconds: 901 } })).toThrow(/checkDelaySeconds/);
+    expect(make({ timings: { heartbeatIntervalSeconds: 30 } })).toThrow(/heartbeatIntervalSeconds/);
+  });
+
+  it('refuses bad rooms, listing every problem at once', () => {
+    expect(make({ rooms: [{ roomId: 'a b', capacity: 1 }, { roomId: 'x', capacity: -2 }] })).toThrow(/room id "a b"[\s\S]*capacity must be a whole number/);
+  });
+
+  it('passes custom timings to every function', () => {
+    const { template: t } = synthWaitingRoom({ timings: { heartbeatTimeoutSeconds: 40, checkDelaySeconds: 15 } }, { bundle: false });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ WR_HEARTBEAT_TIMEOUT_SECONDS: '40', WR_CHECK_DELAY_SECONDS: '15' }) },
+    });
+  });
+});

@@ -1,0 +1,236 @@
+/**
+ * Admission-pass verifier for the protected origin (DESIGN §7).
+ *
+ * A pass is a JWT signed ES256 by the waiting room. The origin checks it offline against the
+ * public keys the waiting room publishes at `GET /.well-known/jwks.json`: the key set is fetched
+ * once per URL and kept (refetched when a pass names an unknown `kid`, as after a key rotation).
+ * Only ES256 is accepted, whatever the token's header says; the issuer, the room and the expiry
+ * are checked. Any refusal is a `PassRejectedError` with a reason code.
+ *
+ * Self-contained: depends on `jose` only, so it can be copied or published on its own.
+ */
+import { createRemoteJWKSet, customFetch, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+
+/** The name of the cookie that carries the pass. */
+export const PASS_COOKIE = 'wr_pass';
+/** The issuer the waiting room writes in `iss`. */
+export const DEFAULT_PASS_ISSUER = 'waiting-room';
+/** Default allowance for clock skew between the waiting room and the origin, in seconds. */
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5;
+
+const ALGORITHM = 'ES256';
+
+/**
+ * Why a pass was refused.
+ * - `missing`: no pass in the request (see `passFromHeaders`).
+ * - `malformed`: not a JWS compact token, or claims missing or of the wrong type.
+ * - `unsupported-algorithm`: the header names an algorithm other than ES256 (incl. `none`, HS256).
+ * - `unknown-key`: no published key has the token's `kid` (forged, or signed by another room).
+ * - `bad-signature`: the signature does not match the header and payload.
+ * - `wrong-issuer`: `iss` is not the waiting room.
+ * - `wrong-room`: valid pass for another room.
+ * - `expired` / `not-yet-valid`: outside its validity window (beyond the clock tolerance).
+ * - `jwks-unavailable`: the key set could not be fetched. The visitor is not at fault; the origin
+ *   should still refuse (fail closed), but may answer 503 rather than send them back to the line.
+ */
+export type PassRejectionReason =
+  | 'missing'
+  | 'malformed'
+  | 'unsupported-algorithm'
+  | 'unknown-key'
+  | 'bad-signature'
+  | 'wrong-issuer'
+  | 'wrong-room'
+  | 'expired'
+  | 'not-yet-valid'
+  | 'jwks-unavailable';
+
+export class PassRejectedError extends Error {
+  override name = 'PassRejectedError';
+  constructor(
+    readonly reason: PassRejectionReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** What a valid pass says. Times are epoch seconds, as in the token. */
+export interface PassClaims {
+  roomId: string;
+  tokenId: string;
+  ticket: number;
+  issuedAt: number;
+  expiresAt: number;
+  /** The id of the key that signed it. */
+  keyId: string;
+}
+
+/** A fetch implementation, as `globalThis.fetch`. */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+export interface VerifyPassOptions {
+  /** The waiting room's JWKS, e.g. `https://<api>/.well-known/jwks.json`. */
+  jwksUrl: string | URL;
+  /** The room this origin belongs to: a pass for any other room is refused. */
+  roomId: string;
+  /** Expected `iss`. Default `waiting-room`. */
+  issuer?: string;
+  /** Allowed clock skew, in seconds. Default 5. */
+  clockToleranceSeconds?: number;
+  /** Fetch used to load the JWKS (tests, proxies). Default the global fetch. */
+  fetch?: FetchLike;
+  /** Verification time, for tests. Default now. */
+  currentDate?: Date;
+}
+
+type RemoteKeySet = ReturnType<typeof createRemoteJWKSet>;
+
+/** JWKS resolvers per fetch implementation and URL: each URL is fetched once and then cached. */
+const defaultFetchSets = new Map<string, RemoteKeySet>();
+let customFetchSets = new WeakMap<FetchLike, Map<string, RemoteKeySet>>();
+
+function keySetFor(url: URL, fetchImpl: FetchLike | undefined): RemoteKeySet {
+  let byUrl = defaultFetchSets;
+  if (fetchImpl) {
+    byUrl = customFetchSets.get(fetchImpl) ?? new Map();
+    customFetchSets.set(fetchImpl, byUrl);
+  }
+  let keySet = byUrl.get(url.href);
+  if (!keySet) {
+    keySet = createRemoteJWKSet(url, {
+      // Keys are rotated rarely; an unknown kid triggers a refetch anyway (at most every 30 s).
+      cacheMaxAge: 10 * 60_000,
+      cooldownDuration: 30_000,
+      timeoutDuration: 5_000,
+      ...(fetchImpl ? { [customFetch]: (input: string, init: RequestInit) => fetchImpl(input, init) } : {}),
+    });
+    byUrl.set(url.href, keySet);
+  }
+  return keySet;
+}
+
+/** Forgets every cached JWKS (tests; or after pointing an origin at another waiting room). */
+export function clearJwksCache(): void {
+  defaultFetchSets.clear();
+  customFetchSets = new WeakMap();
+}
+
+const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * Verifies a pass and returns its claims, or throws `PassRejectedError`. The pass itself never
+ * appears in an error message.
+ */
+export async function verifyPass(pass: string, options: VerifyPassOptions): Promise<PassClaims> {
+  if (typeof pass !== 'string' || pass === '') throw new PassRejectedError('missing', 'No admission pass');
+  if (pass.length > 4096 || !JWS_COMPACT.test(pass)) throw new PassRejectedError('malformed', 'The pass is not a signed JWT');
+
+  // Refuse any other algorithm before looking at keys: no `none`, no HMAC keyed with a public key.
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(pass);
+  } catch (error) {
+    throw new PassRejectedError('malformed', 'The pass header is not valid', { cause: error });
+  }
+  if (header.alg !== ALGORITHM) {
+    throw new PassRejectedError('unsupported-algorithm', `The pass is signed with ${String(header.alg)}, only ${ALGORITHM} is accepted`);
+  }
+  if (typeof header.kid !== 'string' || header.kid === '') throw new PassRejectedError('malformed', 'The pass header has no kid');
+
+  const tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
+  const issuer = options.issuer ?? DEFAULT_PASS_ISSUER;
+  const url = options.jwksUrl instanceof URL ? options.jwksUrl : new URL(options.jwksUrl);
+
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(pass, keySetFor(url, options.fetch), {
+      algorithms: [ALGORITHM],
+      issuer,
+      clockTolerance: tolerance,
+      requiredClaims: ['iss', 'sub', 'iat', 'exp'],
+      ...(options.currentDate ? { currentDate: options.currentDate } : {}),
+    }));
+  } catch (error) {
+    throw rejectionFor(error);
+  }
+
+  const { sub, room, ticket, iat, exp } = payload;
+  if (typeof sub !== 'string' || typeof room !== 'string' || typeof ticket !== 'number' || !Number.isInteger(ticket)) {
+    throw new PassRejectedError('malformed', 'The pass lacks its room, token or ticket');
+  }
+  if (typeof iat !== 'number' || typeof exp !== 'number') throw new PassRejectedError('malformed', 'The pass lacks iat or exp');
+  const now = Math.floor((options.currentDate ?? new Date()).getTime() / 1000);
+  if (iat > now + tolerance) throw new PassRejectedError('not-yet-valid', 'The pass was issued in the future');
+  if (room !== options.roomId) throw new PassRejectedError('wrong-room', 'The pass is for another room');
+
+  return { roomId: room, tokenId: sub, ticket, issuedAt: iat, expiresAt: exp, keyId: header.kid };
+}
+
+function rejectionFor(error: unknown): PassRejectedError {
+  const reject = (reason: PassRejectionReason, message: string) => new PassRejectedError(reason, message, { cause: error });
+  if (error instanceof errors.JWTExpired) return reject('expired', 'The pass has expired');
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'iss' && error.reason === 'check_failed') return reject('wrong-issuer', 'The pass was not issued by the waiting room');
+    if (error.claim === 'nbf' && error.reason === 'check_failed') return reject('not-yet-valid', 'The pass is not valid yet');
+    return reject('malformed', `The pass claim ${error.claim} is missing or invalid`);
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return reject('bad-signature', 'The pass signature is not valid');
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+    return reject('unknown-key', 'The pass is signed with an unknown key');
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return reject('unsupported-algorithm', `Only ${ALGORITHM} is accepted`);
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid || error instanceof errors.JOSENotSupported) {
+    return reject('malformed', 'The pass is not a valid signed JWT');
+  }
+  // JWKSTimeout, JWKSInvalid, a non-200 answer, a network error: the key set is unavailable.
+  return reject('jwks-unavailable', 'The waiting room key set could not be loaded');
+}
+
+/** Headers as Node's `IncomingHttpHeaders`, a plain record, or a fetch `Headers`. */
+export type HeaderSource = Record<string, string | string[] | undefined> | { get(name: string): string | null };
+
+function headerValue(headers: HeaderSource, name: string): string | undefined {
+  if (typeof (headers as { get?: unknown }).get === 'function') {
+    return (headers as { get(name: string): string | null }).get(name) ?? undefined;
+  }
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
+    if (key.toLowerCase() !== wanted || value === undefined) continue;
+    return Array.isArray(value) ? value.join(name.toLowerCase() === 'cookie' ? '; ' : ', ') : value;
+  }
+  return undefined;
+}
+
+/** The `wr_pass` cookie's value from a `Cookie` header, if present. */
+export function passFromCookie(cookieHeader: string | undefined, cookieName = PASS_COOKIE): string | undefined {
+  if (!cookieHeader) return undefined;
+  for (const part of cookieHeader.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0 || part.slice(0, eq).trim() !== cookieName) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      // Not percent-encoded: keep as is; verification decides.
+    }
+    if (value !== '') return value;
+  }
+  return undefined;
+}
+
+/** The token of an `Authorization: Bearer <token>` header, if present. */
+export function passFromAuthorization(authorizationHeader: string | undefined): string | undefined {
+  const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(authorizationHeader ?? '');
+  return match?.[1];
+}
+
+/**
+ * The pass carried by a request: the `wr_pass` cookie first (what a browser sends), else an
+ * `Authorization: Bearer` token (API clients).
+ */
+export function passFromHeaders(headers: HeaderSource, cookieName = PASS_COOKIE): string | undefined {
+  return passFromCookie(headerValue(headers, 'cookie'), cookieName) ?? passFromAuthorization(headerValue(headers, 'authorization'));
+}
