@@ -102,7 +102,7 @@ describe('SecretsManagerKeySource', () => {
     const value = `{"current": {"kty": "EC", "d": "TOP-SECRET-VALUE"`;
     sm.on(GetSecretValueCommand).resolves({ SecretString: value });
     const source = new SecretsManagerKeySource(new SecretsManagerClient({}), SECRET_ARN, { clock: new FakeClock() });
-    const error = await source.getKeySet().catch((e: unknown) => e as Error);
+    const error = (await source.getKeySet().catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(InvalidPassKeysError);
     expect(error.message).toContain(SECRET_ARN);
     expect(error.message).not.toContain('TOP-SECRET');

@@ -118,7 +118,7 @@ describe('admission pass: signing and verification', () => {
   });
 
   it('uses an injected fetch', async () => {
-    const fetch = vi.fn(async () => new Response(JSON.stringify(passJwksOf(keySet)), { headers: { 'Content-Type': 'application/json' } }));
+    const fetch = vi.fn(async (_url: string, _init: RequestInit) => new Response(JSON.stringify(passJwksOf(keySet)), { headers: { 'Content-Type': 'application/json' } }));
     const { pass } = await issuer.issue(subject, Date.now());
     await expect(verifyPass(pass, { jwksUrl: 'https://waiting-room.example/.well-known/jwks.json', roomId: ROOM, fetch })).resolves.toMatchObject({
       tokenId: TOKEN_ID,
