@@ -1,0 +1,197 @@
+/**
+ * Metrics (DESIGN §2.5): what the metrics publisher sends to CloudWatch every 10 s, computed from
+ * the rooms, their counted stats and the counters of the previous run. Names, units and dimensions
+ * come from lambdas/shared/metric-names.ts, which the CDK alarms also read.
+ *
+ * Gauges (waiting, active, capacity, utilization, estimated wait) are snapshots: publishing one
+ * twice in a period changes neither its Maximum nor its Average. Rates are not: a run publishes a
+ * room's AdmissionsPerMinute and EvictionsPerMinute only after it has claimed the interval since
+ * the previous run with a conditional write, so two overlapping runs never count one interval twice.
+ */
+import { METRIC, METRIC_UNIT, roomDimensions, type MetricName, type MetricUnit } from '../shared/metric-names.js';
+import type { Room } from './model.js';
+import type { Clock } from './ports.js';
+import { statusOf } from './rooms.js';
+import type { PublishedCounters, RoomStats, StatsStore } from './stats.js';
+import type { Timings } from './timings.js';
+
+export interface MetricPoint {
+  name: MetricName;
+  unit: MetricUnit;
+  value: number;
+  /** Epoch ms. */
+  timestamp: number;
+  /** `{ RoomId }` for a room; empty for the whole service. */
+  dimensions: Readonly<Record<string, string>>;
+}
+
+/** Where metric points go: CloudWatch on AWS, memory in the local runtime and tests. */
+export interface MetricsSink {
+  publish(points: readonly MetricPoint[]): Promise<void>;
+}
+
+/** The rooms to report on. DynamoStore and the in-memory store both satisfy it. */
+export interface RoomsSource {
+  listRooms(): Promise<Room[]>;
+}
+
+/** A rate needs at least this much time between two runs: closer runs are an overlap. */
+export const MIN_RATE_SPAN_MS = 1_000;
+/** Past this, the previous run is too old for a rate to say anything about the last minute. */
+export const MAX_RATE_SPAN_MS = 10 * 60_000;
+
+export interface Rates {
+  admissionsPerMinute: number;
+  evictionsPerMinute: number;
+}
+
+const round2 = (value: number): number => Math.round(value * 100) / 100;
+
+/**
+ * Admissions and removals per minute between two runs' counters. Undefined without a usable
+ * previous run: none yet, too close, too old, or counters that went down (stats were reset).
+ */
+export function ratesBetween(previous: PublishedCounters | undefined, current: PublishedCounters): Rates | undefined {
+  if (!previous) return undefined;
+  const span = current.at - previous.at;
+  const admitted = current.admittedTotal - previous.admittedTotal;
+  const removed = current.removedTotal - previous.removedTotal;
+  if (span < MIN_RATE_SPAN_MS || span > MAX_RATE_SPAN_MS || admitted < 0 || removed < 0) return undefined;
+  const minutes = span / 60_000;
+  return { admissionsPerMinute: round2(admitted / minutes), evictionsPerMinute: round2(removed / minutes) };
+}
+
+/** The counters a run records for the next one. */
+export function countersOf(stats: RoomStats | undefined, now: number): PublishedCounters {
+  return { at: now, admittedTotal: stats?.admittedTotal ?? 0, removedTotal: stats?.removedTotal ?? 0 };
+}
+
+/** Active seats as a percentage of capacity; 0 for a room without seats. */
+export function utilization(active: number, capacity: number): number {
+  return capacity > 0 ? round2((active / capacity) * 100) : 0;
+}
+
+interface RoomSnapshot {
+  waiting: number;
+  active: number;
+  capacity: number;
+  estimatedWaitSeconds: number;
+  rates?: Rates;
+}
+
+function snapshotOf(room: Room, stats: RoomStats | undefined, rates: Rates | undefined, now: number, timings: Timings): RoomSnapshot {
+  // Counted waiting once the aggregator has written the room's stats (updatedAt > 0; an item made
+  // only by the publisher's claim does not count); before that, the room item's upper bound.
+  const counted = stats && stats.updatedAt > 0 ? Math.max(0, stats.waiting) : undefined;
+  const status = statusOf(room, now, timings, counted);
+  const snapshot: RoomSnapshot = {
+    waiting: status.waiting,
+    active: status.active,
+    capacity: status.capacity,
+    estimatedWaitSeconds: status.estimatedWaitSeconds,
+  };
+  if (rates) snapshot.rates = rates;
+  return snapshot;
+}
+
+function pointsOf(snapshot: RoomSnapshot, dimensions: Readonly<Record<string, string>>, timestamp: number): MetricPoint[] {
+  const point = (name: MetricName, value: number): MetricPoint => ({ name, unit: METRIC_UNIT[name], value, timestamp, dimensions });
+  const points = [
+    point(METRIC.waitingUsers, snapshot.waiting),
+    point(METRIC.activeUsers, snapshot.active),
+    point(METRIC.capacity, snapshot.capacity),
+    point(METRIC.utilization, utilization(snapshot.active, snapshot.capacity)),
+  ];
+  if (snapshot.rates) {
+    points.push(point(METRIC.admissionsPerMinute, snapshot.rates.admissionsPerMinute));
+    points.push(point(METRIC.evictionsPerMinute, snapshot.rates.evictionsPerMinute));
+  }
+  points.push(point(METRIC.estimatedWaitSeconds, snapshot.estimatedWaitSeconds));
+  return points;
+}
+
+export interface MetricsInput {
+  rooms: readonly Room[];
+  stats: ReadonlyMap<string, RoomStats>;
+  /** Rates of the rooms whose interval this run claimed. */
+  rates: ReadonlyMap<string, Rates>;
+  now: number;
+  timings: Timings;
+}
+
+/**
+ * Every point of one run: each room's (dimension RoomId), then the service's (no dimension):
+ * sums of waiting, active and capacity, utilization of the sums, sums of the rates this run holds
+ * (omitted when it holds none) and the longest estimated wait.
+ */
+export function metricPoints(input: MetricsInput): MetricPoint[] {
+  const { now, timings } = input;
+  const rooms = [...input.rooms].sort((a, b) => a.roomId.localeCompare(b.roomId));
+  const snapshots = rooms.map((room) => snapshotOf(room, input.stats.get(room.roomId), input.rates.get(room.roomId), now, timings));
+  const points = snapshots.flatMap((snapshot, i) => pointsOf(snapshot, roomDimensions(rooms[i]!.roomId), now));
+  const rated = snapshots.flatMap((s) => (s.rates ? [s.rates] : []));
+  const service: RoomSnapshot = {
+    waiting: snapshots.reduce((sum, s) => sum + s.waiting, 0),
+    active: snapshots.reduce((sum, s) => sum + s.active, 0),
+    capacity: snapshots.reduce((sum, s) => sum + s.capacity, 0),
+    estimatedWaitSeconds: snapshots.reduce((max, s) => Math.max(max, s.estimatedWaitSeconds), 0),
+  };
+  if (rated.length > 0) {
+    service.rates = {
+      admissionsPerMinute: round2(rated.reduce((sum, r) => sum + r.admissionsPerMinute, 0)),
+      evictionsPerMinute: round2(rated.reduce((sum, r) => sum + r.evictionsPerMinute, 0)),
+    };
+  }
+  points.push(...pointsOf(service, {}, now));
+  return points;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Use case.
+
+export interface MetricsPublisherDeps {
+  rooms: RoomsSource;
+  stats: StatsStore;
+  sink: MetricsSink;
+  clock: Clock;
+  timings: Timings;
+  /** A room's interval could not be claimed because of an error; its rates are left out of this run. */
+  onClaimError?: (roomId: string, error: unknown) => void;
+}
+
+/** What one run did: the handler's return value, read by the state machine. */
+export interface PublishSummary {
+  /** Epoch ms of the run. */
+  publishedAt: number;
+  rooms: number;
+  points: number;
+}
+
+export class MetricsPublisher {
+  constructor(private readonly deps: MetricsPublisherDeps) {}
+
+  async publish(): Promise<PublishSummary> {
+    const { rooms: source, stats: store, sink, clock, timings } = this.deps;
+    const now = clock.now();
+    const rooms = await source.listRooms();
+    const stats = await store.getStats(rooms.map((room) => room.roomId));
+    const rates = new Map<string, Rates>();
+    await Promise.all(
+      rooms.map(async ({ roomId }) => {
+        const current = stats.get(roomId);
+        const counters = countersOf(current, now);
+        try {
+          if (!(await store.claimPublication(roomId, current?.published?.at, counters))) return;
+        } catch (error) {
+          this.deps.onClaimError?.(roomId, error);
+          return;
+        }
+        const roomRates = ratesBetween(current?.published, counters);
+        if (roomRates) rates.set(roomId, roomRates);
+      }),
+    );
+    const points = metricPoints({ rooms, stats, rates, now, timings });
+    await sink.publish(points);
+    return { publishedAt: now, rooms: rooms.length, points: points.length };
+  }
+}

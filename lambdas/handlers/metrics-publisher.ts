@@ -1,0 +1,91 @@
+/**
+ * Metrics publisher (DESIGN §2.5): the state machine runs it 6 times a minute; each run reads the
+ * rooms and their stats and sends per-room and service-wide metrics (lambdas/shared/metric-names.ts)
+ * to CloudWatch, or to the process's in-memory sink when WR_METRICS_SINK=memory (local runtime).
+ * It returns a small summary for the state machine: `{ publishedAt, rooms, points }`.
+ *
+ * Environment: ROOMS_TABLE, STATS_TABLE, METRICS_NAMESPACE (default WaitingRoom), WR_METRICS_SINK
+ * (cloudwatch | memory, default cloudwatch), and the WR_* timings (for wait estimates).
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
+import { CloudWatchMetricsSink } from '../adapters/cloudwatch-metrics.js';
+import { DynamoRoomsSource, DynamoStatsStore } from '../adapters/dynamo-stats.js';
+import { memoryMetrics } from '../adapters/memory-metrics.js';
+import { systemClock, type Clock, type Timings } from '../domain/index.js';
+import { MetricsPublisher, type MetricsSink, type PublishSummary, type RoomsSource } from '../domain/metrics.js';
+import type { StatsStore } from '../domain/stats.js';
+import { readEnv, required, timingsFromEnv } from '../shared/env.js';
+import { createLogger } from '../shared/logger.js';
+import { METRICS_NAMESPACE } from '../shared/metric-names.js';
+import { dynamoDocumentClient } from '../shared/wiring.js';
+
+export type { PublishSummary };
+
+export const METRICS_PUBLISHER_ENV = {
+  ROOMS_TABLE: required(),
+  STATS_TABLE: required(),
+  METRICS_NAMESPACE: z.string().min(1).default(METRICS_NAMESPACE),
+  WR_METRICS_SINK: z.enum(['cloudwatch', 'memory']).default('cloudwatch'),
+};
+
+export interface MetricsPublisherOptions {
+  /** Where the points go (the local runtime passes its own). */
+  sink: MetricsSink;
+  /** @default the rooms table named by ROOMS_TABLE */
+  rooms?: RoomsSource;
+  /** @default the stats table named by STATS_TABLE */
+  stats?: StatsStore;
+  clock?: Clock;
+  /** @default from the WR_* variables */
+  timings?: Timings;
+  env?: NodeJS.ProcessEnv;
+  client?: DynamoDBDocumentClient;
+  logger?: Logger;
+}
+
+/**
+ * A metrics publisher run, as the handler runs it, with the sink given. Tables and timings not
+ * given are read from the environment now, so a missing variable fails here, with its name.
+ */
+export function createMetricsPublisher(options: MetricsPublisherOptions): () => Promise<PublishSummary> {
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? createLogger('waiting-room-metrics');
+  const tables = options.rooms && options.stats ? undefined : readEnv({ ROOMS_TABLE: required(), STATS_TABLE: required() }, env);
+  const client = options.client ?? (tables ? dynamoDocumentClient() : undefined);
+  const publisher = new MetricsPublisher({
+    rooms: options.rooms ?? new DynamoRoomsSource(client!, tables!.ROOMS_TABLE),
+    stats: options.stats ?? new DynamoStatsStore(client!, tables!.STATS_TABLE),
+    sink: options.sink,
+    clock: options.clock ?? systemClock,
+    timings: options.timings ?? timingsFromEnv(env),
+    onClaimError: (roomId, error) => logger.warn('rates of a room left out of this run', { roomId, error: String(error) }),
+  });
+  return async () => {
+    const summary = await publisher.publish();
+    logger.info('metrics published', { ...summary });
+    return summary;
+  };
+}
+
+let cloudWatch: CloudWatchClient | undefined;
+
+/** The sink the environment asks for: the in-memory singleton, or CloudWatch in METRICS_NAMESPACE. */
+export function sinkFromEnv(env: NodeJS.ProcessEnv = process.env): MetricsSink {
+  const e = readEnv(METRICS_PUBLISHER_ENV, env);
+  if (e.WR_METRICS_SINK === 'memory') return memoryMetrics;
+  cloudWatch ??= new CloudWatchClient({});
+  return new CloudWatchMetricsSink(cloudWatch, e.METRICS_NAMESPACE);
+}
+
+const logger = createLogger('waiting-room-metrics');
+// Built on the first invocation, so that importing createMetricsPublisher needs no environment.
+let run: (() => Promise<PublishSummary>) | undefined;
+
+/** The state machine's input is ignored. */
+export const handler = async (): Promise<PublishSummary> => {
+  run ??= createMetricsPublisher({ sink: sinkFromEnv(), logger });
+  return run();
+};

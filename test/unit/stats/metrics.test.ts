@@ -1,0 +1,265 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryMetricsSink } from '../../../lambdas/adapters/memory-metrics.js';
+import { DEFAULT_TIMINGS, type Room } from '../../../lambdas/domain/index.js';
+import { MetricsPublisher, metricPoints, ratesBetween, utilization, type MetricPoint } from '../../../lambdas/domain/metrics.js';
+import type { PublishedCounters, RoomStats, StatsStore } from '../../../lambdas/domain/stats.js';
+import { METRIC, METRIC_UNIT, METRICS_NAMESPACE, ROOM_DIMENSION } from '../../../lambdas/shared/metric-names.js';
+import { FakeClock } from '../../helpers/in-memory-store.js';
+
+const T = Date.UTC(2026, 0, 1, 12);
+
+/** shop: 4 seats, 3 taken, 7 counted in line, 6 admissions in the last minute (0.1/s). */
+const shop = (overrides: Partial<Room> = {}): Room => ({
+  roomId: 'shop',
+  capacity: 4,
+  state: 'open',
+  nextTicket: 20,
+  activeCount: 3,
+  lastAdmittedTicket: 10,
+  admittedTotal: 30,
+  rate: { prevAt: T - 60_000, prevTotal: 24, curAt: T - 30_000, curTotal: 27 },
+  createdAt: T - 3_600_000,
+  updatedAt: T,
+  ...overrides,
+});
+/** bar: 2 seats, 1 taken, nobody in line. */
+const bar = (): Room =>
+  shop({ roomId: 'bar', capacity: 2, activeCount: 1, nextTicket: 5, lastAdmittedTicket: 5, admittedTotal: 0, rate: { prevAt: T - 3_600_000, prevTotal: 0, curAt: T - 3_600_000, curTotal: 0 } });
+
+const stats = (roomId: string, overrides: Partial<RoomStats> = {}): RoomStats => ({
+  roomId,
+  waiting: 0,
+  active: 0,
+  issuedTotal: 0,
+  admittedTotal: 0,
+  removedTotal: 0,
+  expiredTotal: 0,
+  updatedAt: T,
+  ...overrides,
+});
+
+const room = (roomId: string) => ({ [ROOM_DIMENSION]: roomId });
+const p = (name: MetricPoint['name'], value: number, dimensions: Record<string, string>, timestamp = T): MetricPoint => ({
+  name,
+  unit: METRIC_UNIT[name],
+  value,
+  timestamp,
+  dimensions,
+});
+
+describe('metric names', () => {
+  it('live in one namespace with fixed units', () => {
+    expect(METRICS_NAMESPACE).toBe('WaitingRoom');
+    expect(Object.values(METRIC)).toEqual([
+      'WaitingUsers',
+      'ActiveUsers',
+      'Capacity',
+      'Utilization',
+      'AdmissionsPerMinute',
+      'EvictionsPerMinute',
+      'EstimatedWaitSeconds',
+    ]);
+    expect(METRIC_UNIT).toEqual({
+      WaitingUsers: 'Count',
+      ActiveUsers: 'Count',
+      Capacity: 'Count',
+      Utilization: 'Percent',
+      AdmissionsPerMinute: 'Count',
+      EvictionsPerMinute: 'Count',
+      EstimatedWaitSeconds: 'Seconds',
+    });
+  });
+});
+
+describe('metrics: rates from counter deltas', () => {
+  const at = (offsetMs: number, admittedTotal: number, removedTotal: number): PublishedCounters => ({ at: T + offsetMs, admittedTotal, removedTotal });
+
+  it('scales the deltas since the previous run to a minute', () => {
+    expect(ratesBetween(at(-10_000, 27, 20), at(0, 30, 25))).toEqual({ admissionsPerMinute: 18, evictionsPerMinute: 30 });
+    expect(ratesBetween(at(-60_000, 0, 0), at(0, 7, 1))).toEqual({ admissionsPerMinute: 7, evictionsPerMinute: 1 });
+    expect(ratesBetween(at(-30_000, 0, 0), at(0, 1, 0))).toEqual({ admissionsPerMinute: 2, evictionsPerMinute: 0 });
+  });
+
+  it.each<[string, PublishedCounters | undefined]>([
+    ['there is no previous run', undefined],
+    ['the previous run is less than a second old', at(-999, 0, 0)],
+    ['the previous run is more than 10 minutes old', at(-600_001, 0, 0)],
+    ['the counters went down', at(-10_000, 31, 0)],
+  ])('gives no rate when %s', (_name, previous) => {
+    expect(ratesBetween(previous, at(0, 30, 25))).toBeUndefined();
+  });
+
+  it('gives 0 % utilization for a room without seats', () => {
+    expect(utilization(0, 0)).toBe(0);
+    expect(utilization(3, 4)).toBe(75);
+    expect(utilization(1, 3)).toBe(33.33);
+  });
+});
+
+describe('metrics: the points of one run', () => {
+  it('publishes every metric per room (dimension RoomId) and for the service (no dimension)', () => {
+    const points = metricPoints({
+      rooms: [shop(), bar()],
+      stats: new Map([['shop', stats('shop', { waiting: 7, active: 2 })]]),
+      rates: new Map([['shop', { admissionsPerMinute: 18, evictionsPerMinute: 30 }]]),
+      now: T,
+      timings: DEFAULT_TIMINGS,
+    });
+    expect(points).toEqual([
+      // bar has no stats yet: its line is the room's upper bound (0), and no rate.
+      p('WaitingUsers', 0, room('bar')),
+      p('ActiveUsers', 1, room('bar')),
+      p('Capacity', 2, room('bar')),
+      p('Utilization', 50, room('bar')),
+      p('EstimatedWaitSeconds', 0, room('bar')),
+      // shop: counted waiting, authoritative active seats, 11 places ahead of a new visitor at 0.1/s.
+      p('WaitingUsers', 7, room('shop')),
+      p('ActiveUsers', 3, room('shop')),
+      p('Capacity', 4, room('shop')),
+      p('Utilization', 75, room('shop')),
+      p('AdmissionsPerMinute', 18, room('shop')),
+      p('EvictionsPerMinute', 30, room('shop')),
+      p('EstimatedWaitSeconds', 110, room('shop')),
+      // service: sums, utilization of the sums, sum of the rates held, longest wait.
+      p('WaitingUsers', 7, {}),
+      p('ActiveUsers', 4, {}),
+      p('Capacity', 6, {}),
+      p('Utilization', 66.67, {}),
+      p('AdmissionsPerMinute', 18, {}),
+      p('EvictionsPerMinute', 30, {}),
+      p('EstimatedWaitSeconds', 110, {}),
+    ]);
+  });
+
+  it("uses the room's upper bound for the line until the aggregator has counted it", () => {
+    const waiting = (roomStats: RoomStats) =>
+      metricPoints({ rooms: [shop()], stats: new Map([['shop', roomStats]]), rates: new Map(), now: T, timings: DEFAULT_TIMINGS })[0];
+    expect(waiting(stats('shop', { updatedAt: 0, published: { at: T - 10_000, admittedTotal: 0, removedTotal: 0 } }))).toEqual(
+      p('WaitingUsers', 10, room('shop')),
+    );
+    expect(waiting(stats('shop', { waiting: 4 }))).toEqual(p('WaitingUsers', 4, room('shop')));
+  });
+
+  it('leaves the service rates out when no room has one, and clamps a negative counted line to 0', () => {
+    const points = metricPoints({
+      rooms: [shop({ state: 'paused' })],
+      stats: new Map([['shop', stats('shop', { waiting: -1 })]]),
+      rates: new Map(),
+      now: T,
+      timings: DEFAULT_TIMINGS,
+    });
+    expect(points.map((x) => `${x.name}${x.dimensions.RoomId ? `/${x.dimensions.RoomId}` : ''}=${x.value}`)).toEqual([
+      'WaitingUsers/shop=0',
+      'ActiveUsers/shop=3',
+      'Capacity/shop=4',
+      'Utilization/shop=75',
+      'EstimatedWaitSeconds/shop=110',
+      'WaitingUsers=0',
+      'ActiveUsers=3',
+      'Capacity=4',
+      'Utilization=75',
+      'EstimatedWaitSeconds=110',
+    ]);
+  });
+});
+
+/** A stats table in memory, with the claim's condition. */
+class MemoryStats implements StatsStore {
+  rows = new Map<string, RoomStats>();
+  beforeClaim: (() => Promise<void>) | undefined;
+  claimError: Error | undefined;
+  async applyChanges(): Promise<never> {
+    throw new Error('not used');
+  }
+  async getStats(roomIds: readonly string[]): Promise<Map<string, RoomStats>> {
+    return new Map(roomIds.flatMap((id) => (this.rows.has(id) ? [[id, structuredClone(this.rows.get(id)!)] as const] : [])));
+  }
+  async claimPublication(roomId: string, previousAt: number | undefined, next: PublishedCounters): Promise<boolean> {
+    const hook = this.beforeClaim;
+    this.beforeClaim = undefined;
+    if (hook) await hook();
+    if (this.claimError) throw this.claimError;
+    const row = this.rows.get(roomId) ?? stats(roomId, { updatedAt: 0 });
+    if (row.published?.at !== previousAt) return false;
+    this.rows.set(roomId, { ...row, published: next });
+    return true;
+  }
+}
+
+describe('metrics publisher', () => {
+  const setup = () => {
+    const clock = new FakeClock(T);
+    const store = new MemoryStats();
+    store.rows.set('shop', stats('shop', { waiting: 7, admittedTotal: 30, removedTotal: 25 }));
+    const sink = new MemoryMetricsSink();
+    const rooms = [shop()];
+    const publisher = new MetricsPublisher({ rooms: { listRooms: async () => rooms }, stats: store, sink, clock, timings: DEFAULT_TIMINGS });
+    return { clock, store, sink, publisher };
+  };
+  const rateValues = (points: MetricPoint[], roomId?: string) =>
+    points
+      .filter((x) => (x.name === 'AdmissionsPerMinute' || x.name === 'EvictionsPerMinute') && x.dimensions.RoomId === roomId)
+      .map((x) => [x.name, x.value]);
+
+  it('publishes no rate on its first run, and records the counters for the next', async () => {
+    const { store, sink, publisher } = setup();
+    await expect(publisher.publish()).resolves.toEqual({ publishedAt: T, rooms: 1, points: 10 });
+    expect(rateValues(sink.recentPoints(), 'shop')).toEqual([]);
+    expect(sink.recentPoints().map((x) => x.name)).toContain('WaitingUsers');
+    expect(store.rows.get('shop')?.published).toEqual({ at: T, admittedTotal: 30, removedTotal: 25 });
+  });
+
+  it('publishes per-minute rates from the counters moved since the previous run', async () => {
+    const { clock, store, sink, publisher } = setup();
+    await publisher.publish();
+    clock.advance(10_000);
+    store.rows.set('shop', { ...store.rows.get('shop')!, admittedTotal: 33, removedTotal: 26 });
+    await expect(publisher.publish()).resolves.toEqual({ publishedAt: T + 10_000, rooms: 1, points: 14 });
+    const second = sink.recentPoints(T + 10_000);
+    expect(rateValues(second, 'shop')).toEqual([
+      ['AdmissionsPerMinute', 18],
+      ['EvictionsPerMinute', 6],
+    ]);
+    expect(rateValues(second)).toEqual([
+      ['AdmissionsPerMinute', 18],
+      ['EvictionsPerMinute', 6],
+    ]);
+    expect(store.rows.get('shop')?.published).toEqual({ at: T + 10_000, admittedTotal: 33, removedTotal: 26 });
+  });
+
+  it('lets only one of two overlapping runs publish the rates of an interval', async () => {
+    const { clock, store, sink, publisher } = setup();
+    await publisher.publish();
+    clock.advance(10_000);
+    store.rows.set('shop', { ...store.rows.get('shop')!, admittedTotal: 36 });
+    const otherSink = new MemoryMetricsSink();
+    const other = new MetricsPublisher({ rooms: { listRooms: async () => [shop()] }, stats: store, sink: otherSink, clock, timings: DEFAULT_TIMINGS });
+    // The other run claims the interval between this run's read and its claim.
+    store.beforeClaim = async () => {
+      await other.publish();
+    };
+    await publisher.publish();
+    expect(rateValues(otherSink.recentPoints(), 'shop')).toEqual([
+      ['AdmissionsPerMinute', 36],
+      ['EvictionsPerMinute', 0],
+    ]);
+    expect(rateValues(sink.recentPoints(T + 10_000), 'shop')).toEqual([]);
+    expect(sink.recentPoints(T + 10_000).filter((x) => x.name === 'WaitingUsers')).toHaveLength(2); // gauges are still published
+  });
+
+  it("leaves out a room's rates when its claim fails, and says so", async () => {
+    const { clock, store, sink } = setup();
+    const errors: string[] = [];
+    const publisher = new MetricsPublisher({
+      rooms: { listRooms: async () => [shop()] },
+      stats: store,
+      sink,
+      clock,
+      timings: DEFAULT_TIMINGS,
+      onClaimError: (roomId, error) => errors.push(`${roomId}: ${(error as Error).message}`),
+    });
+    store.claimError = new Error('throttled');
+    await expect(publisher.publish()).resolves.toEqual({ publishedAt: T, rooms: 1, points: 10 });
+    expect(errors).toEqual(['shop: throttled']);
+  });
+});
