@@ -2,7 +2,8 @@
  * WaitingRoomStore on DynamoDB. Every domain rule that needs atomicity is a condition here:
  * admission and removal change the token and the room's activeCount in one TransactWriteItems.
  */
-import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException, type AttributeValue, type CancellationReason } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   DeleteCommand,
   GetCommand,
@@ -22,6 +23,8 @@ import type {
   Room,
   RoomUpsert,
   Token,
+  TouchOutcome,
+  TouchRequest,
   WaitingEntry,
   WaitingRoomStore,
 } from '../domain/index.js';
@@ -94,6 +97,13 @@ function tokenToItem(token: Token): Item {
   return item;
 }
 
+/** The item a failed condition returns: the document client leaves it in DynamoDB's attribute-value form. */
+function itemOf(item: Record<string, unknown> | undefined): Item | undefined {
+  if (!item || Object.keys(item).length === 0) return undefined;
+  const marshalled = Object.values(item).every((v) => v !== null && typeof v === 'object' && Object.keys(v as object).length === 1 && /^(S|N|B|BOOL|NULL|M|L|SS|NS|BS)$/.test(Object.keys(v as object)[0]!));
+  return marshalled ? unmarshall(item as Record<string, AttributeValue>) : item;
+}
+
 const isNamed = (error: unknown, ...names: string[]): boolean =>
   error instanceof Error && names.includes(error.name);
 
@@ -134,7 +144,7 @@ export class DynamoStore implements WaitingRoomStore {
 
   async upsertRoom(input: RoomUpsert): Promise<Room | undefined> {
     const names: Record<string, string> = { '#state': 'state' };
-    const values: Item = { ':now': input.now, ':zero': 0, ':open': 'open' };
+    const values: Item = { ':now': input.now, ':zero': 0 };
     const sets = [
       'updatedAt = :now',
       'createdAt = if_not_exists(createdAt, :now)',
@@ -156,6 +166,7 @@ export class DynamoStore implements WaitingRoomStore {
       values[':state'] = input.state;
       sets.push('#state = :state');
     } else {
+      values[':open'] = 'open';
       sets.push('#state = if_not_exists(#state, :open)');
     }
     try {
@@ -222,23 +233,35 @@ export class DynamoStore implements WaitingRoomStore {
     return Item ? tokenFromItem(Item) : undefined;
   }
 
-  async touchToken(tokenId: string, now: number, expiresAtSeconds: number): Promise<Token | undefined> {
+  async touchToken(request: TouchRequest): Promise<TouchOutcome> {
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tables.tokens,
-          Key: { [TOKENS_KEY]: tokenId },
+          Key: { [TOKENS_KEY]: request.tokenId },
           UpdateExpression: 'SET lastSeenAt = :now, #ttl = :ttl',
-          ConditionExpression: `attribute_exists(${TOKENS_KEY})`,
+          // Authenticates (by the secret's hash), scopes to the room and skips a too-recent touch, in one write.
+          ConditionExpression: `attribute_exists(${TOKENS_KEY}) AND secretHash = :hash AND roomId = :room AND lastSeenAt <= :stale`,
           ExpressionAttributeNames: { '#ttl': TOKEN_TTL_ATTRIBUTE },
-          ExpressionAttributeValues: { ':now': now, ':ttl': expiresAtSeconds },
+          ExpressionAttributeValues: {
+            ':now': request.now,
+            ':ttl': request.expiresAtSeconds,
+            ':hash': request.secretHash,
+            ':room': request.roomId,
+            ':stale': request.now - request.minIntervalMs,
+          },
           ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return Attributes ? tokenFromItem(Attributes) : undefined;
+      return { kind: 'touched', token: tokenFromItem(Attributes ?? {}) };
     } catch (error) {
-      if (isNamed(error, 'ConditionalCheckFailedException')) return undefined;
-      throw error;
+      if (!isNamed(error, 'ConditionalCheckFailedException')) throw error;
+      const old = itemOf((error as { Item?: Record<string, unknown> }).Item);
+      if (!old) return { kind: 'not-found' };
+      const token = tokenFromItem(old);
+      if (token.secretHash !== request.secretHash || token.roomId !== request.roomId) return { kind: 'mismatch', token };
+      return { kind: 'recent', token };
     }
   }
 

@@ -78,10 +78,6 @@ export class CheckLoop {
         continue; // a heartbeat, an admission, a duplicate or a conflict got there first: look again
       }
 
-      if (token.state === 'WAITING') {
-        // Safety net: a free seat left by a failed follow-up admission is taken within one check.
-        await this.admissions.admitIfFirstSafely(token, await store.getRoom(token.roomId));
-      }
       const advanced = await store.advanceCheck(token.tokenId, message.seq, deliveryId);
       if (advanced === 'changed') return 'stale';
       await this.scheduleNext({ ...token, checkSeq: message.seq + 1 });

@@ -41,6 +41,21 @@ export interface RemoveRequest {
 /** removed: gone, and its seat (if admitted) freed in the same transaction · changed: it was not as expected. */
 export type RemoveOutcome = 'removed' | 'changed' | 'conflict';
 
+export interface TouchRequest {
+  tokenId: string;
+  roomId: string;
+  secretHash: string;
+  now: number;
+  expiresAtSeconds: number;
+  minIntervalMs: number;
+}
+
+/** touched/recent: the token as it now is · mismatch: another secret or room (the stored token) · not-found. */
+export type TouchOutcome =
+  | { kind: 'touched' | 'recent'; token: Token }
+  | { kind: 'mismatch'; token: Token }
+  | { kind: 'not-found' };
+
 export interface RoomUpsert {
   roomId: string;
   capacity?: number;
@@ -60,8 +75,11 @@ export interface WaitingRoomStore {
   putToken(token: Token): Promise<void>;
   /** Strongly consistent read of a token. */
   getToken(tokenId: string): Promise<Token | undefined>;
-  /** Records a heartbeat; undefined if the token no longer exists. */
-  touchToken(tokenId: string, now: number, expiresAtSeconds: number): Promise<Token | undefined>;
+  /**
+   * Records a heartbeat in one conditional write: only if the token exists, belongs to `roomId`,
+   * has `secretHash`, and was not seen within `minIntervalMs` (then it answers 'recent', unwritten).
+   */
+  touchToken(request: TouchRequest): Promise<TouchOutcome>;
   /** The first waiting tokens of a room in ticket order, optionally only tickets below `beforeTicket`. */
   listWaiting(roomId: string, limit: number, beforeTicket?: number): Promise<WaitingEntry[]>;
   /** One transaction: token WAITING → ADMITTED and room activeCount + 1, on condition of a free seat. */

@@ -59,16 +59,28 @@ export class Visitors {
     return this.view(token, room);
   }
 
-  /** "I am still here": refreshes lastSeenAt; a waiting visitor first in line takes a free seat. */
+  /**
+   * "I am still here": refreshes lastSeenAt; a waiting visitor first in line takes a free seat.
+   * One conditional write both authenticates and records the heartbeat (the store compares the
+   * secret's SHA-256, never the secret); a refusal is explained with a constant-time comparison.
+   */
   async heartbeat(roomId: string, tokenId: string, secret: string): Promise<TokenView> {
     const { store, clock, timings } = this.deps;
-    let token = await this.authenticate(roomId, tokenId, secret);
     const now = clock.now();
-    if (now - token.lastSeenAt >= MIN_TOUCH_INTERVAL_MS) {
-      const touched = await store.touchToken(tokenId, now, Math.ceil(now / 1000) + timings.tokenRetentionSeconds);
-      if (!touched) throw new TokenNotFoundError(tokenId);
-      token = touched;
+    const touched = await store.touchToken({
+      tokenId,
+      roomId,
+      secretHash: hashSecret(secret),
+      now,
+      expiresAtSeconds: Math.ceil(now / 1000) + timings.tokenRetentionSeconds,
+      minIntervalMs: MIN_TOUCH_INTERVAL_MS,
+    });
+    if (touched.kind === 'not-found') throw new TokenNotFoundError(tokenId);
+    if (touched.kind === 'mismatch') {
+      if (!secretMatches(secret, touched.token.secretHash)) throw new InvalidCredentialError();
+      throw new TokenNotFoundError(tokenId); // the right secret, but the token lives in another room
     }
+    let token = touched.token;
     let room = await this.room(roomId);
     if (token.state === 'WAITING' && (await this.admissions.admitIfFirstSafely(token, room))) {
       token = { ...token, state: 'ADMITTED', admittedAt: clock.now() };

@@ -62,7 +62,7 @@ export function createStatsAggregatorHandler(deps: StatsAggregatorDeps) {
       logger.error('stats write failed', { shardId, roomId: failure.roomId, fromSequenceNumber: failure.fromSequenceNumber, error: String(failure.error) });
       failFrom = Math.min(failFrom, indexOf.get(padSequenceNumber(failure.fromSequenceNumber)) ?? 0);
     }
-    logger.info('stats batch', {
+    logger.debug('stats batch', {
       shardId,
       records: records.length,
       rooms: outcome.rooms,

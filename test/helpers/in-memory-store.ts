@@ -15,6 +15,8 @@ import type {
   Room,
   RoomUpsert,
   Token,
+  TouchOutcome,
+  TouchRequest,
   WaitingEntry,
   WaitingRoomStore,
 } from '../../lambdas/domain/index.js';
@@ -88,13 +90,15 @@ export class InMemoryStore implements WaitingRoomStore {
     return token && clone(token);
   }
 
-  async touchToken(tokenId: string, now: number, expiresAtSeconds: number): Promise<Token | undefined> {
+  async touchToken(request: TouchRequest): Promise<TouchOutcome> {
     this.calls.push('touchToken');
-    const token = this.tokens.get(tokenId);
-    if (!token) return undefined;
-    token.lastSeenAt = now;
-    token.expiresAtSeconds = expiresAtSeconds;
-    return clone(token);
+    const token = this.tokens.get(request.tokenId);
+    if (!token) return { kind: 'not-found' };
+    if (token.secretHash !== request.secretHash || token.roomId !== request.roomId) return { kind: 'mismatch', token: clone(token) };
+    if (!(token.lastSeenAt <= request.now - request.minIntervalMs)) return { kind: 'recent', token: clone(token) };
+    token.lastSeenAt = request.now;
+    token.expiresAtSeconds = request.expiresAtSeconds;
+    return { kind: 'touched', token: clone(token) };
   }
 
   async listWaiting(roomId: string, limit: number, beforeTicket?: number): Promise<WaitingEntry[]> {

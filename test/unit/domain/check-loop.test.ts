@@ -122,16 +122,18 @@ describe('check loop', () => {
     expect(secret).toBeTruthy();
   });
 
-  it('lets a waiting visitor first in line take a free seat a failed follow-up left', async () => {
+  it('leaves free seats of waiting visitors to their heartbeats, reading no room per check', async () => {
     const f = domainFixture();
     await f.rooms.configure('shop', { capacity: 0 });
-    const { view } = await f.visitors.join('shop');
+    const { view, secret } = await f.visitors.join('shop');
     await f.checkLoop.start(f.store.tokens.get(view.tokenId)!);
-    f.store.rooms.get('shop')!.capacity = 1;
+    f.store.rooms.get('shop')!.capacity = 1; // a seat freed without its follow-up admission
     f.clock.advance(10_000);
     const [due] = f.checks.takeDue();
+    f.store.calls.length = 0;
     await expect(f.checkLoop.check(due!.message, due!.id)).resolves.toBe('rescheduled');
-    expect(f.store.tokens.get(view.tokenId)?.state).toBe('ADMITTED');
+    expect(f.store.calls).toEqual(['getToken', 'advanceCheck']);
+    await expect(f.visitors.heartbeat('shop', view.tokenId, secret)).resolves.toMatchObject({ state: 'admitted' });
   });
 
   it('evicts a silent waiting visitor without touching the seats', async () => {

@@ -123,10 +123,10 @@ describe('heartbeat', () => {
   it('does not write again within a second of the last heartbeat', async () => {
     const f = await roomOf(1);
     const { view, secret } = await f.visitors.join('shop');
-    f.store.calls.length = 0;
+    const seen = f.store.tokens.get(view.tokenId)!.lastSeenAt;
     f.clock.advance(500);
-    await f.visitors.heartbeat('shop', view.tokenId, secret);
-    expect(f.store.calls).not.toContain('touchToken');
+    await expect(f.visitors.heartbeat('shop', view.tokenId, secret)).resolves.toMatchObject({ state: 'admitted' });
+    expect(f.store.tokens.get(view.tokenId)!.lastSeenAt).toBe(seen);
   });
 
   it('admits a waiting visitor who is first in line when a seat is free', async () => {
@@ -137,15 +137,16 @@ describe('heartbeat', () => {
     await expect(f.visitors.heartbeat('shop', view.tokenId, secret)).resolves.toMatchObject({ state: 'admitted', position: 0 });
   });
 
-  it('answers 404 for a token removed between its read and its write', async () => {
+  it('answers 404 for a token the checker removed, 401 for a wrong secret, 404 for another room, and writes nothing then', async () => {
     const f = await roomOf(1);
+    await f.rooms.configure('other', { capacity: 1 });
     const { view, secret } = await f.visitors.join('shop');
-    const original = f.store.touchToken.bind(f.store);
-    f.store.touchToken = async (...args) => {
-      f.store.tokens.delete(view.tokenId);
-      return original(...args);
-    };
     f.clock.advance(5_000);
+    const seen = f.store.tokens.get(view.tokenId)!.lastSeenAt;
+    await expect(f.visitors.heartbeat('shop', view.tokenId, 'x'.repeat(43))).rejects.toBeInstanceOf(InvalidCredentialError);
+    await expect(f.visitors.heartbeat('other', view.tokenId, secret)).rejects.toBeInstanceOf(TokenNotFoundError);
+    expect(f.store.tokens.get(view.tokenId)!.lastSeenAt).toBe(seen);
+    f.store.tokens.delete(view.tokenId);
     await expect(f.visitors.heartbeat('shop', view.tokenId, secret)).rejects.toBeInstanceOf(TokenNotFoundError);
   });
 });

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException, ProvisionedThroughputExceededException
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../../lambdas/domain/index.js';
 import { apiEvent, bearer } from '../../helpers/events.js';
@@ -195,23 +196,37 @@ describe('POST /rooms/{roomId}/tokens/{tokenId}/heartbeat', () => {
   const heartbeatRoute = (extra: Partial<Parameters<typeof apiEvent>[0]> = {}) =>
     tokenRoute('POST', { resource: '/rooms/{roomId}/tokens/{tokenId}/heartbeat', ...extra });
 
-  it('records lastSeenAt conditionally and answers the view', async () => {
-    ddb.on(GetCommand, { TableName: 'tokens-table' }).resolves({ Item: tokenItem() });
+  it('authenticates and records lastSeenAt in one conditional write, then answers the view', async () => {
     ddb.on(GetCommand, { TableName: 'rooms-table' }).resolves({ Item: roomItem() });
     ddb.on(UpdateCommand).resolves({ Attributes: tokenItem({ lastSeenAt: NOW }) });
     const response = await heartbeat(heartbeatRoute());
     expect(response.statusCode).toBe(200);
     expect(body(response)).toMatchObject({ state: 'waiting', position: 2 });
-    expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({
+    expect(ddb.commandCalls(GetCommand, { TableName: 'tokens-table' })).toHaveLength(0);
+    const update = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(update).toMatchObject({
       UpdateExpression: 'SET lastSeenAt = :now, #ttl = :ttl',
-      ConditionExpression: 'attribute_exists(tokenId)',
+      ConditionExpression: 'attribute_exists(tokenId) AND secretHash = :hash AND roomId = :room AND lastSeenAt <= :stale',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
+    expect(update.ExpressionAttributeValues?.[':hash']).toBe(hashSecret(SECRET));
+    expect(JSON.stringify(update)).not.toContain(SECRET);
   });
 
   it('answers 404 when the checker removed the token first', async () => {
-    ddb.on(GetCommand, { TableName: 'tokens-table' }).resolves({ Item: tokenItem() });
     ddb.on(UpdateCommand).rejects(conditionFailed());
     expectError(await heartbeat(heartbeatRoute()), 404, 'TOKEN_NOT_FOUND');
+  });
+
+  it('answers 401 when the stored token has another secret', async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed(marshall(tokenItem({ secretHash: hashSecret('W'.repeat(43)) }))));
+    expectError(await heartbeat(heartbeatRoute()), 401, 'INVALID_CREDENTIAL');
+  });
+
+  it('answers the view without a write when the last heartbeat was under a second ago', async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed(marshall(tokenItem({ lastSeenAt: NOW }))));
+    ddb.on(GetCommand, { TableName: 'rooms-table' }).resolves({ Item: roomItem() });
+    expect((await heartbeat(heartbeatRoute())).statusCode).toBe(200);
   });
 
   it('refuses a body of the wrong type', async () => {

@@ -1,0 +1,214 @@
+/**
+ * The local runtime (DESIGN §6): the waiting room on one machine, against real emulators, with
+ * the same handlers Lambda runs. Everything infrastructural comes from the synthesized stack.
+ *
+ *   const runtime = await startLocalRuntime({ port: 0, timings: { heartbeatTimeoutSeconds: 3 } });
+ *   ...
+ *   await runtime.stop();
+ *
+ * One runtime per process: the handlers read their environment when first imported.
+ */
+import { Duration } from 'aws-cdk-lib';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoStore } from '../lambdas/adapters/dynamo-store.js';
+import { SqsCheckQueue } from '../lambdas/adapters/sqs-check-queue.js';
+import { CheckLoop, DEFAULT_TIMINGS, Rooms, randomIds, systemClock, type Timings } from '../lambdas/domain/index.js';
+import { serializePassKeySet, generateKeySet } from '../lambdas/adapters/pass-key-sources.js';
+import type { RoomDefinition, WaitingRoomProps } from '../lib/waiting-room.js';
+import { LOCAL_CREDENTIALS, StartupError, assertPortFree, startDynamoDbLocal, startMessaging, type DynamoDbLocal, type MessagingEmulator } from './emulators.js';
+import { HttpGateway, compileRoute, type ExtraRoute } from './http-gateway.js';
+import { LOCAL_REGION, type LocalResource } from './intrinsics.js';
+import { LocalFunction, functionEnvironment } from './lambda-host.js';
+import { provision, type Provisioned } from './provision.js';
+import { QueuePoller } from './queue-poller.js';
+import { StreamPoller } from './stream-poller.js';
+import { eventSourceMappingsOf, functionsOf, routesOf, synthesizeTemplate, type CfnTemplate } from './template.js';
+
+export interface LocalRuntimeOptions {
+  /** HTTP port; 0 picks a free one. @default 3000 */
+  port?: number;
+  host?: string;
+  timings?: Partial<Timings>;
+  rooms?: RoomDefinition[];
+  /** Keep DynamoDB data in this directory between runs (default: in memory). */
+  dataDir?: string;
+  /** Checker timeout: the check queue's visibility timeout is six times this. @default 20 */
+  checkerTimeoutSeconds?: number;
+  /** Deliveries of a check message before the DLQ. @default 5 */
+  checkMaxReceiveCount?: number;
+  /** Retries of a failing stream batch before it is set aside. @default 5 */
+  streamRetryAttempts?: number;
+  /** The runtime's own lines (banner, problems). @default console.log */
+  log?: (line: string) => void;
+  /** Extra HTTP routes (pages, demo origin), tried after the API routes. */
+  extraRoutes?: ExtraRoute[];
+}
+
+export interface LocalRuntime {
+  url: string;
+  port: number;
+  timings: Timings;
+  template: CfnTemplate;
+  resources: ReadonlyMap<string, LocalResource>;
+  functions: ReadonlyMap<string, LocalFunction>;
+  clients: { dynamodb: DynamoDBClient; sqs: SQSClient; sns: SNSClient; streams: DynamoDBStreamsClient };
+  /** Logical id of the one resource (of `type`, if given) whose logical id starts with `prefix`. */
+  logicalId(prefix: string, type?: string): string;
+  /** Every message a queue holds (ready, delayed or in flight), without receiving any: for tests and the admin page. */
+  queueMessages(logicalIdPrefix: string): { body: string; receiveCount: number; state: 'ready' | 'delayed' | 'inflight' }[];
+  stop(): Promise<void>;
+}
+
+function localEnvironment(db: DynamoDbLocal, messaging: MessagingEmulator): Record<string, string> {
+  return {
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB_STREAMS: db.endpoint,
+    AWS_ENDPOINT_URL_SNS: messaging.endpoint,
+    // The host fauxqs puts in queue URLs (resolved to 127.0.0.1): with the same host as endpoint,
+    // SQS clients neither warn nor route elsewhere.
+    AWS_ENDPOINT_URL_SQS: messaging.sqsEndpoint,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    WR_LOG_FORMAT: 'pretty',
+    WR_METRICS_SINK: 'memory',
+  };
+}
+
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const requestedPort = options.port ?? 3000;
+  if (requestedPort !== 0) await assertPortFree(requestedPort, 'PORT');
+
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        log(`while stopping: ${String(error)}`);
+      }
+    }
+  };
+
+  try {
+    const [db, messaging] = await Promise.all([startDynamoDbLocal({ dataDir: options.dataDir }), startMessaging()]);
+    stops.push(db.stop, messaging.stop);
+    Object.assign(process.env, localEnvironment(db, messaging));
+    process.env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
+    // A fresh signing key for admission passes, unless one is given.
+    process.env.WR_PASS_KEYS ??= serializePassKeySet(await generateKeySet());
+
+    const timings: Timings = { ...DEFAULT_TIMINGS, ...options.timings };
+    const props: WaitingRoomProps = {
+      adminEmail: process.env.WR_ADMIN_EMAIL ?? 'admin@example.com',
+      rooms: options.rooms ?? [{ roomId: 'demo', capacity: 5 }],
+      timings,
+      checkerTimeout: Duration.seconds(options.checkerTimeoutSeconds ?? 20),
+      checkMaxReceiveCount: options.checkMaxReceiveCount ?? 5,
+      streamRetryAttempts: options.streamRetryAttempts ?? 5,
+    };
+    const template = synthesizeTemplate(props);
+    const clients = {
+      dynamodb: new DynamoDBClient({}),
+      sqs: new SQSClient({}),
+      sns: new SNSClient({}),
+      streams: new DynamoDBStreamsClient({}),
+    };
+    stops.push(async () => Object.values(clients).forEach((c) => c.destroy()));
+    const provisioned: Provisioned = await provision(template, clients);
+    const { resources } = provisioned;
+    const logicalId = (prefix: string, type?: string) => {
+      const found = Object.entries(template.Resources)
+        .filter(([id, r]) => id.startsWith(prefix) && (type === undefined || r.Type === type))
+        .map(([id]) => id);
+      if (found.length !== 1) throw new Error(`expected one resource named ${prefix}*, found ${found.length}`);
+      return found[0]!;
+    };
+
+    const definitions = functionsOf(template);
+    Object.assign(process.env, functionEnvironment(definitions, resources));
+    const functions = new Map(definitions.map((d) => [d.logicalId, new LocalFunction(d)]));
+    await Promise.all([...functions.values()].map((f) => f.load()));
+
+    const onError = (message: string, error: unknown) => log(`${message}${error ? `: ${error instanceof Error ? error.message : String(error)}` : ''}`);
+    for (const mapping of eventSourceMappingsOf(template)) {
+      const fn = functions.get(mapping.functionLogicalId)!;
+      const source = resources.get(mapping.sourceLogicalId)!;
+      if (mapping.kind === 'dynamodb-stream') {
+        const poller = new StreamPoller({
+          mapping,
+          fn,
+          streamArn: source.attributes.StreamArn!,
+          streams: clients.streams,
+          sqs: clients.sqs,
+          ...(mapping.onFailureLogicalId ? { onFailureQueueUrl: resources.get(mapping.onFailureLogicalId)!.ref } : {}),
+          // A table from an earlier run (--data) was read then; its tokens get fresh checks below.
+          startingPosition: provisioned.existingTables.includes(mapping.sourceLogicalId) ? 'LATEST' : 'TRIM_HORIZON',
+          onError,
+        });
+        poller.start();
+        stops.push(() => poller.stop());
+      } else {
+        const poller = new QueuePoller({ mapping, fn, queueUrl: source.ref, queueArn: source.attributes.Arn!, sqs: clients.sqs, onError });
+        poller.start();
+        stops.push(() => poller.stop());
+      }
+    }
+
+    const documents = DynamoDBDocumentClient.from(clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
+    const tokensTable = resources.get(logicalId('WaitingRoomTablesTokens'))!.ref;
+    const store = new DynamoStore(documents, { rooms: resources.get(logicalId('WaitingRoomTablesRooms'))!.ref, tokens: tokensTable });
+    const deps = { store, clock: systemClock, timings, ids: randomIds };
+    for (const room of props.rooms ?? []) await new Rooms(deps).configure(room.roomId, { capacity: room.capacity, state: room.state ?? 'open' });
+    if (provisioned.existingTables.includes(logicalId('WaitingRoomTablesTokens'))) {
+      // The check queue lives in memory: tokens kept from an earlier run need their check loop again.
+      const loop = new CheckLoop(deps, new SqsCheckQueue(clients.sqs, resources.get(logicalId('WaitingRoomCheckLoopCheckQueue', 'AWS::SQS::Queue'))!.ref));
+      let resumed = 0;
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await documents.send(new ScanCommand({ TableName: tokensTable, ExclusiveStartKey: start }));
+        for (const item of page.Items ?? []) {
+          await loop.start({ tokenId: String(item.tokenId), roomId: String(item.roomId), checkSeq: Number(item.checkSeq ?? 0) });
+          resumed += 1;
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+      if (resumed > 0) log(`resumed the check loops of ${resumed} tokens kept in ${options.dataDir}`);
+    }
+
+    const routes = routesOf(template).map((r) => compileRoute(r, functions.get(r.functionLogicalId)!));
+    const gateway = new HttpGateway(routes, options.extraRoutes ?? [], onError);
+    const port = await gateway.listen(requestedPort, options.host ?? '127.0.0.1').catch((error: NodeJS.ErrnoException) => {
+      throw new StartupError(error.code === 'EADDRINUSE' ? `Port ${requestedPort} (PORT) is already in use: set PORT to a free port` : error.message);
+    });
+    stops.push(() => gateway.close());
+    const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
+
+    const queueMessages = (prefix: string) => {
+      const inspected = messaging.server.inspectQueue(logicalId(prefix, 'AWS::SQS::Queue'));
+      if (!inspected) return [];
+      const of = (m: { body: string; approximateReceiveCount?: number }, state: 'ready' | 'delayed' | 'inflight') => ({
+        body: m.body,
+        receiveCount: m.approximateReceiveCount ?? 0,
+        state,
+      });
+      return [
+        ...inspected.messages.ready.map((m) => of(m, 'ready')),
+        ...inspected.messages.delayed.map((m) => of(m, 'delayed')),
+        ...inspected.messages.inflight.map((m) => of(m.message, 'inflight')),
+      ];
+    };
+    return { url, port, timings, template, resources, functions, clients, logicalId, queueMessages, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+

@@ -1,0 +1,113 @@
+/** A visitor driven over HTTP, as a browser would: join, read, heartbeat, leave. */
+export interface TokenView {
+  roomId: string;
+  tokenId: string;
+  ticket: number;
+  state: 'waiting' | 'admitted';
+  position: number;
+  estimatedWaitSeconds: number;
+  heartbeatIntervalSeconds: number;
+  pass?: string;
+  passExpiresAt?: number;
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(`HTTP ${status}: ${JSON.stringify(body)}`);
+  }
+}
+
+async function call<T>(url: string, init: RequestInit = {}): Promise<T> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  const body = text ? (JSON.parse(text) as unknown) : undefined;
+  if (!response.ok) throw new HttpError(response.status, body);
+  return body as T;
+}
+
+export class Visitor {
+  view!: TokenView;
+  private secret!: string;
+  private timer?: NodeJS.Timeout;
+  private beating?: Promise<unknown>;
+
+  constructor(
+    readonly baseUrl: string,
+    readonly roomId: string,
+  ) {}
+
+  static async join(baseUrl: string, roomId: string): Promise<Visitor> {
+    const visitor = new Visitor(baseUrl, roomId);
+    const { secret, ...view } = await call<TokenView & { secret: string }>(`${baseUrl}/rooms/${roomId}/tokens`, { method: 'POST' });
+    visitor.secret = secret;
+    visitor.view = view;
+    return visitor;
+  }
+
+  private get tokenUrl(): string {
+    return `${this.baseUrl}/rooms/${this.roomId}/tokens/${this.view.tokenId}`;
+  }
+
+  private get auth(): Record<string, string> {
+    return { Authorization: `Bearer ${this.secret}` };
+  }
+
+  async read(): Promise<TokenView> {
+    this.view = await call<TokenView>(this.tokenUrl, { headers: this.auth });
+    return this.view;
+  }
+
+  async heartbeat(): Promise<TokenView> {
+    this.view = await call<TokenView>(`${this.tokenUrl}/heartbeat`, { method: 'POST', headers: this.auth });
+    return this.view;
+  }
+
+  async leave(): Promise<void> {
+    this.stopHeartbeats();
+    await call<void>(this.tokenUrl, { method: 'DELETE', headers: this.auth });
+  }
+
+  /** Heartbeats every `intervalMs` until stopped; errors (an eviction) are kept for inspection. */
+  startHeartbeats(intervalMs: number, onError?: (error: unknown) => void): void {
+    this.timer = setInterval(() => {
+      this.beating = this.heartbeat().catch((error) => onError?.(error));
+    }, intervalMs);
+  }
+
+  stopHeartbeats(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  async settled(): Promise<void> {
+    await this.beating;
+  }
+}
+
+export async function admin<T>(baseUrl: string, method: string, path: string, body?: unknown): Promise<T> {
+  return call<T>(`${baseUrl}/admin${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+export async function roomActiveCount(baseUrl: string, roomId: string): Promise<number> {
+  return (await admin<{ activeCount: number }>(baseUrl, 'GET', `/rooms/${roomId}`)).activeCount;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}

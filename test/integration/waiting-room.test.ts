@@ -1,0 +1,179 @@
+/**
+ * The waiting room on the local runtime (DynamoDB Local + fauxqs), driven only over HTTP, with
+ * short timings: heartbeat timeout 3 s, check delay 1 s, heartbeat every 1 s.
+ */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../../local/preamble.js';
+import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
+import { Visitor, admin, eventually, roomActiveCount, sleep } from '../helpers/visitor.js';
+
+const TIMEOUT_S = 3;
+const DELAY_S = 1;
+const BEAT_MS = 1000;
+let runtime: LocalRuntime;
+let url: string;
+
+beforeAll(async () => {
+  runtime = await startLocalRuntime({
+    port: 0,
+    timings: { heartbeatTimeoutSeconds: TIMEOUT_S, checkDelaySeconds: DELAY_S, heartbeatIntervalSeconds: 1 },
+    checkerTimeoutSeconds: 1, // visibility timeout 6 s
+    checkMaxReceiveCount: 2,
+    streamRetryAttempts: 2,
+    rooms: [],
+    log: () => undefined,
+  });
+  url = runtime.url;
+}, 120_000);
+afterAll(async () => {
+  await runtime?.stop();
+});
+
+let roomCounter = 0;
+async function room(capacity: number): Promise<string> {
+  const roomId = `room-${++roomCounter}-${Date.now()}`;
+  await admin(url, 'PUT', `/rooms/${roomId}`, { capacity });
+  return roomId;
+}
+
+async function tokenItem(tokenId: string): Promise<Record<string, unknown> | undefined> {
+  const documents = DynamoDBDocumentClient.from(runtime.clients.dynamodb);
+  const { Item } = await documents.send(
+    new GetCommand({ TableName: runtime.resources.get(runtime.logicalId('WaitingRoomTablesTokens'))!.ref, Key: { tokenId }, ConsistentRead: true }),
+  );
+  return Item;
+}
+
+describe('admission over HTTP', () => {
+  it('makes joins beyond capacity wait, and admits them in ticket order as seats free', async () => {
+    const roomId = await room(2);
+    const visitors: Visitor[] = [];
+    for (let i = 0; i < 5; i++) {
+      const v = await Visitor.join(url, roomId);
+      v.startHeartbeats(BEAT_MS);
+      visitors.push(v);
+    }
+    try {
+      expect(visitors.map((v) => v.view.state)).toEqual(['admitted', 'admitted', 'waiting', 'waiting', 'waiting']);
+      expect(visitors.slice(2).map((v) => v.view.position)).toEqual([1, 2, 3]);
+      await visitors[0]!.leave();
+      expect((await visitors[2]!.read()).state).toBe('admitted');
+      expect((await visitors[3]!.read())).toMatchObject({ state: 'waiting', position: 1 });
+      await visitors[1]!.leave();
+      expect((await visitors[3]!.read()).state).toBe('admitted');
+      expect((await visitors[4]!.read())).toMatchObject({ state: 'waiting', position: 1 });
+    } finally {
+      for (const v of visitors) v.stopHeartbeats();
+    }
+  });
+
+  it('frees a seat on DELETE and admits the next visitor within a second', async () => {
+    const roomId = await room(1);
+    const first = await Visitor.join(url, roomId);
+    const second = await Visitor.join(url, roomId);
+    second.startHeartbeats(BEAT_MS);
+    try {
+      const left = Date.now();
+      await first.leave();
+      await eventually(async () => ((await second.read()).state === 'admitted' ? true : undefined), 1000, 'the next visitor admitted', 20);
+      expect(Date.now() - left).toBeLessThan(1000);
+      expect(await roomActiveCount(url, roomId)).toBe(1);
+    } finally {
+      second.stopHeartbeats();
+    }
+  });
+});
+
+describe('eviction over HTTP', () => {
+  it('evicts a silent admitted visitor within timeout + delay, admits the next, and keeps a visitor who heartbeats', async () => {
+    const roomId = await room(1);
+    const otherRoom = await room(1);
+    const silent = await Visitor.join(url, roomId);
+    const lastSeen = Date.now();
+    const next = await Visitor.join(url, roomId);
+    const diligent = await Visitor.join(url, otherRoom);
+    next.startHeartbeats(BEAT_MS);
+    diligent.startHeartbeats(BEAT_MS);
+    try {
+      expect([silent.view.state, next.view.state, diligent.view.state]).toEqual(['admitted', 'waiting', 'admitted']);
+      await eventually(async () => ((await next.read()).state === 'admitted' ? true : undefined), 10_000, 'the next visitor admitted', 50);
+      const freedAfter = (Date.now() - lastSeen) / 1000;
+      expect(freedAfter).toBeGreaterThanOrEqual(TIMEOUT_S);
+      expect(freedAfter).toBeLessThanOrEqual(TIMEOUT_S + DELAY_S + 1.5);
+      await expect(silent.read()).rejects.toMatchObject({ status: 404 });
+      await sleep(3 * TIMEOUT_S * 1000 - (Date.now() - lastSeen));
+      expect((await diligent.read()).state).toBe('admitted');
+    } finally {
+      next.stopHeartbeats();
+      diligent.stopHeartbeats();
+    }
+  });
+});
+
+describe('check loop over the real queue', () => {
+  it('drops a duplicated check message instead of starting a second loop', async () => {
+    const roomId = await room(10);
+    const v = await Visitor.join(url, roomId);
+    v.startHeartbeats(BEAT_MS);
+    try {
+      const first = await eventually(async () => {
+        const item = await tokenItem(v.view.tokenId);
+        return Number(item?.checkSeq ?? 0) >= 1 ? item : undefined;
+      }, 10_000, 'the first check');
+      const seqBefore = Number(first.checkSeq);
+      const checkQueue = runtime.resources.get(runtime.logicalId('WaitingRoomCheckLoopCheckQueue', 'AWS::SQS::Queue'))!.ref;
+      await runtime.clients.sqs.send(
+        new SendMessageCommand({ QueueUrl: checkQueue, MessageBody: JSON.stringify({ tokenId: v.view.tokenId, roomId, seq: seqBefore }), DelaySeconds: 0 }),
+      );
+      const started = Date.now();
+      await sleep(5 * DELAY_S * 1000);
+      const rounds = (Date.now() - started) / (DELAY_S * 1000);
+      const advanced = Number((await tokenItem(v.view.tokenId))?.checkSeq) - seqBefore;
+      const mine = runtime.queueMessages('WaitingRoomCheckLoopCheckQueue').filter((m) => m.body.includes(v.view.tokenId));
+      expect(mine).toHaveLength(1);
+      // One loop advances about once per delay; two loops would advance twice as fast.
+      expect(advanced).toBeLessThanOrEqual(Math.ceil(rounds) + 1);
+      expect(advanced).toBeGreaterThanOrEqual(2);
+    } finally {
+      v.stopHeartbeats();
+    }
+  });
+
+  it('retries a message the checker cannot process, then moves it to the DLQ', async () => {
+    const checkQueue = runtime.resources.get(runtime.logicalId('WaitingRoomCheckLoopCheckQueue', 'AWS::SQS::Queue'))!.ref;
+    const poison = JSON.stringify({ tokenId: 'not-a-token-id', roomId: 'x', seq: 'one' });
+    await runtime.clients.sqs.send(new SendMessageCommand({ QueueUrl: checkQueue, MessageBody: poison }));
+    const dead = await eventually(
+      async () => runtime.queueMessages('WaitingRoomCheckLoopCheckDlq').find((m) => m.body === poison),
+      30_000,
+      'the poison message in the DLQ',
+      250,
+    );
+    expect(dead.body).toBe(poison);
+    expect(dead.receiveCount).toBeGreaterThanOrEqual(2); // delivered, failed, retried, failed
+    expect(runtime.queueMessages('WaitingRoomCheckLoopCheckQueue').some((m) => m.body === poison)).toBe(false);
+  }, 60_000);
+});
+
+describe('the HTTP shim', () => {
+  it('passes bad input to the handlers, which answer JSON errors', async () => {
+    const roomId = await room(1);
+    const malformed = await fetch(`${url}/admin/rooms/${roomId}`, { method: 'PUT', body: '{"capacity":', headers: { 'Content-Type': 'application/json' } });
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe('BAD_REQUEST');
+    const big = await fetch(`${url}/rooms/${roomId}/tokens`, { method: 'POST', body: JSON.stringify({ pad: 'x'.repeat(5000) }) });
+    expect(big.status).toBe(413);
+    const noSecret = await fetch(`${url}/rooms/${roomId}/tokens/${'A'.repeat(22)}`);
+    expect(noSecret.status).toBe(401);
+    const unknownRoom = await fetch(`${url}/rooms/nowhere/tokens`, { method: 'POST' });
+    expect(unknownRoom.status).toBe(404);
+    const unknownRoute = await fetch(`${url}/nothing/here`);
+    expect(unknownRoute.status).toBe(404);
+    expect(((await unknownRoute.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+    const preflight = await fetch(`${url}/rooms/${roomId}/tokens`, { method: 'OPTIONS' });
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('Authorization');
+  });
+});
