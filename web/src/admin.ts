@@ -1,0 +1,523 @@
+/**
+ * The admin page: rooms with inline-editable capacity and state (PUT /admin/rooms/{roomId}), live
+ * waiting and active counts refreshed every 2 s (GET /admin/rooms and /rooms/{roomId}/status), a
+ * line chart per room of the last minutes of WaitingUsers and ActiveUsers, and the SNS notices
+ * (GET /admin/metrics; a 404 there just means the local runtime does not serve metrics yet).
+ *
+ * Locally the admin API has no authentication; on AWS it is IAM-authorized (SigV4), which a page
+ * cannot sign: this page is for the local runtime, or behind a signing proxy.
+ */
+
+interface AdminRoom {
+  roomId: string;
+  capacity: number;
+  state: RoomState;
+  activeCount: number;
+  lastTicket: number;
+  lastAdmittedTicket: number;
+  admittedTotal: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface RoomStatus {
+  roomId: string;
+  state: RoomState;
+  capacity: number;
+  active: number;
+  waiting: number;
+  lastAdmittedTicket: number;
+  estimatedWaitSeconds: number;
+}
+
+interface MetricPoint {
+  at: string | number;
+  roomId: string;
+  name: string;
+  value: number;
+}
+
+interface Notice {
+  at: string | number;
+  subject: string;
+  message: string;
+}
+
+type RoomState = 'open' | 'paused' | 'closed';
+
+const ROOM_STATES: readonly RoomState[] = ['open', 'paused', 'closed'];
+const ROOM_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const REFRESH_MS = 2_000;
+const CHART_WINDOW_MS = 10 * 60_000;
+const SERIES = [
+  { name: 'WaitingUsers', className: 'waiting', label: 'waiting' },
+  { name: 'ActiveUsers', className: 'active', label: 'active' },
+] as const;
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const MAX_NOTICES = 25;
+
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const numbers = new Intl.NumberFormat();
+
+function element<T extends HTMLElement = HTMLElement>(id: string): T {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`admin page: #${id} is missing`);
+  return found as T;
+}
+
+function make<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: string; text?: string } = {}): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (props.className) node.className = props.className;
+  if (props.text !== undefined) node.textContent = props.text;
+  return node;
+}
+
+function svg<K extends keyof SVGElementTagNameMap>(tag: K, attributes: Record<string, string | number> = {}): SVGElementTagNameMap[K] {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
+  return node;
+}
+
+function timeOf(at: string | number): number {
+  return typeof at === 'number' ? at : Date.parse(at);
+}
+
+function shortWait(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds <= 0) return '—';
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** 1, 2, 5, 10, 20, 50… at or above `value`. */
+function niceCeiling(value: number): number {
+  if (value <= 1) return 1;
+  const magnitude = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 5, 10]) if (step * magnitude >= value) return step * magnitude;
+  return 10 * magnitude;
+}
+
+interface RowRefs {
+  row: HTMLTableRowElement;
+  state: HTMLSelectElement;
+  capacity: HTMLInputElement;
+  active: HTMLTableCellElement;
+  waiting: HTMLTableCellElement;
+  wait: HTMLTableCellElement;
+  lastTicket: HTMLTableCellElement;
+  admitted: HTMLTableCellElement;
+  save: HTMLButtonElement;
+  revert: HTMLButtonElement;
+  /** The values the server last reported. */
+  server: { capacity: number; state: RoomState };
+  dirty: boolean;
+  saving: boolean;
+}
+
+class AdminPage {
+  private readonly apiBase: string;
+  private readonly waitingRoomUrl: string;
+  private readonly rows = new Map<string, RowRefs>();
+  private readonly ui = {
+    body: element<HTMLTableSectionElement>('rooms-body'),
+    updated: element('admin-updated'),
+    message: element('admin-message'),
+    charts: element('charts'),
+    metricsNote: element('metrics-note'),
+    notices: element<HTMLUListElement>('notices'),
+    noticesEmpty: element('notices-empty'),
+    form: element<HTMLFormElement>('create-room'),
+    newId: element<HTMLInputElement>('new-room-id'),
+    newCapacity: element<HTMLInputElement>('new-room-capacity'),
+    newState: element<HTMLSelectElement>('new-room-state'),
+  };
+  private timer: number | undefined;
+
+  constructor() {
+    const data = document.body.dataset;
+    this.apiBase = (data.apiBase ?? '').replace(/\/+$/, '');
+    this.waitingRoomUrl = data.waitingRoomUrl ?? '/waiting-room.html';
+  }
+
+  start(): void {
+    this.ui.form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.createRoom();
+    });
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden && this.timer === undefined) void this.loop();
+    });
+    void this.loop();
+  }
+
+  /** Refreshes, then schedules the next refresh; pauses while the page is hidden. */
+  private async loop(): Promise<void> {
+    this.timer = undefined;
+    await this.refresh();
+    if (document.hidden) return;
+    this.timer = window.setTimeout(() => void this.loop(), REFRESH_MS);
+  }
+
+  private async refresh(): Promise<void> {
+    const [rooms, metrics] = await Promise.allSettled([
+      this.api<{ rooms: AdminRoom[] }>('GET', '/admin/rooms'),
+      this.api<{ points?: MetricPoint[]; notices?: Notice[] }>('GET', '/admin/metrics'),
+    ]);
+    if (rooms.status === 'fulfilled') {
+      const list = [...(rooms.value.rooms ?? [])].sort((a, b) => a.roomId.localeCompare(b.roomId));
+      const statuses = await Promise.allSettled(
+        list.map((room) => this.api<RoomStatus>('GET', `/rooms/${encodeURIComponent(room.roomId)}/status`)),
+      );
+      this.renderRooms(
+        list,
+        statuses.map((s) => (s.status === 'fulfilled' ? s.value : undefined)),
+      );
+      this.ui.updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+      this.ui.updated.dataset.stale = 'false';
+    } else {
+      this.ui.updated.textContent = `Cannot reach the admin API (${describe(rooms.reason)}); retrying`;
+      this.ui.updated.dataset.stale = 'true';
+    }
+    if (metrics.status === 'fulfilled') {
+      this.renderCharts(metrics.value.points ?? [], [...this.rows.keys()]);
+      this.renderNotices(metrics.value.notices ?? []);
+    } else if (metrics.reason instanceof ApiError && metrics.reason.status === 404) {
+      this.ui.charts.replaceChildren();
+      this.ui.metricsNote.hidden = false;
+      this.ui.metricsNote.textContent = 'Metrics are not available from this runtime yet (GET /admin/metrics answered 404).';
+      this.renderNotices([]);
+    } else {
+      this.ui.metricsNote.hidden = false;
+      this.ui.metricsNote.textContent = `Metrics could not be loaded (${describe(metrics.reason)}).`;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Rooms table
+
+  private renderRooms(rooms: AdminRoom[], statuses: Array<RoomStatus | undefined>): void {
+    const seen = new Set<string>();
+    if (rooms.length === 0) {
+      this.rows.clear();
+      const row = make('tr');
+      const cell = make('td', { className: 'empty', text: 'No rooms yet. Create one below.' });
+      cell.colSpan = 9;
+      row.append(cell);
+      this.ui.body.replaceChildren(row);
+      return;
+    }
+    if (this.rows.size === 0) this.ui.body.replaceChildren();
+    rooms.forEach((room, index) => {
+      seen.add(room.roomId);
+      const refs = this.rows.get(room.roomId) ?? this.createRow(room);
+      this.updateRow(refs, room, statuses[index]);
+      // Keep the table in roomId order.
+      if (this.ui.body.children[index] !== refs.row) this.ui.body.insertBefore(refs.row, this.ui.body.children[index] ?? null);
+    });
+    for (const [roomId, refs] of this.rows) {
+      if (!seen.has(roomId)) {
+        refs.row.remove();
+        this.rows.delete(roomId);
+      }
+    }
+  }
+
+  private createRow(room: AdminRoom): RowRefs {
+    const row = make('tr');
+    const idCell = make('td');
+    const link = make('a', { className: 'room-id', text: room.roomId });
+    link.href = `${this.waitingRoomUrl}?room=${encodeURIComponent(room.roomId)}`;
+    link.title = 'Open the waiting room page for this room';
+    idCell.append(link);
+
+    const stateCell = make('td');
+    const state = make('select');
+    state.setAttribute('aria-label', `State of room ${room.roomId}`);
+    for (const value of ROOM_STATES) state.append(new Option(value, value));
+    stateCell.append(state);
+
+    const capacityCell = make('td', { className: 'num' });
+    const capacity = make('input');
+    capacity.type = 'number';
+    capacity.min = '0';
+    capacity.step = '1';
+    capacity.inputMode = 'numeric';
+    capacity.setAttribute('aria-label', `Capacity of room ${room.roomId}`);
+    capacityCell.append(capacity);
+
+    const cell = () => make('td', { className: 'num' });
+    const active = cell();
+    const waiting = cell();
+    const wait = cell();
+    const lastTicket = cell();
+    const admitted = cell();
+
+    const actions = make('td');
+    const group = make('div', { className: 'row-actions' });
+    const save = make('button', { className: 'button primary small', text: 'Save' });
+    save.type = 'button';
+    const revert = make('button', { className: 'button small', text: 'Revert' });
+    revert.type = 'button';
+    group.append(revert, save);
+    actions.append(group);
+
+    row.append(idCell, stateCell, capacityCell, active, waiting, wait, lastTicket, admitted, actions);
+    const refs: RowRefs = {
+      row,
+      state,
+      capacity,
+      active,
+      waiting,
+      wait,
+      lastTicket,
+      admitted,
+      save,
+      revert,
+      server: { capacity: room.capacity, state: room.state },
+      dirty: false,
+      saving: false,
+    };
+    const markDirty = () => this.setDirty(refs, refs.capacity.value !== String(refs.server.capacity) || refs.state.value !== refs.server.state);
+    capacity.addEventListener('input', markDirty);
+    state.addEventListener('change', markDirty);
+    capacity.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter') void this.saveRow(room.roomId, refs);
+      if (event.key === 'Escape') this.revertRow(refs);
+    });
+    save.addEventListener('click', () => void this.saveRow(room.roomId, refs));
+    revert.addEventListener('click', () => this.revertRow(refs));
+    this.rows.set(room.roomId, refs);
+    this.setDirty(refs, false);
+    state.value = room.state;
+    capacity.value = String(room.capacity);
+    return refs;
+  }
+
+  private updateRow(refs: RowRefs, room: AdminRoom, status: RoomStatus | undefined): void {
+    refs.server = { capacity: room.capacity, state: room.state };
+    // Never overwrite what the operator is typing.
+    if (!refs.dirty && !refs.saving) {
+      refs.state.value = room.state;
+      if (document.activeElement !== refs.capacity) refs.capacity.value = String(room.capacity);
+    }
+    refs.state.dataset.state = room.state;
+    refs.active.textContent = numbers.format(status?.active ?? room.activeCount);
+    refs.waiting.textContent = status ? numbers.format(status.waiting) : '—';
+    refs.wait.textContent = status ? shortWait(status.estimatedWaitSeconds) : '—';
+    refs.lastTicket.textContent = numbers.format(room.lastTicket);
+    refs.admitted.textContent = numbers.format(room.admittedTotal);
+    refs.row.title = `Created ${new Date(room.createdAt).toLocaleString()} · updated ${new Date(room.updatedAt).toLocaleString()}`;
+  }
+
+  private setDirty(refs: RowRefs, dirty: boolean): void {
+    refs.dirty = dirty;
+    refs.row.dataset.dirty = String(dirty);
+    refs.save.disabled = !dirty || refs.saving;
+    refs.revert.hidden = !dirty;
+  }
+
+  private revertRow(refs: RowRefs): void {
+    refs.capacity.value = String(refs.server.capacity);
+    refs.state.value = refs.server.state;
+    this.setDirty(refs, false);
+  }
+
+  private async saveRow(roomId: string, refs: RowRefs): Promise<void> {
+    if (!refs.dirty || refs.saving) return;
+    const change: { capacity?: number; state?: RoomState } = {};
+    const capacity = Number(refs.capacity.value);
+    if (refs.capacity.value !== String(refs.server.capacity)) {
+      if (refs.capacity.value.trim() === '' || !Number.isInteger(capacity) || capacity < 0) {
+        this.say(`Capacity of ${roomId} must be a whole number, 0 or more.`, 'error');
+        refs.capacity.focus();
+        return;
+      }
+      change.capacity = capacity;
+    }
+    if (refs.state.value !== refs.server.state) change.state = refs.state.value as RoomState;
+    refs.saving = true;
+    refs.save.disabled = true;
+    try {
+      const room = await this.api<AdminRoom>('PUT', `/admin/rooms/${encodeURIComponent(roomId)}`, change);
+      refs.saving = false;
+      this.setDirty(refs, false);
+      this.updateRow(refs, room, undefined);
+      this.say(`Saved ${roomId}: capacity ${numbers.format(room.capacity)}, ${room.state}.`, 'ok');
+    } catch (error) {
+      refs.saving = false;
+      this.setDirty(refs, true);
+      this.say(`Could not save ${roomId}: ${describe(error)}`, 'error');
+    }
+  }
+
+  private async createRoom(): Promise<void> {
+    const roomId = this.ui.newId.value.trim();
+    const capacity = Number(this.ui.newCapacity.value);
+    if (!ROOM_ID_PATTERN.test(roomId)) {
+      this.say('A room id is 1-64 letters, digits, "-" or "_", starting with a letter or digit.', 'error');
+      this.ui.newId.focus();
+      return;
+    }
+    if (this.ui.newCapacity.value.trim() === '' || !Number.isInteger(capacity) || capacity < 0) {
+      this.say('Capacity must be a whole number, 0 or more.', 'error');
+      this.ui.newCapacity.focus();
+      return;
+    }
+    try {
+      const room = await this.api<AdminRoom>('PUT', `/admin/rooms/${encodeURIComponent(roomId)}`, {
+        capacity,
+        state: this.ui.newState.value as RoomState,
+      });
+      this.say(`Room ${room.roomId} is ${room.state} with capacity ${numbers.format(room.capacity)}.`, 'ok');
+      this.ui.newId.value = '';
+      await this.refresh();
+    } catch (error) {
+      this.say(`Could not create ${roomId}: ${describe(error)}`, 'error');
+    }
+  }
+
+  private say(text: string, kind: 'ok' | 'error'): void {
+    this.ui.message.textContent = text;
+    this.ui.message.dataset.kind = kind;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Charts and notices
+
+  private renderCharts(points: MetricPoint[], roomIds: string[]): void {
+    const now = Date.now();
+    const from = now - CHART_WINDOW_MS;
+    const byRoom = new Map<string, MetricPoint[]>();
+    for (const point of points) {
+      const at = timeOf(point.at);
+      if (!Number.isFinite(at) || at < from || !SERIES.some((s) => s.name === point.name) || !Number.isFinite(point.value)) continue;
+      const list = byRoom.get(point.roomId) ?? [];
+      list.push(point);
+      byRoom.set(point.roomId, list);
+    }
+    const rooms = [...new Set([...roomIds, ...byRoom.keys()])].filter((id) => byRoom.has(id)).sort();
+    this.ui.metricsNote.hidden = rooms.length > 0;
+    this.ui.metricsNote.textContent = 'No WaitingUsers or ActiveUsers points in the last 10 minutes yet (they arrive every 10 seconds).';
+    this.ui.charts.replaceChildren(...rooms.map((roomId) => chart(roomId, byRoom.get(roomId) ?? [], from, now)));
+  }
+
+  private renderNotices(notices: Notice[]): void {
+    const sorted = [...notices].sort((a, b) => timeOf(b.at) - timeOf(a.at)).slice(0, MAX_NOTICES);
+    this.ui.noticesEmpty.hidden = sorted.length > 0;
+    this.ui.notices.replaceChildren(
+      ...sorted.map((notice) => {
+        const item = make('li');
+        const head = make('div', { className: 'notice-head' });
+        const time = make('time', { text: new Date(timeOf(notice.at)).toLocaleString() });
+        time.dateTime = new Date(timeOf(notice.at)).toISOString();
+        head.append(make('span', { text: notice.subject }), time);
+        item.append(head, make('p', { text: notice.message }));
+        return item;
+      }),
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private async api<T>(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.apiBase}${path}`, {
+      method,
+      cache: 'no-store',
+      headers: { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!response.ok) {
+      const error = (parsed as { error?: { message?: string; details?: string[] } } | undefined)?.error;
+      const details = error?.details?.length ? ` (${error.details.join('; ')})` : '';
+      throw new ApiError(response.status, `${error?.message ?? `HTTP ${response.status}`}${details}`);
+    }
+    return parsed as T;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A small SVG line chart of one room's series over [from, to]. */
+function chart(roomId: string, points: MetricPoint[], from: number, to: number): HTMLElement {
+  const width = 320;
+  const height = 120;
+  const left = 30;
+  const right = 8;
+  const top = 8;
+  const bottom = 18;
+  const plotWidth = width - left - right;
+  const plotHeight = height - top - bottom;
+  const series = SERIES.map((s) => ({
+    ...s,
+    points: points
+      .filter((p) => p.name === s.name)
+      .map((p) => ({ at: timeOf(p.at), value: p.value }))
+      .sort((a, b) => a.at - b.at),
+  }));
+  const max = niceCeiling(Math.max(1, ...series.flatMap((s) => s.points.map((p) => p.value))));
+  const x = (at: number) => left + ((at - from) / (to - from)) * plotWidth;
+  const y = (value: number) => top + plotHeight - (value / max) * plotHeight;
+
+  const latest = series.map((s) => `${s.label} ${s.points.length ? numbers.format(s.points[s.points.length - 1]!.value) : '—'}`).join(', ');
+  const figure = make('figure', { className: 'chart' });
+  const caption = make('figcaption');
+  caption.append(make('span', { className: 'room-id', text: roomId }), make('span', { className: 'hint', text: latest }));
+
+  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img' });
+  root.setAttribute('aria-label', `Room ${roomId}, last 10 minutes: ${latest}`);
+  for (const fraction of [0, 0.5, 1]) {
+    const value = max * fraction;
+    root.append(svg('line', { class: 'grid', x1: left, x2: width - right, y1: y(value), y2: y(value) }));
+    const label = svg('text', { class: 'axis-label', x: left - 6, y: y(value) + 3, 'text-anchor': 'end' });
+    label.textContent = numbers.format(value);
+    root.append(label);
+  }
+  for (const [at, text, anchor] of [
+    [from, '−10 min', 'start'],
+    [from + (to - from) / 2, '−5 min', 'middle'],
+    [to, 'now', 'end'],
+  ] as const) {
+    const label = svg('text', { class: 'axis-label', x: x(at), y: height - 4, 'text-anchor': anchor });
+    label.textContent = text;
+    root.append(label);
+  }
+  for (const s of series) {
+    if (s.points.length === 0) continue;
+    if (s.points.length === 1) {
+      const only = s.points[0]!;
+      root.append(svg('circle', { class: `series ${s.className}`, cx: x(only.at), cy: y(only.value), r: 2.5 }));
+      continue;
+    }
+    const coordinates = s.points.map((p) => `${x(p.at).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ');
+    root.append(svg('polyline', { class: `series ${s.className}`, points: coordinates }));
+  }
+  figure.append(caption, root);
+  return figure;
+}
+
+function main(): void {
+  new AdminPage().start();
+}
+
+if (typeof document !== 'undefined') {
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', main, { once: true });
+  else main();
+}
