@@ -14,6 +14,7 @@ import { ROOM_ID_PATTERN } from '../lambdas/shared/http.js';
 import { WaitingRoomApi } from './constructs/api.js';
 import { CheckLoop } from './constructs/check-loop.js';
 import { WaitingRoomFunction } from './constructs/function.js';
+import { PassKeys } from './constructs/pass-keys.js';
 import { SeedRooms, type RoomDefinition } from './constructs/seed-rooms.js';
 import { grantAdmission, grantTable } from './constructs/table-access.js';
 import { WaitingRoomTables } from './constructs/tables.js';
@@ -71,7 +72,8 @@ export class WaitingRoom extends Construct {
   readonly checkLoop: CheckLoop;
   readonly api: WaitingRoomApi;
   /** The API functions, by handler name. */
-  readonly apiFunctions: Readonly<Record<'join' | 'getToken' | 'heartbeat' | 'leave' | 'roomStatus' | 'admin', WaitingRoomFunction>>;
+  readonly apiFunctions: Readonly<Record<'join' | 'getToken' | 'heartbeat' | 'leave' | 'roomStatus' | 'admin' | 'jwks', WaitingRoomFunction>>;
+  readonly passKeys: PassKeys;
 
   constructor(scope: Construct, id: string, props: WaitingRoomProps) {
     super(scope, id);
@@ -113,6 +115,7 @@ export class WaitingRoom extends Construct {
       leave: fn('leave', 'DELETE /rooms/{roomId}/tokens/{tokenId}: leave and free the seat'),
       roomStatus: fn('room-status', 'GET /rooms/{roomId}/status: public room status'),
       admin: fn('admin', '/admin: create and configure rooms'),
+      jwks: fn('jwks', 'GET /.well-known/jwks.json: public keys that verify admission passes'),
     };
     this.apiFunctions = functions;
     // Each function gets exactly the actions it performs on the tables it uses.
@@ -125,6 +128,9 @@ export class WaitingRoom extends Construct {
     grantTable(functions.roomStatus, this.roomsTable, ['GetItem']);
     grantTable(functions.roomStatus, this.statsTable, ['GetItem']);
 
+    this.passKeys = new PassKeys(this, 'PassKeys', { removalPolicy, environment });
+    for (const f of [functions.join, functions.getToken, functions.heartbeat, functions.jwks]) this.passKeys.grantSigning(f);
+
     this.api = new WaitingRoomApi(this, 'Api', {
       removalPolicy: RemovalPolicy.DESTROY,
       rateLimit: props.apiRateLimit ?? 1000,
@@ -136,6 +142,7 @@ export class WaitingRoom extends Construct {
         { method: 'DELETE', path: '/rooms/{roomId}/tokens/{tokenId}', function: functions.leave, authorization: 'none' },
         { method: 'POST', path: '/rooms/{roomId}/tokens/{tokenId}/heartbeat', function: functions.heartbeat, authorization: 'none' },
         { method: 'GET', path: '/rooms/{roomId}/status', function: functions.roomStatus, authorization: 'none' },
+        { method: 'GET', path: '/.well-known/jwks.json', function: functions.jwks, authorization: 'none' },
         { method: 'GET', path: '/admin/rooms', function: functions.admin, authorization: 'iam' },
         { method: 'GET', path: '/admin/rooms/{roomId}', function: functions.admin, authorization: 'iam' },
         { method: 'PUT', path: '/admin/rooms/{roomId}', function: functions.admin, authorization: 'iam', bodyModel: 'roomChange' },

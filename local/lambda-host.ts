@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { REPO_ROOT } from '../lib/paths.js';
 import { LOCAL_ACCOUNT, LOCAL_REGION, resolve, type LocalResource } from './intrinsics.js';
-import type { FunctionDefinition } from './template.js';
+import { referencedIds, type FunctionDefinition } from './template.js';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -72,10 +72,16 @@ export class LocalFunction {
  * The functions' environment, resolved against the local resources. All functions share this
  * process, so they share one environment: the same variable with two values is an error.
  */
-export function functionEnvironment(definitions: FunctionDefinition[], resources: ReadonlyMap<string, LocalResource>): Record<string, string> {
+export function functionEnvironment(
+  definitions: FunctionDefinition[],
+  resources: ReadonlyMap<string, LocalResource>,
+  /** Logical ids of resources not emulated locally (secrets): variables naming them are left out. */
+  notEmulated: ReadonlySet<string> = new Set(),
+): Record<string, string> {
   const merged: Record<string, string> = {};
   for (const definition of definitions) {
     for (const [name, raw] of Object.entries(definition.environment)) {
+      if (referencedIds(raw).some((id) => notEmulated.has(id))) continue;
       const value = String(resolve(raw, resources));
       if (name in merged && merged[name] !== value) {
         throw new Error(`Functions disagree on ${name} (${merged[name]} and ${value}): the local runtime runs them in one process`);

@@ -26,7 +26,7 @@ import { LocalFunction, functionEnvironment } from './lambda-host.js';
 import { provision, type Provisioned } from './provision.js';
 import { QueuePoller } from './queue-poller.js';
 import { StreamPoller } from './stream-poller.js';
-import { eventSourceMappingsOf, functionsOf, routesOf, synthesizeTemplate, type CfnTemplate } from './template.js';
+import { eventSourceMappingsOf, functionsOf, resourcesOfType, routesOf, synthesizeTemplate, type CfnTemplate } from './template.js';
 
 export interface LocalRuntimeOptions {
   /** HTTP port; 0 picks a free one. @default 3000 */
@@ -133,7 +133,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     };
 
     const definitions = functionsOf(template);
-    Object.assign(process.env, functionEnvironment(definitions, resources));
+    // Secrets Manager is not emulated: the pass keys come from WR_PASS_KEYS (generated above) instead.
+    const secrets = new Set(resourcesOfType(template, 'AWS::SecretsManager::Secret').map(([id]) => id));
+    Object.assign(process.env, functionEnvironment(definitions, resources, secrets));
     const functions = new Map(definitions.map((d) => [d.logicalId, new LocalFunction(d)]));
     await Promise.all([...functions.values()].map((f) => f.load()));
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WaitingRoomStack } from '../lib/waiting-room-stack.js';
 import type { WaitingRoomProps } from '../lib/waiting-room.js';
-import { ENTRY_METADATA } from '../lib/paths.js';
+import { ENTRY_METADATA, LOCAL_RUNTIME_METADATA } from '../lib/paths.js';
 
 export interface CfnResource {
   Type: string;
@@ -60,7 +60,7 @@ export interface FunctionDefinition {
 
 export function functionsOf(template: CfnTemplate): FunctionDefinition[] {
   return resourcesOfType(template, 'AWS::Lambda::Function')
-    .filter(([, r]) => typeof r.Metadata?.[ENTRY_METADATA] === 'string')
+    .filter(([, r]) => typeof r.Metadata?.[ENTRY_METADATA] === 'string' && r.Metadata?.[LOCAL_RUNTIME_METADATA] !== 'skip')
     .map(([logicalId, r]) => ({
       logicalId,
       entry: String(r.Metadata![ENTRY_METADATA]),

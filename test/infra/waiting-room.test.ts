@@ -119,7 +119,9 @@ describe('functions', () => {
   it('run Node.js 22 on arm64 with tracing, and tell the local runtime their entry', () => {
     const ours = Object.values(template.findResources('AWS::Lambda::Function') as Record<string, Resource>).filter((f) => f.Metadata?.['WaitingRoom:Entry']);
     expect(ours.map((f) => f.Metadata!['WaitingRoom:Entry']).sort()).toEqual(
-      ['admin', 'check-tokens', 'enqueue-checks', 'get-token', 'heartbeat', 'join', 'leave', 'room-status'].map((h) => `lambdas/handlers/${h}.ts`),
+      ['admin', 'check-tokens', 'enqueue-checks', 'get-token', 'heartbeat', 'join', 'jwks', 'leave', 'room-status', 'rotate-pass-key'].map(
+        (h) => `lambdas/handlers/${h}.ts`,
+      ),
     );
     for (const f of ours) {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, Handler: 'index.handler' });
@@ -178,6 +180,7 @@ describe('API', () => {
   it('serves the routes of DESIGN §3, with IAM on /admin and the bearer secret checked in the function elsewhere', () => {
     expect(routes().sort((a, b) => a.route.localeCompare(b.route))).toEqual([
       { route: 'DELETE /rooms/{roomId}/tokens/{tokenId}', auth: 'NONE' },
+      { route: 'GET /.well-known/jwks.json', auth: 'NONE' },
       { route: 'GET /admin/rooms', auth: 'AWS_IAM' },
       { route: 'GET /admin/rooms/{roomId}', auth: 'AWS_IAM' },
       { route: 'GET /rooms/{roomId}/status', auth: 'NONE' },
@@ -217,6 +220,29 @@ describe('API', () => {
     template.hasResourceProperties('AWS::ApiGateway::Model', {
       Schema: Match.objectLike({ additionalProperties: false, properties: Match.objectLike({ capacity: Match.objectLike({ type: 'integer', minimum: 0 }) }) }),
     });
+  });
+});
+
+describe('admission pass keys', () => {
+  it('keep the signing key set in Secrets Manager, written at deploy time by the rotate function', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    const rotate = functionId('rotate-pass-key');
+    const custom = Object.values(template.findResources('AWS::CloudFormation::CustomResource') as Record<string, Resource>);
+    expect(custom).toHaveLength(1);
+    expect(JSON.stringify(custom[0]!.Properties.secret)).toMatch(/KeySet/);
+    expect(actionsOf(rotate)).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue']));
+    const fn = template.findResources('AWS::Lambda::Function')[rotate] as Resource;
+    expect(fn.Metadata?.['WaitingRoom:LocalRuntime']).toBe('skip');
+  });
+
+  it('let only the functions that sign passes or publish the JWKS read the key set', () => {
+    const readers = ['join', 'get-token', 'heartbeat', 'jwks', 'rotate-pass-key'];
+    for (const entry of ['join', 'get-token', 'heartbeat', 'leave', 'room-status', 'admin', 'jwks', 'check-tokens', 'enqueue-checks', 'rotate-pass-key']) {
+      const fn = template.findResources('AWS::Lambda::Function')[functionId(entry)] as Resource;
+      const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect('PASS_KEYS_SECRET_ARN' in variables, entry).toBe(readers.includes(entry));
+      expect(actionsOf(functionId(entry)).includes('secretsmanager:GetSecretValue'), entry).toBe(readers.includes(entry));
+    }
   });
 });
 
