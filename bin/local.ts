@@ -8,7 +8,6 @@ import '../local/preamble.js';
 import { z } from 'zod';
 import { DEFAULT_TIMINGS, timingProblems } from '../lambdas/domain/index.js';
 import { startLocalRuntime } from '../local/runtime.js';
-import { localExtras } from '../local/extras.js';
 
 const USAGE = `Usage: npm start [-- --data DIR]
 
@@ -79,7 +78,6 @@ async function main(): Promise<void> {
     timings,
     rooms: [{ roomId: 'demo', capacity: env.WR_DEMO_CAPACITY }],
     ...(args.dataDir ? { dataDir: args.dataDir } : {}),
-    extraRoutes: await localExtras(),
   });
 
   let stopping = false;

@@ -12,8 +12,8 @@ import { Duration } from 'aws-cdk-lib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoStore } from '../lambdas/adapters/dynamo-store.js';
 import { SqsCheckQueue } from '../lambdas/adapters/sqs-check-queue.js';
 import { CheckLoop, DEFAULT_TIMINGS, Rooms, randomIds, systemClock, type Timings } from '../lambdas/domain/index.js';
@@ -23,7 +23,10 @@ import { LOCAL_CREDENTIALS, StartupError, assertPortFree, startDynamoDbLocal, st
 import { HttpGateway, compileRoute, type ExtraRoute } from './http-gateway.js';
 import { LOCAL_REGION, type LocalResource } from './intrinsics.js';
 import { LocalFunction, functionEnvironment } from './lambda-host.js';
+import { localPages, type Notice } from './pages.js';
+import { NoticePoller } from './notices.js';
 import { provision, type Provisioned } from './provision.js';
+import { StateMachineHost, schedulesOf, startStepFunctionsApi } from './state-machines.js';
 import { QueuePoller } from './queue-poller.js';
 import { StreamPoller } from './stream-poller.js';
 import { eventSourceMappingsOf, functionsOf, resourcesOfType, routesOf, synthesizeTemplate, type CfnTemplate } from './template.js';
@@ -44,8 +47,16 @@ export interface LocalRuntimeOptions {
   streamRetryAttempts?: number;
   /** The runtime's own lines (banner, problems). @default console.log */
   log?: (line: string) => void;
-  /** Extra HTTP routes (pages, demo origin), tried after the API routes. */
+  /** Extra HTTP routes, tried after the API routes and the runtime's own pages. */
   extraRoutes?: ExtraRoute[];
+  /** Serve the waiting-room and admin pages and the demo origin. @default true */
+  pages?: boolean;
+  /** Start the template's scheduled state machines at their rate. @default true */
+  schedules?: boolean;
+  /** Each Wait state of a state machine lasts this many ms instead of its own seconds (tests). */
+  stateMachineWaitMs?: number;
+  /** Retries inside state machines wait this many ms (tests). */
+  stateMachineRetryMs?: number;
 }
 
 export interface LocalRuntime {
@@ -56,6 +67,9 @@ export interface LocalRuntime {
   resources: ReadonlyMap<string, LocalResource>;
   functions: ReadonlyMap<string, LocalFunction>;
   clients: { dynamodb: DynamoDBClient; sqs: SQSClient; sns: SNSClient; streams: DynamoDBStreamsClient };
+  stateMachines: StateMachineHost;
+  /** Notifications published to the admin topic (shown instead of e-mailed), newest last. */
+  notices(): Notice[];
   /** Logical id of the one resource (of `type`, if given) whose logical id starts with `prefix`. */
   logicalId(prefix: string, type?: string): string;
   /** Every message a queue holds (ready, delayed or in flight), without receiving any: for tests and the admin page. */
@@ -133,11 +147,44 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     };
 
     const definitions = functionsOf(template);
+    const functions = new Map(definitions.map((d) => [d.logicalId, new LocalFunction(d)]));
+    for (const f of functions.values()) resources.set(f.name, { ref: f.name, attributes: { Arn: f.arn } });
+    const stateMachines = new StateMachineHost({
+      template,
+      resources,
+      functions,
+      sns: clients.sns,
+      ...(options.stateMachineWaitMs !== undefined ? { waitOverrideMs: options.stateMachineWaitMs } : {}),
+      ...(options.stateMachineRetryMs !== undefined ? { retryOverrideMs: options.stateMachineRetryMs } : {}),
+      log,
+    });
+    stops.push(async () => stateMachines.stop());
+    for (const [id, resource] of stateMachines.resources) resources.set(id, resource);
+    const stepFunctionsApi = await startStepFunctionsApi(stateMachines);
+    stops.push(stepFunctionsApi.close);
+    process.env.AWS_ENDPOINT_URL_SFN = stepFunctionsApi.endpoint;
+
     // Secrets Manager is not emulated: the pass keys come from WR_PASS_KEYS (generated above) instead.
     const secrets = new Set(resourcesOfType(template, 'AWS::SecretsManager::Secret').map(([id]) => id));
     Object.assign(process.env, functionEnvironment(definitions, resources, secrets));
-    const functions = new Map(definitions.map((d) => [d.logicalId, new LocalFunction(d)]));
     await Promise.all([...functions.values()].map((f) => f.load()));
+
+    // E-mail is not emulated: notifications to e-mail subscriptions land in a queue, printed and kept.
+    const notices: Notice[] = [];
+    if (provisioned.emailSubscriptions.length > 0) {
+      const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: 'LocalNotices' }));
+      const { Attributes } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+      for (const subscription of new Set(provisioned.emailSubscriptions.map((e) => e.topicLogicalId))) {
+        await clients.sns.send(new SubscribeCommand({ TopicArn: resources.get(subscription)!.ref, Protocol: 'sqs', Endpoint: Attributes!.QueueArn! }));
+      }
+      const poller = new NoticePoller(clients.sqs, QueueUrl!, (notice) => {
+        notices.push(notice);
+        if (notices.length > 50) notices.shift();
+        log(`NOTICE to ${provisioned.emailSubscriptions.map((e) => e.endpoint).join(', ')}: ${notice.subject} ${notice.message}`);
+      });
+      poller.start();
+      stops.push(() => poller.stop());
+    }
 
     const onError = (message: string, error: unknown) => log(`${message}${error ? `: ${error instanceof Error ? error.message : String(error)}` : ''}`);
     for (const mapping of eventSourceMappingsOf(template)) {
@@ -185,8 +232,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       if (resumed > 0) log(`resumed the check loops of ${resumed} tokens kept in ${options.dataDir}`);
     }
 
+    if (options.schedules !== false) {
+      for (const schedule of schedulesOf(template, resources)) {
+        const timer = setInterval(() => {
+          try {
+            stateMachines.start(schedule.targetArn, schedule.input ? (JSON.parse(schedule.input) as Record<string, string>) : {});
+          } catch (error) {
+            onError(`schedule ${schedule.ruleId}`, error);
+          }
+        }, schedule.everyMs);
+        stops.push(async () => clearInterval(timer));
+      }
+    }
+
+    const extraRoutes: ExtraRoute[] = [];
+    if (options.pages !== false) {
+      const pages = await localPages({ notices: () => [...notices] });
+      stops.push(async () => pages.close());
+      extraRoutes.push(...pages.routes);
+    }
+    extraRoutes.push(...(options.extraRoutes ?? []));
     const routes = routesOf(template).map((r) => compileRoute(r, functions.get(r.functionLogicalId)!));
-    const gateway = new HttpGateway(routes, options.extraRoutes ?? [], onError);
+    const gateway = new HttpGateway(routes, extraRoutes, onError);
     const port = await gateway.listen(requestedPort, options.host ?? '127.0.0.1').catch((error: NodeJS.ErrnoException) => {
       throw new StartupError(error.code === 'EADDRINUSE' ? `Port ${requestedPort} (PORT) is already in use: set PORT to a free port` : error.message);
     });
@@ -207,7 +274,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         ...inspected.messages.inflight.map((m) => of(m.message, 'inflight')),
       ];
     };
-    return { url, port, timings, template, resources, functions, clients, logicalId, queueMessages, stop: stopAll };
+    return {
+      url,
+      port,
+      timings,
+      template,
+      resources,
+      functions,
+      clients,
+      stateMachines,
+      notices: () => [...notices],
+      logicalId,
+      queueMessages,
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;

@@ -1,0 +1,137 @@
+/**
+ * What the local runtime serves besides the API: the waiting-room page and the admin page (built
+ * from web/ at start-up), a demo protected origin at /origin/{roomId}/ that admits only requests
+ * with a valid admission pass, and /admin/metrics (recent metric points and notices) for the
+ * admin page. On AWS the pages are static files and the origin is the user's own site.
+ */
+import { readFile } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type http from 'node:http';
+import { buildWeb } from '../web/build.js';
+import { PassRejectedError, passFromHeaders, verifyPass } from '../verifier/index.js';
+import { recentPoints } from '../lambdas/adapters/memory-metrics.js';
+import { ROOM_ID_PATTERN } from '../lambdas/shared/http.js';
+import type { ExtraRoute } from './http-gateway.js';
+
+export interface Notice {
+  at: string;
+  subject: string;
+  message: string;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json',
+};
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function send(response: http.ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...headers });
+  response.end(body);
+}
+
+function originPage(title: string, body: string, roomId: string, keepAlive: boolean): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title><link rel="stylesheet" href="/assets/styles.css"></head>
+<body class="page-waiting"><main class="card" id="origin" data-room-id="${escapeHtml(roomId)}">
+<h1>${escapeHtml(title)}</h1>${body}</main>
+${keepAlive ? `<script type="module">import { WaitingRoomClient } from '/assets/client.js'; new WaitingRoomClient({ roomId: ${JSON.stringify(roomId)}, mode: 'keep-alive' }).start();</script>` : ''}
+</body></html>`;
+}
+
+export interface Pages {
+  routes: ExtraRoute[];
+  close(): void;
+}
+
+/** Builds the web assets into a temporary directory and returns the routes that serve them. */
+export async function localPages(options: { notices: () => Notice[] }): Promise<Pages> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'wr-web-'));
+  await buildWeb(dir);
+  const page = async (file: string) => readFile(path.join(dir, file), 'utf8');
+
+  const pagesRoute: ExtraRoute = async (request, response, url) => {
+    if (request.method !== 'GET') return false;
+    if (url.pathname === '/' || url.pathname === '/waiting-room.html') {
+      const room = url.searchParams.get('room') ?? 'demo';
+      const roomId = ROOM_ID_PATTERN.test(room) ? room : 'demo';
+      const html = (await page('waiting-room.html'))
+        .replace(/data-room-id="[^"]*"/, `data-room-id="${roomId}"`)
+        .replace(/data-origin-url="[^"]*"/, `data-origin-url="/origin/${roomId}/"`);
+      send(response, 200, TYPES['.html']!, html);
+      return true;
+    }
+    if (url.pathname === '/admin' || url.pathname === '/admin.html') {
+      send(response, 200, TYPES['.html']!, await page('admin.html'));
+      return true;
+    }
+    if (url.pathname.startsWith('/assets/')) {
+      const name = path.basename(url.pathname);
+      const type = TYPES[path.extname(name)];
+      if (!type || name.startsWith('.')) return false;
+      try {
+        send(response, 200, type, await readFile(path.join(dir, 'assets', name)), { 'Cache-Control': 'public, max-age=60' });
+        return true;
+      } catch {
+        return false;
+      }
+    }
+    return false;
+  };
+
+  const metricsRoute: ExtraRoute = (request, response, url) => {
+    if (request.method !== 'GET' || url.pathname !== '/admin/metrics') return false;
+    const since = Date.now() - 15 * 60_000;
+    const points = recentPoints(since).map((p) => ({
+      at: new Date(p.timestamp).toISOString(),
+      roomId: p.dimensions.RoomId ?? null,
+      name: p.name,
+      value: p.value,
+      unit: p.unit,
+    }));
+    send(response, 200, 'application/json', JSON.stringify({ points, notices: options.notices() }));
+    return true;
+  };
+
+  /** The demo protected origin: only a valid pass for this room gets in. */
+  const originRoute: ExtraRoute = async (request, response, url) => {
+    const match = /^\/origin\/([^/]+)\/?/.exec(url.pathname);
+    if (!match) return false;
+    const roomId = decodeURIComponent(match[1]!);
+    const back = `<p><a href="/?room=${encodeURIComponent(roomId)}">Join the waiting room</a></p>`;
+    const pass = passFromHeaders(request.headers);
+    if (!pass) {
+      send(response, 401, TYPES['.html']!, originPage('A pass is needed', `<p>This page is behind a waiting room.</p>${back}`, roomId, false));
+      return true;
+    }
+    try {
+      const claims = await verifyPass(pass, { jwksUrl: `http://${request.headers.host}/.well-known/jwks.json`, roomId });
+      const expires = new Date(claims.expiresAt).toISOString();
+      send(
+        response,
+        200,
+        TYPES['.html']!,
+        originPage(
+          'You are in',
+          `<p>Welcome to the protected site of room <strong>${escapeHtml(roomId)}</strong>.</p><p>Ticket ${claims.ticket}; this pass is valid until ${expires} and is renewed while this page stays open.</p>`,
+          roomId,
+          true,
+        ),
+      );
+    } catch (error) {
+      const reason = error instanceof PassRejectedError ? error.reason : 'malformed';
+      send(response, 403, TYPES['.html']!, originPage('This pass is not valid here', `<p>Reason: ${escapeHtml(reason)}.</p>${back}`, roomId, false), {
+        'X-Pass-Rejected': reason,
+      });
+    }
+    return true;
+  };
+
+  return { routes: [pagesRoute, metricsRoute, originRoute], close: () => rmSync(dir, { recursive: true, force: true }) };
+}
