@@ -2,12 +2,13 @@
 /**
  * The CDK app: `npx cdk synth -c adminEmail=ops@example.com` / `npx cdk deploy -c adminEmail=...`.
  * Context: adminEmail (required), rooms (JSON, e.g. '[{"roomId":"shop","capacity":200}]'),
+ * alarms (JSON thresholds, e.g. '{"waitingUsersThreshold":500,"fullRoomMinutes":10}'; see WaitingRoomAlarms),
  * removalPolicy ('destroy' to delete tables with the stack), stackName.
  */
 import { App, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { WaitingRoomStack } from '../lib/waiting-room-stack.js';
-import type { RoomDefinition } from '../lib/waiting-room.js';
+import type { RoomDefinition, WaitingRoomAlarms } from '../lib/waiting-room.js';
 
 const app = new App();
 const context = (key: string): string | undefined => {
@@ -15,12 +16,16 @@ const context = (key: string): string | undefined => {
   return value === undefined ? undefined : String(value);
 };
 
-function parseRooms(raw: string | undefined): RoomDefinition[] | undefined {
-  if (raw === undefined) return undefined;
+/** A JSON context value (a string on the command line, already parsed in cdk.json); the construct validates its content. */
+function parseJson<T>(key: string, example: string): T | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') return value as T;
+  const raw = value;
   try {
-    return JSON.parse(raw) as RoomDefinition[];
+    return JSON.parse(raw) as T;
   } catch {
-    throw new Error(`Context "rooms" must be JSON like '[{"roomId":"shop","capacity":200}]' (got ${raw})`);
+    throw new Error(`Context "${key}" must be JSON like '${example}' (got ${raw})`);
   }
 }
 
@@ -28,7 +33,8 @@ new WaitingRoomStack(app, context('stackName') ?? 'WaitingRoom', {
   description: 'Serverless virtual waiting room',
   waitingRoom: {
     adminEmail: context('adminEmail') ?? process.env.WR_ADMIN_EMAIL ?? '',
-    rooms: parseRooms(context('rooms')),
+    rooms: parseJson<RoomDefinition[]>('rooms', '[{"roomId":"shop","capacity":200}]'),
+    alarms: parseJson<WaitingRoomAlarms>('alarms', '{"waitingUsersThreshold":500}'),
     removalPolicy: context('removalPolicy') === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
   },
 });

@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { WaitingRoom, type WaitingRoomProps } from './waiting-room.js';
 
@@ -13,11 +13,29 @@ export class WaitingRoomStack extends Stack {
   constructor(scope: Construct, id: string, props: WaitingRoomStackProps) {
     super(scope, id, props);
     this.waitingRoom = new WaitingRoom(this, 'WaitingRoom', props.waitingRoom);
-    const api = this.waitingRoom.api.restApi;
+    const room = this.waitingRoom;
+    const api = room.api.restApi;
     new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the waiting-room API' });
     new CfnOutput(this, 'JoinExample', {
       value: `curl -X POST ${api.url}rooms/demo/tokens`,
       description: 'Join the demo room',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: room.alarmTopic.topicArn,
+      description: 'Admin alarm topic: confirm the subscription e-mail sent to adminEmail to receive alarms',
+    });
+    new CfnOutput(this, 'DashboardName', { value: room.dashboard.dashboardName, description: 'CloudWatch dashboard of the waiting room' });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${room.dashboard.dashboardName}`,
+      description: 'CloudWatch dashboard of the waiting room, in the console',
+    });
+    new CfnOutput(this, 'StateMachineArn', {
+      value: room.stateMachine.stateMachineArn,
+      description: 'Metrics loop (runs every minute); start a run now with POST /admin/metrics/refresh',
+    });
+    new CfnOutput(this, 'RotatePassKeyFunctionName', {
+      value: room.passKeys.rotateFunction.functionName,
+      description: "Rotates the admission-pass signing key: aws lambda invoke --function-name <this> --payload '{}' out.json",
     });
   }
 }

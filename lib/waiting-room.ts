@@ -6,7 +6,10 @@
  * Every resource it creates is exposed as a public readonly property.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { Alarm, Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { Topic } from 'aws-cdk-lib/aws-sns';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DEFAULT_TIMINGS, timingProblems, type Timings } from '../lambdas/domain/index.js';
 import { timingsToEnv } from '../lambdas/shared/env.js';
@@ -14,12 +17,13 @@ import { ROOM_ID_PATTERN } from '../lambdas/shared/http.js';
 import { WaitingRoomApi } from './constructs/api.js';
 import { CheckLoop } from './constructs/check-loop.js';
 import { WaitingRoomFunction } from './constructs/function.js';
+import { DEFAULT_ALARMS, Monitoring, alarmProblems, type WaitingRoomAlarms } from './constructs/monitoring.js';
 import { PassKeys } from './constructs/pass-keys.js';
 import { SeedRooms, type RoomDefinition } from './constructs/seed-rooms.js';
 import { grantAdmission, grantTable } from './constructs/table-access.js';
 import { WaitingRoomTables } from './constructs/tables.js';
 
-export type { RoomDefinition };
+export type { RoomDefinition, WaitingRoomAlarms };
 
 export interface WaitingRoomProps {
   /** Where alarm notifications are e-mailed (an SNS e-mail subscription; confirm the first mail). */
@@ -39,8 +43,14 @@ export interface WaitingRoomProps {
   checkerTimeout?: Duration;
   /** Deliveries of a check message before it moves to the DLQ. @default 5 */
   checkMaxReceiveCount?: number;
-  /** Attempts at a failing token-stream batch before it is set aside in the failure queue. @default 5 */
+  /** Attempts at a failing token-stream batch before it is set aside in the failure queue (both stream consumers). @default 5 */
   streamRetryAttempts?: number;
+  /**
+   * Alarm thresholds; every alarm e-mails adminEmail through the alarm topic.
+   * @default waitingUsersThreshold 1000 for waitingUsersMinutes 5, fullRoomMinutes 15, metricsMissingMinutes 3,
+   * iteratorAgeSeconds 60, apiServerErrorsPerMinute 5
+   */
+  alarms?: WaitingRoomAlarms;
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -60,6 +70,7 @@ export function validateWaitingRoomProps(props: WaitingRoomProps): void {
   }
   problems.push(...timingProblems({ ...DEFAULT_TIMINGS, ...props.timings }));
   if ((props.checkMaxReceiveCount ?? 5) < 1) problems.push('checkMaxReceiveCount must be at least 1');
+  problems.push(...alarmProblems(props.alarms));
   if (problems.length > 0) throw new Error(`Invalid WaitingRoom props:\n- ${problems.join('\n- ')}`);
 }
 
@@ -74,6 +85,14 @@ export class WaitingRoom extends Construct {
   /** The API functions, by handler name. */
   readonly apiFunctions: Readonly<Record<'join' | 'getToken' | 'heartbeat' | 'leave' | 'roomStatus' | 'admin' | 'jwks', WaitingRoomFunction>>;
   readonly passKeys: PassKeys;
+  /** Stats aggregator, metrics loop, admin topic, alarms and dashboard. */
+  readonly monitoring: Monitoring;
+  /** The metrics loop: runs the metrics publisher 6 times a minute (also started by POST /admin/metrics/refresh). */
+  readonly stateMachine: StateMachine;
+  /** Admin notifications (KMS-encrypted, e-mailed to adminEmail): every alarm and metrics-loop failures. */
+  readonly alarmTopic: Topic;
+  readonly alarms: Alarm[];
+  readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: WaitingRoomProps) {
     super(scope, id);
@@ -86,8 +105,9 @@ export class WaitingRoom extends Construct {
     this.tokensTable = this.tables.tokens;
     this.statsTable = this.tables.stats;
 
+    const timingsEnvironment = timingsToEnv(this.timings);
     const environment = {
-      ...timingsToEnv(this.timings),
+      ...timingsEnvironment,
       ROOMS_TABLE: this.roomsTable.tableName,
       TOKENS_TABLE: this.tokensTable.tableName,
       STATS_TABLE: this.statsTable.tableName,
@@ -146,9 +166,44 @@ export class WaitingRoom extends Construct {
         { method: 'GET', path: '/admin/rooms', function: functions.admin, authorization: 'iam' },
         { method: 'GET', path: '/admin/rooms/{roomId}', function: functions.admin, authorization: 'iam' },
         { method: 'PUT', path: '/admin/rooms/{roomId}', function: functions.admin, authorization: 'iam', bodyModel: 'roomChange' },
+        { method: 'POST', path: '/admin/metrics/refresh', function: functions.admin, authorization: 'iam' },
       ],
     });
 
-    new SeedRooms(this, 'SeedRooms', { table: this.roomsTable, rooms: props.rooms ?? [{ roomId: 'demo', capacity: 5 }] });
+    const rooms = props.rooms ?? [{ roomId: 'demo', capacity: 5 }];
+    new SeedRooms(this, 'SeedRooms', { table: this.roomsTable, rooms });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      adminEmail: props.adminEmail,
+      rooms: this.roomsTable,
+      tokens: this.tokensTable,
+      stats: this.statsTable,
+      timingsEnvironment,
+      roomIds: rooms.map((r) => r.roomId),
+      streamRetryAttempts: props.streamRetryAttempts ?? 5,
+      alarms: { ...DEFAULT_ALARMS, ...props.alarms },
+      functions: {
+        Join: functions.join,
+        GetToken: functions.getToken,
+        Heartbeat: functions.heartbeat,
+        Leave: functions.leave,
+        RoomStatus: functions.roomStatus,
+        Admin: functions.admin,
+        Jwks: functions.jwks,
+        Enqueuer: this.checkLoop.enqueuer,
+        Checker: this.checkLoop.checker,
+        RotatePassKey: this.passKeys.rotateFunction,
+      },
+      failureQueues: { CheckDlq: this.checkLoop.deadLetterQueue, EnqueuerStreamFailures: this.checkLoop.streamFailureQueue },
+      streamConsumers: { Enqueuer: this.checkLoop.enqueuer },
+      api: this.api.restApi,
+    });
+    this.stateMachine = this.monitoring.stateMachine;
+    this.alarmTopic = this.monitoring.alarmTopic;
+    this.alarms = this.monitoring.alarms;
+    this.dashboard = this.monitoring.dashboard;
+    // POST /admin/metrics/refresh (lambdas/handlers/admin.ts) starts an execution of this state machine, and of no other.
+    functions.admin.addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
+    this.stateMachine.grantStartExecution(functions.admin);
   }
 }

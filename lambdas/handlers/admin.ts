@@ -1,16 +1,27 @@
 /**
- * /admin routes (IAM-authorized on AWS): list rooms, read a room, create or change a room.
+ * /admin routes (IAM-authorized on AWS): list rooms, read a room, create or change a room, and
+ * publish the metrics now instead of waiting for the next scheduled run.
  *   GET /admin/rooms · GET /admin/rooms/{roomId} · PUT /admin/rooms/{roomId} {capacity?, state?}
+ *   POST /admin/metrics/refresh → 202 { executionArn, startedAt }
+ *
+ * Environment: ROOMS_TABLE, TOKENS_TABLE and the WR_* timings (read at start-up); STATE_MACHINE_ARN,
+ * the metrics loop, read when the refresh route is used (a missing value fails that route only).
  */
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { MAX_CAPACITY, ROOM_STATES, ValidationError, type Room } from '../domain/index.js';
+import { readEnv, required } from '../shared/env.js';
 import { createLogger } from '../shared/logger.js';
-import { httpHandler, json, jsonBody, pathParams, roomIdSchema } from '../shared/http.js';
+import { httpHandler, json, jsonBody, noBody, pathParams, roomIdSchema } from '../shared/http.js';
 import { domainDeps, roomsFrom } from '../shared/wiring.js';
 
 const logger = createLogger('waiting-room-admin');
 const rooms = roomsFrom(domainDeps(logger));
+const stepFunctions = new SFNClient({});
+
+/** The metrics state machine's ARN, from STATE_MACHINE_ARN (a ConfigurationError naming it when missing). */
+const metricsStateMachineArn = (): string => readEnv({ STATE_MACHINE_ARN: required() }).STATE_MACHINE_ARN;
 
 export const roomChangeSchema = z
   .object({
@@ -46,6 +57,16 @@ const routes: Record<string, (event: APIGatewayProxyEvent) => Promise<ReturnType
     const { room, created } = await rooms.configure(roomId, change);
     logger.info(created ? 'room created' : 'room changed', { capacity: room.capacity, state: room.state });
     return json(created ? 201 : 200, adminView(room));
+  },
+  'POST /admin/metrics/refresh': async (event) => {
+    noBody(event);
+    const stateMachineArn = metricsStateMachineArn();
+    const { executionArn, startDate } = await stepFunctions.send(
+      new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ trigger: 'admin', requestId: event.requestContext?.requestId }) }),
+    );
+    if (!executionArn) throw new Error('StartExecution returned no executionArn');
+    logger.info('metrics refresh started', { executionArn });
+    return json(202, { executionArn, startedAt: (startDate ?? new Date()).toISOString() });
   },
 };
 

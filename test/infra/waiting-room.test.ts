@@ -119,7 +119,7 @@ describe('functions', () => {
   it('run Node.js 22 on arm64 with tracing, and tell the local runtime their entry', () => {
     const ours = Object.values(template.findResources('AWS::Lambda::Function') as Record<string, Resource>).filter((f) => f.Metadata?.['WaitingRoom:Entry']);
     expect(ours.map((f) => f.Metadata!['WaitingRoom:Entry']).sort()).toEqual(
-      ['admin', 'check-tokens', 'enqueue-checks', 'get-token', 'heartbeat', 'join', 'jwks', 'leave', 'room-status', 'rotate-pass-key'].map(
+      ['admin', 'check-tokens', 'enqueue-checks', 'get-token', 'heartbeat', 'join', 'jwks', 'leave', 'metrics-publisher', 'room-status', 'rotate-pass-key', 'stats-aggregator'].map(
         (h) => `lambdas/handlers/${h}.ts`,
       ),
     );
@@ -185,6 +185,7 @@ describe('API', () => {
       { route: 'GET /admin/rooms/{roomId}', auth: 'AWS_IAM' },
       { route: 'GET /rooms/{roomId}/status', auth: 'NONE' },
       { route: 'GET /rooms/{roomId}/tokens/{tokenId}', auth: 'NONE' },
+      { route: 'POST /admin/metrics/refresh', auth: 'AWS_IAM' },
       { route: 'POST /rooms/{roomId}/tokens', auth: 'NONE' },
       { route: 'POST /rooms/{roomId}/tokens/{tokenId}/heartbeat', auth: 'NONE' },
       { route: 'PUT /admin/rooms/{roomId}', auth: 'AWS_IAM' },

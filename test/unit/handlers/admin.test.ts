@@ -1,19 +1,24 @@
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apiEvent } from '../../helpers/events.js';
 import { useHandlerEnv } from '../../helpers/env.js';
 
 type Handler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 const ddb = mockClient(DynamoDBDocumentClient);
+const sfn = mockClient(SFNClient);
 let admin: Handler;
 
 beforeAll(async () => {
   useHandlerEnv();
   admin = (await import('../../../lambdas/handlers/admin.js')).handler;
 });
-afterEach(() => ddb.reset());
+afterEach(() => {
+  ddb.reset();
+  sfn.reset();
+});
 
 const NOW = Date.now();
 const room = (overrides: Record<string, unknown> = {}) => ({
@@ -75,5 +80,54 @@ describe('admin API', () => {
     const response = await admin(put('{"state":"open"}', 'new'));
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body).error.message).toMatch(/give a capacity/);
+  });
+});
+
+describe('on-demand metrics refresh', () => {
+  const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:metrics-loop';
+  const refresh = (body: string | null = null) => admin(apiEvent({ method: 'POST', resource: '/admin/metrics/refresh', body }));
+
+  beforeEach(() => {
+    process.env.STATE_MACHINE_ARN = STATE_MACHINE_ARN;
+  });
+  afterEach(() => {
+    delete process.env.STATE_MACHINE_ARN;
+  });
+
+  it('starts an execution of the metrics state machine and answers 202 with its ARN and start time', async () => {
+    const startDate = new Date('2030-01-02T03:04:05.678Z');
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${STATE_MACHINE_ARN}:run-1`, startDate });
+    const response = await refresh();
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body)).toEqual({ executionArn: `${STATE_MACHINE_ARN}:run-1`, startedAt: '2030-01-02T03:04:05.678Z' });
+    const calls = sfn.commandCalls(StartExecutionCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.args[0].input.stateMachineArn).toBe(STATE_MACHINE_ARN);
+    expect(JSON.parse(calls[0]!.args[0].input.input!)).toMatchObject({ trigger: 'admin' });
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('accepts an empty JSON object as body, and refuses any other body with 400 and no execution', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${STATE_MACHINE_ARN}:run-2`, startDate: new Date() });
+    expect((await refresh('{}')).statusCode).toBe(202);
+    const refused = await refresh('{"now":true}');
+    expect(refused.statusCode).toBe(400);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
+  });
+
+  it('fails with 500 and starts nothing when STATE_MACHINE_ARN is not configured', async () => {
+    delete process.env.STATE_MACHINE_ARN;
+    const response = await refresh();
+    expect(response.statusCode).toBe(500);
+    expect(JSON.parse(response.body).error.code).toBe('INTERNAL');
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it('answers 429 when Step Functions throttles, and 500 without detail on any other failure', async () => {
+    sfn.on(StartExecutionCommand).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' })).rejectsOnce(new Error('boom'));
+    expect((await refresh()).statusCode).toBe(429);
+    const failed = await refresh();
+    expect(failed.statusCode).toBe(500);
+    expect(failed.body).not.toContain('boom');
   });
 });
