@@ -77,6 +77,17 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
+/** AWS-only resource types the runtime does not emulate, whose names may still appear in settings or text. */
+const DESCRIPTIVE_ONLY = new Set([
+  'AWS::Logs::LogGroup',
+  'AWS::KMS::Key',
+  'AWS::CloudWatch::Dashboard',
+  'AWS::CloudWatch::Alarm',
+  'AWS::IAM::Role',
+  'AWS::Events::Rule',
+  'AWS::Lambda::Function',
+]);
+
 function localEnvironment(db: DynamoDbLocal, messaging: MessagingEmulator): Record<string, string> {
   return {
     AWS_REGION: LOCAL_REGION,
@@ -145,6 +156,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       if (found.length !== 1) throw new Error(`expected one resource named ${prefix}*, found ${found.length}`);
       return found[0]!;
     };
+
+    // Resources that exist only on AWS but may be named in text (a log group in a notice): placeholders.
+    for (const [id, resource] of Object.entries(template.Resources)) {
+      if (!resources.has(id) && DESCRIPTIVE_ONLY.has(resource.Type)) {
+        resources.set(id, { ref: id, attributes: { Arn: `arn:aws:local:${LOCAL_REGION}:000000000000:${resource.Type.split('::')[1]!.toLowerCase()}/${id}` } });
+      }
+    }
 
     const definitions = functionsOf(template);
     const functions = new Map(definitions.map((d) => [d.logicalId, new LocalFunction(d)]));

@@ -58,16 +58,15 @@ export class Admissions {
 
   /**
    * Admits `token` if it is first in line and a seat is free, then fills any other free seats.
-   * When someone is ahead, fills seats in order (which may reach this token). Returns whether the
-   * token was admitted. This is the path for joins, heartbeats and the checker's safety net.
+   * Returns whether the token was admitted. This is the path for joins and heartbeats: a visitor
+   * with someone ahead does nothing, so that many heartbeats seeing one free seat do not all race
+   * for it; the operation that freed the seat admits in order, and each visitor first in line
+   * takes a seat left free at its next heartbeat.
    */
   async admitIfFirst(token: LineMember, room: Room | undefined): Promise<boolean> {
     if (!hasFreeSeat(room)) return false;
     const ahead = await this.deps.store.listWaiting(room.roomId, 1, token.ticket);
-    if (ahead.length > 0) {
-      const admitted = await this.admitNext(room.roomId);
-      return admitted.includes(token.tokenId);
-    }
+    if (ahead.length > 0) return false;
     const result = await this.admitOne(room, token);
     if (result.kind !== 'admitted') return false;
     if (hasFreeSeat(result.room)) await this.admitNext(room.roomId);

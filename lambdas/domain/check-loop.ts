@@ -72,7 +72,10 @@ export class CheckLoop {
             state: token.state,
             reason: 'silent',
           });
+          // An admitted token's seat goes to the next in line. A silent waiting token may have been
+          // first in line for a seat nobody else would take: offer free seats too (one room read).
           if (token.state === 'ADMITTED') await this.admissions.admitNextSafely(token.roomId);
+          else await this.offerFreeSeats(token.roomId);
           return 'evicted';
         }
         continue; // a heartbeat, an admission, a duplicate or a conflict got there first: look again

@@ -1,8 +1,9 @@
 /**
  * 200 visitors at once against a room of capacity 5 on the local runtime, over HTTP: joins,
  * heartbeats, leaves and visitors who go silent, with the seat count sampled throughout.
- * Timings: heartbeat timeout 6 s, check delay 2 s, heartbeats every 1.5 s (room to breathe for an
- * emulator shared with 200 clients in one process on two cores).
+ * Timings: heartbeat timeout 15 s, check delay 3 s, heartbeats every 1.5 s. The runtime, fauxqs
+ * and the 200 clients share one Node process (and two cores with DynamoDB Local): the generous
+ * timeout keeps CPU starvation from passing for silence; what is tested is correctness.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../local/preamble.js';
@@ -15,7 +16,7 @@ let runtime: LocalRuntime;
 beforeAll(async () => {
   runtime = await startLocalRuntime({
     port: 0,
-    timings: { heartbeatTimeoutSeconds: 6, checkDelaySeconds: 2, heartbeatIntervalSeconds: 1.5 },
+    timings: { heartbeatTimeoutSeconds: 15, checkDelaySeconds: 3, heartbeatIntervalSeconds: 1.5 },
     rooms: [],
     log: () => undefined,
   });
@@ -58,9 +59,8 @@ describe('under concurrent load', () => {
     const journey = async (i: number) => {
       await sleep(i * 10); // arrivals over two seconds
       const v = await timed(() => Visitor.join(url, roomId));
-      const behaviour = random();
-      const waitingLeaver = behaviour < 0.05;
-      const goesSilent = behaviour > 0.95;
+      const waitingLeaver = i % 20 === 7; // 10 visitors give up while waiting
+      const goesSilent = i % 50 === 3; // 4 visitors go silent once admitted
       for (;;) {
         if (v.view.state === 'admitted') {
           outcomes.admitted += 1;
@@ -68,7 +68,7 @@ describe('under concurrent load', () => {
             // Stops heartbeating: the checker must free the seat.
             await eventually(
               async () => v.read().then(() => undefined, (e: unknown) => (e instanceof HttpError && e.status === 404 ? true : undefined)),
-              20_000,
+              30_000,
               'eviction',
               500,
             );
@@ -102,10 +102,10 @@ describe('under concurrent load', () => {
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => String(r.reason));
     expect(failures).toEqual([]);
     expect(outcomes.admitted + outcomes.leftWaiting).toBe(200);
-    expect(outcomes.evicted).toBeGreaterThan(0);
+    expect(outcomes.evicted).toBe(4);
     expect(samples.length).toBeGreaterThan(100);
     expect(Math.max(...samples)).toBeLessThanOrEqual(capacity);
     expect(Math.max(...samples)).toBe(capacity); // the room was full at times: the test exercised contention
-    await eventually(async () => ((await roomActiveCount(url, roomId)) === 0 ? true : undefined), 15_000, 'an empty room');
+    await eventually(async () => ((await roomActiveCount(url, roomId)) === 0 ? true : undefined), 30_000, 'an empty room');
   }, 240_000);
 });

@@ -270,7 +270,7 @@ describe('invariants under random interleavings (DESIGN §5)', () => {
       fc.asyncProperty(fc.scheduler(), fc.nat(3), fc.array(stepArb, { minLength: 5, maxLength: 45 }), (s, capacity, steps) =>
         runScenario(s, capacity, steps),
       ),
-      { numRuns: 250 },
+      { numRuns: Number(process.env.WR_PROPERTY_RUNS ?? 250) },
     );
   });
 });
