@@ -20,6 +20,7 @@ export class WaitingRoomStack extends Stack {
       value: `curl -X POST ${api.url}rooms/demo/tokens`,
       description: 'Join the demo room',
     });
+    new CfnOutput(this, 'JwksUrl', { value: room.jwksUrl, description: 'Public keys that verify admission passes (for origins)' });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: room.alarmTopic.topicArn,
       description: 'Admin alarm topic: confirm the subscription e-mail sent to adminEmail to receive alarms',

@@ -85,6 +85,8 @@ export class WaitingRoom extends Construct {
   /** The API functions, by handler name. */
   readonly apiFunctions: Readonly<Record<'join' | 'getToken' | 'heartbeat' | 'leave' | 'roomStatus' | 'admin' | 'jwks', WaitingRoomFunction>>;
   readonly passKeys: PassKeys;
+  /** Where origins fetch the public keys that verify admission passes. */
+  readonly jwksUrl: string;
   /** Stats aggregator, metrics loop, admin topic, alarms and dashboard. */
   readonly monitoring: Monitoring;
   /** The metrics loop: runs the metrics publisher 6 times a minute (also started by POST /admin/metrics/refresh). */
@@ -169,6 +171,7 @@ export class WaitingRoom extends Construct {
         { method: 'POST', path: '/admin/metrics/refresh', function: functions.admin, authorization: 'iam' },
       ],
     });
+    this.jwksUrl = `${this.api.restApi.url}.well-known/jwks.json`;
 
     const rooms = props.rooms ?? [{ roomId: 'demo', capacity: 5 }];
     new SeedRooms(this, 'SeedRooms', { table: this.roomsTable, rooms });
