@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The CDK app: `npx cdk synth -c adminEmail=ops@example.com` / `npx cdk deploy -c adminEmail=...`.
+ * The CDK app: `npx cdk synth` / `npx cdk deploy -c adminEmail=ops@example.com`. Without adminEmail
+ * the template asks for it as the parameter AdminEmail (`cdk deploy --parameters AdminEmail=...`).
  * Context: adminEmail (required), rooms (JSON, e.g. '[{"roomId":"shop","capacity":200}]'),
  * alarms (JSON thresholds, e.g. '{"waitingUsersThreshold":500,"fullRoomMinutes":10}'; see WaitingRoomAlarms),
  * removalPolicy ('destroy' to delete tables with the stack), stackName.

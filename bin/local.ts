@@ -104,6 +104,7 @@ async function main(): Promise<void> {
       `  Rooms        demo (capacity ${env.WR_DEMO_CAPACITY})`,
       `  Timings      silent visitors removed after ${timings.heartbeatTimeoutSeconds} s · checked every ${timings.checkDelaySeconds} s · heartbeat every ${timings.heartbeatIntervalSeconds} s`,
       `  Data         ${args.dataDir ? `kept in ${args.dataDir}` : 'in memory (npm start -- --data DIR keeps it)'}`,
+      `  Emulators    DynamoDB Local ${runtime.emulators.dynamodb} · SQS/SNS ${runtime.emulators.messaging} (aws --endpoint-url ..., any credentials)`,
       `  Try          curl -s -X POST ${u}/rooms/demo/tokens`,
       'Ctrl-C stops everything.',
       '',

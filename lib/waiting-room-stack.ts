@@ -1,9 +1,14 @@
-import { Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, CfnParameter, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { WaitingRoom, type WaitingRoomProps } from './waiting-room.js';
+import { EMAIL, WaitingRoom, type WaitingRoomProps } from './waiting-room.js';
 
 export interface WaitingRoomStackProps extends StackProps {
-  waitingRoom: WaitingRoomProps;
+  /**
+   * The waiting room's props. Without an `adminEmail`, the stack asks for it as the CloudFormation
+   * parameter `AdminEmail`: synthesis works offline, and a deploy without the address fails with
+   * CloudFormation's message naming the parameter.
+   */
+  waitingRoom: Omit<WaitingRoomProps, 'adminEmail'> & { adminEmail?: string };
 }
 
 /** A stack holding one WaitingRoom, with the outputs an operator needs. */
@@ -12,7 +17,16 @@ export class WaitingRoomStack extends Stack {
 
   constructor(scope: Construct, id: string, props: WaitingRoomStackProps) {
     super(scope, id, props);
-    this.waitingRoom = new WaitingRoom(this, 'WaitingRoom', props.waitingRoom);
+    let adminEmail = props.waitingRoom.adminEmail;
+    if (!adminEmail) {
+      adminEmail = new CfnParameter(this, 'AdminEmail', {
+        type: 'String',
+        description: 'E-mail address that receives the alarm notifications (confirm the subscription e-mail)',
+        allowedPattern: EMAIL.source,
+        constraintDescription: 'must be an e-mail address for alarm notifications, e.g. ops@example.com',
+      }).valueAsString;
+    }
+    this.waitingRoom = new WaitingRoom(this, 'WaitingRoom', { ...props.waitingRoom, adminEmail });
     const room = this.waitingRoom;
     const api = room.api.restApi;
     new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the waiting-room API' });

@@ -5,7 +5,7 @@
  *
  * Every resource it creates is exposed as a public readonly property.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import type { Alarm, Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
@@ -53,12 +53,14 @@ export interface WaitingRoomProps {
   alarms?: WaitingRoomAlarms;
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** What an admin e-mail address must look like (also the CloudFormation parameter's pattern). */
+export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Checks the props and says, in one message, everything that is wrong with them. */
 export function validateWaitingRoomProps(props: WaitingRoomProps): void {
   const problems: string[] = [];
-  if (typeof props.adminEmail !== 'string' || !EMAIL.test(props.adminEmail)) {
+  // A token (a CloudFormation parameter) is checked by CloudFormation at deploy time instead.
+  if (typeof props.adminEmail !== 'string' || (!Token.isUnresolved(props.adminEmail) && !EMAIL.test(props.adminEmail))) {
     problems.push(`adminEmail must be an e-mail address for alarm notifications (got ${JSON.stringify(props.adminEmail)}); pass it with -c adminEmail=you@example.com`);
   }
   const ids = new Set<string>();

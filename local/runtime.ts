@@ -68,6 +68,8 @@ export interface LocalRuntime {
   functions: ReadonlyMap<string, LocalFunction>;
   clients: { dynamodb: DynamoDBClient; sqs: SQSClient; sns: SNSClient; streams: DynamoDBStreamsClient };
   stateMachines: StateMachineHost;
+  /** Where the emulators listen (for the AWS CLI: aws --endpoint-url ...). */
+  emulators: { dynamodb: string; messaging: string };
   /** Notifications published to the admin topic (shown instead of e-mailed), newest last. */
   notices(): Notice[];
   /** Logical id of the one resource (of `type`, if given) whose logical id starts with `prefix`. */
@@ -125,8 +127,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   try {
     const [db, messaging] = await Promise.all([startDynamoDbLocal({ dataDir: options.dataDir }), startMessaging()]);
     stops.push(db.stop, messaging.stop);
+    // A log level set by whoever starts the runtime wins over the functions' own (INFO).
+    const chosenLogLevel = process.env.POWERTOOLS_LOG_LEVEL;
     Object.assign(process.env, localEnvironment(db, messaging));
-    process.env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
     // A fresh signing key for admission passes, unless one is given.
     process.env.WR_PASS_KEYS ??= serializePassKeySet(await generateKeySet());
 
@@ -185,6 +188,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // Secrets Manager is not emulated: the pass keys come from WR_PASS_KEYS (generated above) instead.
     const secrets = new Set(resourcesOfType(template, 'AWS::SecretsManager::Secret').map(([id]) => id));
     Object.assign(process.env, functionEnvironment(definitions, resources, secrets));
+    if (chosenLogLevel) process.env.POWERTOOLS_LOG_LEVEL = chosenLogLevel;
     await Promise.all([...functions.values()].map((f) => f.load()));
 
     // E-mail is not emulated: notifications to e-mail subscriptions land in a queue, printed and kept.
@@ -301,6 +305,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       functions,
       clients,
       stateMachines,
+      emulators: { dynamodb: db.endpoint, messaging: messaging.endpoint },
       notices: () => [...notices],
       logicalId,
       queueMessages,

@@ -1,6 +1,5 @@
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
-import type { Template } from 'aws-cdk-lib/assertions';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { mkdtempSync } from 'node:fs';
@@ -8,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WaitingRoom } from '../../lib/waiting-room.js';
+import { WaitingRoomStack } from '../../lib/waiting-room-stack.js';
 import { nagViolations, synthWaitingRoom, type Synthesized } from '../helpers/synth.js';
 
 let synthesized: Synthesized;
@@ -272,6 +272,23 @@ describe('cdk-nag (AwsSolutions)', () => {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).toThrow(/SQS queue/);
     expect(nagViolations(outdir).map((v) => v.ruleName).sort()).toEqual(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']);
+  });
+});
+
+describe('the admin e-mail', () => {
+  it('becomes a CloudFormation parameter with an e-mail pattern when the stack is synthesized without one', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new WaitingRoomStack(app, 'NoEmail', { waitingRoom: {} });
+    const t = Template.fromStack(stack);
+    t.hasParameter('AdminEmail', { Type: 'String', AllowedPattern: Match.stringLikeRegexp('@'), ConstraintDescription: Match.stringLikeRegexp('e-mail') });
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: { Ref: 'AdminEmail' } });
+    expect(new RegExp(t.toJSON().Parameters.AdminEmail.AllowedPattern).test('ops@example.com')).toBe(true);
+    expect(new RegExp(t.toJSON().Parameters.AdminEmail.AllowedPattern).test('not-an-address')).toBe(false);
+  });
+
+  it('is used as given otherwise, with no parameter', () => {
+    expect(template.toJSON().Parameters?.AdminEmail).toBeUndefined();
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
   });
 });
 

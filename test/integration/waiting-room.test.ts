@@ -4,7 +4,8 @@
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../local/preamble.js';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
@@ -175,5 +176,55 @@ describe('the HTTP shim', () => {
     expect(((await unknownRoute.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
     const preflight = await fetch(`${url}/rooms/${roomId}/tokens`, { method: 'OPTIONS' });
     expect(preflight.headers.get('access-control-allow-headers')).toContain('Authorization');
+  });
+});
+
+describe('local resources are the template\'s', () => {
+  const templateResources = (type: string) => Object.entries(runtime.template.Resources).filter(([, r]) => r.Type === type);
+  const sorted = <T>(values: T[] | undefined) => [...(values ?? [])].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+
+  it('creates every table with the template\'s keys, indexes, stream and TTL', async () => {
+    const tables = templateResources('AWS::DynamoDB::Table');
+    expect(tables.length).toBe(3);
+    for (const [logicalId, table] of tables) {
+      const p = table.Properties as Record<string, unknown>;
+      const { Table } = await runtime.clients.dynamodb.send(new DescribeTableCommand({ TableName: logicalId }));
+      expect(Table?.KeySchema, logicalId).toEqual(p.KeySchema);
+      expect(sorted(Table?.AttributeDefinitions), logicalId).toEqual(sorted(p.AttributeDefinitions as object[]));
+      const indexes = (Table?.GlobalSecondaryIndexes ?? []).map((i) => ({ IndexName: i.IndexName, KeySchema: i.KeySchema, Projection: i.Projection }));
+      expect(sorted(indexes), logicalId).toEqual(sorted((p.GlobalSecondaryIndexes as object[] | undefined) ?? []));
+      const stream = p.StreamSpecification as { StreamViewType: string } | undefined;
+      expect(Table?.StreamSpecification?.StreamViewType, logicalId).toBe(stream?.StreamViewType);
+      const ttl = p.TimeToLiveSpecification as { AttributeName: string } | undefined;
+      const { TimeToLiveDescription } = await runtime.clients.dynamodb.send(new DescribeTimeToLiveCommand({ TableName: logicalId }));
+      expect(TimeToLiveDescription?.AttributeName, logicalId).toBe(ttl?.AttributeName);
+    }
+  });
+
+  it('creates every queue with the template\'s timeouts, retention and redrive to the right DLQ', async () => {
+    const queues = templateResources('AWS::SQS::Queue');
+    expect(queues.length).toBeGreaterThanOrEqual(4);
+    for (const [logicalId, queue] of queues) {
+      const p = queue.Properties as Record<string, unknown>;
+      const url = runtime.resources.get(logicalId)!.ref;
+      const { Attributes = {} } = await runtime.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }));
+      if (p.VisibilityTimeout !== undefined) expect(Attributes.VisibilityTimeout, logicalId).toBe(String(p.VisibilityTimeout));
+      if (p.MessageRetentionPeriod !== undefined) expect(Attributes.MessageRetentionPeriod, logicalId).toBe(String(p.MessageRetentionPeriod));
+      const redrive = p.RedrivePolicy as { deadLetterTargetArn: { 'Fn::GetAtt': [string, string] }; maxReceiveCount: number } | undefined;
+      if (redrive) {
+        const local = JSON.parse(Attributes.RedrivePolicy ?? '{}') as { deadLetterTargetArn: string; maxReceiveCount: number | string };
+        expect(Number(local.maxReceiveCount), logicalId).toBe(redrive.maxReceiveCount);
+        expect(local.deadLetterTargetArn, logicalId).toBe(runtime.resources.get(redrive.deadLetterTargetArn['Fn::GetAtt'][0])!.attributes.Arn);
+      } else {
+        expect(Attributes.RedrivePolicy, logicalId).toBeUndefined();
+      }
+    }
+  });
+
+  it('runs every function of the template that is meant to run locally, on the routes of the template', () => {
+    const entries = templateResources('AWS::Lambda::Function').filter(([, f]) => f.Metadata?.['WaitingRoom:Entry'] && f.Metadata?.['WaitingRoom:LocalRuntime'] !== 'skip');
+    expect([...runtime.functions.keys()].sort()).toEqual(entries.map(([id]) => id).sort());
+    const methods = templateResources('AWS::ApiGateway::Method').filter(([, m]) => (m.Properties as { HttpMethod: string }).HttpMethod !== 'OPTIONS');
+    expect(methods.length).toBeGreaterThanOrEqual(10);
   });
 });

@@ -1,0 +1,97 @@
+/**
+ * `npm start` as a user runs it: the entry point in its own process, driven over HTTP, stopped
+ * with Ctrl-C (SIGINT); and its one-line refusals when a port is taken or Java is missing.
+ */
+import { execSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../lib/paths.js';
+import { freePort } from '../../local/emulators.js';
+import { Visitor } from '../helpers/visitor.js';
+
+const ENTRY = path.join(REPO_ROOT, 'bin/local.ts');
+const baseEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN' };
+/** The DynamoDB Local processes listening on `port` (other test files may run their own). */
+const javaOnPort = (port: string) => {
+  try {
+    return execSync(`pgrep -f '^java .*DynamoDBLocal.jar .*-port ${port}$'`, { encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
+  } catch {
+    return 0; // pgrep exits 1 when nothing matches
+  }
+};
+
+function start(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+describe('npm start', () => {
+  it('serves the API, answers a whole visit, and leaves nothing running after Ctrl-C', async () => {
+    const port = await freePort();
+    let dynamoPort = '';
+    const run = start({ ...baseEnv, PORT: String(port), WR_DEMO_CAPACITY: '1' });
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!run.output().includes('Waiting room ready')) {
+        if (Date.now() > deadline) throw new Error(`no banner:\n${run.output()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(run.output()).toContain(`http://127.0.0.1:${port}`);
+      expect(run.output()).toMatch(/demo \(capacity 1\)/);
+      dynamoPort = /DynamoDB Local http:\/\/127\.0\.0\.1:(\d+)/.exec(run.output())?.[1] ?? '';
+      expect(dynamoPort).not.toBe('');
+      expect(javaOnPort(dynamoPort)).toBe(1);
+      const url = `http://127.0.0.1:${port}`;
+      const visitor = await Visitor.join(url, 'demo');
+      expect(visitor.view.state).toBe('admitted');
+      expect((await visitor.read()).ticket).toBe(1);
+      expect((await visitor.heartbeat()).state).toBe('admitted');
+      await visitor.leave();
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    expect(await run.exited).toBe(0);
+    expect(run.output()).toContain('Nothing left running');
+    expect(javaOnPort(dynamoPort)).toBe(0);
+  }, 90_000);
+
+  it('says in one line that the port is taken, and exits non-zero', async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = server.address() as net.AddressInfo;
+    try {
+      const result = spawnSync(process.execPath, ['--import', 'tsx', ENTRY], { cwd: REPO_ROOT, env: { ...baseEnv, PORT: String(port) }, encoding: 'utf8', timeout: 60_000 });
+      expect(result.status).toBe(1);
+      const lines = result.stderr.trim().split('\n').filter((l) => l.startsWith('npm start:'));
+      expect(lines).toEqual([`npm start: Port ${port} (PORT) is already in use: set PORT to a free port`]);
+    } finally {
+      server.close();
+    }
+  }, 90_000);
+
+  it('says in one line that Java is missing, and exits non-zero', () => {
+    const bin = mkdtempSync(path.join(tmpdir(), 'wr-nojava-'));
+    symlinkSync(process.execPath, path.join(bin, 'node'));
+    const result = spawnSync(process.execPath, ['--import', 'tsx', ENTRY], {
+      cwd: REPO_ROOT,
+      env: { ...baseEnv, PATH: bin, PORT: '0' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^npm start: Java is not installed \(DynamoDB Local needs Java 17 or newer\)/m);
+  }, 90_000);
+
+  it('refuses a malformed setting, naming it', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', ENTRY], { cwd: REPO_ROOT, env: { ...baseEnv, WR_CHECK_DELAY_SECONDS: '2.5' }, encoding: 'utf8', timeout: 60_000 });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/npm start: WR_CHECK_DELAY_SECONDS="2.5"/);
+  }, 90_000);
+});
