@@ -80,7 +80,7 @@ export const STATS_ATTRIBUTE = {
   updatedAt: 'updatedAt',
   publishedAt: 'publishedAt',
   publishedAdmittedTotal: 'publishedAdmittedTotal',
-  publishedRemovedTotal: 'publishedRemovedTotal',
+  publishedEvictedTotal: 'publishedEvictedTotal',
 } as const;
 
 /** BatchGetItem reads at most 100 keys per request. */
@@ -140,7 +140,7 @@ export function statsFromItem(item: Item): RoomStats {
     stats.published = {
       at: num(item[STATS_ATTRIBUTE.publishedAt]),
       admittedTotal: num(item[STATS_ATTRIBUTE.publishedAdmittedTotal]),
-      removedTotal: num(item[STATS_ATTRIBUTE.publishedRemovedTotal]),
+      evictedTotal: num(item[STATS_ATTRIBUTE.publishedEvictedTotal]),
     };
   }
   return stats;
@@ -244,7 +244,7 @@ export class DynamoStatsStore implements StatsStore {
     const stats = new Map<string, RoomStats>();
     const unique = [...new Set(roomIds)];
     const names: Record<string, string> = { '#key': STATS_KEY };
-    const projected = [...STATS_COUNTERS, STATS_ATTRIBUTE.updatedAt, STATS_ATTRIBUTE.publishedAt, STATS_ATTRIBUTE.publishedAdmittedTotal, STATS_ATTRIBUTE.publishedRemovedTotal];
+    const projected = [...STATS_COUNTERS, STATS_ATTRIBUTE.updatedAt, STATS_ATTRIBUTE.publishedAt, STATS_ATTRIBUTE.publishedAdmittedTotal, STATS_ATTRIBUTE.publishedEvictedTotal];
     projected.forEach((name, i) => (names[`#a${i}`] = name));
     const projection = ['#key', ...projected.map((_name, i) => `#a${i}`)].join(', ');
     for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
@@ -267,19 +267,19 @@ export class DynamoStatsStore implements StatsStore {
   }
 
   async claimPublication(roomId: string, previousAt: number | undefined, next: PublishedCounters): Promise<boolean> {
-    const values: Item = { ':at': next.at, ':admitted': next.admittedTotal, ':removed': next.removedTotal };
+    const values: Item = { ':at': next.at, ':admitted': next.admittedTotal, ':evicted': next.evictedTotal };
     if (previousAt !== undefined) values[':previous'] = previousAt;
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { [STATS_KEY]: roomId },
-          UpdateExpression: 'SET #at = :at, #admitted = :admitted, #removed = :removed',
+          UpdateExpression: 'SET #at = :at, #admitted = :admitted, #evicted = :evicted',
           ConditionExpression: previousAt === undefined ? 'attribute_not_exists(#at)' : '#at = :previous',
           ExpressionAttributeNames: {
             '#at': STATS_ATTRIBUTE.publishedAt,
             '#admitted': STATS_ATTRIBUTE.publishedAdmittedTotal,
-            '#removed': STATS_ATTRIBUTE.publishedRemovedTotal,
+            '#evicted': STATS_ATTRIBUTE.publishedEvictedTotal,
           },
           ExpressionAttributeValues: values,
         }),

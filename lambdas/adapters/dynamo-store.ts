@@ -49,6 +49,7 @@ export function roomFromItem(item: Item): Room {
     activeCount: num(item.activeCount),
     lastAdmittedTicket: num(item.lastAdmittedTicket),
     admittedTotal: num(item.admittedTotal),
+    evictedTotal: num(item.evictedTotal),
     rate: {
       prevAt: num(item.ratePrevAt, createdAt),
       prevTotal: num(item.ratePrevTotal),
@@ -346,8 +347,10 @@ export class DynamoStore implements WaitingRoomStore {
       ExpressionAttributeNames: { '#state': 'state' },
       ExpressionAttributeValues: values,
     };
+    // The room changes with the token: a seat freed, an eviction counted (the checker's removals).
+    const roomAdds = [...(token.state === 'ADMITTED' ? ['activeCount :minusOne'] : []), ...(expect ? ['evictedTotal :one'] : [])];
     try {
-      if (token.state === 'WAITING') {
+      if (roomAdds.length === 0) {
         await this.client.send(new DeleteCommand(deletion));
       } else {
         await this.client.send(
@@ -358,8 +361,12 @@ export class DynamoStore implements WaitingRoomStore {
                 Update: {
                   TableName: this.tables.rooms,
                   Key: { [ROOMS_KEY]: token.roomId },
-                  UpdateExpression: 'SET updatedAt = :now ADD activeCount :minusOne',
-                  ExpressionAttributeValues: { ':now': now, ':minusOne': -1 },
+                  UpdateExpression: `SET updatedAt = :now ADD ${roomAdds.join(', ')}`,
+                  ExpressionAttributeValues: {
+                    ':now': now,
+                    ...(token.state === 'ADMITTED' ? { ':minusOne': -1 } : {}),
+                    ...(expect ? { ':one': 1 } : {}),
+                  },
                 },
               },
             ],

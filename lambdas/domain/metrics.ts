@@ -48,22 +48,22 @@ export interface Rates {
 const round2 = (value: number): number => Math.round(value * 100) / 100;
 
 /**
- * Admissions and removals per minute between two runs' counters. Undefined without a usable
- * previous run: none yet, too close, too old, or counters that went down (stats were reset).
+ * Admissions and evictions per minute between two runs' counters. Undefined without a usable
+ * previous run: none yet, too close, too old, or counters that went down (a room was recreated).
  */
 export function ratesBetween(previous: PublishedCounters | undefined, current: PublishedCounters): Rates | undefined {
   if (!previous) return undefined;
   const span = current.at - previous.at;
   const admitted = current.admittedTotal - previous.admittedTotal;
-  const removed = current.removedTotal - previous.removedTotal;
-  if (span < MIN_RATE_SPAN_MS || span > MAX_RATE_SPAN_MS || admitted < 0 || removed < 0) return undefined;
+  const evicted = current.evictedTotal - previous.evictedTotal;
+  if (span < MIN_RATE_SPAN_MS || span > MAX_RATE_SPAN_MS || admitted < 0 || evicted < 0) return undefined;
   const minutes = span / 60_000;
-  return { admissionsPerMinute: round2(admitted / minutes), evictionsPerMinute: round2(removed / minutes) };
+  return { admissionsPerMinute: round2(admitted / minutes), evictionsPerMinute: round2(evicted / minutes) };
 }
 
-/** The counters a run records for the next one. */
-export function countersOf(stats: RoomStats | undefined, now: number): PublishedCounters {
-  return { at: now, admittedTotal: stats?.admittedTotal ?? 0, removedTotal: stats?.removedTotal ?? 0 };
+/** The counters a run records for the next one, from the room item. */
+export function countersOf(room: Pick<Room, 'admittedTotal' | 'evictedTotal'>, now: number): PublishedCounters {
+  return { at: now, admittedTotal: room.admittedTotal, evictedTotal: room.evictedTotal };
 }
 
 /** Active seats as a percentage of capacity; 0 for a room without seats. */
@@ -177,9 +177,10 @@ export class MetricsPublisher {
     const stats = await store.getStats(rooms.map((room) => room.roomId));
     const rates = new Map<string, Rates>();
     await Promise.all(
-      rooms.map(async ({ roomId }) => {
+      rooms.map(async (room) => {
+        const { roomId } = room;
         const current = stats.get(roomId);
-        const counters = countersOf(current, now);
+        const counters = countersOf(room, now);
         try {
           if (!(await store.claimPublication(roomId, current?.published?.at, counters))) return;
         } catch (error) {

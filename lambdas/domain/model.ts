@@ -28,6 +28,8 @@ export interface Room {
   /** The highest ticket admitted so far; only grows. */
   lastAdmittedTicket: number;
   admittedTotal: number;
+  /** Visitors removed by the checker after going silent (not counting those who left). */
+  evictedTotal: number;
   rate: AdmissionRateSamples;
   createdAt: number;
   updatedAt: number;

@@ -38,7 +38,10 @@ export interface RemoveRequest {
   now: number;
 }
 
-/** removed: gone, and its seat (if admitted) freed in the same transaction · changed: it was not as expected. */
+/**
+ * removed: gone, and its seat (if admitted) freed in the same transaction; a removal with `expect`
+ * (the checker's) also counts in the room's evictedTotal · changed: it was not as expected.
+ */
 export type RemoveOutcome = 'removed' | 'changed' | 'conflict';
 
 export interface TouchRequest {

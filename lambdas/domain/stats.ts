@@ -58,11 +58,15 @@ export interface RoomStats extends StatsDelta {
   published?: PublishedCounters;
 }
 
-/** The counters behind the per-minute rates, as of one run of the metrics publisher. */
+/**
+ * The counters behind the per-minute rates, as of one run of the metrics publisher: the room
+ * item's own admittedTotal and evictedTotal (exact, changed in the admission and eviction
+ * transactions), not the stream-derived stats, which cannot tell a leave from an eviction.
+ */
 export interface PublishedCounters {
   at: number;
   admittedTotal: number;
-  removedTotal: number;
+  evictedTotal: number;
 }
 
 const one = (condition: boolean): number => (condition ? 1 : 0);

@@ -40,6 +40,7 @@ function adminView(room: Room) {
     lastTicket: room.nextTicket,
     lastAdmittedTicket: room.lastAdmittedTicket,
     admittedTotal: room.admittedTotal,
+    evictedTotal: room.evictedTotal,
     createdAt: new Date(room.createdAt).toISOString(),
     updatedAt: new Date(room.updatedAt).toISOString(),
   };

@@ -55,6 +55,7 @@ export class InMemoryStore implements WaitingRoomStore {
         activeCount: 0,
         lastAdmittedTicket: 0,
         admittedTotal: 0,
+        evictedTotal: 0,
         rate: { prevAt: input.now, prevTotal: 0, curAt: input.now, curTotal: 0 },
         createdAt: input.now,
         updatedAt: input.now,
@@ -137,12 +138,11 @@ export class InMemoryStore implements WaitingRoomStore {
       return 'changed';
     }
     this.tokens.delete(token.tokenId);
-    if (token.state === 'ADMITTED') {
-      const room = this.rooms.get(token.roomId);
-      if (room) {
-        room.activeCount -= 1;
-        room.updatedAt = request.now;
-      }
+    const room = this.rooms.get(token.roomId);
+    if (room && (token.state === 'ADMITTED' || request.expect)) {
+      if (token.state === 'ADMITTED') room.activeCount -= 1;
+      if (request.expect) room.evictedTotal += 1;
+      room.updatedAt = request.now;
     }
     return 'removed';
   }

@@ -57,10 +57,26 @@ describe('DynamoStore', () => {
   });
 
   describe('removeToken', () => {
-    it('deletes a waiting token with one conditional delete', async () => {
+    it('deletes a waiting visitor who leaves with one conditional delete', async () => {
       ddb.on(DeleteCommand).resolves({});
+      await expect(store.removeToken({ token: { ...admittedToken, state: 'WAITING' }, now: 1 })).resolves.toBe('removed');
+      expect(ddb.commandCalls(DeleteCommand)[0]!.args[0].input.ConditionExpression).toBe('#state = :state');
+      expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    });
+
+    it("counts the checker's eviction of a waiting token in the room, in the same transaction", async () => {
+      ddb.on(TransactWriteCommand).resolves({});
       await expect(store.removeToken({ token: { ...admittedToken, state: 'WAITING' }, now: 1, expect: { lastSeenAt: 5, checkSeq: 2 } })).resolves.toBe('removed');
-      expect(ddb.commandCalls(DeleteCommand)[0]!.args[0].input.ConditionExpression).toBe('#state = :state AND lastSeenAt = :seen AND checkSeq = :seq');
+      const [deletion, room] = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+      expect(deletion?.Delete?.ConditionExpression).toBe('#state = :state AND lastSeenAt = :seen AND checkSeq = :seq');
+      expect(room?.Update?.UpdateExpression).toBe('SET updatedAt = :now ADD evictedTotal :one');
+    });
+
+    it("frees the seat and counts the eviction of an admitted token together", async () => {
+      ddb.on(TransactWriteCommand).resolves({});
+      await store.removeToken({ token: admittedToken, now: 1, expect: { lastSeenAt: 5, checkSeq: 2 } });
+      const [, room] = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+      expect(room?.Update?.UpdateExpression).toBe('SET updatedAt = :now ADD activeCount :minusOne, evictedTotal :one');
     });
 
     it('answers changed when a heartbeat moved lastSeenAt first', async () => {

@@ -40,6 +40,7 @@ describe('check loop', () => {
     expect(f.store.tokens.has(view.tokenId)).toBe(false);
     expect(f.store.tokens.get(next.view.tokenId)?.state).toBe('ADMITTED');
     expect(f.events.removed).toEqual([{ ticket: 1, reason: 'silent' }]);
+    expect(f.store.rooms.get('shop')?.evictedTotal).toBe(1);
   });
 
   it('keeps a visitor whose heartbeat lands while the checker evicts', async () => {

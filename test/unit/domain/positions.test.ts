@@ -19,6 +19,7 @@ function room(overrides: Partial<Room> = {}): Room {
     activeCount: 0,
     lastAdmittedTicket: 0,
     admittedTotal: 0,
+    evictedTotal: 0,
     rate: { prevAt: T0, prevTotal: 0, curAt: T0, curTotal: 0 },
     createdAt: T0,
     updatedAt: T0,

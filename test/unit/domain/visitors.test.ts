@@ -161,6 +161,7 @@ describe('leaving', () => {
     expect(f.store.tokens.get(second.view.tokenId)?.state).toBe('ADMITTED');
     expect(f.store.rooms.get('shop')?.activeCount).toBe(1);
     expect(f.events.removed).toEqual([{ ticket: 1, reason: 'left' }]);
+    expect(f.store.rooms.get('shop')?.evictedTotal).toBe(0); // a leave is not an eviction
   });
 
   it('removes a waiting visitor from the line without touching the seats', async () => {

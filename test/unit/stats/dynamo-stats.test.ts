@@ -238,7 +238,7 @@ describe('DynamoStatsStore.getStats', () => {
       updatedAt: NOW,
       publishedAt: NOW - 10_000,
       publishedAdmittedTotal: 35,
-      publishedRemovedTotal: 28,
+      publishedEvictedTotal: 28,
     });
     table.leaveUnprocessedOnce('room-3');
     const ids = Array.from({ length: 150 }, (_, i) => `room-${i}`);
@@ -257,7 +257,7 @@ describe('DynamoStatsStore.getStats', () => {
       removedTotal: 30,
       expiredTotal: 0,
       updatedAt: NOW,
-      published: { at: NOW - 10_000, admittedTotal: 35, removedTotal: 28 },
+      published: { at: NOW - 10_000, admittedTotal: 35, evictedTotal: 28 },
     });
     expect(stats.has('room-without-stats')).toBe(false);
   });
@@ -265,18 +265,18 @@ describe('DynamoStatsStore.getStats', () => {
 
 describe('DynamoStatsStore.claimPublication', () => {
   it("records the first run's counters on condition that no run did", async () => {
-    await expect(store().claimPublication('shop', undefined, { at: NOW, admittedTotal: 5, removedTotal: 2 })).resolves.toBe(true);
+    await expect(store().claimPublication('shop', undefined, { at: NOW, admittedTotal: 5, evictedTotal: 2 })).resolves.toBe(true);
     expect(table.updates[0]?.ConditionExpression).toBe('attribute_not_exists(#at)');
-    expect(table.item('shop')).toEqual({ roomId: 'shop', publishedAt: NOW, publishedAdmittedTotal: 5, publishedRemovedTotal: 2 });
-    await expect(store().claimPublication('shop', undefined, { at: NOW + 1, admittedTotal: 5, removedTotal: 2 })).resolves.toBe(false);
+    expect(table.item('shop')).toEqual({ roomId: 'shop', publishedAt: NOW, publishedAdmittedTotal: 5, publishedEvictedTotal: 2 });
+    await expect(store().claimPublication('shop', undefined, { at: NOW + 1, admittedTotal: 5, evictedTotal: 2 })).resolves.toBe(false);
   });
 
   it('claims the interval only from the previous run it read', async () => {
-    await store().claimPublication('shop', undefined, { at: NOW, admittedTotal: 5, removedTotal: 2 });
-    await expect(store().claimPublication('shop', NOW, { at: NOW + 10_000, admittedTotal: 9, removedTotal: 3 })).resolves.toBe(true);
+    await store().claimPublication('shop', undefined, { at: NOW, admittedTotal: 5, evictedTotal: 2 });
+    await expect(store().claimPublication('shop', NOW, { at: NOW + 10_000, admittedTotal: 9, evictedTotal: 3 })).resolves.toBe(true);
     // A concurrent run that read the same previous run loses.
-    await expect(store().claimPublication('shop', NOW, { at: NOW + 10_001, admittedTotal: 9, removedTotal: 3 })).resolves.toBe(false);
-    expect(table.item('shop')).toMatchObject({ publishedAt: NOW + 10_000, publishedAdmittedTotal: 9, publishedRemovedTotal: 3 });
+    await expect(store().claimPublication('shop', NOW, { at: NOW + 10_001, admittedTotal: 9, evictedTotal: 3 })).resolves.toBe(false);
+    expect(table.item('shop')).toMatchObject({ publishedAt: NOW + 10_000, publishedAdmittedTotal: 9, publishedEvictedTotal: 3 });
   });
 });
 

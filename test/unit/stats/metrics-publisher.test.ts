@@ -24,6 +24,7 @@ const roomItem = {
   activeCount: 3,
   lastAdmittedTicket: 10,
   admittedTotal: 30,
+  evictedTotal: 3,
   ratePrevAt: T - 60_000,
   ratePrevTotal: 24,
   rateCurAt: T - 30_000,
@@ -63,14 +64,15 @@ describe('metrics publisher handler', () => {
     await expect(handler()).resolves.toEqual({ publishedAt: T, rooms: 1, points: 10 });
     expect(values(T, 'shop')).toEqual({ WaitingUsers: 7, ActiveUsers: 3, Capacity: 4, Utilization: 75, EstimatedWaitSeconds: 110 });
     expect(values(T)).toEqual({ WaitingUsers: 7, ActiveUsers: 3, Capacity: 4, Utilization: 75, EstimatedWaitSeconds: 110 });
-    expect(table.item('shop')).toMatchObject({ publishedAt: T, publishedAdmittedTotal: 10, publishedRemovedTotal: 3 });
+    expect(table.item('shop')).toMatchObject({ publishedAt: T, publishedAdmittedTotal: 30, publishedEvictedTotal: 3 });
     expect(cw.calls()).toHaveLength(0);
   });
 
   it('publishes per-minute rates on the next run, 10 s later', async () => {
     await handler();
     vi.setSystemTime(T + 10_000);
-    table.items.set('shop', { ...table.item('shop')!, admittedTotal: 12, removedTotal: 4 });
+    // The rates come from the room item's counters.
+    ddb.on(ScanCommand, { TableName: HANDLER_ENV.ROOMS_TABLE }).resolves({ Items: [{ ...roomItem, admittedTotal: 32, evictedTotal: 4 }] });
     await expect(handler()).resolves.toEqual({ publishedAt: T + 10_000, rooms: 1, points: 14 });
     expect(values(T + 10_000, 'shop')).toMatchObject({ AdmissionsPerMinute: 12, EvictionsPerMinute: 6 });
     expect(values(T + 10_000)).toMatchObject({ AdmissionsPerMinute: 12, EvictionsPerMinute: 6 });

@@ -17,6 +17,7 @@ const shop = (overrides: Partial<Room> = {}): Room => ({
   activeCount: 3,
   lastAdmittedTicket: 10,
   admittedTotal: 30,
+  evictedTotal: 0,
   rate: { prevAt: T - 60_000, prevTotal: 24, curAt: T - 30_000, curTotal: 27 },
   createdAt: T - 3_600_000,
   updatedAt: T,
@@ -72,7 +73,7 @@ describe('metric names', () => {
 });
 
 describe('metrics: rates from counter deltas', () => {
-  const at = (offsetMs: number, admittedTotal: number, removedTotal: number): PublishedCounters => ({ at: T + offsetMs, admittedTotal, removedTotal });
+  const at = (offsetMs: number, admittedTotal: number, evictedTotal: number): PublishedCounters => ({ at: T + offsetMs, admittedTotal, evictedTotal });
 
   it('scales the deltas since the previous run to a minute', () => {
     expect(ratesBetween(at(-10_000, 27, 20), at(0, 30, 25))).toEqual({ admissionsPerMinute: 18, evictionsPerMinute: 30 });
@@ -134,7 +135,7 @@ describe('metrics: the points of one run', () => {
   it("uses the room's upper bound for the line until the aggregator has counted it", () => {
     const waiting = (roomStats: RoomStats) =>
       metricPoints({ rooms: [shop()], stats: new Map([['shop', roomStats]]), rates: new Map(), now: T, timings: DEFAULT_TIMINGS })[0];
-    expect(waiting(stats('shop', { updatedAt: 0, published: { at: T - 10_000, admittedTotal: 0, removedTotal: 0 } }))).toEqual(
+    expect(waiting(stats('shop', { updatedAt: 0, published: { at: T - 10_000, admittedTotal: 0, evictedTotal: 0 } }))).toEqual(
       p('WaitingUsers', 10, room('shop')),
     );
     expect(waiting(stats('shop', { waiting: 4 }))).toEqual(p('WaitingUsers', 4, room('shop')));
@@ -192,9 +193,10 @@ describe('metrics publisher', () => {
     const store = new MemoryStats();
     store.rows.set('shop', stats('shop', { waiting: 7, admittedTotal: 30, removedTotal: 25 }));
     const sink = new MemoryMetricsSink();
-    const rooms = [shop()];
+    // The rates come from the room item's own counters (exact), not the stats table.
+    const rooms = [shop({ admittedTotal: 30, evictedTotal: 25 })];
     const publisher = new MetricsPublisher({ rooms: { listRooms: async () => rooms }, stats: store, sink, clock, timings: DEFAULT_TIMINGS });
-    return { clock, store, sink, publisher };
+    return { clock, store, sink, publisher, rooms };
   };
   const rateValues = (points: MetricPoint[], roomId?: string) =>
     points
@@ -206,14 +208,14 @@ describe('metrics publisher', () => {
     await expect(publisher.publish()).resolves.toEqual({ publishedAt: T, rooms: 1, points: 10 });
     expect(rateValues(sink.recentPoints(), 'shop')).toEqual([]);
     expect(sink.recentPoints().map((x) => x.name)).toContain('WaitingUsers');
-    expect(store.rows.get('shop')?.published).toEqual({ at: T, admittedTotal: 30, removedTotal: 25 });
+    expect(store.rows.get('shop')?.published).toEqual({ at: T, admittedTotal: 30, evictedTotal: 25 });
   });
 
   it('publishes per-minute rates from the counters moved since the previous run', async () => {
-    const { clock, store, sink, publisher } = setup();
+    const { clock, store, sink, publisher, rooms } = setup();
     await publisher.publish();
     clock.advance(10_000);
-    store.rows.set('shop', { ...store.rows.get('shop')!, admittedTotal: 33, removedTotal: 26 });
+    rooms[0] = shop({ admittedTotal: 33, evictedTotal: 26 });
     await expect(publisher.publish()).resolves.toEqual({ publishedAt: T + 10_000, rooms: 1, points: 14 });
     const second = sink.recentPoints(T + 10_000);
     expect(rateValues(second, 'shop')).toEqual([
@@ -224,16 +226,16 @@ describe('metrics publisher', () => {
       ['AdmissionsPerMinute', 18],
       ['EvictionsPerMinute', 6],
     ]);
-    expect(store.rows.get('shop')?.published).toEqual({ at: T + 10_000, admittedTotal: 33, removedTotal: 26 });
+    expect(store.rows.get('shop')?.published).toEqual({ at: T + 10_000, admittedTotal: 33, evictedTotal: 26 });
   });
 
   it('lets only one of two overlapping runs publish the rates of an interval', async () => {
-    const { clock, store, sink, publisher } = setup();
+    const { clock, store, sink, publisher, rooms } = setup();
     await publisher.publish();
     clock.advance(10_000);
-    store.rows.set('shop', { ...store.rows.get('shop')!, admittedTotal: 36 });
+    rooms[0] = shop({ admittedTotal: 36, evictedTotal: 25 });
     const otherSink = new MemoryMetricsSink();
-    const other = new MetricsPublisher({ rooms: { listRooms: async () => [shop()] }, stats: store, sink: otherSink, clock, timings: DEFAULT_TIMINGS });
+    const other = new MetricsPublisher({ rooms: { listRooms: async () => rooms }, stats: store, sink: otherSink, clock, timings: DEFAULT_TIMINGS });
     // The other run claims the interval between this run's read and its claim.
     store.beforeClaim = async () => {
       await other.publish();
