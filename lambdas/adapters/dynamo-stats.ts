@@ -71,6 +71,7 @@ import {
 } from '../domain/stats.js';
 import { STATS_KEY } from '../shared/schema.js';
 import { roomFromItem } from './dynamo-store.js';
+import { isNamed, num } from './dynamo-items.js';
 
 type Item = Record<string, unknown>;
 
@@ -107,8 +108,6 @@ export interface DynamoStatsOptions {
   random?: () => number;
 }
 
-const isNamed = (error: unknown, ...names: string[]): boolean => error instanceof Error && names.includes(error.name);
-const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 
 function markersFromItem(item: Item | undefined): ShardMarkers | undefined {
   const raw = item?.[STATS_ATTRIBUTE.shards];

@@ -29,6 +29,7 @@ import type {
   WaitingRoomStore,
 } from '../domain/index.js';
 import { ROOMS_KEY, TOKENS_KEY, TOKEN_TTL_ATTRIBUTE, WAITING_INDEX } from '../shared/schema.js';
+import { isNamed, num } from './dynamo-items.js';
 
 export interface DynamoStoreTables {
   rooms: string;
@@ -37,7 +38,6 @@ export interface DynamoStoreTables {
 
 type Item = Record<string, unknown>;
 
-const num = (value: unknown, fallback = 0): number => (typeof value === 'number' ? value : fallback);
 
 export function roomFromItem(item: Item): Room {
   const createdAt = num(item.createdAt);
@@ -105,8 +105,6 @@ function itemOf(item: Record<string, unknown> | undefined): Item | undefined {
   return marshalled ? unmarshall(item as Record<string, AttributeValue>) : item;
 }
 
-const isNamed = (error: unknown, ...names: string[]): boolean =>
-  error instanceof Error && names.includes(error.name);
 
 /** Reads a cancelled transaction: which of its items failed, and how. */
 function cancellation(error: unknown): CancellationReason[] | undefined {

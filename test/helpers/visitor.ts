@@ -1,15 +1,7 @@
 /** A visitor driven over HTTP, as a browser would: join, read, heartbeat, leave. */
-export interface TokenView {
-  roomId: string;
-  tokenId: string;
-  ticket: number;
-  state: 'waiting' | 'admitted';
-  position: number;
-  estimatedWaitSeconds: number;
-  heartbeatIntervalSeconds: number;
-  pass?: string;
-  passExpiresAt?: number;
-}
+import type { TokenView } from '../../lambdas/domain/index.js';
+
+export type { TokenView };
 
 export class HttpError extends Error {
   constructor(
