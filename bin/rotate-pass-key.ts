@@ -4,17 +4,27 @@
  *
  *   npx tsx bin/rotate-pass-key.ts --secret-arn <arn> [--region <region>] [--init]
  *
- * Prints `{ kid, previousKids, initialized }` as JSON. Keys are never printed.
+ * Prints `{ kid, nextKid, previousKids, prepublished, initialized }` as JSON. Keys are never printed.
+ *
+ * The key that starts signing is the key set's `next`, published in the JWKS since the previous
+ * rotation; a fresh `next` is published for the rotation after. Rotate at most once every
+ * 16 minutes (`MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS`): that is how long a published key takes
+ * to reach every origin's JWKS cache (see the timeline in lambdas/domain/pass-keys.ts).
  */
 import { parseArgs } from 'node:util';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { rotateKeySetSecret } from '../lambdas/adapters/pass-key-sources.js';
+import { MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS } from '../lambdas/domain/pass-keys.js';
+
+const MIN_INTERVAL_MINUTES = MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS / 60;
 
 const USAGE = `Usage: npx tsx bin/rotate-pass-key.ts --secret-arn <arn> [--region <region>] [--init]
 
 Rotates the waiting room's admission-pass signing key (ES256) held in a Secrets Manager secret.
-The new key signs passes once the functions' key cache expires (up to 5 minutes); the previous
-public keys stay in /.well-known/jwks.json so passes they signed keep verifying until they expire.
+The key set's next key, published in /.well-known/jwks.json since the previous rotation, signs
+passes once the functions' key cache expires (up to 5 minutes), and a fresh next key is published.
+The previous public keys stay in the JWKS so passes they signed keep verifying until they expire.
+Rotate at most once every ${MIN_INTERVAL_MINUTES} minutes, so that every origin knows a key before it signs.
 
 Options:
   --secret-arn <arn>  ARN (or name) of the secret holding the key set (the stack output)
@@ -58,11 +68,22 @@ async function main(): Promise<void> {
   const client = new SecretsManagerClient(region ? { region } : {});
   const result = await rotateKeySetSecret(client, secretArn, { initialize: args.init });
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  process.stderr.write(
-    result.initialized
-      ? `Wrote a fresh key set (kid ${result.kid}).\n`
-      : `Rotated: passes are signed with kid ${result.kid} within 5 minutes; ${result.previousKids.join(', ')} still verify.\n`,
-  );
+  const nextKid = result.nextKid ?? '(none)';
+  let summary: string;
+  if (result.initialized) {
+    summary = `Wrote a fresh key set: kid ${result.kid} signs, kid ${nextKid} is published for the next rotation.`;
+  } else {
+    summary =
+      `Rotated: passes are signed with kid ${result.kid} within 5 minutes. Kid ${nextKid} is published for the next rotation.` +
+      ` Still verifying: ${result.previousKids.join(', ')}. Do not rotate again within ${MIN_INTERVAL_MINUTES} minutes.`;
+    if (!result.prepublished) {
+      summary +=
+        `\nNote: the key set had no next key (written before next keys existed), so kid ${result.kid} was not published ahead:` +
+        ` origins may refuse its passes until a refetch of the JWKS finds it (up to about 6 minutes: JWKS function cache and max-age).` +
+        ' Later rotations do not have this gap.';
+    }
+  }
+  process.stderr.write(`${summary}\n`);
 }
 
 main().catch((error: unknown) => {

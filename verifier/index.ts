@@ -3,9 +3,15 @@
  *
  * A pass is a JWT signed ES256 by the waiting room. The origin checks it offline against the
  * public keys the waiting room publishes at `GET /.well-known/jwks.json`: the key set is fetched
- * once per URL and kept (refetched when a pass names an unknown `kid`, as after a key rotation).
- * Only ES256 is accepted, whatever the token's header says; the issuer, the room and the expiry
- * are checked. Any refusal is a `PassRejectedError` with a reason code.
+ * once per URL and kept 10 minutes (refetched sooner when a pass names an unknown `kid`, at most
+ * every 30 s). Only ES256 is accepted, whatever the token's header says; the issuer, the room and
+ * the expiry are checked. Any refusal is a `PassRejectedError` with a reason code.
+ *
+ * Key rotation needs nothing from the origin. The JWKS holds the signing key, the key that will
+ * sign after the next rotation (published one rotation ahead) and the keys recently replaced. A
+ * rotation's new signing key has therefore been in the JWKS since the previous rotation, so an
+ * origin that refreshes its JWKS at least once between rotations (this verifier does, every
+ * 10 minutes, when rotations are at least 16 minutes apart) never meets an unknown `kid`.
  *
  * Self-contained: depends on `jose` only, so it can be copied or published on its own.
  */
@@ -17,6 +23,11 @@ export const PASS_COOKIE = 'wr_pass';
 export const DEFAULT_PASS_ISSUER = 'waiting-room';
 /** Default allowance for clock skew between the waiting room and the origin, in seconds. */
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5;
+
+/** How long a fetched JWKS is used before it is fetched again, in milliseconds (10 minutes). */
+export const JWKS_CACHE_MAX_AGE_MS = 10 * 60_000;
+/** The shortest time between two fetches of the JWKS caused by an unknown `kid`, in milliseconds. */
+export const JWKS_REFETCH_COOLDOWN_MS = 30_000;
 
 const ALGORITHM = 'ES256';
 
@@ -100,9 +111,10 @@ function keySetFor(url: URL, fetchImpl: FetchLike | undefined): RemoteKeySet {
   let keySet = byUrl.get(url.href);
   if (!keySet) {
     keySet = createRemoteJWKSet(url, {
-      // Keys are rotated rarely; an unknown kid triggers a refetch anyway (at most every 30 s).
-      cacheMaxAge: 10 * 60_000,
-      cooldownDuration: 30_000,
+      // Keys are published one rotation ahead, so the periodic refetch learns a signing key before
+      // it signs; an unknown kid still triggers a refetch (at most every 30 s), as a fallback.
+      cacheMaxAge: JWKS_CACHE_MAX_AGE_MS,
+      cooldownDuration: JWKS_REFETCH_COOLDOWN_MS,
       timeoutDuration: 5_000,
       ...(fetchImpl ? { [customFetch]: (input: string, init: RequestInit) => fetchImpl(input, init) } : {}),
     });

@@ -2,6 +2,11 @@
  * Where the pass-signing key set comes from: a Secrets Manager secret on AWS (cached), or the
  * `WR_PASS_KEYS` environment variable locally. Also key generation and rotation with jose.
  *
+ * The stored key set is `{ current, next, previous }` (see `domain/pass-keys.ts`): `current`
+ * signs, `next` is published ahead and signs after the next rotation, `previous` are the public
+ * halves of replaced keys. A set written before `next` existed (`{ current, previous }`) still
+ * parses, and gains a `next` at its next rotation.
+ *
  * The key set holds a private key: nothing here logs it, and no error message quotes it (not
  * even a JSON parse error, whose message would echo the start of the input).
  */
@@ -48,6 +53,8 @@ const publicJwkSchema = z.object(publicJwkShape);
 const privateJwkSchema = z.object({ ...publicJwkShape, d: base64url });
 const keySetSchema = z.object({
   current: privateJwkSchema,
+  /** Optional: key sets written before `next` existed have none. */
+  next: privateJwkSchema.optional(),
   previous: z.array(publicJwkSchema).max(20).default([]),
 });
 
@@ -61,22 +68,24 @@ export function parsePassKeySet(text: string | undefined, origin: string): PassK
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new InvalidPassKeysError(`${origin} is not valid JSON: expected {"current": <private ES256 JWK>, "previous": [<public JWK>...]}`);
+    throw new InvalidPassKeysError(`${origin} is not valid JSON: expected {"current": <private ES256 JWK>, "next": <private ES256 JWK>, "previous": [<public JWK>...]}`);
   }
   const result = keySetSchema.safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
     throw new InvalidPassKeysError(`${origin} is not a valid pass key set: ${problems.join('; ')}`);
   }
-  const keySet = result.data;
+  const { current, next, previous } = result.data;
+  const keySet: PassKeySet = next ? { current, next, previous } : { current, previous };
   const kids = passKeyIds(keySet);
   if (new Set(kids).size !== kids.length) throw new InvalidPassKeysError(`${origin} is not a valid pass key set: duplicate kid`);
   return keySet;
 }
 
-/** The key set as the JSON string stored in the secret or in `WR_PASS_KEYS`. */
+/** The key set as the JSON string stored in the secret or in `WR_PASS_KEYS`: current, next, previous. */
 export function serializePassKeySet(keySet: PassKeySet): string {
-  return JSON.stringify(keySet);
+  const { current, next, previous } = keySet;
+  return JSON.stringify(next ? { current, next, previous } : { current, previous });
 }
 
 /** The key set from `WR_PASS_KEYS`, parsed once at construction: a bad value fails at start-up. */
@@ -167,23 +176,47 @@ export async function generatePassKey(): Promise<PassPrivateJwk> {
   return key;
 }
 
-/** A new key set: one fresh signing key, no previous keys. */
+/** A new key set: a fresh signing key, a fresh next key published ahead, no previous keys. */
 export async function generateKeySet(): Promise<PassKeySet> {
-  return { current: await generatePassKey(), previous: [] };
+  const [current, next] = await Promise.all([generatePassKey(), generatePassKey()]);
+  return { current, next, previous: [] };
 }
 
-/** The key set after one rotation with a freshly generated key (see `rotatePassKeySet`). */
+/**
+ * The key set after one rotation (see `rotatePassKeySet`): `next` becomes current, a freshly
+ * generated key becomes `next`. A set without `next` also gets a fresh current key.
+ */
 export async function rotateKeySet(keySet: PassKeySet, maxPrevious = MAX_PREVIOUS_PASS_KEYS): Promise<PassKeySet> {
-  return rotatePassKeySet(keySet, await generatePassKey(), maxPrevious);
+  const next = await generatePassKey();
+  const current = keySet.next ? undefined : await generatePassKey();
+  return rotatePassKeySet(keySet, current ? { next, current } : { next }, maxPrevious);
 }
 
 export interface RotationResult {
-  /** The kid now signing passes. */
+  /** The kid now signing passes (once each signing function's key cache expires). */
   kid: string;
-  /** The kids still published for verification, newest first. */
+  /** The kid published ahead, which the next rotation makes current; absent from an old-format set. */
+  nextKid?: string;
+  /** The replaced kids still published for verification, newest first. */
   previousKids: string[];
+  /**
+   * True when the signing key was already in the JWKS before this call (it was `next`), so
+   * origins know it. False for a fresh key set, or for the first rotation of a set that had no
+   * `next`: origins then learn the new kid from a refetch, up to `MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS`.
+   */
+  prepublished: boolean;
   /** True when the secret held no valid key set and a fresh one was written instead. */
   initialized: boolean;
+}
+
+function rotationResult(keySet: PassKeySet, prepublished: boolean, initialized: boolean): RotationResult {
+  return {
+    kid: keySet.current.kid,
+    ...(keySet.next ? { nextKid: keySet.next.kid } : {}),
+    previousKids: keySet.previous.map((k) => k.kid),
+    prepublished,
+    initialized,
+  };
 }
 
 export interface RotateSecretOptions {
@@ -199,8 +232,10 @@ export interface RotateSecretOptions {
 
 /**
  * Rotates the key set stored in a secret: reads it, rotates it, writes the result as a new
- * AWSCURRENT version. Functions pick the new key up when their cache expires (5 minutes); the old
- * public key stays in the JWKS so passes it signed keep verifying until they expire.
+ * AWSCURRENT version. Functions pick the new signing key up when their cache expires (5 minutes);
+ * it has been in the JWKS since the previous rotation (as `next`), so origins already know it.
+ * The old signing key stays in the JWKS so passes it signed keep verifying until they expire.
+ * Rotate at most once per `MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS` (16 minutes).
  */
 export async function rotateKeySetSecret(
   client: SecretsManagerClient,
@@ -218,12 +253,11 @@ export async function rotateKeySetSecret(
       throw new InvalidPassKeysError(`${why}. To write a fresh key set into it, rotate with the initialize option (--init).`);
     }
   }
-  if (existing && options.initializeOnly) {
-    return { kid: existing.current.kid, previousKids: existing.previous.map((k) => k.kid), initialized: false };
-  }
-  const next = existing ? await rotateKeySet(existing, options.maxPrevious) : await generateKeySet();
+  // A valid key set, even one without `next`, is left as it is: it keeps signing.
+  if (existing && options.initializeOnly) return rotationResult(existing, true, false);
+  const written = existing ? await rotateKeySet(existing, options.maxPrevious) : await generateKeySet();
   await client.send(
-    new PutSecretValueCommand({ SecretId: secretId, SecretString: serializePassKeySet(next), ClientRequestToken: randomUUID() }),
+    new PutSecretValueCommand({ SecretId: secretId, SecretString: serializePassKeySet(written), ClientRequestToken: randomUUID() }),
   );
-  return { kid: next.current.kid, previousKids: next.previous.map((k) => k.kid), initialized: existing === undefined };
+  return rotationResult(written, existing?.next !== undefined, existing === undefined);
 }

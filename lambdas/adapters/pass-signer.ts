@@ -1,7 +1,9 @@
 /**
- * The admission-pass issuer (DESIGN §7): a JWT signed ES256 with the key set's current key, the
- * key's `kid` in the header. The key set comes from a `PassKeySource` (which caches it); the
- * private JWK is imported once per key, not once per pass.
+ * The admission-pass issuer (DESIGN §7): a JWT signed ES256 with the key set's `current` key, the
+ * key's `kid` in the header. Never with `next`: that key is only published, ahead of the rotation
+ * that makes it current, so origins know it before the first pass it signs. The key set comes
+ * from a `PassKeySource` (which caches it); the private JWK is imported once per key, not once
+ * per pass.
  */
 import { importJWK, SignJWT, type CryptoKey } from 'jose';
 import type { AdmissionPass, PassIssuer } from '../domain/index.js';

@@ -1,14 +1,18 @@
 /**
  * Rotates the admission-pass signing key stored in the secret named by `PASS_KEYS_SECRET_ARN`:
- * a new key signs from now on (once each function's 5-minute cache expires), the old public key
- * stays published so the passes it signed keep verifying until they expire.
+ * the `next` key, published in the JWKS since the previous rotation, signs from now on (once each
+ * function's 5-minute cache expires); a fresh `next` key is published; the old signing key's
+ * public half stays published so the passes it signed keep verifying until they expire. Rotate at
+ * most once every 16 minutes (`MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS`), so that every origin has
+ * the new signing key before its first pass (see the timeline in `domain/pass-keys.ts`).
  *
  * Invoked by an administrator:
  *   aws lambda invoke --function-name <RotatePassKeyFunction> --payload '{}' out.json
  * Event `{}` rotates; `{"initialize": true}` also writes a fresh key set into a secret that holds
  * none yet (a valid key set is always rotated, never replaced). As the onEvent handler of a CDK
  * custom-resource Provider, Create writes the first key set if there is none, Update and Delete
- * change nothing. Returns `{ kid, previousKids, initialized }`; keys are never logged or returned.
+ * change nothing (a valid key set, with or without `next`, is left as it is). Returns
+ * `{ kid, nextKid, previousKids, prepublished, initialized }`; keys are never logged or returned.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
@@ -45,6 +49,16 @@ export async function handler(event: unknown): Promise<RotationResult | CustomRe
   const parsed = adminEvent.safeParse(event ?? {});
   if (!parsed.success) throw new Error('Invalid event: expected {} or {"initialize": true}');
   const result = await rotateKeySetSecret(client, secretArn, { initialize: parsed.data.initialize ?? false });
-  logger.info(result.initialized ? 'pass key set initialized' : 'pass key rotated', { kid: result.kid, previousKids: result.previousKids });
+  logger.info(result.initialized ? 'pass key set initialized' : 'pass key rotated', {
+    kid: result.kid,
+    nextKid: result.nextKid,
+    previousKids: result.previousKids,
+    prepublished: result.prepublished,
+  });
+  if (!result.initialized && !result.prepublished) {
+    logger.warn('the key set had no next key: the new signing key was not published ahead, origins may refuse its passes until they refetch the JWKS', {
+      kid: result.kid,
+    });
+  }
   return result;
 }

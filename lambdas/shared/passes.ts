@@ -1,6 +1,8 @@
 /**
  * The admission-pass wiring (DESIGN §7), built once per execution environment:
- * - on AWS, `PASS_KEYS_SECRET_ARN` names a Secrets Manager secret holding the key set (cached);
+ * - on AWS, `PASS_KEYS_SECRET_ARN` names a Secrets Manager secret holding the key set (cached:
+ *   5 minutes for the signing functions, 60 s for the JWKS function, which must see a rotation's
+ *   new `next` key early; see the rotation timeline in `domain/pass-keys.ts`);
  * - locally, `WR_PASS_KEYS` holds the key set as JSON (the local runtime generates it at start-up);
  * - with neither, passes are off: token views carry no pass and the JWKS route answers 404.
  * Setting both is a configuration error. A malformed key set fails at start-up, naming the variable.

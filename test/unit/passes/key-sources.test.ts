@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { decodeProtectedHeader } from 'jose';
 import {
+  DEFAULT_KEY_CACHE_TTL_MS,
   EnvKeySource,
   InvalidPassKeysError,
   SecretsManagerKeySource,
@@ -18,7 +19,15 @@ import {
   serializePassKeySet,
 } from '../../../lambdas/adapters/pass-key-sources.js';
 import { JosePassIssuer } from '../../../lambdas/adapters/pass-signer.js';
-import { publicPassJwk, type PassKeySet } from '../../../lambdas/domain/pass-keys.js';
+import {
+  JWKS_KEY_CACHE_SECONDS,
+  JWKS_MAX_AGE_SECONDS,
+  MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS,
+  VERIFIER_JWKS_CACHE_SECONDS,
+  passJwksOf,
+  publicPassJwk,
+  type PassKeySet,
+} from '../../../lambdas/domain/pass-keys.js';
 import { keySourceFromEnv, passIssuerFromEnv } from '../../../lambdas/shared/passes.js';
 import { ROOM, TOKEN_ID } from './fixtures.js';
 
@@ -42,6 +51,8 @@ afterEach(() => {
 });
 
 const secretHolding = (set: PassKeySet) => ({ SecretString: serializePassKeySet(set) });
+/** A key set as written before `next` existed: `{ current, previous }`. */
+const oldFormat = (set: PassKeySet) => JSON.stringify({ current: set.current, previous: set.previous });
 
 describe('SecretsManagerKeySource', () => {
   it('reads the secret once for many passes, and again after the TTL', async () => {
@@ -61,9 +72,10 @@ describe('SecretsManagerKeySource', () => {
     expect(decodeProtectedHeader((await issuer.issue(subject, clock.now())).pass).kid).toBe(keySet.current.kid);
     expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(1);
 
-    // After the TTL the secret is read again and the new key signs.
+    // After the TTL the secret is read again and the new key signs: the next key published ahead.
     clock.t += 1;
     expect(decodeProtectedHeader((await issuer.issue(subject, clock.now())).pass).kid).toBe(rotated.current.kid);
+    expect(rotated.current.kid).toBe(keySet.next?.kid);
     expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });
 
@@ -128,6 +140,9 @@ describe('EnvKeySource', () => {
     expect(() => new EnvKeySource({ WR_PASS_KEYS: JSON.stringify(noPrivate) })).toThrow(/WR_PASS_KEYS is not a valid pass key set: current\.d/);
     const rsa = { current: { ...keySet.current, alg: 'RS256' } };
     expect(() => new EnvKeySource({ WR_PASS_KEYS: JSON.stringify(rsa) })).toThrow(/WR_PASS_KEYS.*current\.alg/);
+    // `next` is a signing key to be: its private half is required too.
+    const publicNext = { current: keySet.current, next: publicPassJwk(keySet.next!), previous: [] };
+    expect(() => new EnvKeySource({ WR_PASS_KEYS: JSON.stringify(publicNext) })).toThrow(/WR_PASS_KEYS is not a valid pass key set: next\.d/);
     expect(() => new EnvKeySource({ WR_PASS_KEYS: '' })).toThrow(/WR_PASS_KEYS is empty/);
     expect(() => new EnvKeySource({})).toThrow(/WR_PASS_KEYS is not set/);
   });
@@ -135,6 +150,28 @@ describe('EnvKeySource', () => {
   it('rejects duplicate kids', async () => {
     const dup = { current: keySet.current, previous: [publicPassJwk(keySet.current)] };
     expect(() => parsePassKeySet(JSON.stringify(dup), 'WR_PASS_KEYS')).toThrow(/duplicate kid/);
+    const nextIsCurrent = { current: keySet.current, next: keySet.current, previous: [] };
+    expect(() => parsePassKeySet(JSON.stringify(nextIsCurrent), 'WR_PASS_KEYS')).toThrow(/duplicate kid/);
+    const nextIsPrevious = { current: keySet.current, next: keySet.next, previous: [publicPassJwk(keySet.next!)] };
+    expect(() => parsePassKeySet(JSON.stringify(nextIsPrevious), 'WR_PASS_KEYS')).toThrow(/duplicate kid/);
+  });
+
+  it('round-trips a key set: current, next, previous', async () => {
+    const rotated = await rotateKeySet(keySet);
+    const text = serializePassKeySet(rotated);
+    expect(Object.keys(JSON.parse(text) as object)).toEqual(['current', 'next', 'previous']);
+    expect(parsePassKeySet(text, 'WR_PASS_KEYS')).toEqual(rotated);
+  });
+
+  it('parses an old-format key set (no next), and signs with its current key', async () => {
+    const text = oldFormat(keySet);
+    const parsed = parsePassKeySet(text, 'WR_PASS_KEYS');
+    expect(parsed).not.toHaveProperty('next');
+    expect(parsed.current).toEqual(keySet.current);
+    expect(serializePassKeySet(parsed)).not.toContain('"next"');
+    expect(passJwksOf(parsed).keys.map((k) => k.kid)).toEqual([keySet.current.kid]);
+    const issuer = new JosePassIssuer(new EnvKeySource({ WR_PASS_KEYS: text }), { ttlSeconds: 60 });
+    expect(decodeProtectedHeader((await issuer.issue(subject, Date.now())).pass).kid).toBe(keySet.current.kid);
   });
 
   it('drops a private member wrongly stored in previous', async () => {
@@ -146,7 +183,7 @@ describe('EnvKeySource', () => {
 });
 
 describe('rotating the key set in its secret', () => {
-  it('writes the rotated set as a new version: new current, old public key kept', async () => {
+  it('writes the rotated set as a new version: next becomes current, a fresh next, old public key kept', async () => {
     sm.on(GetSecretValueCommand).resolves(secretHolding(keySet));
     sm.on(PutSecretValueCommand).resolves({});
     const result = await rotateKeySetSecret(new SecretsManagerClient({}), SECRET_ARN);
@@ -158,9 +195,35 @@ describe('rotating the key set in its secret', () => {
     expect(input.ClientRequestToken).toMatch(/^[0-9a-f-]{36}$/);
     const written = parsePassKeySet(input.SecretString, 'written');
     expect(written.current.kid).toBe(result.kid);
+    expect(written.current).toEqual(keySet.next);
+    expect(written.next).toBeDefined();
+    expect([keySet.current.kid, keySet.next!.kid]).not.toContain(written.next!.kid);
+    expect(written.previous).toEqual([publicPassJwk(keySet.current)]);
+    expect(result).toEqual({
+      kid: keySet.next!.kid,
+      nextKid: written.next!.kid,
+      previousKids: [keySet.current.kid],
+      prepublished: true,
+      initialized: false,
+    });
+  });
+
+  it('rotates an old-format key set (no next): a fresh current key, and a next from now on', async () => {
+    sm.on(GetSecretValueCommand).resolves({ SecretString: oldFormat(keySet) });
+    sm.on(PutSecretValueCommand).resolves({});
+    const result = await rotateKeySetSecret(new SecretsManagerClient({}), SECRET_ARN);
+    const written = parsePassKeySet(sm.commandCalls(PutSecretValueCommand)[0]!.args[0].input.SecretString, 'written');
+    expect(written.next).toBeDefined();
     expect(written.current.kid).not.toBe(keySet.current.kid);
     expect(written.previous).toEqual([publicPassJwk(keySet.current)]);
-    expect(result).toEqual({ kid: written.current.kid, previousKids: [keySet.current.kid], initialized: false });
+    // The new signing key was not published ahead, and the result says so.
+    expect(result).toEqual({
+      kid: written.current.kid,
+      nextKid: written.next!.kid,
+      previousKids: [keySet.current.kid],
+      prepublished: false,
+      initialized: false,
+    });
   });
 
   it('refuses to overwrite a secret that holds no key set unless asked to initialize', async () => {
@@ -170,8 +233,11 @@ describe('rotating the key set in its secret', () => {
     expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
 
     const result = await rotateKeySetSecret(new SecretsManagerClient({}), SECRET_ARN, { initialize: true });
-    expect(result).toMatchObject({ previousKids: [], initialized: true });
-    expect(parsePassKeySet(sm.commandCalls(PutSecretValueCommand)[0]!.args[0].input.SecretString, 'written').current.kid).toBe(result.kid);
+    expect(result).toMatchObject({ previousKids: [], prepublished: false, initialized: true });
+    const written = parsePassKeySet(sm.commandCalls(PutSecretValueCommand)[0]!.args[0].input.SecretString, 'written');
+    expect(written.current.kid).toBe(result.kid);
+    expect(written.next?.kid).toBe(result.nextKid);
+    expect(result.nextKid).toBeDefined();
   });
 
   it('initializes a secret that has no value yet', async () => {
@@ -193,7 +259,14 @@ describe('rotating the key set in its secret', () => {
   it('initializeOnly leaves a valid key set alone', async () => {
     sm.on(GetSecretValueCommand).resolves(secretHolding(keySet));
     const result = await rotateKeySetSecret(new SecretsManagerClient({}), SECRET_ARN, { initializeOnly: true });
-    expect(result).toEqual({ kid: keySet.current.kid, previousKids: [], initialized: false });
+    expect(result).toEqual({ kid: keySet.current.kid, nextKid: keySet.next!.kid, previousKids: [], prepublished: true, initialized: false });
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('initializeOnly leaves a valid old-format key set alone too (it gains next at its next rotation)', async () => {
+    sm.on(GetSecretValueCommand).resolves({ SecretString: oldFormat(keySet) });
+    const result = await rotateKeySetSecret(new SecretsManagerClient({}), SECRET_ARN, { initializeOnly: true });
+    expect(result).toEqual({ kid: keySet.current.kid, previousKids: [], prepublished: true, initialized: false });
     expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });
 });
@@ -211,7 +284,9 @@ describe('pass wiring from the environment', () => {
     expect(passIssuerFromEnv(env)).toBe(issuer);
     const issued = await issuer!.issue(subject, 1_700_000_000_000);
     expect(issued.expiresAt).toBe(1_700_000_030_000);
+    // Always the current key, never the next one (which is only published).
     expect(decodeProtectedHeader(issued.pass).kid).toBe(keySet.current.kid);
+    expect(decodeProtectedHeader(issued.pass).kid).not.toBe(keySet.next?.kid);
   });
 
   it('reads the secret named by PASS_KEYS_SECRET_ARN', async () => {
@@ -227,5 +302,78 @@ describe('pass wiring from the environment', () => {
     expect(() => keySourceFromEnv({ WR_PASS_KEYS: serializePassKeySet(keySet), PASS_KEYS_SECRET_ARN: SECRET_ARN })).toThrow(
       /PASS_KEYS_SECRET_ARN or WR_PASS_KEYS, not both/,
     );
+  });
+});
+
+describe('rotation timeline, with every cache on the way', () => {
+  const STEP_S = 5;
+  const PASS_TTL_S = 60;
+  /** How old the JWKS function's answer behind an origin's copy may be: HTTP cache max-age + verifier cache. */
+  const ORIGIN_LAG_S = JWKS_MAX_AGE_SECONDS + VERIFIER_JWKS_CACHE_SECONDS;
+
+  /**
+   * Simulates a secret rotated every `intervalS` seconds, read by a signing function (5-minute key
+   * cache) and by the JWKS function (60 s), first read at the given moments (the phases of their
+   * caches). An origin's copy of the JWKS at time t is an answer the JWKS function gave at some
+   * time in [t - ORIGIN_LAG_S, t]. Returns the moments t at which the kid signing at t is missing
+   * from such an answer, or from one given while the pass it signed is still valid.
+   */
+  async function unknownKidMoments(intervalS: number, phases: { signerS: number; jwksS: number }): Promise<number[]> {
+    let secret = serializePassKeySet(await generateKeySet());
+    sm.reset();
+    sm.on(GetSecretValueCommand).callsFake(() => ({ SecretString: secret }));
+    sm.on(PutSecretValueCommand).callsFake((input: { SecretString?: string }) => {
+      secret = input.SecretString ?? '';
+      return {};
+    });
+    const client = new SecretsManagerClient({});
+    const clock = new FakeClock(0);
+    const signer = new SecretsManagerKeySource(client, SECRET_ARN, { ttlMs: DEFAULT_KEY_CACHE_TTL_MS, clock });
+    const jwksFunction = new SecretsManagerKeySource(client, SECRET_ARN, { ttlMs: JWKS_KEY_CACHE_SECONDS * 1000, clock });
+    // The first key set is written at 0, so its next key is published one interval before it signs.
+    const rotations = [1, 2, 3, 4].map((i) => i * intervalS);
+    const end = rotations[rotations.length - 1]! + 2 * ORIGIN_LAG_S;
+    const signing = new Map<number, string>();
+    const served = new Map<number, Set<string>>();
+    for (let t = 0; t <= end; t += STEP_S) {
+      clock.t = t * 1000;
+      if (rotations.includes(t)) await rotateKeySetSecret(client, SECRET_ARN);
+      if (t >= phases.signerS) signing.set(t, (await signer.getKeySet()).current.kid);
+      if (t >= phases.jwksS) served.set(t, new Set(passJwksOf(await jwksFunction.getKeySet()).keys.map((k) => k.kid)));
+    }
+    expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(rotations.length);
+
+    const missing: number[] = [];
+    for (const [t, kid] of signing) {
+      if (t - ORIGIN_LAG_S < phases.jwksS || t + PASS_TTL_S > end) continue;
+      for (let s = t - ORIGIN_LAG_S; s <= t + PASS_TTL_S; s += STEP_S) {
+        if (!served.get(s)!.has(kid)) {
+          missing.push(t);
+          break;
+        }
+      }
+    }
+    return missing;
+  }
+
+  // Cache phases that stress the timeline: the JWKS function reading just before a rotation
+  // (stale for the 60 s after it), the signer reading just after one (switching at once).
+  const phaseSets = [0, 5, 65, 125, 185, 245].flatMap((signerS) => [0, 5, 30, 55].map((jwksS) => ({ signerS, jwksS })));
+
+  it(`the minimum interval is the sum of the caches: ${MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS / 60} minutes`, () => {
+    expect(MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS).toBe(JWKS_KEY_CACHE_SECONDS + JWKS_MAX_AGE_SECONDS + VERIFIER_JWKS_CACHE_SECONDS);
+    expect(MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS).toBe(16 * 60);
+  });
+
+  it('with rotations at the minimum interval, no origin ever holds a JWKS without the kid that signs', async () => {
+    for (const phases of phaseSets) {
+      expect({ phases, missing: await unknownKidMoments(MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS, phases) }).toEqual({ phases, missing: [] });
+    }
+  });
+
+  it('and the bound is tight: rotating a minute sooner, some origin may meet an unknown kid', async () => {
+    let missing = 0;
+    for (const phases of phaseSets) missing += (await unknownKidMoments(MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS - 60, phases)).length;
+    expect(missing).toBeGreaterThan(0);
   });
 });

@@ -4,8 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { generateKeySet, parsePassKeySet, serializePassKeySet } from '../../../lambdas/adapters/pass-key-sources.js';
 import { JosePassIssuer } from '../../../lambdas/adapters/pass-signer.js';
-import { passJwksOf, publicPassJwk, type PassKeySet } from '../../../lambdas/domain/pass-keys.js';
-import { clearJwksCache } from '../../../verifier/index.js';
+import { MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS, passJwksOf, publicPassJwk, type PassKeySet } from '../../../lambdas/domain/pass-keys.js';
+import { JWKS_CACHE_MAX_AGE_MS, clearJwksCache } from '../../../verifier/index.js';
 import { apiEvent } from '../../helpers/events.js';
 import { MutableKeySource, ROOM, TOKEN_ID, startJwksServer, type JwksServer } from './fixtures.js';
 
@@ -29,8 +29,8 @@ afterEach(() => {
 const jwksRequest = () => apiEvent({ method: 'GET', resource: '/.well-known/jwks.json' });
 
 describe('GET /.well-known/jwks.json', () => {
-  it('publishes the public keys of WR_PASS_KEYS, cacheable for 5 minutes', async () => {
-    const rotated: PassKeySet = { current: keySet.current, previous: [publicPassJwk((await generateKeySet()).current)] };
+  it('publishes the public keys of WR_PASS_KEYS (current, next, previous), cacheable for 5 minutes', async () => {
+    const rotated: PassKeySet = { current: keySet.current, next: keySet.next, previous: [publicPassJwk((await generateKeySet()).current)] };
     process.env.WR_PASS_KEYS = serializePassKeySet(rotated);
     const { handler } = await import('../../../lambdas/handlers/jwks.js');
 
@@ -40,9 +40,26 @@ describe('GET /.well-known/jwks.json', () => {
     expect(response.headers).toMatchObject({ 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300' });
     const body = JSON.parse(response.body) as { keys: Record<string, unknown>[] };
     expect(body).toEqual(passJwksOf(rotated));
-    expect(body.keys.map((k) => k.kid)).toEqual([rotated.current.kid, rotated.previous[0]!.kid]);
+    expect(body.keys.map((k) => k.kid)).toEqual([rotated.current.kid, rotated.next!.kid, rotated.previous[0]!.kid]);
     for (const key of body.keys) expect(key).not.toHaveProperty('d');
     expect(response.body).not.toContain(keySet.current.d);
+    expect(response.body).not.toContain(keySet.next!.d);
+  });
+
+  it('publishes an old-format key set (no next): current and previous', async () => {
+    const previous = [publicPassJwk((await generateKeySet()).current)];
+    process.env.WR_PASS_KEYS = JSON.stringify({ current: keySet.current, previous });
+    const { handler } = await import('../../../lambdas/handlers/jwks.js');
+    const body = JSON.parse((await handler(jwksRequest())).body) as { keys: Record<string, unknown>[] };
+    expect(body.keys.map((k) => k.kid)).toEqual([keySet.current.kid, previous[0]!.kid]);
+    for (const key of body.keys) expect(key).not.toHaveProperty('d');
+  });
+
+  it('its caches and the verifier cache add up to the minimum interval between rotations', async () => {
+    const { JWKS_CACHE_CONTROL, JWKS_KEY_CACHE_TTL_MS } = await import('../../../lambdas/handlers/jwks.js');
+    const maxAge = Number(/max-age=(\d+)/.exec(JWKS_CACHE_CONTROL)?.[1]);
+    expect(JWKS_KEY_CACHE_TTL_MS / 1000 + maxAge + JWKS_CACHE_MAX_AGE_MS / 1000).toBe(MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS);
+    expect(MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS).toBe(16 * 60);
   });
 
   it('reads the key set from the secret of PASS_KEYS_SECRET_ARN', async () => {
@@ -198,14 +215,40 @@ describe('rotate-pass-key function', () => {
     const handler = await rotate();
     const result = await handler({});
     const written = parsePassKeySet(sm.commandCalls(PutSecretValueCommand)[0]!.args[0].input.SecretString, 'written');
-    expect(result).toEqual({ kid: written.current.kid, previousKids: [keySet.current.kid], initialized: false });
+    expect(written.current.kid).toBe(keySet.next!.kid);
+    expect(result).toEqual({
+      kid: written.current.kid,
+      nextKid: written.next!.kid,
+      previousKids: [keySet.current.kid],
+      prepublished: true,
+      initialized: false,
+    });
     expect(JSON.stringify(result)).not.toContain(written.current.d);
+    expect(JSON.stringify(result)).not.toContain(written.next!.d);
+  });
+
+  it('rotates an old-format key set, and gives it a next key', async () => {
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ current: keySet.current, previous: [] }) });
+    const handler = await rotate();
+    const result = await handler({});
+    const written = parsePassKeySet(sm.commandCalls(PutSecretValueCommand)[0]!.args[0].input.SecretString, 'written');
+    expect(written.next).toBeDefined();
+    expect(result).toEqual({
+      kid: written.current.kid,
+      nextKid: written.next!.kid,
+      previousKids: [keySet.current.kid],
+      prepublished: false,
+      initialized: false,
+    });
   });
 
   it('on a custom-resource Create, writes a key set only if there is none', async () => {
     const handler = await rotate();
     await expect(handler({ RequestType: 'Create' })).resolves.toEqual({ PhysicalResourceId: SECRET_ARN, Data: { kid: keySet.current.kid } });
     await expect(handler({ RequestType: 'Update', PhysicalResourceId: SECRET_ARN })).resolves.toEqual({ PhysicalResourceId: SECRET_ARN });
+    // An old-format key set is valid too: left as it is.
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ current: keySet.current, previous: [] }) });
+    await expect(handler({ RequestType: 'Create' })).resolves.toEqual({ PhysicalResourceId: SECRET_ARN, Data: { kid: keySet.current.kid } });
     expect(sm.commandCalls(PutSecretValueCommand)).toHaveLength(0);
   });
 
@@ -215,6 +258,7 @@ describe('rotate-pass-key function', () => {
     const result = await handler({ RequestType: 'Create' });
     const written = parsePassKeySet(sm.commandCalls(PutSecretValueCommand)[0]!.args[0].input.SecretString, 'written');
     expect(result).toEqual({ PhysicalResourceId: SECRET_ARN, Data: { kid: written.current.kid } });
+    expect(written.next).toBeDefined();
   });
 
   it('rejects an unknown event', async () => {

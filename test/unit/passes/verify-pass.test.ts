@@ -276,23 +276,58 @@ describe('admission pass: signing and verification', () => {
 });
 
 describe('admission pass: key rotation', () => {
-  it('keeps a pass signed before a rotation valid until it expires, with 2 keys published', async () => {
+  it('a pass signed right after a rotation verifies against a JWKS fetched before it', async () => {
+    // The origin fetches the JWKS before the rotation, while the old key signs.
+    await expect(verify((await issuer.issue(subject, Date.now())).pass)).resolves.toMatchObject({ keyId: keySet.current.kid });
+    const fetches = server.hits();
+    // From now on, any refetch would fail: the origin has only the copy it fetched before.
+    server.set({ status: 503 });
+
+    const rotated = await rotateKeySet(keySet);
+    source.keySet = rotated;
+    const after = await issuer.issue(subject, Date.now());
+    expect(decodeProtectedHeader(after.pass).kid).toBe(rotated.current.kid);
+    await expect(verify(after.pass)).resolves.toMatchObject({ keyId: rotated.current.kid, tokenId: TOKEN_ID });
+    expect(server.hits()).toBe(fetches);
+  });
+
+  it('the same across successive rotations, for an origin that refetches once between them', async () => {
+    let set = keySet;
+    for (let i = 0; i < 4; i += 1) {
+      clearJwksCache();
+      server.set(passJwksOf(set));
+      const sealed = (await issuer.issue(subject, Date.now())).pass;
+      await expect(verify(sealed)).resolves.toMatchObject({ keyId: set.current.kid });
+      server.set({ status: 503 });
+
+      set = await rotateKeySet(set);
+      source.keySet = set;
+      await expect(verify((await issuer.issue(subject, Date.now())).pass)).resolves.toMatchObject({ keyId: set.current.kid });
+      // The pass the old key signed still verifies, from the same copy.
+      await expect(verify(sealed)).resolves.toMatchObject({ tokenId: TOKEN_ID });
+    }
+  });
+
+  it('keeps a pass signed before a rotation valid until it expires, with 3 keys published', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const t0 = Date.now();
     const before = await issuer.issue(subject, t0);
     await expect(verify(before.pass)).resolves.toMatchObject({ keyId: keySet.current.kid });
 
-    // 35 s later the key rotates: the signer moves to the new key, the JWKS publishes both.
+    // 35 s later the key rotates: the signer moves to the next key, the JWKS publishes
+    // current, next and the replaced key.
     vi.setSystemTime(t0 + 35_000);
     const rotated = await rotateKeySet(keySet);
     source.keySet = rotated;
     server.set(passJwksOf(rotated));
-    expect(passJwksOf(rotated).keys.map((k) => k.kid)).toEqual([rotated.current.kid, keySet.current.kid]);
+    expect(passJwksOf(rotated).keys.map((k) => k.kid)).toEqual([rotated.current.kid, rotated.next?.kid, keySet.current.kid]);
+    const fetches = server.hits();
 
     const after = await issuer.issue(subject, Date.now());
     expect(decodeProtectedHeader(after.pass).kid).toBe(rotated.current.kid);
-    // The verifier has never seen the new kid: it refetches the JWKS and accepts the new pass...
+    // The verifier already knows the new kid (it was published as next): no refetch...
     await expect(verify(after.pass)).resolves.toMatchObject({ keyId: rotated.current.kid });
+    expect(server.hits()).toBe(fetches);
     // ...and the pass signed before the rotation still verifies.
     await expect(verify(before.pass)).resolves.toMatchObject({ keyId: keySet.current.kid });
 
@@ -300,6 +335,28 @@ describe('admission pass: key rotation', () => {
     vi.setSystemTime(t0 + 66_000);
     await expectRejected(before.pass, 'expired');
     await expect(verify(after.pass)).resolves.toMatchObject({ keyId: rotated.current.kid });
+    // A JWKS fetched after the rotation verifies the old pass too, while it is valid.
+    clearJwksCache();
+    vi.setSystemTime(t0 + 50_000);
+    await expect(verify(before.pass)).resolves.toMatchObject({ keyId: keySet.current.kid });
+  });
+
+  it('an old-format key set (no next) signs, and its first rotation needs the origin to refetch', async () => {
+    const old: PassKeySet = { current: keySet.current, previous: [] };
+    source.keySet = old;
+    server.set(passJwksOf(old));
+    await expect(verify((await issuer.issue(subject, Date.now())).pass)).resolves.toMatchObject({ keyId: old.current.kid });
+
+    const rotated = await rotateKeySet(old);
+    expect(rotated.next).toBeDefined();
+    source.keySet = rotated;
+    // The new signing key was not published ahead: neither the copy fetched before nor a stale
+    // cache of the JWKS has it, and the pass is refused (the gap that `next` closes).
+    await expectRejected((await issuer.issue(subject, Date.now())).pass, 'unknown-key');
+    // Once the JWKS answers again with the rotated set, it verifies (refetch on unknown kid).
+    clearJwksCache();
+    server.set(passJwksOf(rotated));
+    await expect(verify((await issuer.issue(subject, Date.now())).pass)).resolves.toMatchObject({ keyId: rotated.current.kid });
   });
 
   it('refuses passes of a key that rotated out of the published set', async () => {
@@ -311,6 +368,14 @@ describe('admission pass: key rotation', () => {
     server.set(passJwksOf(set));
     vi.setSystemTime(t0 + 1_000);
     await expectRejected(old.pass, 'unknown-key');
+  });
+
+  it('never signs with the next key, which is published but not yet in use', async () => {
+    for (let i = 0; i < 3; i += 1) {
+      const { pass } = await issuer.issue({ ...subject, ticket: i }, Date.now());
+      expect(decodeProtectedHeader(pass).kid).toBe(keySet.current.kid);
+      expect(decodeProtectedHeader(pass).kid).not.toBe(keySet.next?.kid);
+    }
   });
 });
 
