@@ -29,7 +29,7 @@ import type {
   WaitingRoomStore,
 } from '../domain/index.js';
 import { ROOMS_KEY, TOKENS_KEY, TOKEN_TTL_ATTRIBUTE, WAITING_INDEX } from '../shared/schema.js';
-import { isNamed, num } from './dynamo-items.js';
+import { isNamed, num, retryOnTransactionConflict } from './dynamo-items.js';
 
 export interface DynamoStoreTables {
   rooms: string;
@@ -91,6 +91,7 @@ function tokenToItem(token: Token): Item {
     [TOKEN_TTL_ATTRIBUTE]: token.expiresAtSeconds,
   };
   if (token.admittedAt !== undefined) item.admittedAt = token.admittedAt;
+  if (token.checkBy !== undefined) item.checkBy = token.checkBy;
   if (token.state === 'WAITING') {
     item[WAITING_INDEX.partitionKey] = token.roomId;
     item[WAITING_INDEX.sortKey] = token.ticket;
@@ -122,6 +123,11 @@ export class DynamoStore implements WaitingRoomStore {
     private readonly client: DynamoDBDocumentClient,
     private readonly tables: DynamoStoreTables,
   ) {}
+
+  /** A single-item update, retried briefly if its item is busy with a transaction. */
+  private update(input: ConstructorParameters<typeof UpdateCommand>[0]) {
+    return retryOnTransactionConflict(() => this.client.send(new UpdateCommand(input)));
+  }
 
   async getRoom(roomId: string): Promise<Room | undefined> {
     const { Item } = await this.client.send(
@@ -169,18 +175,16 @@ export class DynamoStore implements WaitingRoomStore {
       sets.push('#state = if_not_exists(#state, :open)');
     }
     try {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tables.rooms,
-          Key: { [ROOMS_KEY]: input.roomId },
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          // Without a capacity this may only change an existing room.
-          ConditionExpression: input.capacity === undefined ? `attribute_exists(${ROOMS_KEY})` : undefined,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
+      const { Attributes } = await this.update({
+        TableName: this.tables.rooms,
+        Key: { [ROOMS_KEY]: input.roomId },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        // Without a capacity this may only change an existing room.
+        ConditionExpression: input.capacity === undefined ? `attribute_exists(${ROOMS_KEY})` : undefined,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      });
       return Attributes ? roomFromItem(Attributes) : undefined;
     } catch (error) {
       if (isNamed(error, 'ConditionalCheckFailedException')) return undefined;
@@ -190,21 +194,19 @@ export class DynamoStore implements WaitingRoomStore {
 
   async issueTicket(roomId: string, now: number): Promise<IssueTicketOutcome> {
     try {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tables.rooms,
-          Key: { [ROOMS_KEY]: roomId },
-          // A room created at deploy time gets its timestamps from its first join.
-          UpdateExpression:
-            'SET updatedAt = :now, createdAt = if_not_exists(createdAt, :now), ' +
-            'rateCurAt = if_not_exists(rateCurAt, :now), ratePrevAt = if_not_exists(ratePrevAt, :now) ADD nextTicket :one',
-          ConditionExpression: `attribute_exists(${ROOMS_KEY}) AND #state <> :closed`,
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':now': now, ':one': 1, ':closed': 'closed' },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
+      const { Attributes } = await this.update({
+        TableName: this.tables.rooms,
+        Key: { [ROOMS_KEY]: roomId },
+        // A room created at deploy time gets its timestamps from its first join.
+        UpdateExpression:
+          'SET updatedAt = :now, createdAt = if_not_exists(createdAt, :now), ' +
+          'rateCurAt = if_not_exists(rateCurAt, :now), ratePrevAt = if_not_exists(ratePrevAt, :now) ADD nextTicket :one',
+        ConditionExpression: `attribute_exists(${ROOMS_KEY}) AND #state <> :closed`,
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':now': now, ':one': 1, ':closed': 'closed' },
+        ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      });
       return { kind: 'issued', room: roomFromItem(Attributes ?? {}) };
     } catch (error) {
       if (isNamed(error, 'ConditionalCheckFailedException')) {
@@ -234,25 +236,23 @@ export class DynamoStore implements WaitingRoomStore {
 
   async touchToken(request: TouchRequest): Promise<TouchOutcome> {
     try {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tables.tokens,
-          Key: { [TOKENS_KEY]: request.tokenId },
-          UpdateExpression: 'SET lastSeenAt = :now, #ttl = :ttl',
-          // Authenticates (by the secret's hash), scopes to the room and skips a too-recent touch, in one write.
-          ConditionExpression: `attribute_exists(${TOKENS_KEY}) AND secretHash = :hash AND roomId = :room AND lastSeenAt <= :stale`,
-          ExpressionAttributeNames: { '#ttl': TOKEN_TTL_ATTRIBUTE },
-          ExpressionAttributeValues: {
-            ':now': request.now,
-            ':ttl': request.expiresAtSeconds,
-            ':hash': request.secretHash,
-            ':room': request.roomId,
-            ':stale': request.now - request.minIntervalMs,
-          },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
+      const { Attributes } = await this.update({
+        TableName: this.tables.tokens,
+        Key: { [TOKENS_KEY]: request.tokenId },
+        UpdateExpression: 'SET lastSeenAt = :now, #ttl = :ttl',
+        // Authenticates (by the secret's hash), scopes to the room and skips a too-recent touch, in one write.
+        ConditionExpression: `attribute_exists(${TOKENS_KEY}) AND secretHash = :hash AND roomId = :room AND lastSeenAt <= :stale`,
+        ExpressionAttributeNames: { '#ttl': TOKEN_TTL_ATTRIBUTE },
+        ExpressionAttributeValues: {
+          ':now': request.now,
+          ':ttl': request.expiresAtSeconds,
+          ':hash': request.secretHash,
+          ':room': request.roomId,
+          ':stale': request.now - request.minIntervalMs,
+        },
+        ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      });
       return { kind: 'touched', token: tokenFromItem(Attributes ?? {}) };
     } catch (error) {
       if (!isNamed(error, 'ConditionalCheckFailedException')) throw error;
@@ -265,6 +265,7 @@ export class DynamoStore implements WaitingRoomStore {
   }
 
   async listWaiting(roomId: string, limit: number, beforeTicket?: number): Promise<WaitingEntry[]> {
+    if (limit < 1) return []; // DynamoDB refuses a Query Limit below 1
     const { partitionKey, sortKey, name } = WAITING_INDEX;
     const { Items } = await this.client.send(
       new QueryCommand({
@@ -331,8 +332,9 @@ export class DynamoStore implements WaitingRoomStore {
 
   async removeToken(request: RemoveRequest): Promise<RemoveOutcome> {
     const { token, expect, now } = request;
-    const values: Item = { ':state': token.state };
-    let condition = '#state = :state';
+    // The token must be in the room the caller names: the seat freed is that room's.
+    const values: Item = { ':state': token.state, ':room': token.roomId };
+    let condition = '#state = :state AND roomId = :room';
     if (expect) {
       values[':seen'] = expect.lastSeenAt;
       values[':seq'] = expect.checkSeq;
@@ -360,6 +362,8 @@ export class DynamoStore implements WaitingRoomStore {
                   TableName: this.tables.rooms,
                   Key: { [ROOMS_KEY]: token.roomId },
                   UpdateExpression: `SET updatedAt = :now ADD ${roomAdds.join(', ')}`,
+                  // Never create a room item: a token whose room is gone is simply deleted (below).
+                  ConditionExpression: `attribute_exists(${ROOMS_KEY})`,
                   ExpressionAttributeValues: {
                     ':now': now,
                     ...(token.state === 'ADMITTED' ? { ':minusOne': -1 } : {}),
@@ -378,6 +382,17 @@ export class DynamoStore implements WaitingRoomStore {
       if (reasons) {
         if (failedCondition(reasons[0])) return 'changed';
         if (conflicted(reasons)) return 'conflict';
+        if (failedCondition(reasons[1])) {
+          // The token's room item does not exist: there is no seat or count to change.
+          try {
+            await this.client.send(new DeleteCommand(deletion));
+            return 'removed';
+          } catch (inner) {
+            if (isNamed(inner, 'ConditionalCheckFailedException')) return 'changed';
+            if (isNamed(inner, 'TransactionConflictException')) return 'conflict';
+            throw inner;
+          }
+        }
       }
       if (isNamed(error, 'TransactionConflictException')) return 'conflict';
       throw error;
@@ -386,15 +401,13 @@ export class DynamoStore implements WaitingRoomStore {
 
   async advanceCheck(tokenId: string, fromSeq: number, by: string): Promise<'advanced' | 'changed'> {
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tables.tokens,
-          Key: { [TOKENS_KEY]: tokenId },
-          UpdateExpression: 'SET checkSeq = :next, checkBy = :by',
-          ConditionExpression: 'checkSeq = :seq',
-          ExpressionAttributeValues: { ':seq': fromSeq, ':next': fromSeq + 1, ':by': by },
-        }),
-      );
+      await this.update({
+        TableName: this.tables.tokens,
+        Key: { [TOKENS_KEY]: tokenId },
+        UpdateExpression: 'SET checkSeq = :next, checkBy = :by',
+        ConditionExpression: 'checkSeq = :seq',
+        ExpressionAttributeValues: { ':seq': fromSeq, ':next': fromSeq + 1, ':by': by },
+      });
       return 'advanced';
     } catch (error) {
       if (isNamed(error, 'ConditionalCheckFailedException')) return 'changed';
@@ -404,16 +417,14 @@ export class DynamoStore implements WaitingRoomStore {
 
   async rollAdmissionRate(roomId: string, now: number, minAgeMs: number): Promise<void> {
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tables.rooms,
-          Key: { [ROOMS_KEY]: roomId },
-          UpdateExpression:
-            'SET ratePrevAt = rateCurAt, ratePrevTotal = rateCurTotal, rateCurAt = :now, rateCurTotal = admittedTotal',
-          ConditionExpression: 'rateCurAt <= :due',
-          ExpressionAttributeValues: { ':now': now, ':due': now - minAgeMs },
-        }),
-      );
+      await this.update({
+        TableName: this.tables.rooms,
+        Key: { [ROOMS_KEY]: roomId },
+        UpdateExpression:
+          'SET ratePrevAt = rateCurAt, ratePrevTotal = rateCurTotal, rateCurAt = :now, rateCurTotal = admittedTotal',
+        ConditionExpression: 'rateCurAt <= :due',
+        ExpressionAttributeValues: { ':now': now, ':due': now - minAgeMs },
+      });
     } catch (error) {
       if (!isNamed(error, 'ConditionalCheckFailedException')) throw error;
     }

@@ -55,6 +55,7 @@ function errorResponse(statusCode: number, code: string, message: string, detail
 
 const THROTTLING_ERRORS = new Set([
   'ThrottlingException',
+  'TransactionConflictException', // an item stayed busy with another transaction through our retries
   'ProvisionedThroughputExceededException',
   'RequestLimitExceeded',
   'TooManyRequestsException',

@@ -23,6 +23,15 @@ import type {
 
 const clone = <T>(value: T): T => structuredClone(value);
 
+/** DynamoDB refuses an empty string as a key attribute (ValidationException). */
+function assertKey(...keys: string[]): void {
+  if (keys.some((k) => k === '')) {
+    throw Object.assign(new Error('One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value.'), {
+      name: 'ValidationException',
+    });
+  }
+}
+
 export class InMemoryStore implements WaitingRoomStore {
   readonly rooms = new Map<string, Room>();
   readonly tokens = new Map<string, Token>();
@@ -33,6 +42,7 @@ export class InMemoryStore implements WaitingRoomStore {
 
   async getRoom(roomId: string): Promise<Room | undefined> {
     this.calls.push('getRoom');
+    assertKey(roomId);
     const room = this.rooms.get(roomId);
     return room && clone(room);
   }
@@ -44,6 +54,7 @@ export class InMemoryStore implements WaitingRoomStore {
 
   async upsertRoom(input: RoomUpsert): Promise<Room | undefined> {
     this.calls.push('upsertRoom');
+    assertKey(input.roomId);
     const existing = this.rooms.get(input.roomId);
     if (!existing) {
       if (input.capacity === undefined) return undefined;
@@ -81,12 +92,14 @@ export class InMemoryStore implements WaitingRoomStore {
 
   async putToken(token: Token): Promise<void> {
     this.calls.push('putToken');
+    assertKey(token.tokenId, ...(token.state === 'WAITING' ? [token.roomId] : []));
     if (this.tokens.has(token.tokenId)) throw new Error(`duplicate token id ${token.tokenId}`);
     this.tokens.set(token.tokenId, clone(token));
   }
 
   async getToken(tokenId: string): Promise<Token | undefined> {
     this.calls.push('getToken');
+    assertKey(tokenId);
     const token = this.tokens.get(tokenId);
     return token && clone(token);
   }
@@ -133,7 +146,7 @@ export class InMemoryStore implements WaitingRoomStore {
     this.calls.push('removeToken');
     if (this.takeConflict('removeToken')) return 'conflict';
     const token = this.tokens.get(request.token.tokenId);
-    if (!token || token.state !== request.token.state) return 'changed';
+    if (!token || token.state !== request.token.state || token.roomId !== request.token.roomId) return 'changed';
     if (request.expect && (token.lastSeenAt !== request.expect.lastSeenAt || token.checkSeq !== request.expect.checkSeq)) {
       return 'changed';
     }

@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, DeleteCommand, QueryCommand, TransactWriteComma
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoStore } from '../../../lambdas/adapters/dynamo-store.js';
+import { SINGLE_WRITE_ATTEMPTS } from '../../../lambdas/adapters/dynamo-items.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const store = new DynamoStore(DynamoDBDocumentClient.from(new (await import('@aws-sdk/client-dynamodb')).DynamoDBClient({ region: 'us-east-1' })), {
@@ -60,7 +61,7 @@ describe('DynamoStore', () => {
     it('deletes a waiting visitor who leaves with one conditional delete', async () => {
       ddb.on(DeleteCommand).resolves({});
       await expect(store.removeToken({ token: { ...admittedToken, state: 'WAITING' }, now: 1 })).resolves.toBe('removed');
-      expect(ddb.commandCalls(DeleteCommand)[0]!.args[0].input.ConditionExpression).toBe('#state = :state');
+      expect(ddb.commandCalls(DeleteCommand)[0]!.args[0].input.ConditionExpression).toBe('#state = :state AND roomId = :room');
       expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
     });
 
@@ -68,7 +69,7 @@ describe('DynamoStore', () => {
       ddb.on(TransactWriteCommand).resolves({});
       await expect(store.removeToken({ token: { ...admittedToken, state: 'WAITING' }, now: 1, expect: { lastSeenAt: 5, checkSeq: 2 } })).resolves.toBe('removed');
       const [deletion, room] = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
-      expect(deletion?.Delete?.ConditionExpression).toBe('#state = :state AND lastSeenAt = :seen AND checkSeq = :seq');
+      expect(deletion?.Delete?.ConditionExpression).toBe('#state = :state AND roomId = :room AND lastSeenAt = :seen AND checkSeq = :seq');
       expect(room?.Update?.UpdateExpression).toBe('SET updatedAt = :now ADD evictedTotal :one');
     });
 
@@ -89,6 +90,22 @@ describe('DynamoStore', () => {
       await expect(store.removeToken({ token: admittedToken, now: 1 })).resolves.toBe('changed');
       await expect(store.removeToken({ token: admittedToken, now: 1 })).resolves.toBe('conflict');
       await expect(store.removeToken({ token: admittedToken, now: 1 })).resolves.toBe('removed');
+    });
+  });
+
+  describe('single-item writes meeting a transaction', () => {
+    const busy = () => Object.assign(new Error('Transaction is ongoing for the item'), { name: 'TransactionConflictException' });
+
+    it('are retried briefly, and succeed once the item is free', async () => {
+      ddb.on(UpdateCommand).rejectsOnce(busy()).rejectsOnce(busy()).resolves({ Attributes: { roomId: 'shop', nextTicket: 3, state: 'open' } });
+      await expect(store.issueTicket('shop', 1)).resolves.toMatchObject({ kind: 'issued', room: { nextTicket: 3 } });
+      expect(ddb.commandCalls(UpdateCommand)).toHaveLength(3);
+    });
+
+    it('give up after a few attempts, rethrowing the conflict', async () => {
+      ddb.on(UpdateCommand).rejects(busy());
+      await expect(store.advanceCheck('t', 1, 'm')).rejects.toThrow(/ongoing/);
+      expect(ddb.commandCalls(UpdateCommand)).toHaveLength(SINGLE_WRITE_ATTEMPTS);
     });
   });
 

@@ -132,6 +132,12 @@ describe('POST /rooms/{roomId}/tokens (join)', () => {
     expect(response.headers?.['Retry-After']).toBe('1');
   });
 
+  it('answers 429 when the room item stays busy with transactions through the retries', async () => {
+    ddb.on(UpdateCommand).rejects(Object.assign(new Error('Transaction is ongoing for the item'), { name: 'TransactionConflictException' }));
+    const response = await join(joinRoute());
+    expectError(response, 429, 'THROTTLED');
+  });
+
   it('answers a bare 500 for an unexpected failure', async () => {
     ddb.on(UpdateCommand).rejects(new Error('socket hang up at /var/task/index.mjs:12:3'));
     const response = await join(joinRoute());
@@ -249,7 +255,7 @@ describe('DELETE /rooms/{roomId}/tokens/{tokenId} (leave)', () => {
     ddb.on(QueryCommand).resolves({ Items: [] });
     expect((await leave(tokenRoute('DELETE'))).statusCode).toBe(204);
     const items = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
-    expect(items[0]?.Delete?.ConditionExpression).toBe('#state = :state');
+    expect(items[0]?.Delete?.ConditionExpression).toBe('#state = :state AND roomId = :room');
     expect(items[1]?.Update?.UpdateExpression).toBe('SET updatedAt = :now ADD activeCount :minusOne');
   });
 
