@@ -39,6 +39,19 @@ export class Visitor {
     return visitor;
   }
 
+  /** What a browser keeps to come back: the token view and the secret. */
+  get credential(): { view: TokenView; secret: string } {
+    return { view: this.view, secret: this.secret };
+  }
+
+  /** A visitor coming back with a kept credential (a reload, or a restarted server). */
+  static resume(baseUrl: string, roomId: string, credential: { view: TokenView; secret: string }): Visitor {
+    const visitor = new Visitor(baseUrl, roomId);
+    visitor.view = credential.view;
+    visitor.secret = credential.secret;
+    return visitor;
+  }
+
   private get tokenUrl(): string {
     return `${this.baseUrl}/rooms/${this.roomId}/tokens/${this.view.tokenId}`;
   }

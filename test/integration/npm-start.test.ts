@@ -23,8 +23,8 @@ const javaOnPort = (port: string) => {
   }
 };
 
-function start(env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(env: NodeJS.ProcessEnv, args: string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
@@ -61,6 +61,51 @@ describe('npm start', () => {
     expect(run.output()).toContain('Nothing left running');
     expect(javaOnPort(dynamoPort)).toBe(0);
   }, 90_000);
+
+  it('keeps DynamoDB data between runs with --data DIR, and resumes the check loops', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'wr-data-'));
+    const env = { ...baseEnv, WR_DEMO_CAPACITY: '1', WR_HEARTBEAT_TIMEOUT_SECONDS: '3', WR_CHECK_DELAY_SECONDS: '1', WR_HEARTBEAT_INTERVAL_SECONDS: '1' };
+    const runOnce = async <T>(work: (url: string, output: () => string) => Promise<T>): Promise<T> => {
+      const port = await freePort();
+      const run = start({ ...env, PORT: String(port) }, ['--data', dataDir]);
+      try {
+        const deadline = Date.now() + 60_000;
+        while (!run.output().includes('Waiting room ready')) {
+          if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`no banner:\n${run.output()}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        return await work(`http://127.0.0.1:${port}`, run.output);
+      } finally {
+        run.child.kill('SIGINT');
+        expect(await run.exited).toBe(0);
+      }
+    };
+    const [silent, waiting] = await runOnce(async (url, output) => {
+      expect(output()).toContain(`kept in ${dataDir}`);
+      const a = await Visitor.join(url, 'demo');
+      const b = await Visitor.join(url, 'demo');
+      expect([a.view.state, b.view.state]).toEqual(['admitted', 'waiting']);
+      return [a, b] as const;
+    });
+    await runOnce(async (url, output) => {
+      expect(output()).toMatch(/resumed the check loops of 2 tokens/);
+      const b = Visitor.resume(url, 'demo', waiting.credential);
+      expect((await b.read()).state).toBe('waiting'); // the data survived the restart
+      b.startHeartbeats(500);
+      try {
+        // The silent visitor's check loop runs again: it is evicted and the seat goes to b.
+        const deadline = Date.now() + 15_000;
+        while ((await b.read()).state !== 'admitted') {
+          if (Date.now() > deadline) throw new Error('the waiting visitor was not admitted after the restart');
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      } finally {
+        b.stopHeartbeats();
+        await b.settled();
+      }
+      expect(silent.view.ticket).toBe(1);
+    });
+  }, 150_000);
 
   it('says in one line that the port is taken, and exits non-zero', async () => {
     const server = net.createServer();
