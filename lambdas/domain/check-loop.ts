@@ -36,8 +36,7 @@ export class CheckLoop {
 
   /** The first check of a new token (the enqueuer, on the token's INSERT in the stream). */
   async start(token: Pick<Token, 'tokenId' | 'roomId' | 'checkSeq'>): Promise<void> {
-    const message: CheckMessage = { tokenId: token.tokenId, roomId: token.roomId, seq: token.checkSeq };
-    await this.checks.schedule(message, this.deps.timings.checkDelaySeconds);
+    await this.scheduleNext(token);
   }
 
   /** Processes one check message; `deliveryId` is the queue's id of the message (stable across redeliveries). */
@@ -48,7 +47,7 @@ export class CheckLoop {
       if (!token) {
         // Removed meanwhile. If this message removed it and then failed before offering the seat,
         // the redelivery lands here: offer any free seat now.
-        await this.offerFreeSeats(message.roomId);
+        await this.admissions.admitNextSafely(message.roomId);
         return 'gone';
       }
       if (token.checkSeq === message.seq + 1 && token.checkBy === deliveryId) {
@@ -73,9 +72,9 @@ export class CheckLoop {
             reason: 'silent',
           });
           // An admitted token's seat goes to the next in line. A silent waiting token may have been
-          // first in line for a seat nobody else would take: offer free seats too (one room read).
-          if (token.state === 'ADMITTED') await this.admissions.admitNextSafely(token.roomId);
-          else await this.offerFreeSeats(token.roomId);
+          // first in line for a seat nobody else would take: offer free seats either way (admitNext
+          // reads the room first and stops there when no seat is free).
+          await this.admissions.admitNextSafely(token.roomId);
           return 'evicted';
         }
         continue; // a heartbeat, an admission, a duplicate or a conflict got there first: look again
@@ -90,17 +89,11 @@ export class CheckLoop {
     throw new ContentionError(message.roomId);
   }
 
+  /** Sends the check of the token's current checkSeq, delayed by the check delay. */
   private async scheduleNext(token: Pick<Token, 'tokenId' | 'roomId' | 'checkSeq'>): Promise<void> {
     await this.checks.schedule(
       { tokenId: token.tokenId, roomId: token.roomId, seq: token.checkSeq },
       this.deps.timings.checkDelaySeconds,
     );
-  }
-
-  private async offerFreeSeats(roomId: string): Promise<void> {
-    const room = await this.deps.store.getRoom(roomId);
-    if (room && room.state === 'open' && room.activeCount < room.capacity) {
-      await this.admissions.admitNextSafely(roomId);
-    }
   }
 }

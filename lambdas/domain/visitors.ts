@@ -81,10 +81,10 @@ export class Visitors {
       throw new TokenNotFoundError(tokenId); // the right secret, but the token lives in another room
     }
     let token = touched.token;
-    let room = await this.room(roomId);
+    const room = await this.room(roomId);
     if (token.state === 'WAITING' && (await this.admissions.admitIfFirstSafely(token, room))) {
+      // An admitted visitor's view does not depend on the room: no need to read it again.
       token = { ...token, state: 'ADMITTED', admittedAt: clock.now() };
-      room = (await store.getRoom(roomId)) ?? room;
     }
     return this.view(token, room);
   }
