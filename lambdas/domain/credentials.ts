@@ -5,8 +5,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IdSource } from './ports.js';
 
-export const TOKEN_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
-export const SECRET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+export { SECRET_PATTERN, TOKEN_ID_PATTERN } from './id-patterns.js';
 
 export const randomIds: IdSource = {
   tokenId: () => randomBytes(16).toString('base64url'),
