@@ -77,10 +77,13 @@ export interface TokenView {
   tokenId: string;
   ticket: number;
   state: 'waiting' | 'admitted';
+  /** Tickets ahead not yet admitted, plus one; 0 once admitted. Only goes down. */
   position: number;
   estimatedWaitSeconds: number;
   heartbeatIntervalSeconds: number;
+  /** The admission pass (a JWT), once admitted. */
   pass?: string;
+  /** When the pass expires, epoch milliseconds. */
   passExpiresAt?: number;
 }
 
