@@ -1,0 +1,67 @@
+/**
+ * The API's shapes as the client sees them (DESIGN §3), and the client's names for its answers.
+ * The token view is the domain's own type (a types-only file with no Node imports); the rest is
+ * web-only: what a visitor keeps, the client's states, and the error that carries a failure.
+ */
+import type { TokenView } from '../../../lambdas/domain/model.js';
+import { isRecord } from './json.js';
+
+export type { TokenView };
+
+/** A token's state as the API spells it (the domain's stored TokenState is upper-case). */
+export type TokenState = TokenView['state'];
+
+/** What a visitor keeps: enough to speak for its token. */
+export interface Credential {
+  roomId: string;
+  tokenId: string;
+  secret: string;
+}
+
+export type ClientMode = 'wait' | 'keep-alive';
+
+/**
+ * idle: not started (or stopped) · joining: resuming or taking a ticket · waiting, admitted: live,
+ * heartbeating · evicted: the token is gone (404) · closed: the room is closed (409) · left: the
+ * visitor left, here or in another tab · failed: an error that retrying later may fix (see `retry`).
+ */
+export type ClientState = 'idle' | 'joining' | 'waiting' | 'admitted' | 'evicted' | 'closed' | 'left' | 'failed';
+
+/** An API or network failure. `status` is 0 when no HTTP response arrived. */
+export class WaitingRoomError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'WaitingRoomError';
+  }
+
+  /** Network errors, timeouts, 429 and 5xx are worth retrying; the rest are answers. */
+  get retryable(): boolean {
+    return this.status === 0 || this.status === 408 || this.status === 429 || this.status >= 500;
+  }
+
+  /** The token is gone (evicted, left) or the secret does not match: it no longer holds a place. */
+  get tokenLost(): boolean {
+    return (this.status === 404 && this.code !== 'ROOM_NOT_FOUND') || this.status === 410 || this.status === 401;
+  }
+}
+
+/** Whether an API answer (or another tab's message) has the shape of a token view. */
+export function isTokenView(value: unknown): value is TokenView {
+  return (
+    isRecord(value) &&
+    typeof value.roomId === 'string' &&
+    typeof value.tokenId === 'string' &&
+    typeof value.ticket === 'number' &&
+    (value.state === 'waiting' || value.state === 'admitted') &&
+    typeof value.position === 'number' &&
+    typeof value.estimatedWaitSeconds === 'number' &&
+    typeof value.heartbeatIntervalSeconds === 'number' &&
+    (value.pass === undefined || typeof value.pass === 'string') &&
+    (value.passExpiresAt === undefined || typeof value.passExpiresAt === 'number')
+  );
+}

@@ -1,0 +1,733 @@
+/**
+ * WaitingRoomClient: the state machine that joins or resumes a ticket, heartbeats it (as the
+ * leader tab, or as a follower whose leader went quiet), retries with backoff, and reports each
+ * outcome to the page as an event.
+ */
+import { SECRET_PATTERN, TOKEN_ID_PATTERN } from '../../../lambdas/domain/id-patterns.js';
+import { isTokenView, WaitingRoomError, type ClientMode, type ClientState, type Credential, type TokenView } from './api.js';
+import { backoffDelay, DEFAULT_BACKOFF, parseRetryAfter, type BackoffPolicy } from './backoff.js';
+import { clearedPassCookie, PASS_COOKIE, passCookie } from './cookies.js';
+import {
+  browser,
+  defaultFetch,
+  defaultLifecycle,
+  defaultNetwork,
+  defaultStorage,
+  defaultTimers,
+  type FetchLike,
+  type NetworkStatus,
+  type PageLifecycle,
+  type ResponseLike,
+  type StorageLike,
+  type Timers,
+} from './environment.js';
+import type { WaitingRoomEvent, WaitingRoomEvents } from './events.js';
+import { isRecord, safeParse } from './json.js';
+import { createTabCoordinator, type TabCoordinator, type TabMessage } from './tabs.js';
+
+export interface WaitingRoomClientOptions {
+  roomId: string;
+  /** Where the API lives, without a trailing slash: '' (same origin, the default) or an absolute URL. */
+  apiBase?: string;
+  /**
+   * 'wait' (default): the waiting-room page; joins when it holds no ticket.
+   * 'keep-alive': pages of the protected site; never joins, heartbeats a stored ticket so an
+   * admitted visitor keeps the seat while browsing, and refreshes the pass cookie.
+   */
+  mode?: ClientMode;
+  /**
+   * Leave the line on pagehide when no other tab of the room is open. Default: true in 'wait'
+   * mode, false in 'keep-alive' mode (every link followed on the site fires pagehide).
+   */
+  leaveOnPageHide?: boolean;
+  fetch?: FetchLike;
+  storage?: StorageLike;
+  timers?: Timers;
+  now?: () => number;
+  random?: () => number;
+  network?: NetworkStatus;
+  lifecycle?: PageLifecycle;
+  tabs?: TabCoordinator;
+  /** Writes one `Set-Cookie`-style string (default: `document.cookie = ...`); null: never write cookies. */
+  setCookie?: ((cookie: string) => void) | null;
+  /** Adds `Secure` to the pass cookie (default: when the page is served over https). */
+  secureCookie?: boolean;
+  /** Name of the pass cookie. Default `wr_pass`. */
+  passCookieName?: string;
+  backoff?: Partial<BackoffPolicy>;
+  /** A request that takes longer is aborted and retried. Default 15 s. */
+  requestTimeoutMs?: number;
+  /** Prefix of every storage key, lock and channel name. Default `waiting-room:v1`. */
+  keyPrefix?: string;
+}
+
+type Outcome<T> = { kind: 'ok'; value: T } | { kind: 'failed'; error: WaitingRoomError } | { kind: 'cancelled' };
+
+type Acquired =
+  | { kind: 'view'; view: TokenView }
+  | { kind: 'missing' }
+  | { kind: 'error'; error: WaitingRoomError; tokenId?: string }
+  | { kind: 'cancelled' };
+
+const LIVE_STATES: ReadonlySet<ClientState> = new Set(['waiting', 'admitted']);
+
+/** A follower heartbeats itself after this many intervals without news from its leader. */
+const FOLLOWER_PATIENCE = 3;
+
+export class WaitingRoomClient {
+  readonly roomId: string;
+  readonly mode: ClientMode;
+
+  private readonly apiBase: string;
+  private readonly leaveOnPageHide: boolean;
+  private readonly fetchFn: FetchLike;
+  private readonly storage: StorageLike;
+  private readonly timers: Timers;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly network: NetworkStatus;
+  private readonly lifecycle: PageLifecycle;
+  private readonly tabs: TabCoordinator;
+  private readonly ownsTabs: boolean;
+  private readonly setCookie: ((cookie: string) => void) | undefined;
+  private readonly cookieOptions: { name: string; secure: boolean };
+  private readonly backoff: BackoffPolicy;
+  private readonly requestTimeoutMs: number;
+  private readonly keys: { credential: string; joinLock: string; leaderLock: string; channel: string; presence: string };
+
+  private readonly listeners = new Map<WaitingRoomEvent, Set<(payload: never) => void>>();
+  private currentState: ClientState = 'idle';
+  private currentView: TokenView | undefined;
+  private lastViewAt = Number.NEGATIVE_INFINITY;
+  private lastPass: string | undefined;
+  /** Bumped to cancel everything in flight (a terminal state, a stop, a new acquisition). */
+  private epoch = 0;
+  private leaderRun = 0;
+  private leader = false;
+  private resign: (() => void) | undefined;
+  private watchdog: unknown;
+  private readonly sleepers = new Set<() => void>();
+  private online: boolean;
+  private attached = false;
+  private suspended = false;
+  private detachers: Array<() => void> = [];
+  private unregisterPresence: (() => void) | undefined;
+  private startPromise: Promise<void> | undefined;
+
+  constructor(options: WaitingRoomClientOptions) {
+    if (!options.roomId) throw new Error('WaitingRoomClient needs a roomId');
+    this.roomId = options.roomId;
+    this.mode = options.mode ?? 'wait';
+    this.apiBase = (options.apiBase ?? '').replace(/\/+$/, '');
+    this.leaveOnPageHide = options.leaveOnPageHide ?? this.mode === 'wait';
+    this.fetchFn = options.fetch ?? defaultFetch();
+    this.storage = options.storage ?? defaultStorage();
+    this.timers = options.timers ?? defaultTimers();
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.network = options.network ?? defaultNetwork();
+    this.lifecycle = options.lifecycle ?? defaultLifecycle();
+    this.ownsTabs = options.tabs === undefined;
+    this.tabs = options.tabs ?? createTabCoordinator({ storage: this.storage, timers: this.timers, now: this.now, random: this.random });
+    const doc = browser().document;
+    this.setCookie =
+      options.setCookie === null
+        ? undefined
+        : (options.setCookie ??
+          (doc
+            ? (cookie: string) => {
+                doc.cookie = cookie;
+              }
+            : undefined));
+    this.cookieOptions = {
+      name: options.passCookieName ?? PASS_COOKIE,
+      secure: options.secureCookie ?? browser().location?.protocol === 'https:',
+    };
+    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
+    const base = `${options.keyPrefix ?? 'waiting-room:v1'}:${this.roomId}`;
+    this.keys = {
+      credential: `${base}:credential`,
+      joinLock: `${base}:join`,
+      leaderLock: `${base}:leader`,
+      channel: base,
+      presence: base,
+    };
+    this.online = this.network.isOnline();
+  }
+
+  /** The client's state (see ClientState). */
+  get state(): ClientState {
+    return this.currentState;
+  }
+
+  /** The latest token view, from this tab's requests or from the leader tab. */
+  get view(): TokenView | undefined {
+    return this.currentView;
+  }
+
+  /** Whether this tab is the one that heartbeats for the browser. */
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  /** Subscribes to an event; returns the function that unsubscribes. */
+  on<E extends WaitingRoomEvent>(event: E, listener: (payload: WaitingRoomEvents[E]) => void): () => void {
+    let set = this.listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(event, set);
+    }
+    const entry = listener as (payload: never) => void;
+    set.add(entry);
+    return () => void set.delete(entry);
+  }
+
+  /**
+   * Joins the line, or resumes the ticket this browser already holds. Resolves once the first
+   * outcome is known (a view, or a terminal state); failures are reported as events, never thrown.
+   */
+  start(): Promise<void> {
+    if (this.startPromise) return this.startPromise;
+    this.attach();
+    this.startPromise = this.acquire();
+    return this.startPromise;
+  }
+
+  /**
+   * After `evicted`, `closed`, `left` or `failed`: tries again, resuming a ticket another tab took
+   * meanwhile or joining afresh ('keep-alive' mode never joins).
+   */
+  retry(): Promise<void> {
+    if (!this.attached) return this.start();
+    if (LIVE_STATES.has(this.currentState) || this.currentState === 'joining') return Promise.resolve();
+    return this.acquire();
+  }
+
+  /**
+   * Leaves the line: DELETE with keepalive (it survives the page), forgets the stored ticket and
+   * tells the other tabs. The request is sent synchronously, so this works inside pagehide.
+   */
+  leave(): Promise<void> {
+    const credential = this.readCredential();
+    const tokenId = credential?.tokenId ?? this.currentView?.tokenId;
+    let sent: Promise<unknown> = Promise.resolve();
+    if (credential) {
+      try {
+        // No retry: after pagehide nothing could run it; the server evicts a silent token anyway.
+        sent = this.fetchFn(this.tokenUrl(credential.tokenId), {
+          method: 'DELETE',
+          keepalive: true,
+          headers: { Authorization: `Bearer ${credential.secret}` },
+        });
+      } catch (error) {
+        sent = Promise.reject(error);
+      }
+      this.clearCredential(credential.tokenId);
+    }
+    this.writeCookie(clearedPassCookie(this.cookieOptions));
+    this.lastPass = undefined;
+    if (tokenId) this.tabs.publish(this.keys.channel, { type: 'left', tokenId });
+    this.settle('left');
+    this.emit('left', { ...(tokenId ? { tokenId } : {}), byThisTab: true });
+    return sent.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  /** Stops timers, listeners and leadership without leaving the line (the ticket stays stored). */
+  stop(): void {
+    this.cancelWork();
+    this.resignLeadership();
+    this.detachers.forEach((detach) => detach());
+    this.detachers = [];
+    this.unregisterPresence?.();
+    this.unregisterPresence = undefined;
+    if (this.ownsTabs) this.tabs.close();
+    this.attached = false;
+    this.suspended = false;
+    this.startPromise = undefined;
+    if (this.currentState !== 'idle') this.setState('idle');
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Joining and resuming
+
+  private attach(): void {
+    if (this.attached) return;
+    this.attached = true;
+    this.online = this.network.isOnline();
+    this.unregisterPresence = this.tabs.register(this.keys.presence);
+    this.detachers.push(
+      this.network.subscribe((online) => this.onNetwork(online)),
+      this.lifecycle.onPageHide((persistedPage) => this.onPageHide(persistedPage)),
+      this.lifecycle.onPageShow((persistedPage) => this.onPageShow(persistedPage)),
+      this.tabs.subscribe(this.keys.channel, (message) => this.onTabMessage(message)),
+    );
+  }
+
+  private async acquire(): Promise<void> {
+    const epoch = this.cancelWork();
+    this.setState('joining');
+    let outcome: Acquired;
+    try {
+      outcome = await this.tabs.withLock(this.keys.joinLock, () => this.resumeOrJoin(epoch));
+    } catch (error) {
+      outcome = { kind: 'error', error: toWaitingRoomError(error) };
+    }
+    if (epoch !== this.epoch) return;
+    switch (outcome.kind) {
+      case 'cancelled':
+        return;
+      case 'view':
+        this.applyView(outcome.view, true);
+        this.activate();
+        return;
+      case 'missing':
+        this.settle('evicted');
+        this.emit('evicted', { reason: 'no-credential' });
+        return;
+      case 'error':
+        this.onFailure(outcome.error, outcome.tokenId);
+        return;
+    }
+  }
+
+  /** Runs under the cross-tab join lock, so a second tab finds the first tab's ticket. */
+  private async resumeOrJoin(epoch: number): Promise<Acquired> {
+    const stored = this.readCredential();
+    if (stored) {
+      const read = await this.attempt(() => this.request('GET', this.tokenUrl(stored.tokenId), stored.secret).then(expectView), epoch);
+      if (read.kind === 'cancelled') return read;
+      if (read.kind === 'ok') return { kind: 'view', view: read.value };
+      if (!read.error.tokenLost) return { kind: 'error', error: read.error, tokenId: stored.tokenId };
+      // A stale ticket (evicted while the page was away): forget it and take a new one.
+      this.clearCredential(stored.tokenId);
+    }
+    if (this.mode === 'keep-alive') return { kind: 'missing' };
+    const joined = await this.attempt(() => this.request('POST', `${this.roomUrl()}/tokens`).then(expectJoined), epoch);
+    if (joined.kind === 'cancelled') return joined;
+    if (joined.kind === 'failed') return { kind: 'error', error: joined.error };
+    const { secret, ...view } = joined.value;
+    this.writeCredential({ roomId: this.roomId, tokenId: view.tokenId, secret });
+    return { kind: 'view', view };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Heartbeats: the leader's loop, and the follower's watchdog
+
+  /** Live: stand for leadership (once) and watch the leader. */
+  private activate(): void {
+    if (!LIVE_STATES.has(this.currentState)) return;
+    if (!this.resign) {
+      this.resign = this.tabs.campaign(this.keys.leaderLock, (leader) => this.onLeadership(leader));
+    } else if (this.leader) {
+      this.startLeaderLoop();
+    }
+    this.armWatchdog();
+  }
+
+  private onLeadership(leader: boolean): void {
+    this.leader = leader;
+    if (leader && LIVE_STATES.has(this.currentState)) {
+      this.clearWatchdog();
+      this.startLeaderLoop();
+    } else {
+      this.leaderRun++;
+      this.armWatchdog();
+    }
+  }
+
+  private startLeaderLoop(): void {
+    const run = ++this.leaderRun;
+    void this.leaderLoop(run, this.epoch);
+  }
+
+  private async leaderLoop(run: number, epoch: number): Promise<void> {
+    const alive = () => run === this.leaderRun && epoch === this.epoch && this.leader && LIVE_STATES.has(this.currentState);
+    // A new leader continues the beat of the old one: the next heartbeat is due one interval
+    // after the last view this tab saw (at once if that is long ago).
+    let delay = Math.max(0, this.lastViewAt + this.intervalMs() - this.now());
+    while (alive()) {
+      await this.sleep(delay);
+      if (!alive()) return;
+      await this.heartbeatOnce(epoch);
+      delay = this.intervalMs();
+    }
+  }
+
+  private async heartbeatOnce(epoch: number): Promise<void> {
+    const credential = this.readCredential();
+    if (!credential) {
+      // Another tab left or lost the ticket; its message is on the way or was lost.
+      this.settle('evicted');
+      this.emit('evicted', { ...(this.currentView ? { tokenId: this.currentView.tokenId } : {}), reason: 'no-credential' });
+      return;
+    }
+    const result = await this.attempt(
+      () => this.request('POST', `${this.tokenUrl(credential.tokenId)}/heartbeat`, credential.secret).then(expectView),
+      epoch,
+    );
+    if (result.kind === 'cancelled' || epoch !== this.epoch) return;
+    if (result.kind === 'failed') {
+      this.onFailure(result.error, credential.tokenId);
+      return;
+    }
+    this.applyView(result.value, true);
+  }
+
+  private armWatchdog(): void {
+    this.clearWatchdog();
+    if (this.leader || !LIVE_STATES.has(this.currentState) || !this.attached) return;
+    this.watchdog = this.timers.setTimeout(() => {
+      this.watchdog = undefined;
+      void this.watchdogFired();
+    }, this.intervalMs() * FOLLOWER_PATIENCE);
+  }
+
+  private clearWatchdog(): void {
+    if (this.watchdog !== undefined) this.timers.clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+  }
+
+  private async watchdogFired(): Promise<void> {
+    if (this.leader || !LIVE_STATES.has(this.currentState)) return;
+    const epoch = this.epoch;
+    await this.heartbeatOnce(epoch);
+    if (epoch === this.epoch && this.watchdog === undefined) this.armWatchdog();
+  }
+
+  private intervalMs(): number {
+    const seconds = this.currentView?.heartbeatIntervalSeconds ?? 5;
+    return Math.min(60, Math.max(1, Number.isFinite(seconds) ? seconds : 5)) * 1000;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Outcomes
+
+  private applyView(view: TokenView, fromThisTab: boolean): void {
+    // The stored credential decides which ticket this browser holds; a late answer about another
+    // ticket (replaced meanwhile) is ignored.
+    if (view.roomId !== this.roomId || this.readCredential()?.tokenId !== view.tokenId) return;
+    this.currentView = view;
+    this.lastViewAt = this.now();
+    if (fromThisTab) this.tabs.publish(this.keys.channel, { type: 'view', view });
+    if (view.state === 'admitted') {
+      const wasAdmitted = this.currentState === 'admitted';
+      this.setState('admitted');
+      const newPass = view.pass !== undefined && view.pass !== this.lastPass;
+      if (newPass) {
+        this.lastPass = view.pass;
+        const cookie = passCookie(view, this.now(), this.cookieOptions);
+        if (cookie) this.writeCookie(cookie);
+      }
+      if (!wasAdmitted || newPass) this.emit('admitted', view);
+    } else {
+      this.setState('waiting');
+      this.emit('position', view);
+    }
+    this.armWatchdog();
+  }
+
+  private onFailure(error: WaitingRoomError, tokenId: string | undefined): void {
+    if (error.status === 409) {
+      this.tabs.publish(this.keys.channel, { type: 'closed', ...(tokenId ? { tokenId } : {}) });
+      this.settle('closed');
+      this.emit('closed', tokenId ? { tokenId } : {});
+    } else if (tokenId && error.tokenLost) {
+      this.clearCredential(tokenId);
+      this.writeCookie(clearedPassCookie(this.cookieOptions));
+      this.lastPass = undefined;
+      this.tabs.publish(this.keys.channel, { type: 'evicted', tokenId });
+      this.settle('evicted');
+      this.emit('evicted', { tokenId, reason: 'not-found' });
+    } else {
+      this.settle('failed');
+      this.emit('error', { error, fatal: true });
+    }
+  }
+
+  private onTabMessage(message: TabMessage): void {
+    if (!this.attached || this.suspended) return;
+    if (message.type === 'view') {
+      const wasLive = LIVE_STATES.has(this.currentState);
+      this.applyView(message.view, false);
+      if (!wasLive && LIVE_STATES.has(this.currentState)) this.activate();
+      return;
+    }
+    const current = this.currentView?.tokenId;
+    if (!LIVE_STATES.has(this.currentState) || message.tokenId === undefined || message.tokenId !== current) return;
+    switch (message.type) {
+      case 'evicted':
+        this.settle('evicted');
+        this.emit('evicted', { tokenId: message.tokenId, reason: 'not-found' });
+        return;
+      case 'left':
+        this.settle('left');
+        this.emit('left', { tokenId: message.tokenId, byThisTab: false });
+        return;
+      case 'closed':
+        this.settle('closed');
+        this.emit('closed', { tokenId: message.tokenId });
+        return;
+    }
+  }
+
+  /** A terminal state: cancel work, hand leadership to nobody (no live tab needs it). */
+  private settle(state: 'evicted' | 'closed' | 'left' | 'failed'): void {
+    this.cancelWork();
+    this.resignLeadership();
+    this.setState(state);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Network, page lifecycle
+
+  private onNetwork(online: boolean): void {
+    if (online === this.online) return;
+    this.online = online;
+    if (!online) {
+      this.emit('offline', {});
+      return;
+    }
+    this.emit('online', {});
+    // Wakes the leader's sleep and any backoff: heartbeat at once.
+    this.wakeAll();
+  }
+
+  private onPageHide(persistedPage: boolean): void {
+    if (!this.attached) return;
+    const othersOpen = this.tabs.othersPresent(this.keys.presence);
+    this.unregisterPresence?.();
+    this.unregisterPresence = undefined;
+    if (persistedPage) {
+      // Into the back/forward cache: the page may come back, keep the ticket; another tab leads.
+      this.suspended = true;
+      this.cancelWork();
+      this.resignLeadership();
+      return;
+    }
+    // Only a visitor still waiting leaves: an admitted one is on the way to the origin, whose
+    // pages keep the seat (keep-alive mode); leaving there would give the seat away.
+    const waiting = this.currentState === 'waiting' || this.currentState === 'joining';
+    if (this.leaveOnPageHide && this.mode === 'wait' && waiting && !othersOpen) void this.leave();
+    this.stop();
+  }
+
+  private onPageShow(persistedPage: boolean): void {
+    if (!persistedPage || !this.suspended || !this.attached) return;
+    this.suspended = false;
+    this.unregisterPresence = this.tabs.register(this.keys.presence);
+    void this.acquire();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Retries, sleeping, cancellation
+
+  /** Runs `operation` until it succeeds or fails for good: backoff on retryable errors, no request while offline. */
+  private async attempt<T>(operation: () => Promise<T>, epoch: number): Promise<Outcome<T>> {
+    let failures = 0;
+    for (;;) {
+      while (!this.online) {
+        await this.sleep(Number.POSITIVE_INFINITY);
+        if (epoch !== this.epoch) return { kind: 'cancelled' };
+      }
+      if (epoch !== this.epoch) return { kind: 'cancelled' };
+      try {
+        const value = await operation();
+        return epoch === this.epoch ? { kind: 'ok', value } : { kind: 'cancelled' };
+      } catch (caught) {
+        if (epoch !== this.epoch) return { kind: 'cancelled' };
+        const error = toWaitingRoomError(caught);
+        if (!error.retryable) return { kind: 'failed', error };
+        failures++;
+        const retryInMs = backoffDelay(failures, this.random, this.backoff, error.retryAfterMs);
+        this.emit('error', { error, fatal: false, retryInMs });
+        await this.sleep(retryInMs);
+        if (epoch !== this.epoch) return { kind: 'cancelled' };
+      }
+    }
+  }
+
+  /** Sleeps `ms` (forever if infinite); `wakeAll` ends every sleep early. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let handle: unknown;
+      const wake = () => {
+        this.sleepers.delete(wake);
+        if (handle !== undefined) this.timers.clearTimeout(handle);
+        resolve();
+      };
+      this.sleepers.add(wake);
+      if (Number.isFinite(ms)) handle = this.timers.setTimeout(wake, ms);
+    });
+  }
+
+  private wakeAll(): void {
+    [...this.sleepers].forEach((wake) => wake());
+  }
+
+  /** Cancels every loop, retry and timer of the current epoch; returns the new epoch. */
+  private cancelWork(): number {
+    this.epoch++;
+    this.leaderRun++;
+    this.clearWatchdog();
+    this.wakeAll();
+    return this.epoch;
+  }
+
+  private resignLeadership(): void {
+    const resign = this.resign;
+    this.resign = undefined;
+    this.leader = false;
+    this.leaderRun++;
+    resign?.();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // HTTP
+
+  private roomUrl(): string {
+    return `${this.apiBase}/rooms/${encodeURIComponent(this.roomId)}`;
+  }
+
+  private tokenUrl(tokenId: string): string {
+    return `${this.roomUrl()}/tokens/${encodeURIComponent(tokenId)}`;
+  }
+
+  /** One request; resolves with the JSON body of a 2xx answer, throws WaitingRoomError otherwise. */
+  private async request(method: 'GET' | 'POST', url: string, secret?: string): Promise<unknown> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (secret) headers.Authorization = `Bearer ${secret}`;
+    const controller = typeof AbortController === 'function' ? new AbortController() : undefined;
+    let timedOut = false;
+    const timeout = this.timers.setTimeout(() => {
+      timedOut = true;
+      controller?.abort();
+    }, this.requestTimeoutMs);
+    let response: ResponseLike;
+    let text: string;
+    try {
+      response = await this.fetchFn(url, {
+        method,
+        headers,
+        cache: 'no-store',
+        ...(controller ? { signal: controller.signal } : {}),
+      });
+      text = await response.text();
+    } catch {
+      throw timedOut
+        ? new WaitingRoomError('TIMEOUT', `No answer within ${this.requestTimeoutMs} ms`, 0)
+        : new WaitingRoomError('NETWORK', 'The waiting room could not be reached', 0);
+    } finally {
+      this.timers.clearTimeout(timeout);
+    }
+    const body = text.trim() === '' ? undefined : safeParse(text);
+    if (response.status >= 200 && response.status < 300) return body;
+    const problem = isRecord(body) && isRecord(body.error) ? body.error : {};
+    throw new WaitingRoomError(
+      typeof problem.code === 'string' ? problem.code : `HTTP_${response.status}`,
+      typeof problem.message === 'string' ? problem.message : `HTTP ${response.status}`,
+      response.status,
+      parseRetryAfter(response.headers.get('Retry-After'), this.now()),
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Storage, cookies, events
+
+  private readCredential(): Credential | undefined {
+    let text: string | null;
+    try {
+      text = this.storage.getItem(this.keys.credential);
+    } catch {
+      return undefined;
+    }
+    if (text === null) return undefined;
+    const value = safeParse(text);
+    if (
+      isRecord(value) &&
+      value.roomId === this.roomId &&
+      typeof value.tokenId === 'string' &&
+      TOKEN_ID_PATTERN.test(value.tokenId) &&
+      typeof value.secret === 'string' &&
+      SECRET_PATTERN.test(value.secret)
+    ) {
+      return { roomId: value.roomId, tokenId: value.tokenId, secret: value.secret };
+    }
+    this.clearCredential();
+    return undefined;
+  }
+
+  private writeCredential(credential: Credential): void {
+    try {
+      this.storage.setItem(this.keys.credential, JSON.stringify(credential));
+    } catch {
+      // Storage full or disabled: the ticket lives as long as this page.
+    }
+  }
+
+  /** Forgets the stored ticket; with `tokenId`, only if it is still that ticket. */
+  private clearCredential(tokenId?: string): void {
+    try {
+      if (tokenId !== undefined) {
+        const text = this.storage.getItem(this.keys.credential);
+        const value = text === null ? undefined : safeParse(text);
+        if (isRecord(value) && value.tokenId !== tokenId) return;
+      }
+      this.storage.removeItem(this.keys.credential);
+    } catch {
+      // As above.
+    }
+  }
+
+  private writeCookie(cookie: string): void {
+    try {
+      this.setCookie?.(cookie);
+    } catch {
+      // Cookies disabled: the origin will refuse the visitor; nothing better to do here.
+    }
+  }
+
+  private setState(state: ClientState): void {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    this.emit('state', state);
+  }
+
+  private emit<E extends WaitingRoomEvent>(event: E, payload: WaitingRoomEvents[E]): void {
+    const set = this.listeners.get(event);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        (listener as (payload: WaitingRoomEvents[E]) => void)(payload);
+      } catch (error) {
+        // A page's listener must not break the client.
+        browser().reportError?.(error);
+      }
+    }
+  }
+}
+
+function toWaitingRoomError(error: unknown): WaitingRoomError {
+  if (error instanceof WaitingRoomError) return error;
+  return new WaitingRoomError('CLIENT', error instanceof Error ? error.message : String(error), 0);
+}
+
+function badResponse(): WaitingRoomError {
+  // Retryable: most likely a proxy's error page rather than the API.
+  return new WaitingRoomError('BAD_RESPONSE', 'The waiting room sent an unexpected answer', 502);
+}
+
+function expectView(body: unknown): TokenView {
+  if (!isTokenView(body)) throw badResponse();
+  return body;
+}
+
+function expectJoined(body: unknown): TokenView & { secret: string } {
+  const view = expectView(body);
+  const secret = (body as { secret?: unknown }).secret;
+  if (typeof secret !== 'string' || !SECRET_PATTERN.test(secret)) throw badResponse();
+  return { ...view, secret };
+}
