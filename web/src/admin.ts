@@ -7,6 +7,7 @@
  * Locally the admin API has no authentication; on AWS it is IAM-authorized (SigV4), which a page
  * cannot sign: this page is for the local runtime, or behind a signing proxy.
  */
+import { ROOM_STATES, type RoomState, type RoomStatus } from '../../lambdas/domain/model.js';
 
 interface AdminRoom {
   roomId: string;
@@ -18,16 +19,6 @@ interface AdminRoom {
   admittedTotal: number;
   createdAt: string;
   updatedAt: string;
-}
-
-interface RoomStatus {
-  roomId: string;
-  state: RoomState;
-  capacity: number;
-  active: number;
-  waiting: number;
-  lastAdmittedTicket: number;
-  estimatedWaitSeconds: number;
 }
 
 interface MetricPoint {
@@ -43,9 +34,6 @@ interface Notice {
   message: string;
 }
 
-type RoomState = 'open' | 'paused' | 'closed';
-
-const ROOM_STATES: readonly RoomState[] = ['open', 'paused', 'closed'];
 const ROOM_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const REFRESH_MS = 2_000;
 const CHART_WINDOW_MS = 10 * 60_000;
