@@ -14,7 +14,7 @@
  * - the execution log (and X-Ray tracing of the API stage): the functions' logs and traces remain,
  *   and the access log (opt-in) names the route, status and integration error of each request.
  */
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, Validations, type RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CorsHttpMethod,
