@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { WaitingRoomFunction } from './constructs/function.js';
 
 export interface PassAuthorizerProps {
-  /** The waiting room's JWKS URL, e.g. `${waitingRoom.api.restApi.url}.well-known/jwks.json`. */
+  /** The waiting room's JWKS URL, e.g. `waitingRoom.jwksUrl`. */
   jwksUrl: string;
   /** The room whose passes are accepted. */
   roomId: string;

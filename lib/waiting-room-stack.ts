@@ -28,10 +28,11 @@ export class WaitingRoomStack extends Stack {
     }
     this.waitingRoom = new WaitingRoom(this, 'WaitingRoom', { ...props.waitingRoom, adminEmail });
     const room = this.waitingRoom;
-    const api = room.api.restApi;
-    new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the waiting-room API' });
+    // The URL ends with "/": HTTP API's `$default` stage has no path prefix.
+    const apiUrl = room.api.url;
+    new CfnOutput(this, 'ApiUrl', { value: apiUrl, description: 'Base URL of the waiting-room API' });
     new CfnOutput(this, 'JoinExample', {
-      value: `curl -X POST ${api.url}rooms/demo/tokens`,
+      value: `curl -X POST ${apiUrl}rooms/demo/tokens`,
       description: 'Join the demo room',
     });
     new CfnOutput(this, 'JwksUrl', { value: room.jwksUrl, description: 'Public keys that verify admission passes (for origins)' });

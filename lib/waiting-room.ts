@@ -39,6 +39,8 @@ export interface WaitingRoomProps {
   apiBurstLimit?: number;
   /** Origins allowed to call the API from a browser (CORS). @default all origins */
   allowOrigins?: string[];
+  /** Write the API's access log (JSON, no request bodies) to a log group kept a month. @default false */
+  apiAccessLogs?: boolean;
   /** Checker function timeout; the check queue's visibility timeout is six times this. @default 20 s */
   checkerTimeout?: Duration;
   /** Deliveries of a check message before it moves to the DLQ. @default 5 */
@@ -160,6 +162,7 @@ export class WaitingRoom extends Construct {
       rateLimit: props.apiRateLimit ?? 1000,
       burstLimit: props.apiBurstLimit ?? 2000,
       allowOrigins: props.allowOrigins ?? ['*'],
+      accessLogs: props.apiAccessLogs ?? false,
       routes: [
         { method: 'POST', path: '/rooms/{roomId}/tokens', function: functions.join, authorization: 'none' },
         { method: 'GET', path: '/rooms/{roomId}/tokens/{tokenId}', function: functions.getToken, authorization: 'none' },
@@ -169,11 +172,12 @@ export class WaitingRoom extends Construct {
         { method: 'GET', path: '/.well-known/jwks.json', function: functions.jwks, authorization: 'none' },
         { method: 'GET', path: '/admin/rooms', function: functions.admin, authorization: 'iam' },
         { method: 'GET', path: '/admin/rooms/{roomId}', function: functions.admin, authorization: 'iam' },
-        { method: 'PUT', path: '/admin/rooms/{roomId}', function: functions.admin, authorization: 'iam', bodyModel: 'roomChange' },
+        { method: 'PUT', path: '/admin/rooms/{roomId}', function: functions.admin, authorization: 'iam' },
         { method: 'POST', path: '/admin/metrics/refresh', function: functions.admin, authorization: 'iam' },
       ],
     });
-    this.jwksUrl = `${this.api.restApi.url}.well-known/jwks.json`;
+    // The API URL ends with "/" (the `$default` stage has no path prefix).
+    this.jwksUrl = `${this.api.url}.well-known/jwks.json`;
 
     const rooms = props.rooms ?? [{ roomId: 'demo', capacity: 5 }];
     new SeedRooms(this, 'SeedRooms', { table: this.roomsTable, rooms });
@@ -201,7 +205,7 @@ export class WaitingRoom extends Construct {
       },
       failureQueues: { CheckDlq: this.checkLoop.deadLetterQueue, EnqueuerStreamFailures: this.checkLoop.streamFailureQueue },
       streamConsumers: { Enqueuer: this.checkLoop.enqueuer },
-      api: this.api.restApi,
+      apiServerErrors: this.api.httpApi.metricServerError({ period: Duration.minutes(1), statistic: 'Sum' }),
     });
     this.stateMachine = this.monitoring.stateMachine;
     this.alarmTopic = this.monitoring.alarmTopic;

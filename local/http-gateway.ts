@@ -1,14 +1,25 @@
 /**
- * Plays API Gateway for the local runtime: each request on a route of the template becomes an
- * API Gateway proxy event (REST, v1) for the same handler Lambda runs, and the handler's result
- * becomes the response. Locally /admin needs no signature (on AWS it needs IAM SigV4).
+ * Plays the HTTP API for the local runtime: each request on a route of the template becomes a
+ * payload format 2.0 event for the same handler Lambda runs, and the handler's result becomes the
+ * response, as API Gateway maps it. CORS is the API's own (./http-api-cors.ts). Locally the IAM
+ * routes (/admin) need no signature (on AWS they need SigV4).
  * Other paths are served by `extraRoutes` (the pages, the demo origin) or answered 404.
+ *
+ * Event shape (APIGatewayProxyEventV2): version '2.0', routeKey, rawPath, rawQueryString,
+ * cookies (from Cookie headers, which leave `headers`), headers with lowercased names (repeated
+ * ones joined with commas), queryStringParameters (repeated ones joined with commas),
+ * pathParameters (decoded), body (base64 with isBase64Encoded unless a text content type), and
+ * requestContext { accountId, apiId, domainName, domainPrefix, http { method, path, protocol,
+ * sourceIp, userAgent }, requestId, routeKey, stage '$default', time, timeEpoch }. Fields without
+ * a value are left out, as API Gateway does.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { isPreflight, preflightHeaders, withCorsHeaders } from './http-api-cors.js';
+import { LOCAL_ACCOUNT } from './intrinsics.js';
 import type { LocalFunction } from './lambda-host.js';
-import type { RouteDefinition } from './template.js';
+import type { CorsDefinition, RouteDefinition } from './template.js';
 
 /** API Gateway's own payload limit. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -22,29 +33,28 @@ export interface LocalRoute {
 
 export type ExtraRoute = (request: http.IncomingMessage, response: http.ServerResponse, url: URL) => Promise<boolean> | boolean;
 
-const CORS = {
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Headers': 'Authorization,Content-Type',
-  'Access-Control-Allow-Methods': 'GET,POST,PUT,DELETE,OPTIONS',
-};
-
 export function compileRoute(definition: RouteDefinition, fn: LocalFunction): LocalRoute {
   const names: string[] = [];
-  const source = definition.resource
+  const source = definition.path
     .split('/')
     .map((part) => {
-      const name = /^\{(.+?)\+?\}$/.exec(part)?.[1];
-      if (!name) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      names.push(name);
-      return '([^/]+)';
+      const match = /^\{(.+?)(\+?)\}$/.exec(part);
+      if (!match) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(match[1]!);
+      return match[2] ? '(.+)' : '([^/]+)';
     })
     .join('/');
   return { definition, fn, pattern: new RegExp(`^${source}$`), names };
 }
 
+function send(response: http.ServerResponse, status: number, headers: Record<string, string | string[]>, body: string | Buffer = ''): void {
+  response.writeHead(status, headers);
+  response.end(body);
+}
+
+/** The local runtime's own JSON error (paths that are not API routes). */
 function sendJson(response: http.ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'Content-Type': 'application/json', ...CORS });
-  response.end(JSON.stringify(body));
+  send(response, status, { 'Content-Type': 'application/json' }, JSON.stringify(body));
 }
 
 async function readBody(request: http.IncomingMessage): Promise<Buffer | 'too-large'> {
@@ -58,49 +68,119 @@ async function readBody(request: http.IncomingMessage): Promise<Buffer | 'too-la
   return Buffer.concat(chunks);
 }
 
-export function toProxyEvent(request: http.IncomingMessage, url: URL, route: LocalRoute, params: Record<string, string>, body: Buffer): APIGatewayProxyEvent {
+/** Content types whose bodies API Gateway passes as text; any other body arrives base64-encoded. */
+const TEXT_CONTENT_TYPE = /^\s*(text\/|application\/(json|javascript|xml|[\w.-]+\+(json|xml))\s*(;|$))/i;
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** requestContext.time as API Gateway writes it: 12/Mar/2020:19:03:58 +0000. */
+function requestTime(epochMs: number): string {
+  const d = new Date(epochMs);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+}
+
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text; // a malformed escape is passed as it came
+  }
+}
+
+export function toHttpApiEvent(
+  request: http.IncomingMessage,
+  route: LocalRoute,
+  params: Record<string, string>,
+  body: Buffer,
+  now = Date.now(),
+): APIGatewayProxyEventV2 {
+  const target = request.url ?? '/';
+  const queryAt = target.indexOf('?');
+  const rawPath = queryAt < 0 ? target : target.slice(0, queryAt);
+  const rawQueryString = queryAt < 0 ? '' : target.slice(queryAt + 1);
+
   const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  const cookies: string[] = [];
   for (let i = 0; i < request.rawHeaders.length; i += 2) {
-    const [name, value] = [request.rawHeaders[i]!, request.rawHeaders[i + 1]!];
-    headers[name] = value;
-    (multiValueHeaders[name] ??= []).push(value);
+    const [name, value] = [request.rawHeaders[i]!.toLowerCase(), request.rawHeaders[i + 1]!];
+    if (name === 'cookie') cookies.push(...value.split(';').map((c) => c.trim()).filter(Boolean));
+    else headers[name] = name in headers ? `${headers[name]},${value}` : value;
   }
   const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
-  for (const [k, v] of url.searchParams) {
-    query[k] = v;
-    (multiQuery[k] ??= []).push(v);
-  }
+  for (const [key, value] of new URLSearchParams(rawQueryString)) query[key] = key in query ? `${query[key]},${value}` : value;
+
   const text = body.toString('utf8');
-  const isText = Buffer.from(text, 'utf8').equals(body);
+  const asText = TEXT_CONTENT_TYPE.test(headers['content-type'] ?? '') && Buffer.from(text, 'utf8').equals(body);
+  const method = request.method ?? 'GET';
+  const host = headers.host ?? 'localhost';
   return {
-    resource: route.definition.resource,
-    path: url.pathname,
-    httpMethod: request.method ?? 'GET',
+    version: '2.0',
+    routeKey: route.definition.routeKey,
+    rawPath,
+    rawQueryString,
+    ...(cookies.length > 0 ? { cookies } : {}),
     headers,
-    multiValueHeaders,
-    queryStringParameters: Object.keys(query).length ? query : null,
-    multiValueQueryStringParameters: Object.keys(multiQuery).length ? multiQuery : null,
-    pathParameters: route.names.length ? params : null,
-    stageVariables: null,
-    body: body.length === 0 ? null : isText ? text : body.toString('base64'),
-    isBase64Encoded: body.length > 0 && !isText,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(route.names.length > 0 ? { pathParameters: params } : {}),
+    ...(body.length > 0 ? { body: asText ? text : body.toString('base64') } : {}),
+    isBase64Encoded: body.length > 0 && !asText,
     requestContext: {
-      accountId: '000000000000',
+      accountId: LOCAL_ACCOUNT,
       apiId: 'local',
-      authorizer: null,
-      protocol: `HTTP/${request.httpVersion}`,
-      httpMethod: request.method ?? 'GET',
-      identity: { sourceIp: request.socket.remoteAddress ?? '127.0.0.1', userAgent: request.headers['user-agent'] ?? null } as APIGatewayProxyEvent['requestContext']['identity'],
-      path: url.pathname,
-      stage: 'local',
+      domainName: host,
+      domainPrefix: host.split('.')[0]!,
+      http: {
+        method,
+        path: rawPath,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId: randomUUID(),
-      requestTimeEpoch: Date.now(),
-      resourceId: 'local',
-      resourcePath: route.definition.resource,
+      routeKey: route.definition.routeKey,
+      stage: '$default',
+      time: requestTime(now),
+      timeEpoch: now,
     },
   };
+}
+
+export interface GatewayResponse {
+  statusCode: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** API Gateway's own answer when the function failed or its result cannot be mapped. */
+const INTERNAL_ERROR: GatewayResponse = {
+  statusCode: 500,
+  headers: { 'Content-Type': 'application/json' },
+  body: Buffer.from(JSON.stringify({ message: 'Internal Server Error' })),
+};
+
+/**
+ * A function's result as the HTTP API maps it for payload 2.0: a result with a statusCode gives
+ * its status, headers, cookies (one Set-Cookie each) and body (decoded when isBase64Encoded);
+ * anything else is a 200 application/json whose body is the string returned, or the JSON of
+ * whatever else was returned.
+ */
+export function fromHttpApiResult(result: unknown): GatewayResponse {
+  if (!isRecord(result) || !('statusCode' in result)) {
+    const body = typeof result === 'string' ? result : (JSON.stringify(result) ?? '');
+    return { statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: Buffer.from(body) };
+  }
+  const statusCode = Number(result.statusCode);
+  if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) return INTERNAL_ERROR;
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(isRecord(result.headers) ? result.headers : {})) {
+    if (value !== undefined && value !== null) headers[name] = String(value);
+  }
+  const cookies = Array.isArray(result.cookies) ? result.cookies.map(String) : [];
+  if (cookies.length > 0) headers['Set-Cookie'] = cookies;
+  const raw = typeof result.body === 'string' ? result.body : '';
+  return { statusCode, headers, body: result.isBase64Encoded === true ? Buffer.from(raw, 'base64') : Buffer.from(raw) };
 }
 
 export class HttpGateway {
@@ -110,6 +190,8 @@ export class HttpGateway {
     private readonly routes: LocalRoute[],
     private readonly extraRoutes: ExtraRoute[] = [],
     private readonly onError?: (message: string, error: unknown) => void,
+    /** The API's CORS configuration (corsOf the template); without one, no CORS headers at all. */
+    private readonly cors?: CorsDefinition,
   ) {}
 
   async listen(port: number, host = '127.0.0.1'): Promise<number> {
@@ -139,42 +221,35 @@ export class HttpGateway {
     const matching = this.routes
       .map((route) => ({ route, match: route.pattern.exec(url.pathname) }))
       .filter((m): m is { route: LocalRoute; match: RegExpExecArray } => m.match !== null);
-    if (matching.length > 0) {
-      if (request.method === 'OPTIONS') {
-        response.writeHead(204, { ...CORS, 'Access-Control-Max-Age': '600' });
-        response.end();
-        return;
-      }
-      const hit = matching.find((m) => m.route.definition.method === request.method);
-      if (!hit) {
-        sendJson(response, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${url.pathname}` } });
-        return;
-      }
-      const body = await readBody(request);
-      if (body === 'too-large') {
-        sendJson(response, 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: 'Request body is larger than 10 MB' } });
-        return;
-      }
-      const params = Object.fromEntries(hit.route.names.map((name, i) => [name, decodeURIComponent(hit.match[i + 1]!)]));
-      const event = toProxyEvent(request, url, hit.route, params, body);
-      let result: APIGatewayProxyResult;
-      try {
-        result = await hit.route.fn.invoke<APIGatewayProxyResult>(event);
-      } catch (error) {
-        // What API Gateway answers when the integration fails.
-        this.onError?.(`${hit.route.fn.name} failed`, error);
-        sendJson(response, 502, { error: { code: 'BAD_GATEWAY', message: 'Internal server error' } });
-        return;
-      }
-      const headers: Record<string, string | string[]> = { ...(result.headers as Record<string, string>) };
-      for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) headers[k] = v.map(String);
-      response.writeHead(result.statusCode, headers);
-      response.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+    if (matching.length > 0 && isPreflight(request)) {
+      send(response, 204, preflightHeaders(this.cors, request));
+      return;
+    }
+    const hit =
+      matching.find((m) => m.route.definition.method === request.method) ?? matching.find((m) => m.route.definition.method === 'ANY');
+    if (hit) {
+      const answer = await this.invoke(request, hit.route, hit.match);
+      send(response, answer.statusCode, withCorsHeaders(this.cors, request, answer.headers), answer.body);
       return;
     }
     for (const extra of this.extraRoutes) {
       if (await extra(request, response, url)) return;
     }
     sendJson(response, 404, { error: { code: 'NOT_FOUND', message: `No route for ${request.method} ${url.pathname}` } });
+  }
+
+  private async invoke(request: http.IncomingMessage, route: LocalRoute, match: RegExpExecArray): Promise<GatewayResponse> {
+    const body = await readBody(request);
+    if (body === 'too-large') {
+      return { statusCode: 413, headers: { 'Content-Type': 'application/json' }, body: Buffer.from(JSON.stringify({ message: 'Request Entity Too Large' })) };
+    }
+    const params = Object.fromEntries(route.names.map((name, i) => [name, decoded(match[i + 1]!)]));
+    try {
+      return fromHttpApiResult(await route.fn.invoke<unknown>(toHttpApiEvent(request, route, params, body)));
+    } catch (error) {
+      // What the HTTP API answers when the integration fails.
+      this.onError?.(`${route.fn.name} failed`, error);
+      return INTERNAL_ERROR;
+    }
   }
 }

@@ -29,7 +29,7 @@ import { provision, type Provisioned } from './provision.js';
 import { StateMachineHost, schedulesOf, startStepFunctionsApi } from './state-machines.js';
 import { QueuePoller } from './queue-poller.js';
 import { StreamPoller } from './stream-poller.js';
-import { eventSourceMappingsOf, functionsOf, resourcesOfType, routesOf, synthesizeTemplate, type CfnTemplate } from './template.js';
+import { corsOf, eventSourceMappingsOf, functionsOf, resourcesOfType, routesOf, synthesizeTemplate, type CfnTemplate } from './template.js';
 
 export interface LocalRuntimeOptions {
   /** HTTP port; 0 picks a free one. @default 3000 */
@@ -275,7 +275,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }
     extraRoutes.push(...(options.extraRoutes ?? []));
     const routes = routesOf(template).map((r) => compileRoute(r, functions.get(r.functionLogicalId)!));
-    const gateway = new HttpGateway(routes, extraRoutes, onError);
+    const gateway = new HttpGateway(routes, extraRoutes, onError, corsOf(template));
     const port = await gateway.listen(requestedPort, options.host ?? '127.0.0.1').catch((error: NodeJS.ErrnoException) => {
       throw new StartupError(error.code === 'EADDRINUSE' ? `Port ${requestedPort} (PORT) is already in use: set PORT to a free port` : error.message);
     });

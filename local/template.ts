@@ -71,35 +71,61 @@ export function functionsOf(template: CfnTemplate): FunctionDefinition[] {
 }
 
 export interface RouteDefinition {
+  /** The HTTP API's route key, e.g. `GET /rooms/{roomId}/tokens` (`ANY /path` matches every method). */
+  routeKey: string;
   method: string;
-  /** Resource path with {placeholders}, e.g. /rooms/{roomId}/tokens. */
-  resource: string;
+  /** Route path with {placeholders}, e.g. /rooms/{roomId}/tokens; `{name+}` is greedy. */
+  path: string;
   functionLogicalId: string;
+  /** NONE, or AWS_IAM (SigV4 on AWS; not checked locally). */
   authorization: string;
 }
 
+/** The HTTP API's routes (AWS::ApiGatewayV2::Route), each with the function its Lambda integration targets. */
 export function routesOf(template: CfnTemplate): RouteDefinition[] {
-  const resources = Object.fromEntries(resourcesOfType(template, 'AWS::ApiGateway::Resource'));
-  const pathOf = (id: string | undefined): string => {
-    const resource = id ? resources[id] : undefined;
-    if (!resource) return '';
-    const parent = resource.Properties?.ParentId as { Ref?: string } | undefined;
-    return `${pathOf(parent?.Ref)}/${String(resource.Properties?.PathPart)}`;
-  };
+  const integrations = Object.fromEntries(resourcesOfType(template, 'AWS::ApiGatewayV2::Integration'));
   const functions = new Set(functionsOf(template).map((f) => f.logicalId));
-  return resourcesOfType(template, 'AWS::ApiGateway::Method')
-    .filter(([, m]) => m.Properties?.HttpMethod !== 'OPTIONS')
-    .map(([id, m]) => {
-      const target = referencedIds((m.Properties?.Integration as { Uri?: unknown } | undefined)?.Uri).find((ref) => functions.has(ref));
-      if (!target) throw new Error(`API method ${id} does not integrate a waiting-room function`);
-      const resourceRef = (m.Properties?.ResourceId as { Ref?: string } | undefined)?.Ref;
-      return {
-        method: String(m.Properties?.HttpMethod),
-        resource: pathOf(resourceRef) || '/',
-        functionLogicalId: target,
-        authorization: String(m.Properties?.AuthorizationType ?? 'NONE'),
-      };
-    });
+  return resourcesOfType(template, 'AWS::ApiGatewayV2::Route').map(([id, r]) => {
+    const routeKey = String(r.Properties?.RouteKey);
+    const [method, path] = routeKey.split(' ');
+    if (!method || !path) throw new Error(`API route ${id} has the route key ${routeKey}, which the local runtime cannot serve`);
+    const integrationId = referencedIds(r.Properties?.Target).find((ref) => ref in integrations);
+    const integration = integrationId ? integrations[integrationId]! : undefined;
+    const target = referencedIds(integration?.Properties?.IntegrationUri).find((ref) => functions.has(ref));
+    if (!target) throw new Error(`API route ${id} (${routeKey}) does not integrate a waiting-room function`);
+    // The local gateway builds payload 2.0 events only.
+    if (String(integration?.Properties?.PayloadFormatVersion) !== '2.0') {
+      throw new Error(`API route ${id} (${routeKey}) uses payload format ${String(integration?.Properties?.PayloadFormatVersion)}, not 2.0`);
+    }
+    return { routeKey, method, path, functionLogicalId: target, authorization: String(r.Properties?.AuthorizationType ?? 'NONE') };
+  });
+}
+
+/** The HTTP API's built-in CORS (CorsConfiguration of AWS::ApiGatewayV2::Api). */
+export interface CorsDefinition {
+  allowOrigins: string[];
+  allowHeaders: string[];
+  allowMethods: string[];
+  exposeHeaders: string[];
+  maxAgeSeconds?: number;
+  allowCredentials: boolean;
+}
+
+/** The CORS configuration of the template's HTTP API; undefined when it has none (then no CORS headers at all). */
+export function corsOf(template: CfnTemplate): CorsDefinition | undefined {
+  const apis = resourcesOfType(template, 'AWS::ApiGatewayV2::Api');
+  if (apis.length > 1) throw new Error(`The template holds ${apis.length} HTTP APIs; the local runtime serves one`);
+  const config = apis[0]?.[1].Properties?.CorsConfiguration as Record<string, unknown> | undefined;
+  if (!config) return undefined;
+  const list = (value: unknown) => (Array.isArray(value) ? value.map(String) : []);
+  return {
+    allowOrigins: list(config.AllowOrigins),
+    allowHeaders: list(config.AllowHeaders),
+    allowMethods: list(config.AllowMethods),
+    exposeHeaders: list(config.ExposeHeaders),
+    ...(config.MaxAge !== undefined ? { maxAgeSeconds: Number(config.MaxAge) } : {}),
+    allowCredentials: config.AllowCredentials === true,
+  };
 }
 
 export interface EventSourceMappingDefinition {

@@ -8,12 +8,12 @@
  * the metrics loop, read when the refresh route is used (a missing value fails that route only).
  */
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { MAX_CAPACITY, ROOM_STATES, ValidationError, type Room } from '../domain/index.js';
 import { readEnv, required } from '../shared/env.js';
 import { createLogger } from '../shared/logger.js';
-import { httpHandler, json, jsonBody, noBody, pathParams, roomIdSchema } from '../shared/http.js';
+import { httpHandler, json, jsonBody, noBody, pathParams, roomIdSchema, type HttpResponse } from '../shared/http.js';
 import { domainDeps, roomsFrom } from '../shared/wiring.js';
 
 const logger = createLogger('waiting-room-admin');
@@ -46,7 +46,8 @@ function adminView(room: Room) {
   };
 }
 
-const routes: Record<string, (event: APIGatewayProxyEvent) => Promise<ReturnType<typeof json>>> = {
+/** By route key, as the HTTP API names the route it matched (`GET /admin/rooms/{roomId}`). */
+const routes: Record<string, (event: APIGatewayProxyEventV2) => Promise<HttpResponse>> = {
   'GET /admin/rooms': async () => json(200, { rooms: (await rooms.list()).map(adminView) }),
   'GET /admin/rooms/{roomId}': async (event) => {
     const { roomId } = pathParams(event, { roomId: roomIdSchema });
@@ -72,7 +73,7 @@ const routes: Record<string, (event: APIGatewayProxyEvent) => Promise<ReturnType
 };
 
 export const handler = httpHandler(logger, async (event) => {
-  const route = routes[`${event.httpMethod} ${event.resource}`];
-  if (!route) throw new ValidationError(`No admin route for ${event.httpMethod} ${event.resource}`);
+  const route = routes[event.routeKey];
+  if (!route) throw new ValidationError(`No admin route for ${event.routeKey}`);
   return route(event);
 });

@@ -8,12 +8,12 @@
  * the verifier's 10-minute JWKS cache add up to the minimum interval between rotations
  * (`MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS`, 16 minutes): lengthening one lengthens it.
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { PassKeySource } from '../adapters/pass-key-sources.js';
 import { JWKS_KEY_CACHE_SECONDS, JWKS_MAX_AGE_SECONDS, passJwksOf } from '../domain/pass-keys.js';
 import { createLogger } from '../shared/logger.js';
-import { httpHandler, json } from '../shared/http.js';
+import { httpHandler, json, type HttpResponse } from '../shared/http.js';
 import { keySourceFromEnv } from '../shared/passes.js';
 
 /** How long the function keeps the key set read from Secrets Manager: short, so a rotation shows quickly. */
@@ -23,7 +23,7 @@ export const JWKS_CACHE_CONTROL = `public, max-age=${JWKS_MAX_AGE_SECONDS}`;
 export function createJwksHandler(
   source: PassKeySource | undefined,
   logger: Logger,
-): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+): (event: APIGatewayProxyEventV2) => Promise<HttpResponse> {
   return httpHandler(logger, async () => {
     if (!source) {
       return json(404, { error: { code: 'PASSES_NOT_CONFIGURED', message: 'Admission passes are not configured' } });

@@ -1,8 +1,10 @@
 /**
- * HTTP plumbing for the API handlers: request parsing and validation (zod), the one mapping of
- * errors to statuses and JSON bodies (DESIGN §3), and CORS headers. No stack trace ever leaves.
+ * HTTP plumbing for the API handlers (HTTP API, payload format 2.0): request parsing and
+ * validation (zod), and the one mapping of errors to statuses and JSON bodies (DESIGN §3). No
+ * stack trace ever leaves. CORS is the API's own (lib/constructs/api.ts): API Gateway answers
+ * preflights and adds the CORS headers to these responses, ignoring any a function would add.
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import {
@@ -26,26 +28,27 @@ export const ROOM_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 export const roomIdSchema = z.string().regex(ROOM_ID_PATTERN, 'must be 1-64 letters, digits, "-" or "_"');
 export const tokenIdSchema = z.string().regex(TOKEN_ID_PATTERN, 'must be a 22-character token id');
 
-export const CORS_HEADERS: Record<string, string> = {
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Headers': 'Authorization,Content-Type',
-  'Access-Control-Allow-Methods': 'GET,POST,PUT,DELETE,OPTIONS',
-};
+/** What the API handlers answer: a payload 2.0 result, always with headers and a (possibly empty) body. */
+export interface HttpResponse extends APIGatewayProxyStructuredResultV2 {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: string[] };
 }
 
-export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
   return {
     statusCode,
-    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...CORS_HEADERS, ...headers },
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers },
     body: JSON.stringify(body),
   };
 }
 
-export function noContent(): APIGatewayProxyResult {
-  return { statusCode: 204, headers: { 'Cache-Control': 'no-store', ...CORS_HEADERS }, body: '' };
+export function noContent(): HttpResponse {
+  return { statusCode: 204, headers: { 'Cache-Control': 'no-store' }, body: '' };
 }
 
 function errorResponse(statusCode: number, code: string, message: string, details?: string[], headers?: Record<string, string>) {
@@ -62,7 +65,7 @@ const THROTTLING_ERRORS = new Set([
 ]);
 
 /** The one mapping from errors to HTTP responses. Unknown errors are 500 with no detail. */
-export function errorToResponse(error: unknown, logger?: Logger): APIGatewayProxyResult {
+export function errorToResponse(error: unknown, logger?: Logger): HttpResponse {
   if (error instanceof DomainError) {
     if (error instanceof ValidationError) return errorResponse(400, error.code, error.message, error.issues);
     if (error instanceof MissingCredentialError || error instanceof InvalidCredentialError) {
@@ -86,14 +89,14 @@ function formatIssues(error: z.ZodError, where: string): string[] {
 }
 
 /** Validates path parameters; a bad one is a 400 naming the parameter. */
-export function pathParams<T extends z.ZodRawShape>(event: APIGatewayProxyEvent, shape: T): z.infer<z.ZodObject<T>> {
+export function pathParams<T extends z.ZodRawShape>(event: APIGatewayProxyEventV2, shape: T): z.infer<z.ZodObject<T>> {
   const result = z.object(shape).safeParse(event.pathParameters ?? {});
   if (!result.success) throw new ValidationError('Invalid path parameter', formatIssues(result.error, 'path'));
   return result.data;
 }
 
 /** The raw body as text, after the size limit (413). */
-function bodyText(event: APIGatewayProxyEvent): string {
+function bodyText(event: APIGatewayProxyEventV2): string {
   const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
@@ -103,7 +106,7 @@ function bodyText(event: APIGatewayProxyEvent): string {
 }
 
 /** Parses and validates a JSON body. An empty body is treated as `{}`. */
-export function jsonBody<T extends z.ZodType>(event: APIGatewayProxyEvent, schema: T): z.infer<T> {
+export function jsonBody<T extends z.ZodType>(event: APIGatewayProxyEventV2, schema: T): z.infer<T> {
   const text = bodyText(event).trim();
   let parsed: unknown = {};
   if (text !== '') {
@@ -119,20 +122,17 @@ export function jsonBody<T extends z.ZodType>(event: APIGatewayProxyEvent, schem
 }
 
 /** Routes without a body accept none, or an empty JSON object. */
-export function noBody(event: APIGatewayProxyEvent): void {
+export function noBody(event: APIGatewayProxyEventV2): void {
   jsonBody(event, z.object({}).strict());
 }
 
-function header(event: APIGatewayProxyEvent, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(event.headers ?? {})) {
-    if (key.toLowerCase() === wanted && typeof value === 'string') return value;
-  }
-  return undefined;
+/** A request header: HTTP APIs deliver header names lowercased, repeated headers joined with commas. */
+function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  return event.headers?.[name.toLowerCase()];
 }
 
 /** The visitor's secret from `Authorization: Bearer <secret>`: 401 when missing or malformed. */
-export function bearerSecret(event: APIGatewayProxyEvent): string {
+export function bearerSecret(event: APIGatewayProxyEventV2): string {
   const value = header(event, 'authorization');
   if (value === undefined || value.trim() === '') throw new MissingCredentialError();
   const match = /^Bearer\s+(\S+)\s*$/i.exec(value);
@@ -146,8 +146,8 @@ export function bearerSecret(event: APIGatewayProxyEvent): string {
  */
 export function httpHandler(
   logger: Logger,
-  handle: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>,
-): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  handle: (event: APIGatewayProxyEventV2) => Promise<HttpResponse>,
+): (event: APIGatewayProxyEventV2) => Promise<HttpResponse> {
   return async (event) => {
     logger.resetKeys();
     const { roomId, tokenId } = event.pathParameters ?? {};

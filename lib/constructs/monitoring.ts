@@ -29,7 +29,6 @@
  * Catch goes to `Notify admins` (SNS publish to the alarm topic) and then `Metrics loop failed` (Fail).
  */
 import { Aws, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
   Alarm,
   AlarmStatusWidget,
@@ -145,7 +144,8 @@ export interface MonitoringProps {
   failureQueues: Readonly<Record<string, IQueue>>;
   /** The other token-stream consumers, by name (PascalCase): each gets an iterator-age alarm. */
   streamConsumers: Readonly<Record<string, IFunction>>;
-  api: RestApi;
+  /** The API's 5XX responses (Sum per minute): alarmed above `apiServerErrorsPerMinute` and charted. */
+  apiServerErrors: IMetric;
 }
 
 /** Lambda and Step Functions errors after which a publish is worth retrying. */
@@ -547,8 +547,8 @@ export class Monitoring extends Construct {
     this.alarm('ApiServerErrors', {
       alarmDescription:
         `The API answered more than ${t.apiServerErrorsPerMinute} 5XX responses in a minute: visitors see errors. ` +
-        'Check the Lambda errors alarms and the API access and execution logs.',
-      metric: props.api.metricServerError({ period: MINUTE, statistic: 'Sum' }),
+        'Check the Lambda errors alarms and the API functions\' logs (and the API access log, when enabled).',
+      metric: props.apiServerErrors,
       threshold: t.apiServerErrorsPerMinute,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
@@ -643,7 +643,7 @@ export class Monitoring extends Construct {
         left: [
           this.stateMachine.metricSucceeded({ period: MINUTE, statistic: 'Sum', label: 'Executions succeeded' }),
           this.stateMachine.metricFailed({ period: MINUTE, statistic: 'Sum', label: 'Executions failed' }),
-          props.api.metricServerError({ period: MINUTE, statistic: 'Sum', label: 'API 5XX' }),
+          props.apiServerErrors,
         ],
       }),
     );

@@ -1,31 +1,45 @@
-/** Factories for Lambda events, shaped as API Gateway, DynamoDB Streams and SQS deliver them. */
-import type { APIGatewayProxyEvent, Context, DynamoDBRecord, SQSRecord } from 'aws-lambda';
+/** Factories for Lambda events, shaped as API Gateway (HTTP API, payload 2.0), DynamoDB Streams and SQS deliver them. */
+import type { APIGatewayProxyEventV2, Context, DynamoDBRecord, SQSRecord } from 'aws-lambda';
 import { marshall } from '@aws-sdk/util-dynamodb';
 
 export interface ApiRequest {
   method: string;
-  resource: string;
+  /** The route's path, e.g. /rooms/{roomId}/tokens. */
+  route: string;
   pathParameters?: Record<string, string>;
   headers?: Record<string, string>;
   body?: string | null;
+  /** The body is base64 (API Gateway encodes bodies it does not take for text). */
+  isBase64Encoded?: boolean;
 }
 
-export function apiEvent(request: ApiRequest): APIGatewayProxyEvent {
-  let path = request.resource;
-  for (const [key, value] of Object.entries(request.pathParameters ?? {})) path = path.replace(`{${key}}`, value);
+/** An HTTP API request as its Lambda integration (payload 2.0) receives it: header names lowercased. */
+export function apiEvent(request: ApiRequest): APIGatewayProxyEventV2 {
+  let path = request.route;
+  for (const [key, value] of Object.entries(request.pathParameters ?? {})) path = path.replace(`{${key}}`, encodeURIComponent(value));
+  const routeKey = `${request.method} ${request.route}`;
+  const now = Date.now();
   return {
-    httpMethod: request.method,
-    resource: request.resource,
-    path,
-    pathParameters: request.pathParameters ?? null,
-    headers: request.headers ?? {},
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    body: request.body ?? null,
-    isBase64Encoded: false,
-    requestContext: { requestId: 'test-request' } as APIGatewayProxyEvent['requestContext'],
+    version: '2.0',
+    routeKey,
+    rawPath: path,
+    rawQueryString: '',
+    headers: Object.fromEntries(Object.entries(request.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value])),
+    ...(request.pathParameters ? { pathParameters: request.pathParameters } : {}),
+    ...(request.body != null ? { body: request.body } : {}),
+    isBase64Encoded: request.isBase64Encoded ?? false,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'test-api',
+      domainName: 'test-api.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'test-api',
+      http: { method: request.method, path, protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'vitest' },
+      requestId: 'test-request',
+      routeKey,
+      stage: '$default',
+      time: new Date(now).toISOString(),
+      timeEpoch: now,
+    },
   };
 }
 

@@ -441,7 +441,7 @@ describe('alarms', () => {
   });
 
   it('raise an alarm on API 5XX responses above a small threshold', () => {
-    const api = alarmsOn('5XXError');
+    const api = alarmsOn('5xx');
     expect(api).toHaveLength(1);
     expect(api[0]![1].Properties).toMatchObject({ Namespace: 'AWS/ApiGateway', Statistic: 'Sum', Threshold: 5 });
   });

@@ -161,21 +161,19 @@ describe('functions', () => {
 });
 
 describe('API', () => {
-  const methods = () => Object.values(template.findResources('AWS::ApiGateway::Method') as Record<string, Resource>);
-  const pathOf = (resourceId: unknown): string => {
-    const resources = template.findResources('AWS::ApiGateway::Resource') as Record<string, Resource>;
-    const walk = (id: string): string => {
-      const r = resources[id];
-      if (!r) return '';
-      const parent = r.Properties.ParentId as { Ref?: string };
-      return `${parent.Ref ? walk(parent.Ref) : ''}/${r.Properties.PathPart as string}`;
-    };
-    return walk((resourceId as { Ref: string }).Ref);
-  };
   const routes = () =>
-    methods()
-      .filter((m) => m.Properties.HttpMethod !== 'OPTIONS')
-      .map((m) => ({ route: `${m.Properties.HttpMethod as string} ${pathOf(m.Properties.ResourceId)}`, auth: m.Properties.AuthorizationType }));
+    Object.values(template.findResources('AWS::ApiGatewayV2::Route') as Record<string, Resource>).map((r) => ({
+      route: r.Properties.RouteKey as string,
+      auth: r.Properties.AuthorizationType,
+    }));
+
+  it('is an HTTP API whose functions take payload format 2.0', () => {
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    const integrations = Object.values(template.findResources('AWS::ApiGatewayV2::Integration') as Record<string, Resource>);
+    expect(integrations.length).toBeGreaterThan(0);
+    for (const integration of integrations) expect(integration.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+  });
 
   it('serves the routes of DESIGN §3, with IAM on /admin and the bearer secret checked in the function elsewhere', () => {
     expect(routes().sort((a, b) => a.route.localeCompare(b.route))).toEqual([
@@ -192,35 +190,62 @@ describe('API', () => {
     ]);
   });
 
-  it('answers CORS preflights for browser clients', () => {
-    const preflight = methods().find((m) => m.Properties.HttpMethod === 'OPTIONS');
-    expect(JSON.stringify(preflight?.Properties.Integration)).toContain('Access-Control-Allow-Headers');
+  it('routes every admin route to the admin function', () => {
+    const integrations = template.findResources('AWS::ApiGatewayV2::Integration') as Record<string, Resource>;
+    const admin = functionId('admin');
+    for (const r of Object.values(template.findResources('AWS::ApiGatewayV2::Route') as Record<string, Resource>)) {
+      const integrationId = JSON.stringify(r.Properties.Target).match(/"Ref":"([^"]+)"/)?.[1];
+      const target = JSON.stringify(integrations[integrationId!]?.Properties.IntegrationUri);
+      expect(target.includes(admin), r.Properties.RouteKey as string).toBe((r.Properties.RouteKey as string).includes(' /admin/'));
+    }
   });
 
-  it('throttles the stage, logs access as JSON and never logs request bodies', () => {
-    template.hasResourceProperties('AWS::ApiGateway::Stage', {
-      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000, DataTraceEnabled: false, LoggingLevel: 'ERROR' })],
-      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
-      TracingEnabled: true,
+  it('answers CORS preflights itself, cached by browsers for 2 hours, and exposes the ETag', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: {
+        AllowOrigins: ['*'],
+        AllowHeaders: Match.arrayWith(['Authorization', 'Content-Type', 'If-None-Match']),
+        AllowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+        ExposeHeaders: Match.arrayWith(['ETag']),
+        MaxAge: 7200,
+      },
+    });
+    expect(routes().filter((r) => r.route.startsWith('OPTIONS '))).toEqual([]);
+  });
+
+  it('throttles the $default stage, without detailed per-route metrics', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000, DetailedMetricsEnabled: false },
     });
   });
 
-  it('answers its own errors in the JSON error shape', () => {
-    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
-      ResponseType: 'THROTTLED',
-      StatusCode: '429',
-      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code":"THROTTLED"') },
-    });
-    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
-      ResponseType: 'DEFAULT_4XX',
-      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"error"') },
-    });
+  it('writes no access log by default', () => {
+    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage') as Record<string, Resource>)[0]!;
+    expect(stage.Properties.AccessLogSettings).toBeUndefined();
   });
 
-  it('validates the admin body against a schema before the function runs', () => {
-    template.hasResourceProperties('AWS::ApiGateway::Model', {
-      Schema: Match.objectLike({ additionalProperties: false, properties: Match.objectLike({ capacity: Match.objectLike({ type: 'integer', minimum: 0 }) }) }),
-    });
+  it('writes a JSON access log without bodies or headers when asked to, and cdk-nag stays clean', () => {
+    const { template: t, outdir } = synthWaitingRoom({ apiAccessLogs: true, apiRateLimit: 50, apiBurstLimit: 100 }, { bundle: false });
+    expect(nagViolations(outdir)).toEqual([]);
+    const stage = Object.values(t.findResources('AWS::ApiGatewayV2::Stage') as Record<string, Resource>)[0]!;
+    expect(stage.Properties.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
+    const settings = stage.Properties.AccessLogSettings as { DestinationArn: { 'Fn::GetAtt': [string, string] }; Format: string };
+    const logGroup = t.findResources('AWS::Logs::LogGroup')[settings.DestinationArn['Fn::GetAtt'][0]] as Resource;
+    expect(logGroup.Properties.RetentionInDays).toBe(30);
+    const format = JSON.parse(settings.Format) as Record<string, string>;
+    expect(format).toMatchObject({ requestId: '$context.requestId', routeKey: '$context.routeKey', status: '$context.status' });
+    expect(settings.Format).not.toMatch(/body|header|querystring|authorization/i);
+  });
+
+  it('publishes a base URL ending with "/" (no stage prefix) and the JWKS URL under it', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: { 'Fn::Join': [string, unknown[]] } }>;
+    const text = (name: string) => outputs[name]!.Value['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : '<token>')).join('');
+    expect(text('ApiUrl')).toMatch(/^https:\/\/<token>\.execute-api\.eu-west-1\.<token>\/$/);
+    expect(text('JwksUrl')).toBe(`${text('ApiUrl')}.well-known/jwks.json`);
+    expect(text('JoinExample')).toBe(`curl -X POST ${text('ApiUrl')}rooms/demo/tokens`);
   });
 });
 

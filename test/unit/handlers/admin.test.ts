@@ -1,12 +1,13 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { HttpResponse } from '../../../lambdas/shared/http.js';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apiEvent } from '../../helpers/events.js';
 import { useHandlerEnv } from '../../helpers/env.js';
 
-type Handler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+type Handler = (event: APIGatewayProxyEventV2) => Promise<HttpResponse>;
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
 let admin: Handler;
@@ -25,21 +26,21 @@ const room = (overrides: Record<string, unknown> = {}) => ({
   roomId: 'shop', capacity: 5, state: 'open', nextTicket: 3, activeCount: 3, lastAdmittedTicket: 3, admittedTotal: 3, createdAt: NOW, updatedAt: NOW, ...overrides,
 });
 const put = (body: string | null, roomId = 'shop') =>
-  apiEvent({ method: 'PUT', resource: '/admin/rooms/{roomId}', pathParameters: { roomId }, body });
+  apiEvent({ method: 'PUT', route: '/admin/rooms/{roomId}', pathParameters: { roomId }, body });
 
 describe('admin API', () => {
   it('lists rooms', async () => {
     ddb.on(ScanCommand).resolves({ Items: [room({ roomId: 'b' }), room({ roomId: 'a' })] });
-    const response = await admin(apiEvent({ method: 'GET', resource: '/admin/rooms' }));
+    const response = await admin(apiEvent({ method: 'GET', route: '/admin/rooms' }));
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(response.body).rooms.map((r: { roomId: string }) => r.roomId)).toEqual(['a', 'b']);
   });
 
   it('reads one room, or 404', async () => {
     ddb.on(GetCommand).resolvesOnce({ Item: room() }).resolvesOnce({});
-    const found = await admin(apiEvent({ method: 'GET', resource: '/admin/rooms/{roomId}', pathParameters: { roomId: 'shop' } }));
+    const found = await admin(apiEvent({ method: 'GET', route: '/admin/rooms/{roomId}', pathParameters: { roomId: 'shop' } }));
     expect(JSON.parse(found.body)).toMatchObject({ roomId: 'shop', capacity: 5, activeCount: 3, lastTicket: 3 });
-    const missing = await admin(apiEvent({ method: 'GET', resource: '/admin/rooms/{roomId}', pathParameters: { roomId: 'nope' } }));
+    const missing = await admin(apiEvent({ method: 'GET', route: '/admin/rooms/{roomId}', pathParameters: { roomId: 'nope' } }));
     expect(missing.statusCode).toBe(404);
   });
 
@@ -75,6 +76,29 @@ describe('admin API', () => {
     expect(ddb.calls()).toHaveLength(0);
   });
 
+  it('routes on the route key the HTTP API matched, not on the path', async () => {
+    ddb.on(GetCommand).resolves({ Item: room() });
+    const event = apiEvent({ method: 'GET', route: '/admin/rooms/{roomId}', pathParameters: { roomId: 'shop' } });
+    expect((await admin({ ...event, rawPath: '/somewhere/else' })).statusCode).toBe(200);
+    const unknown = await admin({ ...event, routeKey: 'DELETE /admin/rooms/{roomId}' });
+    expect(unknown.statusCode).toBe(400);
+    expect(JSON.parse(unknown.body).error.message).toMatch(/No admin route for DELETE \/admin\/rooms\/\{roomId\}/);
+  });
+
+  it('reads a base64-encoded body (curl -d sends a form content type, which API Gateway encodes)', async () => {
+    ddb.on(GetCommand).resolves({ Item: room() });
+    ddb.on(UpdateCommand).resolves({ Attributes: room({ capacity: 2 }) });
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    const event = apiEvent({
+      method: 'PUT',
+      route: '/admin/rooms/{roomId}',
+      pathParameters: { roomId: 'shop' },
+      body: Buffer.from('{"capacity":2}').toString('base64'),
+      isBase64Encoded: true,
+    });
+    expect((await admin(event)).statusCode).toBe(200);
+  });
+
   it('refuses to create a room without a capacity', async () => {
     ddb.on(GetCommand).resolves({});
     const response = await admin(put('{"state":"open"}', 'new'));
@@ -85,7 +109,7 @@ describe('admin API', () => {
 
 describe('on-demand metrics refresh', () => {
   const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:metrics-loop';
-  const refresh = (body: string | null = null) => admin(apiEvent({ method: 'POST', resource: '/admin/metrics/refresh', body }));
+  const refresh = (body: string | null = null) => admin(apiEvent({ method: 'POST', route: '/admin/metrics/refresh', body }));
 
   beforeEach(() => {
     process.env.STATE_MACHINE_ARN = STATE_MACHINE_ARN;

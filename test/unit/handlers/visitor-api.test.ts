@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { HttpResponse } from '../../../lambdas/shared/http.js';
 import { mockClient } from 'aws-sdk-client-mock';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +9,7 @@ import { hashSecret } from '../../../lambdas/domain/index.js';
 import { apiEvent, bearer } from '../../helpers/events.js';
 import { useHandlerEnv } from '../../helpers/env.js';
 
-type Handler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+type Handler = (event: APIGatewayProxyEventV2) => Promise<HttpResponse>;
 const ddb = mockClient(DynamoDBDocumentClient);
 let join: Handler, read: Handler, heartbeat: Handler, leave: Handler, status: Handler;
 
@@ -55,16 +56,16 @@ const conditionFailed = (item?: Record<string, unknown>) =>
 const tokenRoute = (method: string, extra: Partial<Parameters<typeof apiEvent>[0]> = {}) =>
   apiEvent({
     method,
-    resource: '/rooms/{roomId}/tokens/{tokenId}',
+    route: '/rooms/{roomId}/tokens/{tokenId}',
     pathParameters: { roomId: 'shop', tokenId: TOKEN_ID },
     headers: bearer(SECRET),
     ...extra,
   });
 const joinRoute = (extra: Partial<Parameters<typeof apiEvent>[0]> = {}) =>
-  apiEvent({ method: 'POST', resource: '/rooms/{roomId}/tokens', pathParameters: { roomId: 'shop' }, ...extra });
-const body = (response: APIGatewayProxyResult) => JSON.parse(response.body);
+  apiEvent({ method: 'POST', route: '/rooms/{roomId}/tokens', pathParameters: { roomId: 'shop' }, ...extra });
+const body = (response: HttpResponse) => JSON.parse(response.body);
 
-function expectError(response: APIGatewayProxyResult, statusCode: number, code: string) {
+function expectError(response: HttpResponse, statusCode: number, code: string) {
   expect(response.statusCode).toBe(statusCode);
   expect(response.headers?.['Content-Type']).toBe('application/json');
   expect(body(response)).toEqual({ error: expect.objectContaining({ code, message: expect.any(String) }) });
@@ -123,6 +124,23 @@ describe('POST /rooms/{roomId}/tokens (join)', () => {
     ddb.on(UpdateCommand).resolves({ Attributes: roomItem() });
     ddb.on(GetCommand).resolves({ Item: roomItem() });
     expect((await join(joinRoute({ body: '{}' }))).statusCode).toBe(201);
+  });
+
+  it('reads a base64-encoded body as API Gateway delivers a non-text one', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: roomItem() });
+    ddb.on(GetCommand).resolves({ Item: roomItem() });
+    expect((await join(joinRoute({ body: Buffer.from('{}').toString('base64'), isBase64Encoded: true }))).statusCode).toBe(201);
+    const refused = await join(joinRoute({ body: Buffer.from('{"capacity":3}').toString('base64'), isBase64Encoded: true }));
+    expectError(refused, 400, 'BAD_REQUEST');
+  });
+
+  it('leaves CORS headers to the HTTP API, which ignores any a function sends', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: roomItem() });
+    ddb.on(GetCommand).resolves({ Item: roomItem() });
+    const responses = [await join(joinRoute()), await join(joinRoute({ body: '{"oops"' }))];
+    for (const response of responses) {
+      expect(Object.keys(response.headers).filter((name) => name.toLowerCase().startsWith('access-control-'))).toEqual([]);
+    }
   });
 
   it('answers 429 with Retry-After when DynamoDB throttles', async () => {
@@ -200,7 +218,7 @@ describe('GET /rooms/{roomId}/tokens/{tokenId} (read)', () => {
 
 describe('POST /rooms/{roomId}/tokens/{tokenId}/heartbeat', () => {
   const heartbeatRoute = (extra: Partial<Parameters<typeof apiEvent>[0]> = {}) =>
-    tokenRoute('POST', { resource: '/rooms/{roomId}/tokens/{tokenId}/heartbeat', ...extra });
+    tokenRoute('POST', { route: '/rooms/{roomId}/tokens/{tokenId}/heartbeat', ...extra });
 
   it('authenticates and records lastSeenAt in one conditional write, then answers the view', async () => {
     ddb.on(GetCommand, { TableName: 'rooms-table' }).resolves({ Item: roomItem() });
@@ -268,7 +286,7 @@ describe('DELETE /rooms/{roomId}/tokens/{tokenId} (leave)', () => {
 describe('GET /rooms/{roomId}/status', () => {
   it('answers the public status, cacheable for a second', async () => {
     ddb.on(GetCommand).resolves({ Item: roomItem() });
-    const response = await status(apiEvent({ method: 'GET', resource: '/rooms/{roomId}/status', pathParameters: { roomId: 'shop' } }));
+    const response = await status(apiEvent({ method: 'GET', route: '/rooms/{roomId}/status', pathParameters: { roomId: 'shop' } }));
     expect(response.statusCode).toBe(200);
     expect(response.headers?.['Cache-Control']).toBe('public, max-age=1');
     expect(body(response)).toEqual({
@@ -284,6 +302,6 @@ describe('GET /rooms/{roomId}/status', () => {
 
   it('answers 404 for an unknown room', async () => {
     ddb.on(GetCommand).resolves({});
-    expectError(await status(apiEvent({ method: 'GET', resource: '/rooms/{roomId}/status', pathParameters: { roomId: 'nope' } })), 404, 'ROOM_NOT_FOUND');
+    expectError(await status(apiEvent({ method: 'GET', route: '/rooms/{roomId}/status', pathParameters: { roomId: 'nope' } })), 404, 'ROOM_NOT_FOUND');
   });
 });

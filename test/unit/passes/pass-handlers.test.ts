@@ -26,7 +26,7 @@ afterEach(() => {
   Object.assign(process.env, savedEnv);
 });
 
-const jwksRequest = () => apiEvent({ method: 'GET', resource: '/.well-known/jwks.json' });
+const jwksRequest = () => apiEvent({ method: 'GET', route: '/.well-known/jwks.json' });
 
 describe('GET /.well-known/jwks.json', () => {
   it('publishes the public keys of WR_PASS_KEYS (current, next, previous), cacheable for 5 minutes', async () => {
