@@ -7,12 +7,13 @@
  * loop executions and API 5XX. Room graphs have data only while the room has activity.
  */
 import { Duration } from 'aws-cdk-lib';
-import { AlarmStatusWidget, Dashboard, GraphWidget, Metric, TextWidget, type IAlarm, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { AlarmStatusWidget, Dashboard, GraphWidget, TextWidget, type IAlarm, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, METRIC_STATISTIC, roomDimensions, type MetricName } from '../../lambdas/shared/metric-names.js';
+import { METRIC, METRICS_NAMESPACE, type MetricName } from '../../lambdas/shared/metric-names.js';
+import { waitingRoomMetric } from './metrics-loop.js';
 
 export interface WaitingRoomDashboardProps {
   /** The alarms whose states it shows (create the dashboard after them). */
@@ -34,15 +35,7 @@ const MINUTE = Duration.minutes(1);
 export class WaitingRoomDashboard extends Dashboard {
   constructor(scope: Construct, id: string, props: WaitingRoomDashboardProps) {
     super(scope, id, { defaultInterval: Duration.hours(3) });
-    const gauge = (name: MetricName, label: string, roomId?: string): IMetric =>
-      new Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName: name,
-        ...(roomId === undefined ? {} : { dimensionsMap: roomDimensions(roomId) }),
-        statistic: METRIC_STATISTIC[name],
-        period: MINUTE,
-        label,
-      });
+    const gauge = (name: MetricName, label: string, roomId?: string): IMetric => waitingRoomMetric(name, roomId, label);
     const occupancy = (title: string, roomId?: string) =>
       new GraphWidget({
         title,

@@ -108,6 +108,21 @@ const FIRST_RUN_PATH = '$.firstRun';
 
 const MINUTE = Duration.minutes(1);
 
+/**
+ * A metric the publisher writes, per minute with its statistic (METRIC_STATISTIC): a room's
+ * (dimension RoomId), or the whole service's without `roomId` (no dimension).
+ */
+export function waitingRoomMetric(name: MetricName, roomId?: string, label?: string): Metric {
+  return new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: name,
+    ...(roomId === undefined ? {} : { dimensionsMap: roomDimensions(roomId) }),
+    statistic: METRIC_STATISTIC[name],
+    period: MINUTE,
+    ...(label === undefined ? {} : { label }),
+  });
+}
+
 export class MetricsLoop extends Construct {
   /** Stats table → CloudWatch metrics, run by the state machine. */
   readonly publisher: WaitingRoomFunction;
@@ -264,14 +279,7 @@ export class MetricsLoop extends Construct {
 
   private addAlarms(props: MetricsLoopProps): void {
     const { alarmTopic, alarms: t } = props;
-    const metric = (name: MetricName, roomId?: string) =>
-      new Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName: name,
-        ...(roomId === undefined ? {} : { dimensionsMap: roomDimensions(roomId) }),
-        statistic: METRIC_STATISTIC[name],
-        period: MINUTE,
-      });
+    const metric = (name: MetricName, roomId?: string) => waitingRoomMetric(name, roomId);
 
     alarmTopic.alarm(this, 'ExecutionsFailed', {
       alarmDescription:
