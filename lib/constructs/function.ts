@@ -5,10 +5,10 @@
  *
  * Logs cost $0.50 per GB ingested, so they say only what the code says: JSON format, application
  * level INFO (Lambda sets AWS_LAMBDA_LOG_LEVEL=INFO, which Powertools Logger honours before
- * POWERTOOLS_LOG_LEVEL, and warns once if POWERTOOLS_LOG_LEVEL asks for more), system level WARN
- * (no START, END and REPORT lines, three a run: the idle metrics publisher alone wrote 129,600 a
- * month). POWERTOOLS_LOG_LEVEL carries the same level for the local runtime, where Lambda sets
- * nothing. X-Ray tracing is opt-in (`tracing`): a traced function records a trace on every run,
+ * POWERTOOLS_LOG_LEVEL: with POWERTOOLS_LOG_LEVEL=DEBUG it still logs INFO and up, so change the
+ * level here, not in the environment), system level WARN (no START, END and REPORT lines: three
+ * a run, 129,600 a month for the idle metrics publisher alone). POWERTOOLS_LOG_LEVEL carries the
+ * same level for the local runtime, where Lambda sets nothing. X-Ray tracing is opt-in (`tracing`): a traced function records a trace on every run,
  * $5 per million beyond the free 100,000 a month (the idle metrics publisher alone: 43,200).
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
