@@ -4,7 +4,8 @@
  * the template asks for it as the parameter AdminEmail (`cdk deploy --parameters AdminEmail=...`).
  * Context: adminEmail (required), rooms (JSON, e.g. '[{"roomId":"shop","capacity":200}]'),
  * alarms (JSON thresholds, e.g. '{"waitingUsersThreshold":500,"fullRoomMinutes":10}'; see WaitingRoomAlarms),
- * removalPolicy ('destroy' to delete tables with the stack), stackName.
+ * removalPolicy ('destroy' to delete tables with the stack), dashboard ('true': a CloudWatch dashboard, $3 a month),
+ * tracing ('true': X-Ray tracing of the functions and the metrics loop), stackName.
  */
 import { App, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -37,6 +38,8 @@ new WaitingRoomStack(app, context('stackName') ?? 'WaitingRoom', {
     rooms: parseJson<RoomDefinition[]>('rooms', '[{"roomId":"shop","capacity":200}]'),
     alarms: parseJson<WaitingRoomAlarms>('alarms', '{"waitingUsersThreshold":500}'),
     removalPolicy: context('removalPolicy') === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    dashboard: context('dashboard') === 'true',
+    tracing: context('tracing') === 'true',
   },
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -40,11 +40,13 @@ export class WaitingRoomStack extends Stack {
       value: room.alarmTopic.topicArn,
       description: 'Admin alarm topic: confirm the subscription e-mail sent to adminEmail to receive alarms',
     });
-    new CfnOutput(this, 'DashboardName', { value: room.dashboard.dashboardName, description: 'CloudWatch dashboard of the waiting room' });
-    new CfnOutput(this, 'DashboardUrl', {
-      value: `https://console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${room.dashboard.dashboardName}`,
-      description: 'CloudWatch dashboard of the waiting room, in the console',
-    });
+    if (room.dashboard) {
+      new CfnOutput(this, 'DashboardName', { value: room.dashboard.dashboardName, description: 'CloudWatch dashboard of the waiting room' });
+      new CfnOutput(this, 'DashboardUrl', {
+        value: `https://console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${room.dashboard.dashboardName}`,
+        description: 'CloudWatch dashboard of the waiting room, in the console',
+      });
+    }
     new CfnOutput(this, 'StateMachineArn', {
       value: room.stateMachine.stateMachineArn,
       description: 'Metrics loop (runs every minute); start a run now with POST /admin/metrics/refresh',

@@ -3,23 +3,37 @@
  *
  *   const room = new WaitingRoom(this, 'WaitingRoom', { adminEmail: 'ops@example.com', rooms: [{ roomId: 'shop', capacity: 200 }] });
  *
- * Every resource it creates is exposed as a public readonly property.
+ * Every resource it creates is exposed as a public readonly property (the dashboard only when
+ * asked for). Each construct brings the alarms on what it owns, all notifying `alarmTopic`.
+ *
+ * Idle, with one room and the default props, it costs about $1.90 a month at list price
+ * (us-east-1), each item explained in the construct that owns it:
+ *   alarms, 10 alarm metrics (constructs/alarms.ts)                               $1.00
+ *   pass-key secret (constructs/pass-keys.ts)                                      $0.40
+ *   check queue long polling, ~648,000 requests (constructs/check-loop.ts)         $0.26
+ *   metrics loop, Express: 43,200 requests $0.04 + ~810 GB-s $0.01, its logs $0.08 $0.13
+ *   metrics publisher, 43,200 invocations and their duration, DynamoDB reads       $0.05
+ *   custom metrics (none published while idle), Lambda logs (no START/END/REPORT)  ~$0.01
+ *   dashboard (opt-in, $3), KMS key (none), X-Ray (opt-in), API Gateway (no calls)  $0
  */
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import type { Alarm, Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DEFAULT_TIMINGS, timingProblems, type Timings } from '../lambdas/domain/index.js';
 import { timingsToEnv } from '../lambdas/shared/env.js';
 import { ROOM_ID_PATTERN } from '../lambdas/shared/http.js';
+import { AlarmTopic } from './constructs/alarm-topic.js';
+import { DEFAULT_ALARMS, alarmProblems, apiServerErrorsAlarm, type WaitingRoomAlarms } from './constructs/alarms.js';
 import { WaitingRoomApi } from './constructs/api.js';
 import { CheckLoop } from './constructs/check-loop.js';
+import { WaitingRoomDashboard } from './constructs/dashboard.js';
 import { WaitingRoomFunction } from './constructs/function.js';
-import { DEFAULT_ALARMS, Monitoring, alarmProblems, type WaitingRoomAlarms } from './constructs/monitoring.js';
+import { MetricsLoop } from './constructs/metrics-loop.js';
 import { PassKeys } from './constructs/pass-keys.js';
 import { SeedRooms, type RoomDefinition } from './constructs/seed-rooms.js';
+import { StatsAggregator } from './constructs/stats-aggregator.js';
 import { grantAdmission, grantTable } from './constructs/table-access.js';
 import { WaitingRoomTables } from './constructs/tables.js';
 
@@ -49,10 +63,14 @@ export interface WaitingRoomProps {
   streamRetryAttempts?: number;
   /**
    * Alarm thresholds; every alarm e-mails adminEmail through the alarm topic.
-   * @default waitingUsersThreshold 1000 for waitingUsersMinutes 5, fullRoomMinutes 15, metricsMissingMinutes 3,
-   * iteratorAgeSeconds 60, apiServerErrorsPerMinute 5
+   * @default waitingUsersThreshold 1000 for waitingUsersMinutes 5, fullRoomMinutes 15, iteratorAgeSeconds 60,
+   * apiServerErrorsPerMinute 5, perRoom false (the service-wide full alarm only)
    */
   alarms?: WaitingRoomAlarms;
+  /** A CloudWatch dashboard of the rooms and the pipeline ($3 a month beyond the account's first three). @default false */
+  dashboard?: boolean;
+  /** X-Ray tracing of every function and of the metrics state machine. @default false */
+  tracing?: boolean;
 }
 
 /** What an admin e-mail address must look like (also the CloudFormation parameter's pattern). */
@@ -91,14 +109,18 @@ export class WaitingRoom extends Construct {
   readonly passKeys: PassKeys;
   /** Where origins fetch the public keys that verify admission passes. */
   readonly jwksUrl: string;
-  /** Stats aggregator, metrics loop, admin topic, alarms and dashboard. */
-  readonly monitoring: Monitoring;
-  /** The metrics loop: runs the metrics publisher 6 times a minute (also started by POST /admin/metrics/refresh). */
+  /** Admin notifications (e-mailed to adminEmail, no SSE: see constructs/alarm-topic.ts): every alarm and metrics-loop failures. */
+  readonly alarmTopic: AlarmTopic;
+  /** Token stream → stats table (per-room counts). */
+  readonly statsAggregator: StatsAggregator;
+  /** Stats → CloudWatch metrics: schedule, state machine, publisher. */
+  readonly metricsLoop: MetricsLoop;
+  /** The metrics loop's state machine: runs the publisher up to 6 times a minute, once when every room is idle (also started by POST /admin/metrics/refresh). */
   readonly stateMachine: StateMachine;
-  /** Admin notifications (KMS-encrypted, e-mailed to adminEmail): every alarm and metrics-loop failures. */
-  readonly alarmTopic: Topic;
+  /** Every alarm of the waiting room (the alarm topic's list), each notifying alarmTopic on ALARM and on OK. */
   readonly alarms: Alarm[];
-  readonly dashboard: Dashboard;
+  /** The CloudWatch dashboard; undefined unless props.dashboard. */
+  readonly dashboard?: Dashboard;
 
   constructor(scope: Construct, id: string, props: WaitingRoomProps) {
     super(scope, id);
@@ -110,6 +132,11 @@ export class WaitingRoom extends Construct {
     this.roomsTable = this.tables.rooms;
     this.tokensTable = this.tables.tokens;
     this.statsTable = this.tables.stats;
+
+    const tracing = props.tracing ?? false;
+    const alarmSettings = { ...DEFAULT_ALARMS, ...props.alarms };
+    this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { adminEmail: props.adminEmail });
+    this.alarms = this.alarmTopic.alarms;
 
     const timingsEnvironment = timingsToEnv(this.timings);
     const environment = {
@@ -126,6 +153,9 @@ export class WaitingRoom extends Construct {
       checkerTimeout: props.checkerTimeout ?? Duration.seconds(20),
       maxReceiveCount: props.checkMaxReceiveCount ?? 5,
       streamRetryAttempts: props.streamRetryAttempts ?? 5,
+      alarmTopic: this.alarmTopic,
+      iteratorAgeSeconds: alarmSettings.iteratorAgeSeconds,
+      tracing,
     });
 
     const fn = (handler: string, description: string) =>
@@ -133,6 +163,7 @@ export class WaitingRoom extends Construct {
         handler,
         description,
         environment,
+        tracing,
       });
     const functions = {
       join: fn('join', 'POST /rooms/{roomId}/tokens: join the line'),
@@ -154,7 +185,7 @@ export class WaitingRoom extends Construct {
     grantTable(functions.roomStatus, this.roomsTable, ['GetItem']);
     grantTable(functions.roomStatus, this.statsTable, ['GetItem']);
 
-    this.passKeys = new PassKeys(this, 'PassKeys', { removalPolicy, environment });
+    this.passKeys = new PassKeys(this, 'PassKeys', { removalPolicy, environment, tracing });
     for (const f of [functions.join, functions.getToken, functions.heartbeat, functions.jwks]) this.passKeys.grantSigning(f);
 
     this.api = new WaitingRoomApi(this, 'Api', {
@@ -182,35 +213,59 @@ export class WaitingRoom extends Construct {
     const rooms = props.rooms ?? [{ roomId: 'demo', capacity: 5 }];
     new SeedRooms(this, 'SeedRooms', { table: this.roomsTable, rooms });
 
-    this.monitoring = new Monitoring(this, 'Monitoring', {
-      adminEmail: props.adminEmail,
-      rooms: this.roomsTable,
+    const roomIds = rooms.map((r) => r.roomId);
+    this.statsAggregator = new StatsAggregator(this, 'StatsAggregator', {
       tokens: this.tokensTable,
       stats: this.statsTable,
       timingsEnvironment,
-      roomIds: rooms.map((r) => r.roomId),
       streamRetryAttempts: props.streamRetryAttempts ?? 5,
-      alarms: { ...DEFAULT_ALARMS, ...props.alarms },
-      functions: {
-        Join: functions.join,
-        GetToken: functions.getToken,
-        Heartbeat: functions.heartbeat,
-        Leave: functions.leave,
-        RoomStatus: functions.roomStatus,
-        Admin: functions.admin,
-        Jwks: functions.jwks,
-        Enqueuer: this.checkLoop.enqueuer,
-        Checker: this.checkLoop.checker,
-        RotatePassKey: this.passKeys.rotateFunction,
-      },
-      failureQueues: { CheckDlq: this.checkLoop.deadLetterQueue, EnqueuerStreamFailures: this.checkLoop.streamFailureQueue },
-      streamConsumers: { Enqueuer: this.checkLoop.enqueuer },
-      apiServerErrors: this.api.httpApi.metricServerError({ period: Duration.minutes(1), statistic: 'Sum' }),
+      alarmTopic: this.alarmTopic,
+      iteratorAgeSeconds: alarmSettings.iteratorAgeSeconds,
+      tracing,
     });
-    this.stateMachine = this.monitoring.stateMachine;
-    this.alarmTopic = this.monitoring.alarmTopic;
-    this.alarms = this.monitoring.alarms;
-    this.dashboard = this.monitoring.dashboard;
+    this.metricsLoop = new MetricsLoop(this, 'MetricsLoop', {
+      rooms: this.roomsTable,
+      stats: this.statsTable,
+      timingsEnvironment,
+      alarmTopic: this.alarmTopic,
+      alarms: alarmSettings,
+      roomIds,
+      tracing,
+    });
+    this.stateMachine = this.metricsLoop.stateMachine;
+    // The API brings no alarm of its own: its 5XX count, per minute.
+    const apiServerErrors = this.api.httpApi.metricServerError({ period: Duration.minutes(1), statistic: 'Sum' });
+    this.alarmTopic.alarm(this, 'ApiServerErrors', apiServerErrorsAlarm(apiServerErrors, alarmSettings.apiServerErrorsPerMinute));
+
+    if (props.dashboard) {
+      // Last, so that it shows every alarm.
+      this.dashboard = new WaitingRoomDashboard(this, 'Dashboard', {
+        alarms: this.alarms,
+        roomIds,
+        failureQueues: {
+          CheckDlq: this.checkLoop.deadLetterQueue,
+          EnqueuerStreamFailures: this.checkLoop.streamFailureQueue,
+          StatsStreamFailures: this.statsAggregator.failureQueue,
+        },
+        streamConsumers: { Enqueuer: this.checkLoop.enqueuer, StatsAggregator: this.statsAggregator.function },
+        functions: {
+          Join: functions.join,
+          GetToken: functions.getToken,
+          Heartbeat: functions.heartbeat,
+          Leave: functions.leave,
+          RoomStatus: functions.roomStatus,
+          Admin: functions.admin,
+          Jwks: functions.jwks,
+          Enqueuer: this.checkLoop.enqueuer,
+          Checker: this.checkLoop.checker,
+          StatsAggregator: this.statsAggregator.function,
+          MetricsPublisher: this.metricsLoop.publisher,
+          RotatePassKey: this.passKeys.rotateFunction,
+        },
+        metricsLoop: this.stateMachine,
+        apiServerErrors,
+      });
+    }
     // POST /admin/metrics/refresh (lambdas/handlers/admin.ts) starts an execution of this state machine, and of no other.
     functions.admin.addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
     this.stateMachine.grantStartExecution(functions.admin);

@@ -82,6 +82,7 @@ export const STATS_ATTRIBUTE = {
   publishedAt: 'publishedAt',
   publishedAdmittedTotal: 'publishedAdmittedTotal',
   publishedEvictedTotal: 'publishedEvictedTotal',
+  publishedIdle: 'publishedIdle',
 } as const;
 
 /** BatchGetItem reads at most 100 keys per request. */
@@ -141,6 +142,7 @@ export function statsFromItem(item: Item): RoomStats {
       admittedTotal: num(item[STATS_ATTRIBUTE.publishedAdmittedTotal]),
       evictedTotal: num(item[STATS_ATTRIBUTE.publishedEvictedTotal]),
     };
+    if (item[STATS_ATTRIBUTE.publishedIdle] === true) stats.published.idle = true;
   }
   return stats;
 }
@@ -243,7 +245,7 @@ export class DynamoStatsStore implements StatsStore {
     const stats = new Map<string, RoomStats>();
     const unique = [...new Set(roomIds)];
     const names: Record<string, string> = { '#key': STATS_KEY };
-    const projected = [...STATS_COUNTERS, STATS_ATTRIBUTE.updatedAt, STATS_ATTRIBUTE.publishedAt, STATS_ATTRIBUTE.publishedAdmittedTotal, STATS_ATTRIBUTE.publishedEvictedTotal];
+    const projected = [...STATS_COUNTERS, STATS_ATTRIBUTE.updatedAt, STATS_ATTRIBUTE.publishedAt, STATS_ATTRIBUTE.publishedAdmittedTotal, STATS_ATTRIBUTE.publishedEvictedTotal, STATS_ATTRIBUTE.publishedIdle];
     projected.forEach((name, i) => (names[`#a${i}`] = name));
     const projection = ['#key', ...projected.map((_name, i) => `#a${i}`)].join(', ');
     for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
@@ -268,17 +270,19 @@ export class DynamoStatsStore implements StatsStore {
   async claimPublication(roomId: string, previousAt: number | undefined, next: PublishedCounters): Promise<boolean> {
     const values: Item = { ':at': next.at, ':admitted': next.admittedTotal, ':evicted': next.evictedTotal };
     if (previousAt !== undefined) values[':previous'] = previousAt;
+    if (next.idle) values[':idle'] = true;
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { [STATS_KEY]: roomId },
-          UpdateExpression: 'SET #at = :at, #admitted = :admitted, #evicted = :evicted',
+          UpdateExpression: `SET #at = :at, #admitted = :admitted, #evicted = :evicted${next.idle ? ', #idle = :idle' : ' REMOVE #idle'}`,
           ConditionExpression: previousAt === undefined ? 'attribute_not_exists(#at)' : '#at = :previous',
           ExpressionAttributeNames: {
             '#at': STATS_ATTRIBUTE.publishedAt,
             '#admitted': STATS_ATTRIBUTE.publishedAdmittedTotal,
             '#evicted': STATS_ATTRIBUTE.publishedEvictedTotal,
+            '#idle': STATS_ATTRIBUTE.publishedIdle,
           },
           ExpressionAttributeValues: values,
         }),

@@ -7,6 +7,16 @@
  * twice in a period changes neither its Maximum nor its Average. Rates are not: a run publishes a
  * room's AdmissionsPerMinute and EvictionsPerMinute only after it has claimed the interval since
  * the previous run with a conditional write, so two overlapping runs never count one interval twice.
+ *
+ * Idle rooms cost nothing (CloudWatch bills a custom metric only for the hours it receives data).
+ * A room is quiet in a run when nobody waits, nobody holds a seat and nothing happened since the
+ * previous publication: its admission and eviction counters equal the ones recorded as `published`,
+ * and neither its room item nor its stats were written since. The first quiet run publishes the
+ * room's set once more (zeros, rates 0) and records `idle` with its counters, so graphs and alarms
+ * settle; later quiet runs find `idle` recorded and publish nothing for the room, nor claim anything.
+ * Any activity (a join, an admission, a leave, an eviction, an admin change) ends the quiet: the next
+ * run publishes again. The summary says `idle` when every room was quiet, and the state machine
+ * then skips the rest of its minute (lib/constructs/metrics-loop.ts).
  */
 import { METRIC, METRIC_UNIT, roomDimensions, type MetricName, type MetricUnit } from '../shared/metric-names.js';
 import type { Room } from './model.js';
@@ -61,6 +71,8 @@ export function ratesBetween(previous: PublishedCounters | undefined, current: P
   return { admissionsPerMinute: round2(admitted / minutes), evictionsPerMinute: round2(evicted / minutes) };
 }
 
+const ZERO_RATES: Readonly<Rates> = Object.freeze({ admissionsPerMinute: 0, evictionsPerMinute: 0 });
+
 /** The counters a run records for the next one, from the room item. */
 export function countersOf(room: Pick<Room, 'admittedTotal' | 'evictedTotal'>, now: number): PublishedCounters {
   return { at: now, admittedTotal: room.admittedTotal, evictedTotal: room.evictedTotal };
@@ -69,6 +81,31 @@ export function countersOf(room: Pick<Room, 'admittedTotal' | 'evictedTotal'>, n
 /** Active seats as a percentage of capacity; 0 for a room without seats. */
 export function utilization(active: number, capacity: number): number {
   return capacity > 0 ? round2((active / capacity) * 100) : 0;
+}
+
+/**
+ * True when a room had no activity since the previous publication: nobody waiting or active now,
+ * the same admission and eviction counters, and no write to its room item or its stats since.
+ * Never quiet before its first publication.
+ */
+export function isQuiet(room: Room, stats: RoomStats | undefined, gauges: { waiting: number; active: number }, now: number): boolean {
+  const previous = stats?.published;
+  if (!previous || gauges.waiting > 0 || gauges.active > 0) return false;
+  const counters = countersOf(room, now);
+  return (
+    counters.admittedTotal === previous.admittedTotal &&
+    counters.evictedTotal === previous.evictedTotal &&
+    room.updatedAt <= previous.at &&
+    (stats?.updatedAt ?? 0) <= previous.at
+  );
+}
+
+/** The room's status as published: waiting as counted by the aggregator once it has counted. */
+function roomStatusOf(room: Room, stats: RoomStats | undefined, now: number, timings: Timings) {
+  // Counted waiting once the aggregator has written the room's stats (updatedAt > 0; an item made
+  // only by the publisher's claim does not count); before that, the room item's upper bound.
+  const counted = stats && stats.updatedAt > 0 ? Math.max(0, stats.waiting) : undefined;
+  return statusOf(room, now, timings, counted);
 }
 
 interface RoomSnapshot {
@@ -80,10 +117,7 @@ interface RoomSnapshot {
 }
 
 function snapshotOf(room: Room, stats: RoomStats | undefined, rates: Rates | undefined, now: number, timings: Timings): RoomSnapshot {
-  // Counted waiting once the aggregator has written the room's stats (updatedAt > 0; an item made
-  // only by the publisher's claim does not count); before that, the room item's upper bound.
-  const counted = stats && stats.updatedAt > 0 ? Math.max(0, stats.waiting) : undefined;
-  const status = statusOf(room, now, timings, counted);
+  const status = roomStatusOf(room, stats, now, timings);
   const snapshot: RoomSnapshot = {
     waiting: status.waiting,
     active: status.active,
@@ -115,6 +149,8 @@ export interface MetricsInput {
   stats: ReadonlyMap<string, RoomStats>;
   /** Rates of the rooms whose interval this run claimed. */
   rates: ReadonlyMap<string, Rates>;
+  /** Rooms quiet since their final set: no points of their own (they still count in the service's sums). */
+  skipped?: ReadonlySet<string>;
   now: number;
   timings: Timings;
 }
@@ -122,13 +158,16 @@ export interface MetricsInput {
 /**
  * Every point of one run: each room's (dimension RoomId), then the service's (no dimension):
  * sums of waiting, active and capacity, utilization of the sums, sums of the rates this run holds
- * (omitted when it holds none) and the longest estimated wait.
+ * (omitted when it holds none) and the longest estimated wait. Skipped rooms have no points; when
+ * every room is skipped, neither has the service.
  */
 export function metricPoints(input: MetricsInput): MetricPoint[] {
   const { now, timings } = input;
+  const skipped = input.skipped ?? new Set<string>();
   const rooms = [...input.rooms].sort((a, b) => a.roomId.localeCompare(b.roomId));
+  if (rooms.every((room) => skipped.has(room.roomId))) return [];
   const snapshots = rooms.map((room) => snapshotOf(room, input.stats.get(room.roomId), input.rates.get(room.roomId), now, timings));
-  const points = snapshots.flatMap((snapshot, i) => pointsOf(snapshot, roomDimensions(rooms[i]!.roomId), now));
+  const points = snapshots.flatMap((snapshot, i) => (skipped.has(rooms[i]!.roomId) ? [] : pointsOf(snapshot, roomDimensions(rooms[i]!.roomId), now)));
   const rated = snapshots.flatMap((s) => (s.rates ? [s.rates] : []));
   const service: RoomSnapshot = {
     waiting: snapshots.reduce((sum, s) => sum + s.waiting, 0),
@@ -165,6 +204,8 @@ export interface PublishSummary {
   publishedAt: number;
   rooms: number;
   points: number;
+  /** Every room was quiet (see isQuiet): later runs this minute would publish nothing, so the state machine stops. */
+  idle: boolean;
 }
 
 export class MetricsPublisher {
@@ -176,23 +217,32 @@ export class MetricsPublisher {
     const rooms = await source.listRooms();
     const stats = await store.getStats(rooms.map((room) => room.roomId));
     const rates = new Map<string, Rates>();
+    const skipped = new Set<string>();
+    let quietRooms = 0;
     await Promise.all(
       rooms.map(async (room) => {
         const { roomId } = room;
         const current = stats.get(roomId);
-        const counters = countersOf(room, now);
+        const quiet = isQuiet(room, current, roomStatusOf(room, current, now, timings), now);
+        if (quiet) quietRooms++;
+        // Quiet since its final set: nothing to publish, nothing to claim.
+        if (quiet && current?.published?.idle) {
+          skipped.add(roomId);
+          return;
+        }
+        const counters: PublishedCounters = { ...countersOf(room, now), ...(quiet ? { idle: true } : {}) };
         try {
           if (!(await store.claimPublication(roomId, current?.published?.at, counters))) return;
         } catch (error) {
           this.deps.onClaimError?.(roomId, error);
           return;
         }
-        const roomRates = ratesBetween(current?.published, counters);
+        const roomRates = quiet ? ZERO_RATES : ratesBetween(current?.published, counters);
         if (roomRates) rates.set(roomId, roomRates);
       }),
     );
-    const points = metricPoints({ rooms, stats, rates, now, timings });
-    await sink.publish(points);
-    return { publishedAt: now, rooms: rooms.length, points: points.length };
+    const points = metricPoints({ rooms, stats, rates, skipped, now, timings });
+    if (points.length > 0) await sink.publish(points);
+    return { publishedAt: now, rooms: rooms.length, points: points.length, idle: quietRooms === rooms.length };
   }
 }

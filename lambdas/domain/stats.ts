@@ -67,6 +67,8 @@ export interface PublishedCounters {
   at: number;
   admittedTotal: number;
   evictedTotal: number;
+  /** The run found the room quiet and published its final set: quiet runs after it publish nothing (lambdas/domain/metrics.ts). */
+  idle?: boolean;
 }
 
 const one = (condition: boolean): number => (condition ? 1 : 0);

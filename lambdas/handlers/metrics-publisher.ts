@@ -2,7 +2,10 @@
  * Metrics publisher (DESIGN §2.5): the state machine runs it 6 times a minute; each run reads the
  * rooms and their stats and sends per-room and service-wide metrics (lambdas/shared/metric-names.ts)
  * to CloudWatch, or to the process's in-memory sink when WR_METRICS_SINK=memory (local runtime).
- * It returns a small summary for the state machine: `{ publishedAt, rooms, points }`.
+ * Rooms without activity are published once more (their final set, zeros) and then skipped
+ * (lambdas/domain/metrics.ts). It returns a small summary for the state machine:
+ * `{ publishedAt, rooms, points, idle }`, where `idle: true` (every room quiet) ends the state
+ * machine's minute after its first run.
  *
  * Environment: ROOMS_TABLE, STATS_TABLE, METRICS_NAMESPACE (default WaitingRoom), WR_METRICS_SINK
  * (cloudwatch | memory, default cloudwatch), and the WR_* timings (for wait estimates).
@@ -65,7 +68,9 @@ export function createMetricsPublisher(options: MetricsPublisherOptions): () => 
   });
   return async () => {
     const summary = await publisher.publish();
-    logger.info('metrics published', { ...summary });
+    // Nothing published (every room idle since its final set): not worth a log line every minute.
+    if (summary.points > 0) logger.info('metrics published', { ...summary });
+    else logger.debug('every room idle: nothing published', { ...summary });
     return summary;
   };
 }

@@ -1,7 +1,13 @@
 /**
  * The check loop (DESIGN §2 step 3): token stream → enqueuer → SQS delay queue → checker.
  * Both consumers report partial batch failures; nothing that fails repeatedly is lost: the
- * stream's failures go to an on-failure queue, the check queue redrives to a DLQ.
+ * stream's failures go to an on-failure queue, the check queue redrives to a DLQ. Its alarms
+ * (alarms.ts): the DLQ and the stream failure queue hold a message, the enqueuer falls behind.
+ *
+ * Idle cost: the checker's event source mapping long-polls the queue (about 5 pollers, 20 s
+ * waits: 3 ReceiveMessage calls a minute each), about 648,000 requests a month, $0.26 at $0.40
+ * per million (inside SQS's free million a month). Reading the token stream costs nothing: Lambda's
+ * GetRecords calls on DynamoDB streams are free.
  */
 import { Duration, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -9,6 +15,8 @@ import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-la
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { AlarmTopic } from './alarm-topic.js';
+import { failureQueueAlarm, iteratorAgeAlarm } from './alarms.js';
 import { WaitingRoomFunction } from './function.js';
 import { grantAdmission } from './table-access.js';
 
@@ -22,6 +30,12 @@ export interface CheckLoopProps {
   maxReceiveCount: number;
   /** Attempts at one stream batch before it goes to the stream failure queue. */
   streamRetryAttempts: number;
+  /** Where its alarms notify. */
+  alarmTopic: AlarmTopic;
+  /** The enqueuer's iterator age, in seconds, above which its alarm fires. */
+  iteratorAgeSeconds: number;
+  /** X-Ray tracing of its functions. @default false */
+  tracing?: boolean;
 }
 
 export class CheckLoop extends Construct {
@@ -55,6 +69,7 @@ export class CheckLoop extends Construct {
       handler: 'enqueue-checks',
       description: 'Token stream → check queue: starts the check loop of each new token',
       environment,
+      tracing: props.tracing,
     });
     this.enqueuer.addEventSource(
       new DynamoEventSource(props.tokens, {
@@ -74,9 +89,15 @@ export class CheckLoop extends Construct {
       description: 'Check queue → evicts silent tokens, admits the next in line, keeps each loop going',
       environment,
       timeout: props.checkerTimeout,
+      tracing: props.tracing,
     });
     this.checker.addEventSource(new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }));
     this.queue.grantSendMessages(this.checker);
     grantAdmission(this.checker, { rooms: props.rooms, tokens: props.tokens });
+
+    const { alarmTopic } = props;
+    alarmTopic.alarm(this, 'CheckDlqNotEmpty', failureQueueAlarm(this.deadLetterQueue, 'CheckDlq', 'the check loops they carried stopped (those visitors are never evicted; TTL removes them after a day)'));
+    alarmTopic.alarm(this, 'EnqueuerStreamFailuresNotEmpty', failureQueueAlarm(this.streamFailureQueue, 'EnqueuerStreamFailures', 'new tokens got no check loop'));
+    alarmTopic.alarm(this, 'EnqueuerIteratorAge', iteratorAgeAlarm(this.enqueuer, 'Enqueuer', props.iteratorAgeSeconds));
   }
 }

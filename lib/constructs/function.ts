@@ -1,10 +1,18 @@
 /**
  * A waiting-room Lambda function: Node.js 22 on arm64, bundled by esbuild from local node_modules
- * (no Docker), ESM output, its own log group, X-Ray tracing. The template resource carries the
- * handler's TypeScript entry as metadata, so the local runtime runs the very same handler.
+ * (no Docker), ESM output, its own log group. The template resource carries the handler's
+ * TypeScript entry as metadata, so the local runtime runs the very same handler.
+ *
+ * Logs cost $0.50 per GB ingested, so they say only what the code says: JSON format, application
+ * level INFO (Lambda sets AWS_LAMBDA_LOG_LEVEL=INFO, which Powertools Logger honours before
+ * POWERTOOLS_LOG_LEVEL: with POWERTOOLS_LOG_LEVEL=DEBUG it still logs INFO and up, so change the
+ * level here, not in the environment), system level WARN (no START, END and REPORT lines: three
+ * a run, 129,600 a month for the idle metrics publisher alone). POWERTOOLS_LOG_LEVEL carries the
+ * same level for the local runtime, where Lambda sets nothing. X-Ray tracing is opt-in (`tracing`): a traced function records a trace on every run,
+ * $5 per million beyond the free 100,000 a month (the idle metrics publisher alone: 43,200).
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Architecture, Runtime, Tracing, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Validations } from 'aws-cdk-lib';
@@ -21,7 +29,12 @@ export interface WaitingRoomFunctionProps {
   memorySize?: number;
   logRetention?: RetentionDays;
   removalPolicy?: RemovalPolicy;
+  /** X-Ray active tracing. @default false */
+  tracing?: boolean;
 }
+
+/** The functions' application log level, on AWS (Lambda's log controls) and locally (POWERTOOLS_LOG_LEVEL). */
+const LOG_LEVEL = ApplicationLogLevel.INFO;
 
 export class WaitingRoomFunction extends NodejsFunction {
   /** The handler's entry relative to the repository root, e.g. lambdas/handlers/join.ts. */
@@ -43,12 +56,15 @@ export class WaitingRoomFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
-      tracing: Tracing.ACTIVE,
+      tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
       logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: LOG_LEVEL,
+      systemLogLevelV2: SystemLogLevel.WARN,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'waiting-room',
-        POWERTOOLS_LOG_LEVEL: 'INFO',
+        POWERTOOLS_LOG_LEVEL: LOG_LEVEL,
         ...props.environment,
       },
       bundling: {
@@ -78,7 +94,7 @@ export class WaitingRoomFunction extends NodejsFunction {
       {
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
         reason:
-          'Only actions without resource-level permissions are granted on "*": X-Ray PutTraceSegments and PutTelemetryRecords, and for the stream consumer dynamodb:ListStreams.',
+          'Only actions without resource-level permissions are granted on "*": X-Ray PutTraceSegments and PutTelemetryRecords (with tracing on), and for the stream consumers dynamodb:ListStreams.',
       },
     );
   }

@@ -1,8 +1,9 @@
 /**
  * Monitoring as infrastructure (DESIGN §2 steps 4-6, §5.7): the stats aggregator's stream
  * mapping, the metrics loop (schedule, state machine definition, and that definition run by
- * aws-local-stepfunctions as the local runtime runs it), the admin topic, every alarm, the
- * dashboard and the permissions around them. cdk-nag over the bundled stack is in waiting-room.test.ts.
+ * aws-local-stepfunctions as the local runtime runs it), the admin topic, every alarm and what
+ * the alarms cost, the opt-in dashboard and tracing, and the permissions around them. cdk-nag over
+ * the bundled stack is in waiting-room.test.ts.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
@@ -21,6 +22,9 @@ type AslState = {
   Retry?: { ErrorEquals: string[]; MaxAttempts: number; IntervalSeconds?: number; BackoffRate?: number }[];
   Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
   Parameters?: Record<string, unknown>;
+  ResultPath?: string | null;
+  Choices?: { Next: string }[];
+  Default?: string;
   Arguments?: unknown;
   QueryLanguage?: string;
 };
@@ -41,11 +45,17 @@ const LAMBDA_RETRY_ERRORS = [
 ];
 
 let template: Template;
+/** The same rooms with every opt-in: per-room alarms, the dashboard, tracing. */
+let optedIn: Template;
 beforeAll(() => {
   ({ template } = synthWaitingRoom({ adminEmail: ADMIN_EMAIL, rooms: ROOMS, alarms: { fullRoomMinutes: 10 } }, { bundle: false }));
+  ({ template: optedIn } = synthWaitingRoom(
+    { adminEmail: ADMIN_EMAIL, rooms: ROOMS, alarms: { fullRoomMinutes: 10, perRoom: true }, dashboard: true, tracing: true },
+    { bundle: false },
+  ));
 });
 
-const resources = (type: string) => template.findResources(type) as Record<string, Resource>;
+const resources = (type: string, from: Template = template) => from.findResources(type) as Record<string, Resource>;
 const onlyId = (type: string, match: (r: Resource) => boolean = () => true): string => {
   const found = Object.entries(resources(type)).filter(([, r]) => match(r));
   expect(found, `exactly one ${type} expected`).toHaveLength(1);
@@ -84,9 +94,12 @@ function joined(value: unknown): string {
 }
 const definition = (): Asl => JSON.parse(joined(resources('AWS::StepFunctions::StateMachine')[stateMachineId()]!.Properties.DefinitionString)) as Asl;
 
-const alarms = () => Object.entries(resources('AWS::CloudWatch::Alarm'));
-const alarmsOn = (metricName: string) =>
-  alarms().filter(([, a]) => a.Properties.MetricName === metricName || JSON.stringify(a.Properties.Metrics ?? []).includes(`"MetricName":"${metricName}"`));
+const alarms = (from: Template = template) => Object.entries(resources('AWS::CloudWatch::Alarm', from));
+const alarmsOn = (metricName: string, from: Template = template) =>
+  alarms(from).filter(([, a]) => a.Properties.MetricName === metricName || JSON.stringify(a.Properties.Metrics ?? []).includes(`"MetricName":"${metricName}"`));
+/** What an alarm bills: one alarm metric per metric it reads (a math expression bills each metric in it). */
+const alarmMetrics = (alarm: Resource) =>
+  alarm.Properties.MetricName !== undefined ? 1 : (alarm.Properties.Metrics as { MetricStat?: unknown }[]).filter((m) => m.MetricStat !== undefined).length;
 
 describe('stats aggregator', () => {
   it('reads the token stream with a tumbling window, one batch per shard at a time, bisection, bounded retries, partial responses and an on-failure queue', () => {
@@ -100,7 +113,7 @@ describe('stats aggregator', () => {
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 5,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('StatsFailures'), 'Arn'] } } },
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('StatsAggregatorFailures'), 'Arn'] } } },
     });
   });
 
@@ -116,7 +129,7 @@ describe('stats aggregator', () => {
   });
 
   it('gives its failure queue encryption and an SSL-only policy', () => {
-    const ids = Object.keys(resources('AWS::SQS::Queue')).filter((id) => /MonitoringStatsFailures/.test(id));
+    const ids = Object.keys(resources('AWS::SQS::Queue')).filter((id) => /StatsAggregatorFailures/.test(id));
     expect(ids).toHaveLength(1);
     const queue = ids[0]!;
     expect(resources('AWS::SQS::Queue')[queue]!.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
@@ -160,13 +173,15 @@ describe('metrics publisher', () => {
 });
 
 describe('metrics loop', () => {
-  it('is an Express state machine logging every event without execution data, with tracing', () => {
+  it('is an Express state machine logging every event without execution data, traced only when asked', () => {
     const machine = resources('AWS::StepFunctions::StateMachine')[stateMachineId()]!;
     expect(machine.Properties).toMatchObject({
       StateMachineType: 'EXPRESS',
       LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false, Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: expect.anything() } }] },
-      TracingConfiguration: { Enabled: true },
     });
+    expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: false });
+    const traced = Object.values(resources('AWS::StepFunctions::StateMachine', optedIn))[0]!;
+    expect(traced.Properties.TracingConfiguration).toEqual({ Enabled: true });
     const logGroup = ((machine.Properties.LoggingConfiguration as { Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': string[] } } }[] })
       .Destinations[0]!.CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'])[0]!;
     expect(resources('AWS::Logs::LogGroup')[logGroup]!.Properties.LogGroupName).toMatch(/^\/aws\/vendedlogs\/states\//);
@@ -189,14 +204,31 @@ describe('metrics loop', () => {
     expect(waits).toHaveLength(5);
     for (const [, wait] of waits) expect(wait.Seconds).toBe(10);
 
-    // The chain: Publish 1 → Wait → Publish 2 → … → Publish 6 (end).
+    // The chain: Publish 1 → Every room idle? → Wait → Publish 2 → … → Publish 6 (end).
     expect(asl.StartAt).toBe('Publish 1');
-    for (let run = 1; run <= 5; run++) {
+    const choice = asl.States[asl.States['Publish 1']!.Next!]!;
+    expect(choice.Type).toBe('Choice');
+    expect(asl.States[choice.Default!]!.Type).toBe('Wait');
+    expect(asl.States[choice.Default!]!.Next).toBe('Publish 2');
+    for (let run = 2; run <= 5; run++) {
       const wait = asl.States[asl.States[`Publish ${run}`]!.Next!]!;
       expect(wait.Type).toBe('Wait');
       expect(wait.Next).toBe(`Publish ${run + 1}`);
     }
     expect(asl.States['Publish 6']!.End).toBe(true);
+  });
+
+  it("ends the execution after the first run when the publisher's summary says every room is idle", () => {
+    const asl = definition();
+    const first = asl.States['Publish 1']!;
+    expect(first.ResultPath).toBe('$.firstRun');
+    const choice = asl.States[first.Next!]!;
+    // Only `idle: true` stops: a summary without the field (an older publisher) goes on.
+    expect(choice.Choices).toEqual([
+      { And: [{ Variable: '$.firstRun.idle', IsPresent: true }, { Variable: '$.firstRun.idle', BooleanEquals: true }], Next: expect.any(String) },
+    ]);
+    expect(asl.States[choice.Choices![0]!.Next]!.Type).toBe('Succeed');
+    for (let run = 2; run <= 6; run++) expect(asl.States[`Publish ${run}`]!.ResultPath, `Publish ${run}`).toBeNull();
   });
 
   it('retries each publish twice with backoff on Lambda and task errors', () => {
@@ -232,13 +264,13 @@ describe('metrics loop', () => {
     const asl = definition();
     expect(asl.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
     for (const [name, state] of Object.entries(asl.States)) {
-      expect(['Task', 'Wait', 'Fail', 'Pass', 'Succeed'], name).toContain(state.Type);
+      expect(['Task', 'Wait', 'Choice', 'Fail', 'Pass', 'Succeed'], name).toContain(state.Type);
       expect(state.QueryLanguage, name).toBeUndefined();
       expect(state.Arguments, name).toBeUndefined();
     }
   });
 
-  it('runs as the local runtime runs it: six publishes, or a notification then a failure', async () => {
+  it('runs as the local runtime runs it: six publishes, one when every room is idle, or a notification then a failure', async () => {
     // aws-local-stepfunctions uses Promise.withResolvers (Node 22).
     const promise = Promise as unknown as { withResolvers?: unknown };
     promise.withResolvers ??= () => {
@@ -282,8 +314,19 @@ describe('metrics loop', () => {
       return { outcome, publishes, notifications };
     };
 
-    const ok = await run(async () => ({ publishedAt: 1, rooms: 2, points: 21 }));
-    expect(ok).toEqual({ outcome: 'succeeded', publishes: 6, notifications: [] });
+    const busy = await run(async () => ({ publishedAt: 1, rooms: 2, points: 21, idle: false }));
+    expect(busy).toEqual({ outcome: 'succeeded', publishes: 6, notifications: [] });
+
+    const idle = await run(async () => ({ publishedAt: 1, rooms: 2, points: 0, idle: true }));
+    expect(idle).toEqual({ outcome: 'succeeded', publishes: 1, notifications: [] });
+
+    // Only the first run decides: a room going idle later in the minute does not cut the minute short.
+    let calls = 0;
+    const idleLater = await run(async () => ({ publishedAt: 1, rooms: 1, points: 0, idle: ++calls > 1 }));
+    expect(idleLater.publishes).toBe(6);
+
+    const older = await run(async () => ({ publishedAt: 1, rooms: 2, points: 21 }));
+    expect(older).toEqual({ outcome: 'succeeded', publishes: 6, notifications: [] });
 
     const broken = await run(async () => {
       throw Object.assign(new Error('stats table unreachable'), { name: 'Lambda.ServiceException' });
@@ -298,16 +341,23 @@ describe('metrics loop', () => {
     });
   });
 
-  it('may invoke the publisher and publish to the alarm topic with its key, and nothing more', () => {
+  it('may invoke the publisher and publish to the alarm topic, and nothing more', () => {
     const machine = resources('AWS::StepFunctions::StateMachine')[stateMachineId()]!;
     const roleId = (machine.Properties.RoleArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
     const statements = statementsOfRole(roleId);
     const find = (action: string) => statements.filter((s) => actions(s).includes(action));
     expect(find('sns:Publish')).toEqual([expect.objectContaining({ Resource: topicRef() })]);
-    const keyId = onlyId('AWS::KMS::Key');
-    expect(find('kms:GenerateDataKey*')).toEqual([expect.objectContaining({ Resource: { 'Fn::GetAtt': [keyId, 'Arn'] } })]);
     expect(JSON.stringify(find('lambda:InvokeFunction'))).toContain(functionId('metrics-publisher'));
-    expect(statements.flatMap(actions).filter((a) => /^(dynamodb|sqs|states):/.test(a))).toEqual([]);
+    expect(statements.flatMap(actions).filter((a) => /^(dynamodb|sqs|states|kms|xray):/.test(a))).toEqual([]);
+  });
+});
+
+describe('tracing', () => {
+  it('is off unless asked for, and then on for every function of the waiting room and the metrics loop', () => {
+    for (const id of ourFunctionIds()) expect(resources('AWS::Lambda::Function')[id]!.Properties.TracingConfig, id).toBeUndefined();
+    const traced = Object.entries(resources('AWS::Lambda::Function', optedIn)).filter(([, r]) => r.Metadata?.['WaitingRoom:Entry']);
+    expect(traced).toHaveLength(12);
+    for (const [id, fn] of traced) expect(fn.Properties.TracingConfig, id).toEqual({ Mode: 'Active' });
   });
 });
 
@@ -329,14 +379,10 @@ describe('admin topic', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: ADMIN_EMAIL, TopicArn: topicRef() });
   });
 
-  it('is encrypted with a rotated customer-managed key that CloudWatch alarms may use, and refuses plain HTTP', () => {
-    const keyId = onlyId('AWS::KMS::Key');
-    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
-    const key = resources('AWS::KMS::Key')[keyId]!.Properties as { EnableKeyRotation: boolean; KeyPolicy: { Statement: Statement[] } };
-    expect(key.EnableKeyRotation).toBe(true);
-    const forCloudWatch = key.KeyPolicy.Statement.filter((s) => JSON.stringify(s.Principal).includes('cloudwatch.amazonaws.com'));
-    expect(forCloudWatch).toHaveLength(1);
-    expect(forCloudWatch[0]).toMatchObject({ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] });
+  it('has no KMS key ($1 a month) and no server-side encryption, but refuses plain HTTP and lets CloudWatch alarms publish', () => {
+    expect(resources('AWS::KMS::Key')).toEqual({});
+    expect(resources('AWS::KMS::Key', optedIn)).toEqual({});
+    expect(resources('AWS::SNS::Topic')[topicId()]!.Properties.KmsMasterKeyId).toBeUndefined();
 
     const policy = Object.values(resources('AWS::SNS::TopicPolicy')).find((p) => JSON.stringify(p.Properties.Topics).includes(topicId()))!;
     const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
@@ -357,13 +403,36 @@ describe('admin topic', () => {
 
 describe('alarms', () => {
   it('notify the admin topic on ALARM and on OK, and each says what it means and what to do', () => {
-    expect(alarms().length).toBeGreaterThanOrEqual(20);
-    for (const [id, alarm] of alarms()) {
+    expect(alarms()).toHaveLength(9);
+    for (const [id, alarm] of [...alarms(), ...alarms(optedIn)]) {
       expect(alarm.Properties.AlarmActions, id).toEqual([topicRef()]);
       expect(alarm.Properties.OKActions, id).toEqual([topicRef()]);
-      expect(alarm.Properties.TreatMissingData, id).toMatch(/^(breaching|notBreaching|ignore|missing)$/);
+      expect(alarm.Properties.TreatMissingData, id).toMatch(/^(notBreaching|ignore)$/);
       expect(joined(alarm.Properties.AlarmDescription).length, id).toBeGreaterThan(80);
     }
+  });
+
+  it('bill at most 10 alarm metrics with the default props ($1.00 a month), a math expression counting each metric it reads', () => {
+    const { template: defaults } = synthWaitingRoom({}, { bundle: false });
+    const billed = alarms(defaults).map(([id, alarm]) => [id.replace(/^WaitingRoom|[0-9A-F]{8}$/g, ''), alarmMetrics(alarm)] as const);
+    expect(Object.fromEntries(billed)).toEqual({
+      CheckLoopCheckDlqNotEmpty: 1,
+      CheckLoopEnqueuerStreamFailuresNotEmpty: 1,
+      CheckLoopEnqueuerIteratorAge: 1,
+      StatsAggregatorStatsStreamFailuresNotEmpty: 1,
+      StatsAggregatorIteratorAge: 1,
+      MetricsLoopExecutionsFailed: 2,
+      MetricsLoopWaitingUsersHigh: 1,
+      MetricsLoopAllRoomsFull: 1,
+      ApiServerErrors: 1,
+    });
+    expect(billed.reduce((sum, [, n]) => sum + n, 0)).toBeLessThanOrEqual(10);
+  });
+
+  it('treat missing data on the published metrics as not breaching: an idle room publishes nothing', () => {
+    const onCustomMetrics = alarms(optedIn).filter(([, a]) => a.Properties.Namespace === 'WaitingRoom');
+    expect(onCustomMetrics.length).toBeGreaterThanOrEqual(4);
+    for (const [id, a] of onCustomMetrics) expect(a.Properties.TreatMissingData, id).toBe('notBreaching');
   });
 
   it('watch the service-wide line, with no dimension', () => {
@@ -373,8 +442,9 @@ describe('alarms', () => {
     expect(alarm.Properties.Dimensions).toBeUndefined();
   });
 
-  it('watch each room listed in the props, and the whole service, at 100 % utilization for the configured minutes', () => {
-    const full = alarmsOn('Utilization').map(([, a]) => a.Properties);
+  it('watch the whole service at 100 % utilization, and each room listed in the props only with perRoom', () => {
+    expect(alarmsOn('Utilization').map(([, a]) => a.Properties.Dimensions ?? null)).toEqual([null]);
+    const full = alarmsOn('Utilization', optedIn).map(([, a]) => a.Properties);
     expect(full.map((p) => JSON.stringify(p.Dimensions ?? null)).sort()).toEqual(
       [null, [{ Name: 'RoomId', Value: 'shop' }], [{ Name: 'RoomId', Value: 'tickets-2' }]].map((d) => JSON.stringify(d)).sort(),
     );
@@ -383,18 +453,9 @@ describe('alarms', () => {
     }
   });
 
-  it('raise an alarm when metrics stop arriving, missing data counting as breaching', () => {
-    const stopped = alarmsOn('ActiveUsers');
-    expect(stopped).toHaveLength(1);
-    expect(stopped[0]![1].Properties).toMatchObject({
-      Namespace: 'WaitingRoom',
-      Statistic: 'SampleCount',
-      Period: 60,
-      ComparisonOperator: 'LessThanThreshold',
-      Threshold: 1,
-      TreatMissingData: 'breaching',
-    });
-    expect(stopped[0]![1].Properties.Dimensions).toBeUndefined();
+  it('have no "metrics stopped" alarm, which could not tell idle from broken: failed executions say broken', () => {
+    expect(alarmsOn('ActiveUsers', optedIn)).toEqual([]);
+    expect(alarms(optedIn).filter(([, a]) => a.Properties.Statistic === 'SampleCount')).toEqual([]);
   });
 
   it('raise an alarm as soon as any failure queue holds a message', () => {
@@ -403,26 +464,16 @@ describe('alarms', () => {
       return ((a.Properties.Dimensions as { Value: { 'Fn::GetAtt': string[] } }[])[0]!.Value['Fn::GetAtt'])[0]!;
     });
     expect(queues).toHaveLength(3);
-    expect(queues.map((q) => q.match(/CheckDlq|CheckLoopStreamFailures|MonitoringStatsFailures/)?.[0]).sort()).toEqual([
+    expect(queues.map((q) => q.match(/CheckDlq|CheckLoopStreamFailures|StatsAggregatorFailures/)?.[0]).sort()).toEqual([
       'CheckDlq',
       'CheckLoopStreamFailures',
-      'MonitoringStatsFailures',
+      'StatsAggregatorFailures',
     ]);
   });
 
-  it('raise an alarm on errors plus throttles of every function of the waiting room', () => {
-    const watched = alarms()
-      .map(([, a]) => a.Properties)
-      .filter((p) => JSON.stringify(p.Metrics ?? []).includes('"MetricName":"Throttles"'));
-    const functionsWatched = watched.map((p) => {
-      const metrics = p.Metrics as { Expression?: string; MetricStat?: { Metric: { MetricName: string; Dimensions: { Value: { Ref: string } }[] } } }[];
-      expect(metrics.find((m) => m.Expression)?.Expression).toMatch(/errors.*\+.*throttles/);
-      expect(metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric.MetricName] : [])).sort()).toEqual(['Errors', 'Throttles']);
-      expect(p).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
-      return metrics.find((m) => m.MetricStat)!.MetricStat!.Metric.Dimensions[0]!.Value.Ref;
-    });
+  it('have no errors-and-throttles alarm per function: their failures raise the 5XX, queue, iterator-age and execution alarms', () => {
     expect(ourFunctionIds()).toHaveLength(12);
-    expect(functionsWatched.sort()).toEqual(ourFunctionIds().sort());
+    for (const name of ['Errors', 'Throttles']) expect(alarmsOn(name, optedIn), name).toEqual([]);
   });
 
   it('raise an alarm when a token-stream consumer falls behind', () => {
@@ -448,23 +499,29 @@ describe('alarms', () => {
 });
 
 describe('dashboard', () => {
+  it('is not made unless asked for ($3 a month)', () => {
+    expect(resources('AWS::CloudWatch::Dashboard')).toEqual({});
+    expect(template.toJSON().Outputs.DashboardName).toBeUndefined();
+  });
+
   it('graphs every room and the service, the pipeline health, and shows the status of every alarm', () => {
-    const dashboards = Object.values(resources('AWS::CloudWatch::Dashboard'));
+    const dashboards = Object.values(resources('AWS::CloudWatch::Dashboard', optedIn));
     expect(dashboards).toHaveLength(1);
     const body = joined(dashboards[0]!.Properties.DashboardBody);
-    for (const [id] of alarms()) expect(body, id).toContain(`<${id}.Arn>`);
+    expect(alarms(optedIn)).toHaveLength(11);
+    for (const [id] of alarms(optedIn)) expect(body, id).toContain(`<${id}.Arn>`);
     expect(body).toContain('"type":"alarm"');
     for (const roomId of ['shop', 'tickets-2']) expect(body).toContain(`"WaitingUsers","RoomId","${roomId}"`);
-    for (const name of ['WaitingUsers', 'ActiveUsers', 'Capacity', 'AdmissionsPerMinute', 'EvictionsPerMinute', 'ApproximateNumberOfMessagesVisible', 'Errors']) {
+    for (const name of ['WaitingUsers', 'ActiveUsers', 'Capacity', 'AdmissionsPerMinute', 'EvictionsPerMinute', 'ApproximateNumberOfMessagesVisible', 'Errors', 'Throttles', '5XXError']) {
       expect(body).toContain(`"${name}"`);
     }
   });
 });
 
 describe('stack outputs', () => {
-  it('tell the operator the topic, the dashboard, the state machine and the rotate function', () => {
+  it('tell the operator the topic, the dashboard (when there is one), the state machine and the rotate function', () => {
     template.hasOutput('AlarmTopicArn', { Value: topicRef() });
-    template.hasOutput('DashboardName', { Value: { Ref: onlyId('AWS::CloudWatch::Dashboard') } });
+    optedIn.hasOutput('DashboardName', { Value: { Ref: Object.keys(resources('AWS::CloudWatch::Dashboard', optedIn))[0]! } });
     template.hasOutput('StateMachineArn', { Value: { Ref: stateMachineId() } });
     template.hasOutput('RotatePassKeyFunctionName', { Value: { Ref: functionId('rotate-pass-key') } });
   });
@@ -478,12 +535,17 @@ describe('alarm props', () => {
     expect(make({ waitingUsersThreshold: 0, fullRoomMinutes: 2.5, iteratorAgeSeconds: -1 })).toThrow(
       /alarms\.waitingUsersThreshold must be a positive number \(got 0\)[\s\S]*alarms\.fullRoomMinutes must be a whole number of minutes[\s\S]*alarms\.iteratorAgeSeconds must be a positive number/,
     );
-    expect(make({ metricsMissingMinutes: 1441 })).toThrow(/metricsMissingMinutes must be a whole number of minutes from 1 to 1440/);
+    expect(make({ waitingUsersMinutes: 1441 })).toThrow(/waitingUsersMinutes must be a whole number of minutes from 1 to 1440/);
     expect(make({ apiServerErrorsPerMinute: '5' })).toThrow(/apiServerErrorsPerMinute must be a positive number \(got "5"\)/);
     expect(make({ waitingUsers: 10 })).toThrow(/alarms\.waitingUsers is not a known alarm setting/);
+    expect(make({ perRoom: 'yes' })).toThrow(/alarms\.perRoom must be true or false \(got "yes"\)/);
+  });
+
+  it('says why a removed setting went', () => {
+    expect(make({ metricsMissingMinutes: 3 })).toThrow(/alarms\.metricsMissingMinutes was removed: the "metrics stopped" alarm is gone.*MetricsLoopExecutionsFailed/);
   });
 
   it('accepts valid thresholds', () => {
-    expect(make({ waitingUsersThreshold: 50, waitingUsersMinutes: 2, fullRoomMinutes: 1, metricsMissingMinutes: 5, iteratorAgeSeconds: 30, apiServerErrorsPerMinute: 1 })).not.toThrow();
+    expect(make({ waitingUsersThreshold: 50, waitingUsersMinutes: 2, fullRoomMinutes: 1, iteratorAgeSeconds: 30, apiServerErrorsPerMinute: 1, perRoom: true })).not.toThrow();
   });
 });

@@ -116,7 +116,7 @@ describe('check loop wiring', () => {
 });
 
 describe('functions', () => {
-  it('run Node.js 22 on arm64 with tracing, and tell the local runtime their entry', () => {
+  it('run Node.js 22 on arm64, log JSON without START/END/REPORT lines, are not traced by default, and tell the local runtime their entry', () => {
     const ours = Object.values(template.findResources('AWS::Lambda::Function') as Record<string, Resource>).filter((f) => f.Metadata?.['WaitingRoom:Entry']);
     expect(ours.map((f) => f.Metadata!['WaitingRoom:Entry']).sort()).toEqual(
       ['admin', 'check-tokens', 'enqueue-checks', 'get-token', 'heartbeat', 'join', 'jwks', 'leave', 'metrics-publisher', 'room-status', 'rotate-pass-key', 'stats-aggregator'].map(
@@ -124,8 +124,16 @@ describe('functions', () => {
       ),
     );
     for (const f of ours) {
-      expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, Handler: 'index.handler' });
+      expect(f.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        LoggingConfig: { LogFormat: 'JSON', SystemLogLevel: 'WARN', ApplicationLogLevel: 'INFO' },
+      });
+      expect(f.Properties.TracingConfig).toBeUndefined();
       expect((f.Properties.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+        // The same level for the local runtime, where Lambda sets no AWS_LAMBDA_LOG_LEVEL.
+        POWERTOOLS_LOG_LEVEL: 'INFO',
         WR_HEARTBEAT_TIMEOUT_SECONDS: '20',
         WR_CHECK_DELAY_SECONDS: '10',
         WR_HEARTBEAT_INTERVAL_SECONDS: '5',

@@ -1,7 +1,8 @@
 /**
  * Monitoring on the local runtime: the stats table converges to the true counts, the metrics
- * state machine publishes six times per run to the local metrics sink, and a failing run sends
- * its notice through the admin topic to the runtime (printed, and on the admin page).
+ * state machine publishes six times per run to the local metrics sink while the room has activity,
+ * publishes a final set of zeros once it is empty and then stops each run after one publish, and
+ * a failing run sends its notice through the admin topic to the runtime (printed, and on the admin page).
  */
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +32,8 @@ afterAll(async () => {
 });
 
 const table = (prefix: string) => runtime.resources.get(runtime.logicalId(prefix, 'AWS::DynamoDB::Table'))!.ref;
-const machineArn = () => runtime.resources.get(runtime.logicalId('WaitingRoomMonitoringMetricsLoop', 'AWS::StepFunctions::StateMachine'))!.ref;
+const machineArn = () => runtime.resources.get(runtime.logicalId('WaitingRoomMetricsLoop', 'AWS::StepFunctions::StateMachine'))!.ref;
+const publisher = () => runtime.functions.get(runtime.logicalId('WaitingRoomMetricsLoopPublisher', 'AWS::Lambda::Function'))!;
 
 async function trueCounts() {
   const { Items = [] } = await documents.send(new ScanCommand({ TableName: table('WaitingRoomTablesTokens'), ConsistentRead: true }));
@@ -105,12 +107,50 @@ describe('stats and metrics', () => {
     expect(execution.status).toBe('SUCCEEDED');
   });
 
-  it('tells the admins when a run fails after its retries: printed by the runtime and on the admin page', async () => {
-    const publisherId = runtime.logicalId('WaitingRoomMonitoringMetricsPublisher', 'AWS::Lambda::Function');
-    const publisher = runtime.functions.get(publisherId)!;
-    const invoke = publisher.invoke.bind(publisher);
+  it('publishes a final set of zeros once the room is empty, then stops each run after its first publish', async () => {
+    // The visitors of the first test stopped heartbeating: they are evicted.
+    await eventually(
+      async () => {
+        const [truth, s] = [await trueCounts(), await stats()];
+        return truth.waiting === 0 && truth.active === 0 && s?.waiting === 0 && s.active === 0 ? true : undefined;
+      },
+      30_000,
+      'the room to empty',
+      200,
+    );
+    const fn = publisher();
+    const invoke = fn.invoke.bind(fn);
     let calls = 0;
-    publisher.invoke = async () => {
+    fn.invoke = async <T,>(event: unknown): Promise<T> => {
+      calls += 1;
+      return invoke<T>(event);
+    };
+    try {
+      // The run that sees the evictions publishes them; the first quiet run after it, the final set.
+      const settle = runtime.stateMachines.start(machineArn(), {});
+      await settle.done;
+      expect(settle.status).toBe('SUCCEEDED');
+      const points = (await metrics()).points.filter((p) => p.roomId === ROOM);
+      const last = (name: string) => points.filter((p) => p.name === name).at(-1)!.value;
+      expect([last('WaitingUsers'), last('ActiveUsers'), last('Utilization'), last('AdmissionsPerMinute'), last('EvictionsPerMinute')]).toEqual([0, 0, 0, 0, 0]);
+
+      calls = 0;
+      const idle = runtime.stateMachines.start(machineArn(), {});
+      await idle.done;
+      expect(idle.status).toBe('SUCCEEDED');
+      expect(calls).toBe(1);
+      expect(JSON.parse(idle.output!)).toMatchObject({ firstRun: { rooms: 1, points: 0, idle: true } });
+      expect((await metrics()).points.filter((p) => p.roomId === ROOM)).toHaveLength(points.length);
+    } finally {
+      fn.invoke = invoke;
+    }
+  }, 60_000);
+
+  it('tells the admins when a run fails after its retries: printed by the runtime and on the admin page', async () => {
+    const fn = publisher();
+    const invoke = fn.invoke.bind(fn);
+    let calls = 0;
+    fn.invoke = async () => {
       calls += 1;
       throw new Error('stats table unreachable');
     };
@@ -123,7 +163,7 @@ describe('stats and metrics', () => {
       expect(`${notice.subject} ${notice.message}`).toMatch(/metrics/i);
       expect(lines.some((l) => l.startsWith('NOTICE to admin@example.com'))).toBe(true);
     } finally {
-      publisher.invoke = invoke;
+      fn.invoke = invoke;
     }
   });
 });

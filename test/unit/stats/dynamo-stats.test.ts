@@ -278,6 +278,15 @@ describe('DynamoStatsStore.claimPublication', () => {
     await expect(store().claimPublication('shop', NOW, { at: NOW + 10_001, admittedTotal: 9, evictedTotal: 3 })).resolves.toBe(false);
     expect(table.item('shop')).toMatchObject({ publishedAt: NOW + 10_000, publishedAdmittedTotal: 9, publishedEvictedTotal: 3 });
   });
+
+  it('records that a run found the room idle, and forgets it when the next run does not', async () => {
+    await store().claimPublication('shop', undefined, { at: NOW, admittedTotal: 5, evictedTotal: 2, idle: true });
+    expect(table.item('shop')).toEqual({ roomId: 'shop', publishedAt: NOW, publishedAdmittedTotal: 5, publishedEvictedTotal: 2, publishedIdle: true });
+    expect((await store().getStats(['shop'])).get('shop')?.published).toEqual({ at: NOW, admittedTotal: 5, evictedTotal: 2, idle: true });
+    await store().claimPublication('shop', NOW, { at: NOW + 10_000, admittedTotal: 6, evictedTotal: 2 });
+    expect(table.item('shop')).toEqual({ roomId: 'shop', publishedAt: NOW + 10_000, publishedAdmittedTotal: 6, publishedEvictedTotal: 2 });
+    expect((await store().getStats(['shop'])).get('shop')?.published).toEqual({ at: NOW + 10_000, admittedTotal: 6, evictedTotal: 2 });
+  });
 });
 
 describe('reading the token stream', () => {

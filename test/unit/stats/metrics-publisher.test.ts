@@ -61,7 +61,7 @@ const values = (since: number, roomId?: string) =>
 
 describe('metrics publisher handler', () => {
   it('publishes to the in-memory sink with WR_METRICS_SINK=memory and returns a summary', async () => {
-    await expect(handler()).resolves.toEqual({ publishedAt: T, rooms: 1, points: 10 });
+    await expect(handler()).resolves.toEqual({ publishedAt: T, rooms: 1, points: 10, idle: false });
     expect(values(T, 'shop')).toEqual({ WaitingUsers: 7, ActiveUsers: 3, Capacity: 4, Utilization: 75, EstimatedWaitSeconds: 110 });
     expect(values(T)).toEqual({ WaitingUsers: 7, ActiveUsers: 3, Capacity: 4, Utilization: 75, EstimatedWaitSeconds: 110 });
     expect(table.item('shop')).toMatchObject({ publishedAt: T, publishedAdmittedTotal: 30, publishedEvictedTotal: 3 });
@@ -73,9 +73,22 @@ describe('metrics publisher handler', () => {
     vi.setSystemTime(T + 10_000);
     // The rates come from the room item's counters.
     ddb.on(ScanCommand, { TableName: HANDLER_ENV.ROOMS_TABLE }).resolves({ Items: [{ ...roomItem, admittedTotal: 32, evictedTotal: 4 }] });
-    await expect(handler()).resolves.toEqual({ publishedAt: T + 10_000, rooms: 1, points: 14 });
+    await expect(handler()).resolves.toEqual({ publishedAt: T + 10_000, rooms: 1, points: 14, idle: false });
     expect(values(T + 10_000, 'shop')).toMatchObject({ AdmissionsPerMinute: 12, EvictionsPerMinute: 6 });
     expect(values(T + 10_000)).toMatchObject({ AdmissionsPerMinute: 12, EvictionsPerMinute: 6 });
+  });
+
+  it('publishes a final set for a room gone quiet, then reports idle and sends nothing, through the stats table', async () => {
+    const quietRoom = { ...roomItem, activeCount: 0, nextTicket: 10, updatedAt: T - 60_000 };
+    ddb.on(ScanCommand, { TableName: HANDLER_ENV.ROOMS_TABLE }).resolves({ Items: [quietRoom] });
+    table.items.set('shop', { roomId: 'shop', waiting: 0, active: 0, issuedTotal: 20, admittedTotal: 10, removedTotal: 10, expiredTotal: 0, updatedAt: T - 60_000 });
+    await expect(handler()).resolves.toMatchObject({ points: 10, idle: false });
+    vi.setSystemTime(T + 10_000);
+    await expect(handler()).resolves.toEqual({ publishedAt: T + 10_000, rooms: 1, points: 14, idle: true });
+    expect(table.item('shop')).toMatchObject({ publishedAt: T + 10_000, publishedIdle: true });
+    vi.setSystemTime(T + 20_000);
+    await expect(handler()).resolves.toEqual({ publishedAt: T + 20_000, rooms: 1, points: 0, idle: true });
+    expect(memoryMetrics.recentPoints(T + 20_000)).toEqual([]);
   });
 
   it('sends to CloudWatch in the namespace of METRICS_NAMESPACE by default', async () => {

@@ -205,7 +205,7 @@ describe('metrics publisher', () => {
 
   it('publishes no rate on its first run, and records the counters for the next', async () => {
     const { store, sink, publisher } = setup();
-    await expect(publisher.publish()).resolves.toEqual({ publishedAt: T, rooms: 1, points: 10 });
+    await expect(publisher.publish()).resolves.toEqual({ publishedAt: T, rooms: 1, points: 10, idle: false });
     expect(rateValues(sink.recentPoints(), 'shop')).toEqual([]);
     expect(sink.recentPoints().map((x) => x.name)).toContain('WaitingUsers');
     expect(store.rows.get('shop')?.published).toEqual({ at: T, admittedTotal: 30, evictedTotal: 25 });
@@ -216,7 +216,7 @@ describe('metrics publisher', () => {
     await publisher.publish();
     clock.advance(10_000);
     rooms[0] = shop({ admittedTotal: 33, evictedTotal: 26 });
-    await expect(publisher.publish()).resolves.toEqual({ publishedAt: T + 10_000, rooms: 1, points: 14 });
+    await expect(publisher.publish()).resolves.toEqual({ publishedAt: T + 10_000, rooms: 1, points: 14, idle: false });
     const second = sink.recentPoints(T + 10_000);
     expect(rateValues(second, 'shop')).toEqual([
       ['AdmissionsPerMinute', 18],
@@ -261,7 +261,120 @@ describe('metrics publisher', () => {
       onClaimError: (roomId, error) => errors.push(`${roomId}: ${(error as Error).message}`),
     });
     store.claimError = new Error('throttled');
-    await expect(publisher.publish()).resolves.toEqual({ publishedAt: T, rooms: 1, points: 10 });
+    await expect(publisher.publish()).resolves.toEqual({ publishedAt: T, rooms: 1, points: 10, idle: false });
     expect(errors).toEqual(['shop: throttled']);
+  });
+});
+
+describe('metrics publisher: idle rooms', () => {
+  /** A room nobody is in: 4 seats, every ticket admitted and gone. */
+  const empty = (overrides: Partial<Room> = {}) => shop({ activeCount: 0, nextTicket: 10, lastAdmittedTicket: 10, admittedTotal: 30, evictedTotal: 5, updatedAt: T - 60_000, ...overrides });
+  const setup = (rooms: Room[]) => {
+    const clock = new FakeClock(T);
+    const store = new MemoryStats();
+    for (const r of rooms) store.rows.set(r.roomId, stats(r.roomId, { updatedAt: T - 60_000 }));
+    const sink = new MemoryMetricsSink();
+    const publisher = new MetricsPublisher({ rooms: { listRooms: async () => rooms }, stats: store, sink, clock, timings: DEFAULT_TIMINGS });
+    /** The next run, 10 s after the previous one: its summary and the points it published. */
+    const run = async () => {
+      clock.advance(10_000);
+      const summary = await publisher.publish();
+      return { summary, points: sink.recentPoints(clock.now()).filter((x) => x.timestamp === clock.now()) };
+    };
+    return { clock, store, sink, publisher, rooms, run };
+  };
+  const named = (points: MetricPoint[]) => points.map((x) => `${x.name}${x.dimensions.RoomId ? `/${x.dimensions.RoomId}` : ''}=${x.value}`);
+
+  it('publishes one final set of zeros, rates included, when a room goes quiet, and then nothing', async () => {
+    const { store, run } = setup([empty()]);
+    // First run: nothing recorded yet, so not quiet (no previous run to compare with).
+    expect((await run()).summary).toMatchObject({ points: 10, idle: false });
+    const final = await run();
+    expect(final.summary).toEqual({ publishedAt: T + 20_000, rooms: 1, points: 14, idle: true });
+    expect(named(final.points)).toEqual([
+      'WaitingUsers/shop=0',
+      'ActiveUsers/shop=0',
+      'Capacity/shop=4',
+      'Utilization/shop=0',
+      'AdmissionsPerMinute/shop=0',
+      'EvictionsPerMinute/shop=0',
+      'EstimatedWaitSeconds/shop=0',
+      'WaitingUsers=0',
+      'ActiveUsers=0',
+      'Capacity=4',
+      'Utilization=0',
+      'AdmissionsPerMinute=0',
+      'EvictionsPerMinute=0',
+      'EstimatedWaitSeconds=0',
+    ]);
+    expect(store.rows.get('shop')?.published).toEqual({ at: T + 20_000, admittedTotal: 30, evictedTotal: 5, idle: true });
+
+    for (let i = 0; i < 3; i++) {
+      const later = await run();
+      expect(later.summary).toEqual({ publishedAt: T + 30_000 + i * 10_000, rooms: 1, points: 0, idle: true });
+      expect(later.points).toEqual([]);
+    }
+    // Nothing claimed while quiet: the record still names the final set.
+    expect(store.rows.get('shop')?.published).toEqual({ at: T + 20_000, admittedTotal: 30, evictedTotal: 5, idle: true });
+  });
+
+  it.each<[string, (room: Room, stats: RoomStats, now: number) => void]>([
+    ['a visitor joins the line', (_room, s) => void (s.waiting = 1)],
+    ['a seat is taken', (room) => void (room.activeCount = 1)],
+    ['an admission and a leave happen between two runs', (room) => void (room.admittedTotal += 1)],
+    ['a silent visitor is evicted', (room) => void (room.evictedTotal += 1)],
+    ['the room item changes (a leave, or an admin raising the capacity)', (room, _s, now) => void (room.updatedAt = now - 1_000)],
+    ['the aggregator counts a change (a join and a leave between two runs)', (_room, s, now) => void (s.updatedAt = now - 1_000)],
+  ])('publishes again once %s, then settles with a new final set', async (_name, change) => {
+    const { store, rooms, clock, run } = setup([empty()]);
+    await run();
+    await run(); // the final set
+    expect((await run()).points).toEqual([]);
+    change(rooms[0]!, store.rows.get('shop')!, clock.now() + 10_000);
+    const busy = await run();
+    expect(busy.summary.idle).toBe(false);
+    expect(busy.points.length).toBeGreaterThan(0);
+    expect(store.rows.get('shop')?.published?.idle).toBeUndefined();
+    // Back to quiet (the visitor gone, nothing else happening): one final set, then nothing.
+    Object.assign(rooms[0]!, { activeCount: 0 });
+    Object.assign(store.rows.get('shop')!, { waiting: 0 });
+    const final = await run();
+    expect(final.summary.idle).toBe(true);
+    expect(named(final.points)).toContain('ActiveUsers=0');
+    expect((await run()).points).toEqual([]);
+  });
+
+  it('keeps publishing the rooms with activity, and the service, while the others are skipped', async () => {
+    const { rooms, run } = setup([empty(), empty({ roomId: 'bar', capacity: 2 })]);
+    await run();
+    await run(); // both rooms' final sets
+    rooms[1]!.activeCount = 1;
+    rooms[1]!.updatedAt = T + 25_000;
+    const mixed = await run();
+    expect(mixed.summary).toMatchObject({ rooms: 2, idle: false });
+    expect(new Set(mixed.points.map((x) => x.dimensions.RoomId ?? 'service'))).toEqual(new Set(['bar', 'service']));
+    // The service still sums every room: shop's seats count in its capacity.
+    expect(named(mixed.points)).toEqual(expect.arrayContaining(['ActiveUsers=1', 'Capacity=6', 'Utilization=16.67']));
+  });
+
+  it('reports idle with no rooms at all, publishing nothing', async () => {
+    const { sink, publisher } = setup([]);
+    await expect(publisher.publish()).resolves.toEqual({ publishedAt: T, rooms: 0, points: 0, idle: true });
+    expect(sink.recentPoints()).toEqual([]);
+  });
+
+  it('still claims rates exactly once when two runs find a room quiet at once', async () => {
+    const { store, clock, rooms, run } = setup([empty()]);
+    await run();
+    const otherSink = new MemoryMetricsSink();
+    const other = new MetricsPublisher({ rooms: { listRooms: async () => rooms }, stats: store, sink: otherSink, clock, timings: DEFAULT_TIMINGS });
+    store.beforeClaim = async () => {
+      await other.publish();
+    };
+    const final = await run();
+    // The other run claimed the final set first: this one publishes its gauges without rates.
+    expect(named(otherSink.recentPoints())).toContain('AdmissionsPerMinute/shop=0');
+    expect(named(final.points).filter((x) => x.includes('PerMinute'))).toEqual([]);
+    expect(store.rows.get('shop')?.published?.idle).toBe(true);
   });
 });
