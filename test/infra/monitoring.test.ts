@@ -512,7 +512,7 @@ describe('dashboard', () => {
     for (const [id] of alarms(optedIn)) expect(body, id).toContain(`<${id}.Arn>`);
     expect(body).toContain('"type":"alarm"');
     for (const roomId of ['shop', 'tickets-2']) expect(body).toContain(`"WaitingUsers","RoomId","${roomId}"`);
-    for (const name of ['WaitingUsers', 'ActiveUsers', 'Capacity', 'AdmissionsPerMinute', 'EvictionsPerMinute', 'ApproximateNumberOfMessagesVisible', 'Errors', 'Throttles', '5XXError']) {
+    for (const name of ['WaitingUsers', 'ActiveUsers', 'Capacity', 'AdmissionsPerMinute', 'EvictionsPerMinute', 'ApproximateNumberOfMessagesVisible', 'Errors', 'Throttles', '5xx']) {
       expect(body).toContain(`"${name}"`);
     }
   });
