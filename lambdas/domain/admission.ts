@@ -1,93 +1,166 @@
 /**
- * Admission: who is next, and how a seat is taken (DESIGN §5.1, §8 "Who is next", "Contention").
+ * Admission (DESIGN §5.1-5.3, §8 "Who is next", "Admissions at spike rate").
  *
- * The line is the index of waiting tokens, in ticket order. A seat is taken by one transaction that
- * changes the token to ADMITTED and adds one to the room's activeCount, on condition that the token
- * is still WAITING and the room is open with activeCount < capacity. The transaction decides; the
- * index (eventually consistent on AWS) only proposes candidates.
+ * Seats are filled by one admitter per room at a time: whoever frees seats (a leave, an eviction, a
+ * capacity change) or the checker takes the room's admitter lease, reads the head of the line and
+ * admits the next live visitors in batches: one transaction moves up to MAX_ADMIT_BATCH tokens to
+ * ADMITTED and the room's counts once, on condition that each token is still a live waiting token
+ * and the seats are free. Admitters never herd on the head of the line: without the lease there is
+ * nothing to do but leave a wake-up (the freeing transaction bumps the room's wakeSeq), which the
+ * holder finds when it gives the lease back, and admits again.
+ *
+ * A visitor's own request (a join, a heartbeat) admits at most itself, and only when a seat is free
+ * and nobody live is ahead of it: a bounded amount of work.
  */
+import type { DomainDeps } from './deps.js';
+import { realSleep } from './deps.js';
 import { ContentionError } from './errors.js';
-import type { Room, WaitingEntry } from './model.js';
-import { RATE_WINDOW_MS } from './positions.js';
-import { realSleep, type DomainDeps } from './deps.js';
+import { isLive, readHead } from './line.js';
+import type { Room, Token, WaitingEntry } from './model.js';
+import { lineFacts, placeOf, rolledRate } from './positions.js';
 
-/** Extra candidates read beyond the free seats, since some may have left since the index saw them. */
-export const CANDIDATE_SLACK = 2;
-/** Attempts at one admission when transactions conflict. */
+/** TransactWriteItems takes 100 items: up to 99 tokens and the room. */
+export const MAX_ADMIT_BATCH = 99;
+/** Attempts at one batch when transactions conflict or the room moved under it. */
 export const MAX_ADMIT_ATTEMPTS = 8;
-/** Rounds of "read room, read line, admit" in one call. */
-const MAX_ROUNDS = 20;
-/** Admissions made by one call; further free seats are filled by the next trigger. */
-export const MAX_ADMISSIONS_PER_CALL = 100;
+/** The lease outlives the admitter's time budget by this much, so a crashed admitter blocks the room only briefly. */
+const LEASE_MARGIN_MS = 5_000;
+/** A visitor that found someone live ahead spares later tickets of this environment the same question for this long. */
+const AHEAD_MEMORY_MS = 1_000;
 
-/** A waiting token, as far as admission cares. */
-export type LineMember = WaitingEntry & { roomId: string };
+export interface FillOptions {
+  /** Batches at most. */
+  maxRounds?: number;
+  /** Stop starting new batches after this long. */
+  budgetMs?: number;
+}
 
-type AdmitOneResult = { kind: 'admitted'; room: Room } | { kind: 'skipped'; room: Room } | { kind: 'stop' };
+export interface FillResult {
+  admitted: string[];
+  /** Another admitter held the lease: it will see the wake-up left by whoever freed the seats. */
+  busy: boolean;
+}
+
+type BatchResult = { room: Room; admitted: string[] } | { stop: true; room?: Room };
 
 function hasFreeSeat(room: Room | undefined): room is Room {
   return room !== undefined && room.state === 'open' && room.activeCount < room.capacity;
 }
 
 export class Admissions {
+  /** Per room: a live ticket this environment recently found waiting (see admitSelf). */
+  private readonly aheadSeen = new Map<string, { ticket: number; at: number }>();
+
   constructor(private readonly deps: DomainDeps) {}
 
-  /**
-   * Fills free seats with the next waiting visitors, in ticket order, until the room is full, the
-   * line is empty, or `MAX_ADMISSIONS_PER_CALL` were admitted. Returns the admitted token ids.
-   */
-  async admitNext(roomId: string): Promise<string[]> {
-    const { store } = this.deps;
+  /** Fills the room's free seats with the next live visitors, in ticket order, as its one admitter. */
+  async fill(roomId: string, options: FillOptions = {}): Promise<FillResult> {
+    const { store, clock, ids, timings } = this.deps;
+    const maxRounds = options.maxRounds ?? 10;
+    const budgetMs = options.budgetMs ?? 3_000;
+    const started = clock.now();
+    const owner = ids.tokenId();
+    const acquired = await store.acquireAdmitter(roomId, owner, started, started + budgetMs + LEASE_MARGIN_MS);
+    if (acquired === 'not-found') return { admitted: [], busy: false };
+    if (acquired === 'busy') return { admitted: [], busy: true };
+    this.deps.views.offer(roomId, acquired, started);
+
+    let room = acquired;
     const admitted: string[] = [];
-    for (let round = 0; round < MAX_ROUNDS && admitted.length < MAX_ADMISSIONS_PER_CALL; round++) {
-      let room = await store.getRoom(roomId);
-      if (!hasFreeSeat(room)) break;
-      const wanted = Math.min(room.capacity - room.activeCount, MAX_ADMISSIONS_PER_CALL - admitted.length);
-      const candidates = await store.listWaiting(roomId, wanted + CANDIDATE_SLACK);
-      if (candidates.length === 0) break;
-      for (const candidate of candidates) {
-        const result = await this.admitOne(room, candidate);
-        if (result.kind === 'stop') return this.finish(roomId, admitted);
+    let frontFloor: number | undefined;
+    let rounds = 0;
+    for (;;) {
+      while (rounds < maxRounds && clock.now() - started < budgetMs && hasFreeSeat(room)) {
+        rounds += 1;
+        const want = Math.min(room.capacity - room.activeCount, MAX_ADMIT_BATCH);
+        const liveSince = clock.now() - timings.heartbeatTimeoutSeconds * 1000;
+        const head = await readHead(store, {
+          roomId,
+          lineShards: room.lineShards,
+          want,
+          liveSince,
+          maxEntries: 4 * want + 4 * room.lineShards,
+        });
+        // Free seats and too few live visitors: bring the next ones in line into the front zone, so
+        // they start heartbeating and can be admitted.
+        if (head.live.length < want && head.notLive > 0 && head.lastTicketRead > room.frontFloor) {
+          frontFloor = Math.max(frontFloor ?? 0, head.lastTicketRead);
+        }
+        if (head.live.length === 0) break;
+        const result = await this.admitBatch(room, head.live, liveSince, owner);
+        if ('stop' in result) {
+          if (result.room) room = result.room;
+          break;
+        }
         room = result.room;
-        if (result.kind === 'admitted') admitted.push(candidate.tokenId);
-        if (!hasFreeSeat(room) || admitted.length >= MAX_ADMISSIONS_PER_CALL) break;
+        admitted.push(...result.admitted);
+      }
+      const released = await store.releaseAdmitter({
+        roomId,
+        owner,
+        wakeSeq: room.wakeSeq,
+        ...(frontFloor !== undefined ? { frontFloor } : {}),
+        ...(admitted.length > 0 ? rolledRateOption(room, clock.now()) : {}),
+        now: clock.now(),
+      });
+      if (released.kind !== 'woken') break;
+      // More work came in while we held the lease: carry on, within the budget, or hand it over.
+      room = released.room;
+      frontFloor = undefined;
+      if (rounds >= maxRounds || clock.now() - started >= budgetMs) {
+        await store.releaseAdmitter({ roomId, owner, wakeSeq: room.wakeSeq, now: clock.now() });
+        break;
       }
     }
-    return this.finish(roomId, admitted);
+    this.deps.views.offer(roomId, room, clock.now());
+    return { admitted, busy: false };
   }
 
-  /**
-   * Admits `token` if it is first in line and a seat is free, then fills any other free seats.
-   * Returns whether the token was admitted. This is the path for joins and heartbeats: a visitor
-   * with someone ahead does nothing, so that many heartbeats seeing one free seat do not all race
-   * for it; the operation that freed the seat admits in order, and each visitor first in line
-   * takes a seat left free at its next heartbeat.
-   */
-  async admitIfFirst(token: LineMember, room: Room | undefined): Promise<boolean> {
-    if (!hasFreeSeat(room)) return false;
-    const ahead = await this.deps.store.listWaiting(room.roomId, 1, token.ticket);
-    if (ahead.length > 0) return false;
-    const result = await this.admitOne(room, token);
-    if (result.kind !== 'admitted') return false;
-    if (hasFreeSeat(result.room)) await this.admitNext(room.roomId);
-    else await this.finish(room.roomId, [token.tokenId]);
-    return true;
-  }
-
-  /** admitNext for a follow-up whose cause already succeeded: a failure is reported, not thrown. */
-  async admitNextSafely(roomId: string): Promise<string[]> {
+  /** fill for a follow-up whose cause already succeeded: a failure is reported, not thrown. */
+  async fillSafely(roomId: string, options?: FillOptions): Promise<FillResult> {
     try {
-      return await this.admitNext(roomId);
+      return await this.fill(roomId, options);
     } catch (error) {
       this.deps.events?.admissionDeferred?.({ roomId, error });
-      return [];
+      return { admitted: [], busy: false };
     }
   }
 
-  /** admitIfFirst for a follow-up whose cause already succeeded: a failure is reported, not thrown. */
-  async admitIfFirstSafely(token: LineMember, room: Room | undefined): Promise<boolean> {
+  /**
+   * A visitor's own admission, for joins and heartbeats: admits `token` when a seat is free, it is
+   * live and in the front zone, and nobody live is ahead of it in line. Never admits anyone else.
+   */
+  async admitSelf(token: Token, room: Room | undefined): Promise<boolean> {
+    const { store, clock, timings } = this.deps;
+    if (!hasFreeSeat(room) || token.roomId !== room.roomId) return false;
+    const now = clock.now();
+    const liveSince = now - timings.heartbeatTimeoutSeconds * 1000;
+    if (!isLive(token, liveSince) || placeOf(token.ticket, lineFacts(room, now, timings)).zone !== 'front') return false;
+    const ahead = this.aheadSeen.get(room.roomId);
+    if (ahead && now - ahead.at < AHEAD_MEMORY_MS && ahead.ticket < token.ticket) return false;
+
+    const head = await readHead(store, {
+      roomId: room.roomId,
+      lineShards: room.lineShards,
+      want: 1,
+      liveSince,
+      maxEntries: 4 * room.lineShards + 8,
+      beforeTicket: token.ticket,
+    });
+    if (head.live.length > 0) {
+      this.aheadSeen.set(room.roomId, { ticket: head.live[0]!.ticket, at: now });
+      return false;
+    }
+    // Ghosts ahead beyond what was read: the admitter, not a visitor, sorts that out.
+    if (!head.exhausted) return false;
+    const result = await this.admitBatch(room, [token], liveSince);
+    return !('stop' in result) && result.admitted.includes(token.tokenId);
+  }
+
+  /** admitSelf for a request whose own work already succeeded: a failure is reported, not thrown. */
+  async admitSelfSafely(token: Token, room: Room | undefined): Promise<boolean> {
     try {
-      return await this.admitIfFirst(token, room);
+      return await this.admitSelf(token, room);
     } catch (error) {
       this.deps.events?.admissionDeferred?.({ roomId: token.roomId, error });
       return false;
@@ -95,43 +168,51 @@ export class Admissions {
   }
 
   /**
-   * One admission, retried on transaction conflicts with jittered exponential backoff. `room` is
-   * the caller's latest view; the returned room is the view after this attempt.
+   * One batch, retried on conflicts with jittered backoff: tokens that are no longer live waiting
+   * tokens drop out, a room that moved is read again. `room` is the caller's latest view.
    */
-  private async admitOne(room: Room, candidate: WaitingEntry): Promise<AdmitOneResult> {
+  private async admitBatch(room: Room, candidates: readonly WaitingEntry[], liveSince: number, owner?: string): Promise<BatchResult> {
     const { store, clock } = this.deps;
     const sleep = this.deps.sleep ?? realSleep;
     const random = this.deps.random ?? Math.random;
     let view = room;
-    for (let attempt = 0; attempt < MAX_ADMIT_ATTEMPTS; attempt++) {
-      const now = clock.now();
-      const raiseLastAdmitted = candidate.ticket > view.lastAdmittedTicket;
-      const outcome = await store.admitToken({
+    let batch = candidates.slice(0, Math.min(MAX_ADMIT_BATCH, view.capacity - view.activeCount));
+    for (let attempt = 0; attempt < MAX_ADMIT_ATTEMPTS && batch.length > 0; attempt++) {
+      const highest = Math.max(...batch.map((t) => t.ticket));
+      const outcome = await store.admitTokens({
         roomId: view.roomId,
-        tokenId: candidate.tokenId,
-        ticket: candidate.ticket,
-        now,
-        raiseLastAdmitted,
+        tokens: batch,
+        capacity: view.capacity,
+        ...(highest > view.lastAdmittedTicket ? { raiseLastAdmittedTo: highest } : {}),
+        ...(owner !== undefined ? { owner } : {}),
+        liveSince,
+        now: clock.now(),
       });
-      switch (outcome) {
-        case 'admitted':
-          this.deps.events?.admitted?.({ roomId: view.roomId, tokenId: candidate.tokenId, ticket: candidate.ticket });
+      switch (outcome.kind) {
+        case 'admitted': {
+          for (const token of batch) this.deps.events?.admitted?.({ roomId: view.roomId, tokenId: token.tokenId, ticket: token.ticket });
           return {
-            kind: 'admitted',
+            admitted: batch.map((t) => t.tokenId),
             room: {
               ...view,
-              activeCount: view.activeCount + 1,
-              admittedTotal: view.admittedTotal + 1,
-              lastAdmittedTicket: Math.max(view.lastAdmittedTicket, candidate.ticket),
+              activeCount: view.activeCount + batch.length,
+              admittedTotal: view.admittedTotal + batch.length,
+              lastAdmittedTicket: Math.max(view.lastAdmittedTicket, highest),
+              updatedAt: clock.now(),
             },
           };
-        case 'token-not-waiting':
-          return { kind: 'skipped', room: view };
+        }
+        case 'tokens-refused': {
+          const refused = new Set(outcome.tokenIds);
+          batch = batch.filter((t) => !refused.has(t.tokenId));
+          break;
+        }
         case 'room-refused': {
-          // Full, not open, or lastAdmittedTicket moved past this ticket: the fresh room tells which.
+          // Full, not open, smaller, lastAdmittedTicket moved, or the lease lost: the fresh room tells which.
           const fresh = await store.getRoom(view.roomId);
-          if (!hasFreeSeat(fresh)) return { kind: 'stop' };
+          if (!hasFreeSeat(fresh) || (owner !== undefined && fresh.admitter !== owner)) return { stop: true, ...(fresh ? { room: fresh } : {}) };
           view = fresh;
+          batch = batch.slice(0, fresh.capacity - fresh.activeCount);
           break;
         }
         case 'conflict':
@@ -139,13 +220,12 @@ export class Admissions {
           break;
       }
     }
+    if (batch.length === 0) return { room: view, admitted: [] };
     throw new ContentionError(view.roomId);
   }
+}
 
-  private async finish(roomId: string, admitted: string[]): Promise<string[]> {
-    if (admitted.length > 0) {
-      await this.deps.store.rollAdmissionRate(roomId, this.deps.clock.now(), RATE_WINDOW_MS / 2);
-    }
-    return admitted;
-  }
+function rolledRateOption(room: Room, now: number) {
+  const rate = rolledRate(room, now);
+  return rate ? { rate } : {};
 }

@@ -1,31 +1,46 @@
 /**
  * The check loop (DESIGN §2 step 3, §5.3-5.5, §8 "Heartbeat against eviction", "One loop per token").
  *
- * Every token has one live check message on the delay queue. The checker acts only when the
- * message's `seq` equals the token's `checkSeq`: a silent token is removed (conditional on the
- * lastSeenAt and checkSeq it read, so a heartbeat that lands first wins); a live one has its
- * checkSeq advanced by a conditional update that records the delivery id, and only then is the
- * next message sent. A duplicate delivery loses the conditional update and is dropped. A
+ * Every token has one live check message on the delay queue. The first is due checkDelaySeconds
+ * after the join; each later one at the token's deadline, lastSeenAt + its silence limit (the
+ * heartbeat timeout, or far back the keep-place timeout), hopping through SQS's 900 s at most. A
+ * message that arrives less than a second early waits out the rest in the checker, so a silent
+ * seat is freed right at its deadline.
+ *
+ * The checker acts only when the message's `seq` equals the token's `checkSeq`: a silent token is
+ * removed (conditional on the lastSeenAt and checkSeq it read, so a signal that lands first wins);
+ * a live one has its checkSeq advanced by a conditional update that records the delivery id, and
+ * only then is the next message sent. A duplicate loses the conditional update and is dropped. A
  * redelivery of the message that advanced the sequence (its send failed) recognises itself by
  * `checkBy` and sends the successor again, so a failed send never ends the loop.
+ *
+ * Reads are eventually consistent where a conditional write protects the decision; a read that
+ * looks stale (the token missing, or its sequence behind the message's) is repeated strongly.
  */
 import { Admissions } from './admission.js';
-import type { DomainDeps } from './deps.js';
+import { realSleep, type DomainDeps } from './deps.js';
 import { ContentionError } from './errors.js';
+import { isLive } from './line.js';
 import type { CheckMessage, Token } from './model.js';
 import type { CheckQueue } from './ports.js';
+import { MAX_CHECK_DELAY_SECONDS, silenceLimitMs } from './timings.js';
 
 export type CheckOutcome =
   | 'gone' // the token no longer exists
   | 'stale' // a duplicate, or a message an earlier loop step made obsolete
-  | 'evicted' // silent for the heartbeat timeout or longer: removed
+  | 'evicted' // silent for its limit or longer: removed
   | 'rescheduled' // alive: the next check is on the queue
   | 'resent'; // this delivery had advanced the loop before, and now sent the next check again
 
 const MAX_ROUNDS = 4;
+/** A deadline closer than this is waited for in the checker rather than on the queue. */
+const WAIT_IN_CHECKER_MS = 1_000;
+/** The checker offers free seats at most this often per room and environment, on behalf of a live waiting token. */
+const SAFETY_FILL_INTERVAL_MS = 1_000;
 
 export class CheckLoop {
   private readonly admissions: Admissions;
+  private readonly lastSafetyFill = new Map<string, number>();
 
   constructor(
     private readonly deps: DomainDeps,
@@ -36,64 +51,83 @@ export class CheckLoop {
 
   /** The first check of a new token (the enqueuer, on the token's INSERT in the stream). */
   async start(token: Pick<Token, 'tokenId' | 'roomId' | 'checkSeq'>): Promise<void> {
-    await this.scheduleNext(token);
+    await this.checks.schedule({ tokenId: token.tokenId, roomId: token.roomId, seq: token.checkSeq }, this.deps.timings.checkDelaySeconds);
   }
 
   /** Processes one check message; `deliveryId` is the queue's id of the message (stable across redeliveries). */
   async check(message: CheckMessage, deliveryId: string): Promise<CheckOutcome> {
     const { store, clock, timings } = this.deps;
+    const sleep = this.deps.sleep ?? realSleep;
+    let consistent = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const token = await store.getToken(message.tokenId);
-      if (!token) {
+      const token = await store.getToken(message.tokenId, consistent);
+      if (!token || token.checkSeq < message.seq) {
+        if (!consistent) {
+          consistent = true; // not there yet, or an old copy: ask again, strongly
+          round -= 1;
+          continue;
+        }
+        if (token) return 'stale'; // a message from a loop that was never recorded: not ours
         // Removed meanwhile. If this message removed it and then failed before offering the seat,
-        // the redelivery lands here: offer any free seat now.
-        await this.admissions.admitNextSafely(message.roomId);
+        // the redelivery lands here: offer a seat that still looks free.
+        const room = await this.deps.views.get(message.roomId);
+        if (room && room.state === 'open' && room.activeCount < room.capacity) await this.admissions.fillSafely(message.roomId);
         return 'gone';
       }
       if (token.checkSeq === message.seq + 1 && token.checkBy === deliveryId) {
-        await this.scheduleNext(token);
+        await this.scheduleNext(token, clock.now());
         return 'resent';
       }
       if (token.checkSeq !== message.seq) return 'stale';
 
       const now = clock.now();
-      if (now - token.lastSeenAt >= timings.heartbeatTimeoutSeconds * 1000) {
-        const removed = await store.removeToken({
-          token,
-          expect: { lastSeenAt: token.lastSeenAt, checkSeq: token.checkSeq },
-          now,
-        });
+      const remaining = token.lastSeenAt + silenceLimitMs(token, timings) - now;
+      if (remaining <= 0) {
+        const removed = await store.removeToken({ token, expect: { lastSeenAt: token.lastSeenAt, checkSeq: token.checkSeq }, now });
         if (removed === 'removed') {
-          this.deps.events?.removed?.({
-            roomId: token.roomId,
-            tokenId: token.tokenId,
-            ticket: token.ticket,
-            state: token.state,
-            reason: 'silent',
-          });
-          // An admitted token's seat goes to the next in line. A silent waiting token may have been
-          // first in line for a seat nobody else would take: offer free seats either way (admitNext
-          // reads the room first and stops there when no seat is free).
-          await this.admissions.admitNextSafely(token.roomId);
+          this.deps.events?.removed?.({ roomId: token.roomId, tokenId: token.tokenId, ticket: token.ticket, state: token.state, reason: 'silent' });
+          if (token.state === 'ADMITTED') await this.admissions.fillSafely(token.roomId);
           return 'evicted';
         }
-        continue; // a heartbeat, an admission, a duplicate or a conflict got there first: look again
+        consistent = true; // a signal, an admission, a duplicate or a conflict got there first: look again
+        continue;
+      }
+      if (remaining < WAIT_IN_CHECKER_MS) {
+        await sleep(remaining);
+        consistent = true;
+        continue;
       }
 
+      await this.offerFreeSeats(token);
       const advanced = await store.advanceCheck(token.tokenId, message.seq, deliveryId);
       if (advanced === 'changed') return 'stale';
-      await this.scheduleNext({ ...token, checkSeq: message.seq + 1 });
+      await this.scheduleNext({ ...token, checkSeq: message.seq + 1 }, clock.now());
       return 'rescheduled';
     }
     // Still undecided after several rounds: let the queue deliver this message again.
     throw new ContentionError(message.roomId);
   }
 
-  /** Sends the check of the token's current checkSeq, delayed by the check delay. */
-  private async scheduleNext(token: Pick<Token, 'tokenId' | 'roomId' | 'checkSeq'>): Promise<void> {
-    await this.checks.schedule(
-      { tokenId: token.tokenId, roomId: token.roomId, seq: token.checkSeq },
-      this.deps.timings.checkDelaySeconds,
-    );
+  /**
+   * The checker's part in filling seats: a live waiting token whose room shows a free seat starts
+   * an admission (it is the safety net for a wake-up that found the admitter busy).
+   */
+  private async offerFreeSeats(token: Token): Promise<void> {
+    const { clock, timings, views } = this.deps;
+    const now = clock.now();
+    if (!isLive(token, now - timings.heartbeatTimeoutSeconds * 1000)) return;
+    const room = await views.get(token.roomId);
+    if (!room || room.state !== 'open' || room.activeCount >= room.capacity) return;
+    if (now - (this.lastSafetyFill.get(token.roomId) ?? -Infinity) < SAFETY_FILL_INTERVAL_MS) return;
+    this.lastSafetyFill.set(token.roomId, now);
+    await this.admissions.fillSafely(token.roomId);
+  }
+
+  /** Sends the check of the token's current checkSeq, due at its deadline (at most 900 s away). */
+  private async scheduleNext(token: Token, now: number): Promise<void> {
+    const remaining = token.lastSeenAt + silenceLimitMs(token, this.deps.timings) - now;
+    // Whole seconds, rounded down: a check arriving early by less than a second waits in the checker.
+    const delay = Math.min(MAX_CHECK_DELAY_SECONDS, Math.max(1, Math.floor(remaining / 1000)));
+    await this.checks.schedule({ tokenId: token.tokenId, roomId: token.roomId, seq: token.checkSeq }, delay);
   }
 }

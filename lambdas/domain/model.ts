@@ -1,5 +1,6 @@
 /**
  * The waiting room's data model. Times are epoch milliseconds unless a name says otherwise.
+ * A types-only module with no imports: the browser imports its API shapes from here.
  */
 
 export const ROOM_STATES = ['open', 'paused', 'closed'] as const;
@@ -9,19 +10,38 @@ export type RoomState = (typeof ROOM_STATES)[number];
 export const TOKEN_STATES = ['WAITING', 'ADMITTED'] as const;
 export type TokenState = (typeof TOKEN_STATES)[number];
 
-/** Two samples of the room's admission counter, used to measure the admission rate. */
+/**
+ * The kind of the last signal a token's visitor sent (DESIGN §2 step 2). A `heartbeat` comes every
+ * few seconds from a visitor in the front zone or admitted, who is removed after the heartbeat
+ * timeout of silence and may be admitted; a `keep-place` comes minutes apart from a visitor far
+ * from the front, who is removed only after the much longer keep-place timeout and is never
+ * admitted before it heartbeats again.
+ */
+export const SIGNALS = ['heartbeat', 'keep-place'] as const;
+export type Signal = (typeof SIGNALS)[number];
+
+/** Where a waiting ticket stands: about to be admitted (front) or far from it. */
+export type Zone = 'front' | 'far';
+
+/**
+ * Two samples of the room's admission counters, used to measure how fast the line moves: admissions
+ * per second, and tickets per second (how fast lastAdmittedTicket advances, gaps and visitors who
+ * left included), which is what positions and the front zone are measured in.
+ */
 export interface AdmissionRateSamples {
   prevAt: number;
   prevTotal: number;
+  prevTicket: number;
   curAt: number;
   curTotal: number;
+  curTicket: number;
 }
 
 export interface Room {
   roomId: string;
   capacity: number;
   state: RoomState;
-  /** The last ticket issued (0 before the first join). */
+  /** The last ticket issued or reserved in a block (0 before the first join); gaps are allowed. */
   nextTicket: number;
   /** Seats taken: the authoritative count for the capacity invariant. */
   activeCount: number;
@@ -31,6 +51,18 @@ export interface Room {
   /** Visitors removed by the checker after going silent (not counting those who left). */
   evictedTotal: number;
   rate: AdmissionRateSamples;
+  /** Partitions of the line index this room's tickets are spread over (fixed when the room is created). */
+  lineShards: number;
+  /**
+   * The front zone reaches at least this ticket: raised by the admitter when it found free seats
+   * but too few live visitors, so that the next visitors in line start heartbeating.
+   */
+  frontFloor: number;
+  /** Bumped by every change that may need an admission (a seat freed, capacity raised, reopened). */
+  wakeSeq: number;
+  /** The one admitter at work on this room, and until when its lease runs. */
+  admitter?: string;
+  admitterUntil?: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -42,6 +74,8 @@ export interface Token {
   /** SHA-256 of the visitor's secret, base64url. The secret itself is never stored. */
   secretHash: string;
   state: TokenState;
+  /** The kind of the last signal heard; decides the token's timeout and whether it may be admitted. */
+  signal: Signal;
   issuedAt: number;
   lastSeenAt: number;
   admittedAt?: number;
@@ -53,7 +87,7 @@ export interface Token {
   expiresAtSeconds: number;
 }
 
-/** An entry of the line: a waiting token as the index of waiting tokens holds it. */
+/** An entry of the line: a waiting token as the line index holds it. */
 export interface WaitingEntry {
   tokenId: string;
   ticket: number;
@@ -77,22 +111,44 @@ export interface TokenView {
   tokenId: string;
   ticket: number;
   state: 'waiting' | 'admitted';
-  /** Tickets ahead not yet admitted, plus one; 0 once admitted. Only goes down. */
+  /** Tickets ahead not admitted yet, plus one (0 once admitted): an upper bound that only goes down. */
   position: number;
   estimatedWaitSeconds: number;
+  /** The room's state: a waiting visitor learns of a pause or a close. */
+  roomState: RoomState;
+  /** front: heartbeat every heartbeatIntervalSeconds · far: poll the room status, keep-place every keepPlaceIntervalSeconds. */
+  zone: Zone;
   heartbeatIntervalSeconds: number;
+  keepPlaceIntervalSeconds: number;
   /** The admission pass (a JWT), once admitted. */
   pass?: string;
   /** When the pass expires, epoch milliseconds. */
   passExpiresAt?: number;
 }
 
+/**
+ * The public status of a room (DESIGN §3): the same bytes for every visitor, cacheable for a second
+ * or two, and everything a waiting page needs to work out its own place from its ticket.
+ */
 export interface RoomStatus {
   roomId: string;
   state: RoomState;
   capacity: number;
+  /** Seats taken (authoritative). */
   active: number;
+  /** Visitors in line, as counted from the token stream (converges to the truth). */
   waiting: number;
   lastAdmittedTicket: number;
+  /** The last ticket issued or reserved. */
+  lastTicket: number;
+  /** Waiting tickets up to this one are in the front zone and heartbeat; the others keep their place. */
+  frontZoneTicket: number;
+  /** How fast lastAdmittedTicket advances, tickets per second (measured, or assumed before any admission). */
+  ticketsPerSecond: number;
+  /** Whether ticketsPerSecond was measured from recent admissions (else assumed from the capacity). */
+  rateMeasured: boolean;
+  /** Estimated wait of a visitor joining now. */
   estimatedWaitSeconds: number;
+  heartbeatIntervalSeconds: number;
+  keepPlaceIntervalSeconds: number;
 }

@@ -1,7 +1,8 @@
 /**
- * The ports the domain needs. Adapters implement them with AWS SDKs; tests implement them in memory.
+ * The ports the domain needs. Adapters implement them with AWS SDKs; tests and the scale model
+ * implement them in memory.
  */
-import type { AdmissionPass, CheckMessage, Room, RoomState, Token, WaitingEntry } from './model.js';
+import type { AdmissionPass, AdmissionRateSamples, CheckMessage, Room, RoomState, Signal, Token, WaitingEntry } from './model.js';
 
 export interface Clock {
   /** Epoch milliseconds. */
@@ -10,26 +11,33 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
-export type IssueTicketOutcome =
-  | { kind: 'issued'; room: Room }
-  | { kind: 'room-not-found' }
-  | { kind: 'room-closed' };
-
-export interface AdmitRequest {
+/** One transaction that admits several waiting tokens and moves the room's counts once (DESIGN §5.1). */
+export interface AdmitBatchRequest {
   roomId: string;
-  tokenId: string;
-  ticket: number;
+  /** In ticket order; at most MAX_ADMIT_BATCH. */
+  tokens: readonly WaitingEntry[];
+  /** The room's capacity as the admitter saw it: the room must still have at least this much, and activeCount + tokens.length within it. */
+  capacity: number;
+  /** Raise the room's lastAdmittedTicket to the batch's highest ticket, on condition it is lower. */
+  raiseLastAdmittedTo?: number;
+  /** The admitter's lease (omitted by a visitor admitting only itself). */
+  owner?: string;
+  /** Each token must have been heard from with a heartbeat at or after this time (a ghost never takes a seat). */
+  liveSince: number;
   now: number;
-  /** Also raise the room's lastAdmittedTicket to `ticket`, on condition it is lower. */
-  raiseLastAdmitted: boolean;
 }
 
 /**
- * admitted: token and room changed together · token-not-waiting: the token left, was removed or
- * was admitted by someone else · room-refused: the room is full, not open, or lastAdmittedTicket
- * moved · conflict: a concurrent transaction touched the same items; retry.
+ * admitted: every token and the room changed together · tokens-refused: these tokens are no longer
+ * live waiting tokens of the room (left, admitted, silent, keeping their place) · room-refused: the
+ * room is not open, too full or smaller now, lastAdmittedTicket moved, or the lease is lost ·
+ * conflict: a concurrent transaction touched the same items; retry.
  */
-export type AdmitOutcome = 'admitted' | 'token-not-waiting' | 'room-refused' | 'conflict';
+export type AdmitBatchOutcome =
+  | { kind: 'admitted' }
+  | { kind: 'tokens-refused'; tokenIds: string[] }
+  | { kind: 'room-refused' }
+  | { kind: 'conflict' };
 
 export interface RemoveRequest {
   token: Pick<Token, 'tokenId' | 'roomId' | 'state'>;
@@ -39,8 +47,9 @@ export interface RemoveRequest {
 }
 
 /**
- * removed: gone, and its seat (if admitted) freed in the same transaction; a removal with `expect`
- * (the checker's) also counts in the room's evictedTotal · changed: it was not as expected.
+ * removed: gone, and its seat (if admitted) freed in the same transaction, which also wakes the
+ * room's admitter; a removal with `expect` (the checker's) also counts in the room's evictedTotal ·
+ * changed: it was not as expected · conflict: retry.
  */
 export type RemoveOutcome = 'removed' | 'changed' | 'conflict';
 
@@ -48,51 +57,77 @@ export interface TouchRequest {
   tokenId: string;
   roomId: string;
   secretHash: string;
+  /** What the visitor sent; an admitted token always records a heartbeat. */
+  signal: Signal;
   now: number;
   expiresAtSeconds: number;
-  minIntervalMs: number;
 }
 
-/** touched/recent: the token as it now is · mismatch: another secret or room (the stored token) · not-found. */
-export type TouchOutcome =
-  | { kind: 'touched' | 'recent'; token: Token }
-  | { kind: 'mismatch'; token: Token }
-  | { kind: 'not-found' };
+/** touched: the token as it now is · mismatch: another secret or room (the stored token) · not-found. */
+export type TouchOutcome = { kind: 'touched'; token: Token } | { kind: 'mismatch'; token: Token } | { kind: 'not-found' };
 
 export interface RoomUpsert {
   roomId: string;
   capacity?: number;
   state?: RoomState;
+  /** Shards of the line index, set when the room is created (never changed afterwards). */
+  lineShards: number;
   now: number;
 }
 
+export interface LineQuery {
+  roomId: string;
+  shard: number;
+  /** Only tickets above this one. */
+  afterTicket?: number;
+  /** Only tickets below this one. */
+  beforeTicket?: number;
+  limit: number;
+}
+
+export interface ReleaseRequest {
+  roomId: string;
+  owner: string;
+  /** The room's wakeSeq the admitter last saw: a newer one means more work came in meanwhile. */
+  wakeSeq: number;
+  /** Raise the room's frontFloor to this ticket (never lowers it). */
+  frontFloor?: number;
+  /** New admission-rate samples to store. */
+  rate?: AdmissionRateSamples;
+  now: number;
+}
+
+/** released · woken: not released, because wakeSeq moved (the room as it is now) · lost: the lease was not ours. */
+export type ReleaseOutcome = { kind: 'released' } | { kind: 'woken'; room: Room } | { kind: 'lost' };
+
 export interface WaitingRoomStore {
-  /** Strongly consistent read of a room. */
+  /** Strongly consistent read of a room (nextTicket included). */
   getRoom(roomId: string): Promise<Room | undefined>;
   listRooms(): Promise<Room[]>;
-  /** Creates the room (capacity required) or changes capacity and state; counters are kept. */
+  /** Creates the room (capacity required) or changes capacity and state; counters are kept; a change wakes the admitter. */
   upsertRoom(input: RoomUpsert): Promise<Room | undefined>;
-  /** Atomically takes the next ticket, unless the room is missing or closed. */
-  issueTicket(roomId: string, now: number): Promise<IssueTicketOutcome>;
-  /** Writes a new token; fails if the id exists. */
-  putToken(token: Token): Promise<void>;
-  /** Strongly consistent read of a token. */
-  getToken(tokenId: string): Promise<Token | undefined>;
-  /**
-   * Records a heartbeat in one conditional write: only if the token exists, belongs to `roomId`,
-   * has `secretHash`, and was not seen within `minIntervalMs` (then it answers 'recent', unwritten).
-   */
+  /** Reserves `count` tickets in one atomic addition; returns the last of them (the block is last - count + 1 … last). */
+  reserveTickets(roomId: string, count: number, now: number): Promise<number>;
+  /** Writes a new token (and, while WAITING, its entry in the line index, shard ticket mod lineShards); fails if the id exists. */
+  putToken(token: Token, lineShards: number): Promise<void>;
+  /** A token; strongly consistent unless `consistent` is false. */
+  getToken(tokenId: string, consistent?: boolean): Promise<Token | undefined>;
+  /** Several tokens at once, eventually consistent; missing ones are left out. */
+  getTokens(tokenIds: readonly string[]): Promise<Token[]>;
+  /** Records a signal in one conditional write: only if the token exists, belongs to `roomId` and has `secretHash`. */
   touchToken(request: TouchRequest): Promise<TouchOutcome>;
-  /** The first waiting tokens of a room in ticket order, optionally only tickets below `beforeTicket`. */
-  listWaiting(roomId: string, limit: number, beforeTicket?: number): Promise<WaitingEntry[]>;
-  /** One transaction: token WAITING → ADMITTED and room activeCount + 1, on condition of a free seat. */
-  admitToken(request: AdmitRequest): Promise<AdmitOutcome>;
+  /** Waiting tokens of one shard of a room's line, in ticket order (eventually consistent, like an index). */
+  listLine(query: LineQuery): Promise<WaitingEntry[]>;
+  /** Takes the room's admitter lease until `until` if nobody holds it (or it ran out): the room as of now, or why not. */
+  acquireAdmitter(roomId: string, owner: string, now: number, until: number): Promise<Room | 'busy' | 'not-found'>;
+  /** Gives the lease back, unless more work came in (wakeSeq moved); may store the front floor and rate samples on the way. */
+  releaseAdmitter(request: ReleaseRequest): Promise<ReleaseOutcome>;
+  /** One transaction: the tokens WAITING → ADMITTED and the room's counts, on condition of free seats and live tokens. */
+  admitTokens(request: AdmitBatchRequest): Promise<AdmitBatchOutcome>;
   /** Deletes a token; for an admitted one, activeCount - 1 in the same transaction. */
   removeToken(request: RemoveRequest): Promise<RemoveOutcome>;
   /** checkSeq fromSeq → fromSeq + 1 and checkBy = by, on condition checkSeq = fromSeq. */
   advanceCheck(tokenId: string, fromSeq: number, by: string): Promise<'advanced' | 'changed'>;
-  /** Moves the admission-rate samples forward if the current one is at least `minAgeMs` old. */
-  rollAdmissionRate(roomId: string, now: number, minAgeMs: number): Promise<void>;
 }
 
 export interface CheckQueue {
@@ -109,6 +144,11 @@ export interface IdSource {
   secret(): string;
 }
 
+/** The counted number of waiting visitors of a room (the stats table), when known. */
+export interface WaitingCounts {
+  waiting(roomId: string): Promise<number | undefined>;
+}
+
 /** Domain events, for logs and the local runtime's console. */
 export interface WaitingRoomEvents {
   admitted?(event: { roomId: string; tokenId: string; ticket: number }): void;
@@ -119,6 +159,6 @@ export interface WaitingRoomEvents {
     state: Token['state'];
     reason: 'left' | 'silent';
   }): void;
-  /** A follow-up admission failed after its cause (join, leave, eviction) succeeded; a later trigger retries it. */
+  /** A follow-up admission failed after its cause (leave, eviction) succeeded; a later trigger retries it. */
   admissionDeferred?(event: { roomId: string; error: unknown }): void;
 }

@@ -1,47 +1,127 @@
 /**
- * Place in line and wait estimates (DESIGN §8 "Position without a scan").
+ * Place in line and wait estimates (DESIGN §8 "Position without a scan"): everything a waiting page
+ * needs to work out from its ticket and the room's shared status, with no per-visitor read.
+ * Pure functions with no imports at run time: the page runs the very same code.
  */
-import type { Room } from './model.js';
+import type { AdmissionRateSamples, Room, RoomState, Zone } from './model.js';
 import type { Timings } from './timings.js';
 
 /** An estimate is never above a day: beyond that, "a long time" is all a number can say. */
 export const MAX_ESTIMATE_SECONDS = 24 * 60 * 60;
-/** Admissions are measured over a window of about this length. */
+/** Admissions are measured over a window of about this length (the samples roll every half of it). */
 export const RATE_WINDOW_MS = 60_000;
+/** Too short a span says nothing; too long a one (a room idle for a while) describes another time. */
 const MIN_RATE_SPAN_MS = 5_000;
+const MAX_RATE_SPAN_MS = 4 * RATE_WINDOW_MS;
+/** The front zone always holds at least this many tickets, so that a freed seat finds someone live at once. */
+export const FRONT_ZONE_MIN_TICKETS = 10;
+/** A far-back page polls the shared status at most this often, and at least this often. */
+export const MIN_POLL_SECONDS = 2;
+export const MAX_POLL_SECONDS = 60;
+
+/** What a page needs to know about its line (part of the public room status). */
+export interface LineFacts {
+  state: RoomState;
+  lastAdmittedTicket: number;
+  /** Waiting tickets up to this one are in the front zone. */
+  frontZoneTicket: number;
+  /** How fast lastAdmittedTicket advances. */
+  ticketsPerSecond: number;
+  rateMeasured: boolean;
+}
+
+export interface Place {
+  position: number;
+  estimatedWaitSeconds: number;
+  zone: Zone;
+}
 
 /**
  * Tickets ahead that have not been admitted yet, plus one: an upper bound that only goes down.
  * A ticket at or below lastAdmittedTicket (a join that raced an admission) is next in line.
  */
-export function positionOf(ticket: number, room: Pick<Room, 'lastAdmittedTicket'>): number {
+export function positionOf(ticket: number, room: Pick<LineFacts, 'lastAdmittedTicket'>): number {
   return Math.max(1, ticket - room.lastAdmittedTicket);
 }
 
-/**
- * Admissions per second, measured between the older rate sample and now. Undefined when there
- * is not yet enough history (less than a few seconds, or no admission at all).
- */
-export function measuredAdmissionRate(room: Pick<Room, 'admittedTotal' | 'rate'>, now: number): number | undefined {
-  if (room.rate.prevAt <= 0) return undefined; // no sample yet (a room seeded at deploy time)
-  const span = now - room.rate.prevAt;
-  const admitted = room.admittedTotal - room.rate.prevTotal;
-  if (span < MIN_RATE_SPAN_MS || admitted <= 0) return undefined;
-  return admitted / (span / 1000);
+export interface LineRate {
+  /** How fast lastAdmittedTicket advances (gaps and visitors who left count: positions are in tickets). */
+  ticketsPerSecond: number;
+  admissionsPerSecond: number;
+  measured: boolean;
 }
 
 /**
- * Seconds until a visitor at `position` is admitted: position divided by the measured admission
- * rate; before any admission was measured, the room's capacity turning over once per assumed
- * visit length. Zero for position 0 (already admitted).
+ * The line's speed between the older rate sample and now; before anything was measured (or after a
+ * long idle spell), the room's capacity turning over once per assumed visit length.
  */
-export function estimateWaitSeconds(
-  position: number,
-  room: Pick<Room, 'admittedTotal' | 'rate' | 'capacity'>,
+export function lineRate(
+  room: Pick<Room, 'admittedTotal' | 'lastAdmittedTicket' | 'capacity'> & { rate: AdmissionRateSamples },
   now: number,
   timings: Pick<Timings, 'assumedVisitSeconds'>,
-): number {
+): LineRate {
+  const span = now - room.rate.prevAt;
+  const admitted = room.admittedTotal - room.rate.prevTotal;
+  const advanced = room.lastAdmittedTicket - room.rate.prevTicket;
+  if (room.rate.prevAt > 0 && span >= MIN_RATE_SPAN_MS && span <= MAX_RATE_SPAN_MS && admitted > 0) {
+    const seconds = span / 1000;
+    return { ticketsPerSecond: Math.max(admitted, advanced) / seconds, admissionsPerSecond: admitted / seconds, measured: true };
+  }
+  const assumed = Math.max(room.capacity, 1) / timings.assumedVisitSeconds;
+  return { ticketsPerSecond: assumed, admissionsPerSecond: assumed, measured: false };
+}
+
+/** The rate samples after an admission at `now`: rolled forward when the current one is half a window old. */
+export function rolledRate(room: Pick<Room, 'admittedTotal' | 'lastAdmittedTicket' | 'rate'>, now: number): AdmissionRateSamples | undefined {
+  if (now - room.rate.curAt < RATE_WINDOW_MS / 2) return undefined;
+  return {
+    prevAt: room.rate.curAt,
+    prevTotal: room.rate.curTotal,
+    prevTicket: room.rate.curTicket,
+    curAt: now,
+    curTotal: room.admittedTotal,
+    curTicket: room.lastAdmittedTicket,
+  };
+}
+
+/** Seconds until a ticket `position` places from the front is admitted, at the line's speed. */
+export function estimateWaitSeconds(position: number, ticketsPerSecond: number): number {
   if (position <= 0) return 0;
-  const rate = measuredAdmissionRate(room, now) ?? Math.max(room.capacity, 1) / timings.assumedVisitSeconds;
-  return Math.min(MAX_ESTIMATE_SECONDS, Math.ceil(position / rate));
+  if (!(ticketsPerSecond > 0)) return MAX_ESTIMATE_SECONDS;
+  return Math.min(MAX_ESTIMATE_SECONDS, Math.ceil(position / ticketsPerSecond));
+}
+
+/** The line facts of a room: its speed and where its front zone ends. */
+export function lineFacts(room: Room, now: number, timings: Pick<Timings, 'assumedVisitSeconds' | 'frontZoneSeconds'>): LineFacts {
+  const rate = lineRate(room, now, timings);
+  const byRate = Math.ceil(rate.ticketsPerSecond * timings.frontZoneSeconds);
+  return {
+    state: room.state,
+    lastAdmittedTicket: room.lastAdmittedTicket,
+    frontZoneTicket: Math.max(room.frontFloor, room.lastAdmittedTicket + Math.max(FRONT_ZONE_MIN_TICKETS, byRate)),
+    ticketsPerSecond: rate.ticketsPerSecond,
+    rateMeasured: rate.measured,
+  };
+}
+
+/** A waiting ticket's place: position, estimate and zone, from the line facts alone. */
+export function placeOf(ticket: number, facts: LineFacts): Place {
+  const position = positionOf(ticket, facts);
+  return {
+    position,
+    estimatedWaitSeconds: estimateWaitSeconds(position, facts.ticketsPerSecond),
+    zone: ticket <= facts.frontZoneTicket ? 'front' : 'far',
+  };
+}
+
+/**
+ * When a far-back page should read the shared status again: a tenth of its estimated wait, and
+ * early enough to start heartbeating well before the front zone reaches its ticket; within
+ * MIN_POLL_SECONDS … MAX_POLL_SECONDS.
+ */
+export function farPollDelaySeconds(ticket: number, facts: LineFacts): number {
+  const { estimatedWaitSeconds: wait } = placeOf(ticket, facts);
+  const untilFront = facts.ticketsPerSecond > 0 ? (ticket - facts.frontZoneTicket) / facts.ticketsPerSecond : MAX_POLL_SECONDS;
+  const delay = Math.min(wait / 10, untilFront / 3);
+  return Math.round(Math.min(MAX_POLL_SECONDS, Math.max(MIN_POLL_SECONDS, delay)));
 }

@@ -5,9 +5,13 @@ import { Admissions } from './admission.js';
 import type { DomainDeps } from './deps.js';
 import { RoomNotFoundError, ValidationError } from './errors.js';
 import type { Room, RoomState, RoomStatus } from './model.js';
-import { estimateWaitSeconds, positionOf } from './positions.js';
+import { estimateWaitSeconds, lineFacts, lineRate } from './positions.js';
+import type { Timings } from './timings.js';
 
 export const MAX_CAPACITY = 1_000_000;
+/** Shards of a new room's line index: enough for 25,000 joins a second at 1,000 index writes a second per shard. */
+export const DEFAULT_LINE_SHARDS = 32;
+export const MAX_LINE_SHARDS = 256;
 
 export interface RoomChange {
   capacity?: number;
@@ -17,7 +21,11 @@ export interface RoomChange {
 export class Rooms {
   private readonly admissions: Admissions;
 
-  constructor(private readonly deps: DomainDeps) {
+  constructor(
+    private readonly deps: DomainDeps,
+    /** Shards of the line index for rooms created here. */
+    private readonly lineShards: number = DEFAULT_LINE_SHARDS,
+  ) {
     this.admissions = new Admissions(deps);
   }
 
@@ -26,7 +34,7 @@ export class Rooms {
    * seats (more capacity, or reopening) admits the next visitors at once.
    */
   async configure(roomId: string, change: RoomChange): Promise<{ room: Room; created: boolean }> {
-    const { store, clock } = this.deps;
+    const { store, clock, views } = this.deps;
     if (change.capacity !== undefined && (!Number.isInteger(change.capacity) || change.capacity < 0 || change.capacity > MAX_CAPACITY)) {
       throw new ValidationError(`capacity must be a whole number from 0 to ${MAX_CAPACITY}`);
     }
@@ -34,10 +42,11 @@ export class Rooms {
     if (!before && change.capacity === undefined) {
       throw new ValidationError(`Room ${roomId} does not exist yet: give a capacity to create it`);
     }
-    const room = await store.upsertRoom({ roomId, ...change, now: clock.now() });
+    const room = await store.upsertRoom({ roomId, ...change, lineShards: this.lineShards, now: clock.now() });
     if (!room) throw new RoomNotFoundError(roomId);
+    views.offer(roomId, room);
     if (room.state === 'open' && room.activeCount < room.capacity) {
-      await this.admissions.admitNextSafely(roomId);
+      await this.admissions.fillSafely(roomId, { maxRounds: 20, budgetMs: 5_000 });
       return { room: (await store.getRoom(roomId)) ?? room, created: !before };
     }
     return { room, created: !before };
@@ -54,25 +63,36 @@ export class Rooms {
     return rooms.sort((a, b) => a.roomId.localeCompare(b.roomId));
   }
 
-  /**
-   * Public status. `waiting` is the counted number when the caller has it (the stats table), else
-   * the upper bound nextTicket - lastAdmittedTicket (it also counts visitors who left the line).
-   */
-  async status(roomId: string, countedWaiting?: number): Promise<RoomStatus> {
-    const room = await this.get(roomId);
-    return statusOf(room, this.deps.clock.now(), this.deps.timings, countedWaiting);
+  /** Public status, from this environment's cached view of the room and the counted waiting visitors. */
+  async status(roomId: string): Promise<RoomStatus> {
+    const { views, waitingCounts, clock, timings } = this.deps;
+    const room = await views.get(roomId);
+    if (!room) throw new RoomNotFoundError(roomId);
+    const counted = await waitingCounts?.waiting(roomId);
+    return statusOf(room, clock.now(), timings, counted);
   }
 }
 
+/**
+ * A room's public status. `waiting` is the counted number when known (the stats table), else the
+ * upper bound lastTicket - lastAdmittedTicket (it also counts gaps and visitors who left).
+ */
 export function statusOf(
   room: Room,
   now: number,
-  timings: DomainDeps['timings'],
+  timings: Pick<Timings, 'assumedVisitSeconds' | 'frontZoneSeconds' | 'heartbeatIntervalSeconds' | 'keepPlaceIntervalSeconds'>,
   countedWaiting?: number,
 ): RoomStatus {
-  const waiting = countedWaiting ?? Math.max(0, room.nextTicket - room.lastAdmittedTicket);
-  const nextPosition = positionOf(room.nextTicket + 1, room);
+  const facts = lineFacts(room, now, timings);
+  const waiting = Math.max(0, countedWaiting ?? room.nextTicket - room.lastAdmittedTicket);
   const seatFree = room.state === 'open' && room.activeCount < room.capacity && waiting === 0;
+  // A new arrival's wait: the counted line at the admission rate, or (not counted yet) its ticket
+  // distance at the ticket rate; both upper bounds of the same thing.
+  const rate = lineRate(room, now, timings);
+  const wait =
+    countedWaiting !== undefined
+      ? estimateWaitSeconds(waiting + 1, rate.admissionsPerSecond)
+      : estimateWaitSeconds(room.nextTicket + 1 - room.lastAdmittedTicket, rate.ticketsPerSecond);
   return {
     roomId: room.roomId,
     state: room.state,
@@ -80,6 +100,12 @@ export function statusOf(
     active: room.activeCount,
     waiting,
     lastAdmittedTicket: room.lastAdmittedTicket,
-    estimatedWaitSeconds: seatFree ? 0 : estimateWaitSeconds(nextPosition, room, now, timings),
+    lastTicket: room.nextTicket,
+    frontZoneTicket: facts.frontZoneTicket,
+    ticketsPerSecond: Math.round(facts.ticketsPerSecond * 1000) / 1000,
+    rateMeasured: facts.rateMeasured,
+    estimatedWaitSeconds: seatFree ? 0 : wait,
+    heartbeatIntervalSeconds: timings.heartbeatIntervalSeconds,
+    keepPlaceIntervalSeconds: timings.keepPlaceIntervalSeconds,
   };
 }

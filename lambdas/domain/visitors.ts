@@ -1,15 +1,18 @@
 /**
- * What a visitor does: join, read, heartbeat, leave (DESIGN §2 steps 1-2, §3).
+ * What a visitor does: join, read, heartbeat, keep its place, leave (DESIGN §2 steps 1-2, §3).
+ *
+ * Requests read the room through this environment's cached view (at most a second old) and make
+ * at most one write of their own, plus, for a waiting visitor in the front zone when a seat looks
+ * free, one admission of itself. Far from the front, a visitor's page works out its place from the
+ * shared room status and only sends a keep-place signal minutes apart.
  */
 import { Admissions } from './admission.js';
 import { hashSecret, secretMatches } from './credentials.js';
 import type { DomainDeps } from './deps.js';
 import { InvalidCredentialError, RoomClosedError, RoomNotFoundError, TokenNotFoundError } from './errors.js';
-import type { Room, Token, TokenView } from './model.js';
-import { estimateWaitSeconds, positionOf } from './positions.js';
+import type { Room, Signal, Token, TokenView } from './model.js';
+import { lineFacts, placeOf } from './positions.js';
 
-/** A heartbeat within this long of the last recorded one is answered without a write. */
-export const MIN_TOUCH_INTERVAL_MS = 1_000;
 const MAX_LEAVE_ATTEMPTS = 5;
 
 export interface JoinResult {
@@ -24,69 +27,52 @@ export class Visitors {
     this.admissions = new Admissions(deps);
   }
 
-  /** Takes a ticket and joins the line; admitted at once when a seat is free and nobody is ahead. */
+  /**
+   * Takes a ticket and joins the line. A visitor who joins in the front zone starts as heartbeating
+   * (and takes a free seat at once when nobody live is ahead); one who joins far back starts as
+   * keeping its place.
+   */
   async join(roomId: string): Promise<JoinResult> {
-    const { store, clock, ids, timings } = this.deps;
+    const { store, clock, ids, timings, views, tickets } = this.deps;
+    const room = await views.get(roomId);
+    if (!room) throw new RoomNotFoundError(roomId);
+    if (room.state === 'closed') throw new RoomClosedError(roomId);
+    const ticket = await tickets.take(roomId);
     const now = clock.now();
-    const issued = await store.issueTicket(roomId, now);
-    if (issued.kind === 'room-not-found') throw new RoomNotFoundError(roomId);
-    if (issued.kind === 'room-closed') throw new RoomClosedError(roomId);
+    const { zone } = placeOf(ticket, lineFacts(room, now, timings));
     const secret = ids.secret();
     const token: Token = {
       tokenId: ids.tokenId(),
       roomId,
-      ticket: issued.room.nextTicket,
+      ticket,
       secretHash: hashSecret(secret),
       state: 'WAITING',
+      signal: zone === 'front' ? 'heartbeat' : 'keep-place',
       issuedAt: now,
       lastSeenAt: now,
       checkSeq: 0,
       expiresAtSeconds: Math.ceil(now / 1000) + timings.tokenRetentionSeconds,
     };
-    await store.putToken(token);
-    // Read the room again: a seat freed between taking the ticket and writing the token was
-    // offered to a line that did not hold this token yet.
-    const room = await store.getRoom(roomId);
-    const admitted = await this.admissions.admitIfFirstSafely(token, room);
+    await store.putToken(token, room.lineShards);
+    const admitted = await this.admissions.admitSelfSafely(token, room);
     const current: Token = admitted ? { ...token, state: 'ADMITTED', admittedAt: clock.now() } : token;
-    return { view: await this.view(current, room ?? issued.room), secret };
+    return { view: await this.view(current, room), secret };
   }
 
   /** The token's state and position, without side effects. */
   async read(roomId: string, tokenId: string, secret: string): Promise<TokenView> {
     const token = await this.authenticate(roomId, tokenId, secret);
-    const room = await this.room(roomId);
-    return this.view(token, room);
+    return this.view(token, await this.room(roomId));
   }
 
-  /**
-   * "I am still here": refreshes lastSeenAt; a waiting visitor first in line takes a free seat.
-   * One conditional write both authenticates and records the heartbeat (the store compares the
-   * secret's SHA-256, never the secret); a refusal is explained with a constant-time comparison.
-   */
-  async heartbeat(roomId: string, tokenId: string, secret: string): Promise<TokenView> {
-    const { store, clock, timings } = this.deps;
-    const now = clock.now();
-    const touched = await store.touchToken({
-      tokenId,
-      roomId,
-      secretHash: hashSecret(secret),
-      now,
-      expiresAtSeconds: Math.ceil(now / 1000) + timings.tokenRetentionSeconds,
-      minIntervalMs: MIN_TOUCH_INTERVAL_MS,
-    });
-    if (touched.kind === 'not-found') throw new TokenNotFoundError(tokenId);
-    if (touched.kind === 'mismatch') {
-      if (!secretMatches(secret, touched.token.secretHash)) throw new InvalidCredentialError();
-      throw new TokenNotFoundError(tokenId); // the right secret, but the token lives in another room
-    }
-    let token = touched.token;
-    const room = await this.room(roomId);
-    if (token.state === 'WAITING' && (await this.admissions.admitIfFirstSafely(token, room))) {
-      // An admitted visitor's view does not depend on the room: no need to read it again.
-      token = { ...token, state: 'ADMITTED', admittedAt: clock.now() };
-    }
-    return this.view(token, room);
+  /** "I am still here" from the front zone or an admitted visitor; a waiting visitor first in line takes a free seat. */
+  heartbeat(roomId: string, tokenId: string, secret: string): Promise<TokenView> {
+    return this.signal(roomId, tokenId, secret, 'heartbeat');
+  }
+
+  /** "Keep my place" from far back: minutes apart, never admits. */
+  keepPlace(roomId: string, tokenId: string, secret: string): Promise<TokenView> {
+    return this.signal(roomId, tokenId, secret, 'keep-place');
   }
 
   /** "I leave": removes the token; a seat it held goes to the next in line at once. */
@@ -97,12 +83,40 @@ export class Visitors {
       const outcome = await store.removeToken({ token, now: clock.now() });
       if (outcome === 'removed') {
         this.deps.events?.removed?.({ roomId, tokenId, ticket: token.ticket, state: token.state, reason: 'left' });
-        if (token.state === 'ADMITTED') await this.admissions.admitNextSafely(roomId);
+        if (token.state === 'ADMITTED') await this.admissions.fillSafely(roomId, { maxRounds: 2, budgetMs: 1_000 });
         return;
       }
       // 'changed': admitted meanwhile (retry with the new state); 'conflict': retry.
     }
     throw new TokenNotFoundError(tokenId);
+  }
+
+  /**
+   * Records a signal in one conditional write that also authenticates (the store compares the
+   * secret's SHA-256, never the secret); a refusal is explained with a constant-time comparison.
+   */
+  private async signal(roomId: string, tokenId: string, secret: string, signal: Signal): Promise<TokenView> {
+    const { store, clock, timings } = this.deps;
+    const now = clock.now();
+    const touched = await store.touchToken({
+      tokenId,
+      roomId,
+      secretHash: hashSecret(secret),
+      signal,
+      now,
+      expiresAtSeconds: Math.ceil(now / 1000) + timings.tokenRetentionSeconds,
+    });
+    if (touched.kind === 'not-found') throw new TokenNotFoundError(tokenId);
+    if (touched.kind === 'mismatch') {
+      if (!secretMatches(secret, touched.token.secretHash)) throw new InvalidCredentialError();
+      throw new TokenNotFoundError(tokenId); // the right secret, but the token lives in another room
+    }
+    let token = touched.token;
+    const room = await this.room(roomId);
+    if (token.state === 'WAITING' && signal === 'heartbeat' && (await this.admissions.admitSelfSafely(token, room))) {
+      token = { ...token, state: 'ADMITTED', admittedAt: clock.now() };
+    }
+    return this.view(token, room);
   }
 
   private async authenticate(roomId: string, tokenId: string, secret: string): Promise<Token> {
@@ -115,7 +129,7 @@ export class Visitors {
   }
 
   private async room(roomId: string): Promise<Room> {
-    const room = await this.deps.store.getRoom(roomId);
+    const room = await this.deps.views.get(roomId);
     if (!room) throw new RoomNotFoundError(roomId);
     return room;
   }
@@ -124,15 +138,18 @@ export class Visitors {
     const { clock, timings, passes } = this.deps;
     const now = clock.now();
     const admitted = token.state === 'ADMITTED';
-    const position = admitted ? 0 : positionOf(token.ticket, room);
+    const place = admitted ? { position: 0, estimatedWaitSeconds: 0, zone: 'front' as const } : placeOf(token.ticket, lineFacts(room, now, timings));
     const view: TokenView = {
       roomId: token.roomId,
       tokenId: token.tokenId,
       ticket: token.ticket,
       state: admitted ? 'admitted' : 'waiting',
-      position,
-      estimatedWaitSeconds: estimateWaitSeconds(position, room, now, timings),
-      heartbeatIntervalSeconds: timings.heartbeatIntervalSeconds,
+      position: place.position,
+      estimatedWaitSeconds: place.estimatedWaitSeconds,
+      roomState: room.state,
+      zone: place.zone,
+      heartbeatIntervalSeconds: admitted ? timings.admittedHeartbeatIntervalSeconds : timings.heartbeatIntervalSeconds,
+      keepPlaceIntervalSeconds: timings.keepPlaceIntervalSeconds,
     };
     if (admitted && passes) {
       const issued = await passes.issue({ roomId: token.roomId, tokenId: token.tokenId, ticket: token.ticket }, now);

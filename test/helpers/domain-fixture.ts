@@ -4,7 +4,9 @@ import {
   DEFAULT_TIMINGS,
   Rooms,
   Visitors,
+  environmentOf,
   type DomainDeps,
+  type EnvironmentOptions,
   type IdSource,
   type Timings,
   type WaitingRoomEvents,
@@ -30,7 +32,16 @@ export interface DomainFixture {
   events: { admitted: number[]; removed: { ticket: number; reason: string }[] };
 }
 
-export function domainFixture(options: { timings?: Partial<Timings>; deps?: Partial<DomainDeps> } = {}): DomainFixture {
+export interface DomainFixtureOptions {
+  timings?: Partial<Timings>;
+  deps?: Partial<DomainDeps>;
+  /** Room views are read afresh by default (max age 0), so a test sees every change at once. */
+  environment?: EnvironmentOptions;
+  /** Line shards of rooms the fixture's Rooms creates. @default 4 */
+  lineShards?: number;
+}
+
+export function domainFixture(options: DomainFixtureOptions = {}): DomainFixture {
   const clock = new FakeClock();
   const store = new InMemoryStore();
   const checks = new InMemoryCheckQueue(clock);
@@ -47,6 +58,7 @@ export function domainFixture(options: { timings?: Partial<Timings>; deps?: Part
     events: observer,
     sleep: async () => {},
     random: () => 0.5,
+    ...environmentOf(store, clock, { roomViewMaxAgeMs: 0, ...options.environment }),
     ...options.deps,
   };
   return {
@@ -56,7 +68,7 @@ export function domainFixture(options: { timings?: Partial<Timings>; deps?: Part
     deps,
     visitors: new Visitors(deps),
     checkLoop: new CheckLoop(deps, checks),
-    rooms: new Rooms(deps),
+    rooms: new Rooms(deps, options.lineShards ?? 4),
     events,
   };
 }

@@ -1,24 +1,28 @@
 /**
  * An in-memory WaitingRoomStore with DynamoDB's semantics: every call is one atomic step
- * (a conditional write either applies whole or not at all), reads are strongly consistent, and
- * the line is the sparse index of waiting tokens. Used by domain tests and the property test.
+ * (a conditional write either applies whole or not at all), and the line is a sharded index that
+ * holds exactly the waiting tokens. Used by domain tests, the property test and the scale model.
  */
-import type {
-  AdmitOutcome,
-  AdmitRequest,
-  CheckMessage,
-  CheckQueue,
-  Clock,
-  IssueTicketOutcome,
-  RemoveOutcome,
-  RemoveRequest,
-  Room,
-  RoomUpsert,
-  Token,
-  TouchOutcome,
-  TouchRequest,
-  WaitingEntry,
-  WaitingRoomStore,
+import {
+  isLive,
+  lineShardOf,
+  type AdmitBatchOutcome,
+  type AdmitBatchRequest,
+  type CheckMessage,
+  type CheckQueue,
+  type Clock,
+  type LineQuery,
+  type ReleaseOutcome,
+  type ReleaseRequest,
+  type RemoveOutcome,
+  type RemoveRequest,
+  type Room,
+  type RoomUpsert,
+  type Token,
+  type TouchOutcome,
+  type TouchRequest,
+  type WaitingEntry,
+  type WaitingRoomStore,
 } from '../../lambdas/domain/index.js';
 
 const clone = <T>(value: T): T => structuredClone(value);
@@ -35,21 +39,23 @@ function assertKey(...keys: string[]): void {
 export class InMemoryStore implements WaitingRoomStore {
   readonly rooms = new Map<string, Room>();
   readonly tokens = new Map<string, Token>();
+  /** The line index: shard of each waiting token. */
+  readonly lineShard = new Map<string, number>();
   /** Calls made, by method name: lets tests assert what was (not) written. */
   readonly calls: string[] = [];
   /** Makes the next calls of a method answer 'conflict' (transactions) a number of times. */
-  readonly conflicts = new Map<'admitToken' | 'removeToken', number>();
+  readonly conflicts = new Map<'admitTokens' | 'removeToken', number>();
+  private readonly counters = new Map<string, number>();
 
   async getRoom(roomId: string): Promise<Room | undefined> {
     this.calls.push('getRoom');
     assertKey(roomId);
-    const room = this.rooms.get(roomId);
-    return room && clone(room);
+    return this.roomCopy(roomId);
   }
 
   async listRooms(): Promise<Room[]> {
     this.calls.push('listRooms');
-    return [...this.rooms.values()].map(clone);
+    return [...this.rooms.keys()].map((id) => this.roomCopy(id)!);
   }
 
   async upsertRoom(input: RoomUpsert): Promise<Room | undefined> {
@@ -58,7 +64,7 @@ export class InMemoryStore implements WaitingRoomStore {
     const existing = this.rooms.get(input.roomId);
     if (!existing) {
       if (input.capacity === undefined) return undefined;
-      const room: Room = {
+      this.rooms.set(input.roomId, {
         roomId: input.roomId,
         capacity: input.capacity,
         state: input.state ?? 'open',
@@ -67,34 +73,36 @@ export class InMemoryStore implements WaitingRoomStore {
         lastAdmittedTicket: 0,
         admittedTotal: 0,
         evictedTotal: 0,
-        rate: { prevAt: input.now, prevTotal: 0, curAt: input.now, curTotal: 0 },
+        rate: { prevAt: input.now, prevTotal: 0, prevTicket: 0, curAt: input.now, curTotal: 0, curTicket: 0 },
+        lineShards: input.lineShards,
+        frontFloor: 0,
+        wakeSeq: 1,
         createdAt: input.now,
         updatedAt: input.now,
-      };
-      this.rooms.set(room.roomId, room);
-      return clone(room);
+      });
+      return this.roomCopy(input.roomId);
     }
     if (input.capacity !== undefined) existing.capacity = input.capacity;
     if (input.state !== undefined) existing.state = input.state;
+    existing.wakeSeq += 1;
     existing.updatedAt = input.now;
-    return clone(existing);
+    return this.roomCopy(input.roomId);
   }
 
-  async issueTicket(roomId: string, now: number): Promise<IssueTicketOutcome> {
-    this.calls.push('issueTicket');
-    const room = this.rooms.get(roomId);
-    if (!room) return { kind: 'room-not-found' };
-    if (room.state === 'closed') return { kind: 'room-closed' };
-    room.nextTicket += 1;
-    room.updatedAt = now;
-    return { kind: 'issued', room: clone(room) };
+  async reserveTickets(roomId: string, count: number): Promise<number> {
+    this.calls.push('reserveTickets');
+    assertKey(roomId);
+    const last = (this.counters.get(roomId) ?? 0) + count;
+    this.counters.set(roomId, last);
+    return last;
   }
 
-  async putToken(token: Token): Promise<void> {
+  async putToken(token: Token, lineShards: number): Promise<void> {
     this.calls.push('putToken');
     assertKey(token.tokenId, ...(token.state === 'WAITING' ? [token.roomId] : []));
     if (this.tokens.has(token.tokenId)) throw new Error(`duplicate token id ${token.tokenId}`);
     this.tokens.set(token.tokenId, clone(token));
+    if (token.state === 'WAITING') this.lineShard.set(token.tokenId, lineShardOf(token.ticket, lineShards));
   }
 
   async getToken(tokenId: string): Promise<Token | undefined> {
@@ -104,42 +112,93 @@ export class InMemoryStore implements WaitingRoomStore {
     return token && clone(token);
   }
 
+  async getTokens(tokenIds: readonly string[]): Promise<Token[]> {
+    this.calls.push('getTokens');
+    tokenIds.forEach((id) => assertKey(id));
+    return tokenIds.flatMap((id) => {
+      const token = this.tokens.get(id);
+      return token ? [clone(token)] : [];
+    });
+  }
+
   async touchToken(request: TouchRequest): Promise<TouchOutcome> {
     this.calls.push('touchToken');
     const token = this.tokens.get(request.tokenId);
     if (!token) return { kind: 'not-found' };
     if (token.secretHash !== request.secretHash || token.roomId !== request.roomId) return { kind: 'mismatch', token: clone(token) };
-    if (!(token.lastSeenAt <= request.now - request.minIntervalMs)) return { kind: 'recent', token: clone(token) };
     token.lastSeenAt = request.now;
+    token.signal = request.signal;
     token.expiresAtSeconds = request.expiresAtSeconds;
     return { kind: 'touched', token: clone(token) };
   }
 
-  async listWaiting(roomId: string, limit: number, beforeTicket?: number): Promise<WaitingEntry[]> {
-    this.calls.push('listWaiting');
-    return [...this.tokens.values()]
-      .filter((t) => t.roomId === roomId && t.state === 'WAITING')
-      .filter((t) => beforeTicket === undefined || t.ticket < beforeTicket)
-      .sort((a, b) => a.ticket - b.ticket)
-      .slice(0, limit)
-      .map((t) => ({ tokenId: t.tokenId, ticket: t.ticket }));
+  async listLine(query: LineQuery): Promise<WaitingEntry[]> {
+    this.calls.push('listLine');
+    if (query.limit < 1) return [];
+    const entries: WaitingEntry[] = [];
+    for (const [tokenId, shard] of this.lineShard) {
+      const token = this.tokens.get(tokenId)!;
+      if (shard !== query.shard || token.roomId !== query.roomId) continue;
+      if (query.afterTicket !== undefined && !(token.ticket > query.afterTicket)) continue;
+      if (query.beforeTicket !== undefined && !(token.ticket < query.beforeTicket)) continue;
+      entries.push({ tokenId, ticket: token.ticket });
+    }
+    return entries.sort((a, b) => a.ticket - b.ticket).slice(0, query.limit);
   }
 
-  async admitToken(request: AdmitRequest): Promise<AdmitOutcome> {
-    this.calls.push('admitToken');
-    if (this.takeConflict('admitToken')) return 'conflict';
-    const token = this.tokens.get(request.tokenId);
+  async acquireAdmitter(roomId: string, owner: string, now: number, until: number): Promise<Room | 'busy' | 'not-found'> {
+    this.calls.push('acquireAdmitter');
+    const room = this.rooms.get(roomId);
+    if (!room) return 'not-found';
+    if (room.admitter !== undefined && !((room.admitterUntil ?? 0) < now)) return 'busy';
+    room.admitter = owner;
+    room.admitterUntil = until;
+    return this.roomCopy(roomId)!;
+  }
+
+  async releaseAdmitter(request: ReleaseRequest): Promise<ReleaseOutcome> {
+    this.calls.push('releaseAdmitter');
     const room = this.rooms.get(request.roomId);
-    if (!token || token.state !== 'WAITING') return 'token-not-waiting';
-    if (!room || room.state !== 'open' || !(room.activeCount < room.capacity)) return 'room-refused';
-    if (request.raiseLastAdmitted && !(room.lastAdmittedTicket < request.ticket)) return 'room-refused';
-    token.state = 'ADMITTED';
-    token.admittedAt = request.now;
-    room.activeCount += 1;
-    room.admittedTotal += 1;
-    if (request.raiseLastAdmitted) room.lastAdmittedTicket = request.ticket;
+    if (!room || room.admitter !== request.owner) return { kind: 'lost' };
+    if (room.wakeSeq !== request.wakeSeq) return { kind: 'woken', room: this.roomCopy(request.roomId)! };
+    delete room.admitter;
+    delete room.admitterUntil;
+    if (request.frontFloor !== undefined) room.frontFloor = request.frontFloor;
+    if (request.rate) room.rate = { ...request.rate };
+    return { kind: 'released' };
+  }
+
+  async admitTokens(request: AdmitBatchRequest): Promise<AdmitBatchOutcome> {
+    this.calls.push('admitTokens');
+    if (this.takeConflict('admitTokens')) return { kind: 'conflict' };
+    const room = this.rooms.get(request.roomId);
+    const n = request.tokens.length;
+    const roomOk =
+      room !== undefined &&
+      room.state === 'open' &&
+      room.capacity >= request.capacity &&
+      room.activeCount <= request.capacity - n &&
+      (request.raiseLastAdmittedTo === undefined || room.lastAdmittedTicket < request.raiseLastAdmittedTo) &&
+      (request.owner === undefined || room.admitter === request.owner);
+    if (!roomOk) return { kind: 'room-refused' };
+    const refused = request.tokens
+      .filter((entry) => {
+        const token = this.tokens.get(entry.tokenId);
+        return !token || token.roomId !== request.roomId || !isLive(token, request.liveSince);
+      })
+      .map((entry) => entry.tokenId);
+    if (refused.length > 0) return { kind: 'tokens-refused', tokenIds: refused };
+    for (const entry of request.tokens) {
+      const token = this.tokens.get(entry.tokenId)!;
+      token.state = 'ADMITTED';
+      token.admittedAt = request.now;
+      this.lineShard.delete(entry.tokenId);
+    }
+    room.activeCount += n;
+    room.admittedTotal += n;
+    if (request.raiseLastAdmittedTo !== undefined) room.lastAdmittedTicket = request.raiseLastAdmittedTo;
     room.updatedAt = request.now;
-    return 'admitted';
+    return { kind: 'admitted' };
   }
 
   async removeToken(request: RemoveRequest): Promise<RemoveOutcome> {
@@ -151,9 +210,13 @@ export class InMemoryStore implements WaitingRoomStore {
       return 'changed';
     }
     this.tokens.delete(token.tokenId);
+    this.lineShard.delete(token.tokenId);
     const room = this.rooms.get(token.roomId);
     if (room && (token.state === 'ADMITTED' || request.expect)) {
-      if (token.state === 'ADMITTED') room.activeCount -= 1;
+      if (token.state === 'ADMITTED') {
+        room.activeCount -= 1;
+        room.wakeSeq += 1;
+      }
       if (request.expect) room.evictedTotal += 1;
       room.updatedAt = request.now;
     }
@@ -169,13 +232,6 @@ export class InMemoryStore implements WaitingRoomStore {
     return 'advanced';
   }
 
-  async rollAdmissionRate(roomId: string, now: number, minAgeMs: number): Promise<void> {
-    this.calls.push('rollAdmissionRate');
-    const room = this.rooms.get(roomId);
-    if (!room || now - room.rate.curAt < minAgeMs) return;
-    room.rate = { prevAt: room.rate.curAt, prevTotal: room.rate.curTotal, curAt: now, curTotal: room.admittedTotal };
-  }
-
   admittedIn(roomId: string): Token[] {
     return [...this.tokens.values()].filter((t) => t.roomId === roomId && t.state === 'ADMITTED');
   }
@@ -184,7 +240,12 @@ export class InMemoryStore implements WaitingRoomStore {
     return [...this.tokens.values()].filter((t) => t.roomId === roomId && t.state === 'WAITING').sort((a, b) => a.ticket - b.ticket);
   }
 
-  private takeConflict(method: 'admitToken' | 'removeToken'): boolean {
+  private roomCopy(roomId: string): Room | undefined {
+    const room = this.rooms.get(roomId);
+    return room && { ...clone(room), nextTicket: this.counters.get(roomId) ?? 0 };
+  }
+
+  private takeConflict(method: 'admitTokens' | 'removeToken'): boolean {
     const left = this.conflicts.get(method) ?? 0;
     if (left <= 0) return false;
     this.conflicts.set(method, left - 1);

@@ -1,0 +1,93 @@
+/**
+ * Tickets at spike rate (DESIGN §8 "Tickets at spike rate", invariant 2).
+ *
+ * One counter item per room would cap joins near 1,000 a second. Instead each function environment
+ * reserves a block of tickets with one atomic addition and hands them out itself. A block serves
+ * for at most `blockMs` after its reservation was sent; numbers left when it runs out of time are
+ * gaps (positions stay upper bounds). The ordering bound follows:
+ *
+ *   two tickets handed out more than blockMs apart are always in order.
+ *
+ * Proof: let ticket a be handed out at time i1 from block A and ticket b at i2 > i1 + blockMs from
+ * block B (another block: within one block numbers go up). B's reservation was sent at r2 ≥ i2 -
+ * blockMs > i1, so its addition took effect after i1; A's took effect before i1 (a was handed out
+ * from it). The counter only grows, so every number of B is above every number of A.
+ *
+ * The block size follows the environment's own demand (see nextSize): a quiet room reserves one
+ * ticket per join and leaves no gaps, while a busy environment reserves about what one block
+ * lifetime needs.
+ */
+import type { Clock } from './ports.js';
+
+/** How long a reserved block serves: the ordering bound (README "Tickets and their order"). */
+export const TICKET_BLOCK_MS = 500;
+/** The largest block one environment reserves at once. */
+export const MAX_TICKET_BLOCK = 1_000;
+
+export interface TicketCounter {
+  /** Adds `count` to the room's ticket counter; returns its new value (the last ticket of the block). */
+  reserveTickets(roomId: string, count: number, now: number): Promise<number>;
+}
+
+interface Block {
+  next: number;
+  last: number;
+  reservedAt: number;
+  size: number;
+  /** Tickets handed out from this block. */
+  used: number;
+}
+
+interface RoomTickets {
+  block?: Block;
+  reserving?: Promise<void>;
+}
+
+export class TicketDispenser {
+  private readonly rooms = new Map<string, RoomTickets>();
+
+  constructor(
+    private readonly counter: TicketCounter,
+    private readonly clock: Clock,
+    readonly blockMs: number = TICKET_BLOCK_MS,
+  ) {}
+
+  /** The next ticket for a join into `roomId`. */
+  async take(roomId: string): Promise<number> {
+    let room = this.rooms.get(roomId);
+    if (!room) {
+      room = {};
+      this.rooms.set(roomId, room);
+    }
+    for (;;) {
+      const block = room.block;
+      // Checked when the ticket is handed out, after any wait: that is what the bound is about.
+      if (block && block.next <= block.last && this.clock.now() - block.reservedAt < this.blockMs) {
+        block.used += 1;
+        return block.next++;
+      }
+      room.reserving ??= this.reserve(roomId, room).finally(() => {
+        room.reserving = undefined;
+      });
+      await room.reserving;
+    }
+  }
+
+  private async reserve(roomId: string, room: RoomTickets): Promise<void> {
+    const now = this.clock.now();
+    const size = this.nextSize(room.block, now);
+    const last = await this.counter.reserveTickets(roomId, size, now);
+    room.block = { next: last - size + 1, last, reservedAt: now, size, used: 0 };
+  }
+
+  /**
+   * A block that ran out before its time doubles; one that ran out of time shrinks to what it
+   * served; after an idle spell, one ticket. So a quiet room leaves no gaps, and a busy
+   * environment soon reserves about what it hands out in one lifetime.
+   */
+  private nextSize(previous: Block | undefined, now: number): number {
+    if (!previous || now - previous.reservedAt > 2 * this.blockMs) return 1;
+    const exhausted = previous.used >= previous.size && now - previous.reservedAt < this.blockMs;
+    return Math.max(1, Math.min(MAX_TICKET_BLOCK, exhausted ? previous.size * 2 : previous.used));
+  }
+}
