@@ -16,7 +16,8 @@ import type { DomainDeps } from './deps.js';
 import { realSleep } from './deps.js';
 import { ContentionError } from './errors.js';
 import { isLive, readHead } from './line.js';
-import type { Room, Token, WaitingEntry } from './model.js';
+import type { Room, Token } from './model.js';
+import type { AdmitEntry, CheckQueue } from './ports.js';
 import { lineFacts, placeOf, rolledRate } from './positions.js';
 
 /** TransactWriteItems takes 100 items: up to 99 tokens and the room. */
@@ -27,6 +28,8 @@ export const MAX_ADMIT_ATTEMPTS = 8;
 const LEASE_MARGIN_MS = 5_000;
 /** A visitor that found someone live ahead spares later tickets of this environment the same question for this long. */
 const AHEAD_MEMORY_MS = 1_000;
+/** checkBy of a check loop an admission re-armed (the checker recognises it: lambdas/domain/check-loop.ts). */
+export const REARM_PREFIX = 'rearm:';
 
 export interface FillOptions {
   /** Batches at most. */
@@ -51,7 +54,11 @@ export class Admissions {
   /** Per room: a live ticket this environment recently found waiting (see admitSelf). */
   private readonly aheadSeen = new Map<string, { ticket: number; at: number }>();
 
-  constructor(private readonly deps: DomainDeps) {}
+  constructor(
+    private readonly deps: DomainDeps,
+    /** Where re-armed checks go (see admitBatch); without one, tokens that need it are left to an admitter that has one. */
+    private readonly checks: CheckQueue | undefined = deps.checks,
+  ) {}
 
   /** Fills the room's free seats with the next live visitors, in ticket order, as its one admitter. */
   async fill(roomId: string, options: FillOptions = {}): Promise<FillResult> {
@@ -87,7 +94,7 @@ export class Admissions {
           frontFloor = Math.max(frontFloor ?? 0, head.lastTicketRead);
         }
         if (head.live.length === 0) break;
-        const result = await this.admitBatch(room, head.live, liveSince, owner);
+        const result = await this.admitBatch(room, head.live, liveSince, { owner });
         if ('stop' in result) {
           if (result.room) room = result.room;
           break;
@@ -127,34 +134,43 @@ export class Admissions {
   }
 
   /**
-   * A visitor's own admission, for joins and heartbeats: admits `token` when a seat is free, it is
-   * live and in the front zone, and nobody live is ahead of it in line. Never admits anyone else.
+   * A visitor's own admission, for joins and heartbeats: admits `token` when it is live and in the
+   * front zone and a seat is free for it after every live visitor ahead of it has one. Never admits
+   * anyone else; the seats of those ahead are kept by the transaction's condition (activeCount + 1 +
+   * the live visitors ahead within capacity), so nobody ahead can lose a seat to it.
    */
   async admitSelf(token: Token, room: Room | undefined): Promise<boolean> {
     const { store, clock, timings } = this.deps;
-    if (!hasFreeSeat(room) || token.roomId !== room.roomId) return false;
     const now = clock.now();
     const liveSince = now - timings.heartbeatTimeoutSeconds * 1000;
-    if (!isLive(token, liveSince) || placeOf(token.ticket, lineFacts(room, now, timings)).zone !== 'front') return false;
+    if (!room || token.roomId !== room.roomId || !isLive(token, liveSince)) return false;
     const ahead = this.aheadSeen.get(room.roomId);
     if (ahead && now - ahead.at < AHEAD_MEMORY_MS && ahead.ticket < token.ticket) return false;
-
-    const head = await readHead(store, {
-      roomId: room.roomId,
-      lineShards: room.lineShards,
-      want: 1,
-      liveSince,
-      maxEntries: 4 * room.lineShards + 8,
-      beforeTicket: token.ticket,
-    });
-    if (head.live.length > 0) {
-      this.aheadSeen.set(room.roomId, { ticket: head.live[0]!.ticket, at: now });
-      return false;
+    // Twice at most: the first time from the cached view, the second after a refusal, from a fresh one.
+    let view: Room | undefined = room;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (!hasFreeSeat(view) || placeOf(token.ticket, lineFacts(view, now, timings)).zone !== 'front') return false;
+      const free = view.capacity - view.activeCount;
+      const head = await readHead(store, {
+        roomId: view.roomId,
+        lineShards: view.lineShards,
+        want: free,
+        liveSince,
+        maxEntries: 4 * free + 4 * view.lineShards + 8,
+        beforeTicket: token.ticket,
+      });
+      if (head.live.length >= free) {
+        // As many live visitors ahead as free seats: theirs. Later tickets here need not ask for a second.
+        this.aheadSeen.set(view.roomId, { ticket: head.live[free - 1]!.ticket, at: now });
+        return false;
+      }
+      // Ghosts ahead beyond what was read: the admitter, not a visitor, sorts that out.
+      if (!head.exhausted) return false;
+      const result = await this.admitBatch(view, [token], liveSince, { keepSeats: head.live.length });
+      if (!('stop' in result)) return result.admitted.includes(token.tokenId);
+      view = await store.getRoom(view.roomId);
     }
-    // Ghosts ahead beyond what was read: the admitter, not a visitor, sorts that out.
-    if (!head.exhausted) return false;
-    const result = await this.admitBatch(room, [token], liveSince);
-    return !('stop' in result) && result.admitted.includes(token.tokenId);
+    return false;
   }
 
   /** admitSelf for a request whose own work already succeeded: a failure is reported, not thrown. */
@@ -170,19 +186,38 @@ export class Admissions {
   /**
    * One batch, retried on conflicts with jittered backoff: tokens that are no longer live waiting
    * tokens drop out, a room that moved is read again. `room` is the caller's latest view.
+   *
+   * A token whose next check is due later than an admitted visitor's timeout (it was scheduled while
+   * the visitor kept its place far back) has its check loop re-armed in the same transaction, and
+   * the new check is sent once it committed; without a check queue (a visitor's own request) such a
+   * token is left to the admitter.
    */
-  private async admitBatch(room: Room, candidates: readonly WaitingEntry[], liveSince: number, owner?: string): Promise<BatchResult> {
-    const { store, clock } = this.deps;
+  private async admitBatch(room: Room, candidates: readonly Token[], liveSince: number, as: { owner?: string; keepSeats?: number }): Promise<BatchResult> {
+    const { owner, keepSeats = 0 } = as;
+    const { store, clock, timings } = this.deps;
+    const checks = this.checks;
     const sleep = this.deps.sleep ?? realSleep;
     const random = this.deps.random ?? Math.random;
+    const timeoutMs = timings.heartbeatTimeoutSeconds * 1000;
+    const now = clock.now();
+    const entries: AdmitEntry[] = [];
+    for (const token of candidates) {
+      const deadline = token.lastSeenAt + timeoutMs;
+      if (!(token.checkDueAt > deadline)) entries.push({ tokenId: token.tokenId, ticket: token.ticket });
+      else if (checks) {
+        const rearm = { checkBy: `${REARM_PREFIX}${owner ?? 'self'}`, checkDueAt: Math.max(now + 1_000, deadline) };
+        entries.push({ tokenId: token.tokenId, ticket: token.ticket, rearm });
+      }
+    }
     let view = room;
-    let batch = candidates.slice(0, Math.min(MAX_ADMIT_BATCH, view.capacity - view.activeCount));
+    let batch = entries.slice(0, Math.min(MAX_ADMIT_BATCH, view.capacity - keepSeats - view.activeCount));
     for (let attempt = 0; attempt < MAX_ADMIT_ATTEMPTS && batch.length > 0; attempt++) {
       const highest = Math.max(...batch.map((t) => t.ticket));
       const outcome = await store.admitTokens({
         roomId: view.roomId,
         tokens: batch,
-        capacity: view.capacity,
+        // Seats kept for visitors ahead count as taken: activeCount + batch + kept within the capacity.
+        capacity: view.capacity - keepSeats,
         ...(highest > view.lastAdmittedTicket ? { raiseLastAdmittedTo: highest } : {}),
         ...(owner !== undefined ? { owner } : {}),
         liveSince,
@@ -191,6 +226,7 @@ export class Admissions {
       switch (outcome.kind) {
         case 'admitted': {
           for (const token of batch) this.deps.events?.admitted?.({ roomId: view.roomId, tokenId: token.tokenId, ticket: token.ticket });
+          await this.sendRearmed(view.roomId, batch, candidates);
           return {
             admitted: batch.map((t) => t.tokenId),
             room: {
@@ -208,6 +244,8 @@ export class Admissions {
           break;
         }
         case 'room-refused': {
+          // A visitor's own admission does not retry: what it read of the line ahead may be out of date.
+          if (owner === undefined) return { stop: true };
           // Full, not open, smaller, lastAdmittedTicket moved, or the lease lost: the fresh room tells which.
           const fresh = await store.getRoom(view.roomId);
           if (!hasFreeSeat(fresh) || (owner !== undefined && fresh.admitter !== owner)) return { stop: true, ...(fresh ? { room: fresh } : {}) };
@@ -222,6 +260,28 @@ export class Admissions {
     }
     if (batch.length === 0) return { room: view, admitted: [] };
     throw new ContentionError(view.roomId);
+  }
+
+  /**
+   * The checks of re-armed loops, once their admission committed. A failed send is reported, not
+   * thrown: the loop's earlier check is still on its way and resends (check-loop.ts).
+   */
+  private async sendRearmed(roomId: string, batch: readonly AdmitEntry[], candidates: readonly Token[]): Promise<void> {
+    const { clock } = this.deps;
+    const checks = this.checks;
+    const rearmed = batch.filter((e) => e.rearm);
+    if (!checks || rearmed.length === 0) return;
+    const seqOf = new Map(candidates.map((t) => [t.tokenId, t.checkSeq]));
+    await Promise.all(
+      rearmed.map(async (entry) => {
+        const delay = Math.max(1, Math.floor((entry.rearm!.checkDueAt - clock.now()) / 1000));
+        try {
+          await checks.schedule({ tokenId: entry.tokenId, roomId, seq: seqOf.get(entry.tokenId)! + 1 }, delay);
+        } catch (error) {
+          this.deps.events?.admissionDeferred?.({ roomId, error });
+        }
+      }),
+    );
   }
 }
 

@@ -22,6 +22,7 @@ import { realSleep, type DomainDeps } from './deps.js';
 import { ContentionError } from './errors.js';
 import { isLive } from './line.js';
 import type { CheckMessage, Token } from './model.js';
+import { REARM_PREFIX } from './admission.js';
 import type { CheckQueue } from './ports.js';
 import { MAX_CHECK_DELAY_SECONDS, silenceLimitMs } from './timings.js';
 
@@ -46,7 +47,8 @@ export class CheckLoop {
     private readonly deps: DomainDeps,
     private readonly checks: CheckQueue,
   ) {
-    this.admissions = new Admissions(deps);
+    // Admissions made here re-arm check loops through the same queue.
+    this.admissions = new Admissions(deps, checks);
   }
 
   /** The first check of a new token (the enqueuer, on the token's INSERT in the stream). */
@@ -74,8 +76,12 @@ export class CheckLoop {
         if (room && room.state === 'open' && room.activeCount < room.capacity) await this.admissions.fillSafely(message.roomId);
         return 'gone';
       }
-      if (token.checkSeq === message.seq + 1 && token.checkBy === deliveryId) {
-        await this.scheduleNext(token, clock.now());
+      // This delivery advanced the loop before and its send failed; or an admission re-armed the loop
+      // and its send may have failed: send the current check (at worst a duplicate, which the next
+      // step drops).
+      if (token.checkSeq === message.seq + 1 && (token.checkBy === deliveryId || token.checkBy?.startsWith(REARM_PREFIX))) {
+        const delay = Math.min(MAX_CHECK_DELAY_SECONDS, Math.max(1, Math.ceil((token.checkDueAt - clock.now()) / 1000)));
+        await this.checks.schedule({ tokenId: token.tokenId, roomId: token.roomId, seq: token.checkSeq }, delay);
         return 'resent';
       }
       if (token.checkSeq !== message.seq) return 'stale';
@@ -99,9 +105,11 @@ export class CheckLoop {
       }
 
       await this.offerFreeSeats(token);
-      const advanced = await store.advanceCheck(token.tokenId, message.seq, deliveryId);
+      const later = clock.now();
+      const delay = nextDelaySeconds(token.lastSeenAt + silenceLimitMs(token, timings) - later);
+      const advanced = await store.advanceCheck(token.tokenId, message.seq, deliveryId, later + delay * 1000);
       if (advanced === 'changed') return 'stale';
-      await this.scheduleNext({ ...token, checkSeq: message.seq + 1 }, clock.now());
+      await this.checks.schedule({ tokenId: token.tokenId, roomId: token.roomId, seq: message.seq + 1 }, delay);
       return 'rescheduled';
     }
     // Still undecided after several rounds: let the queue deliver this message again.
@@ -122,12 +130,9 @@ export class CheckLoop {
     this.lastSafetyFill.set(token.roomId, now);
     await this.admissions.fillSafely(token.roomId);
   }
+}
 
-  /** Sends the check of the token's current checkSeq, due at its deadline (at most 900 s away). */
-  private async scheduleNext(token: Token, now: number): Promise<void> {
-    const remaining = token.lastSeenAt + silenceLimitMs(token, this.deps.timings) - now;
-    // Whole seconds, rounded down: a check arriving early by less than a second waits in the checker.
-    const delay = Math.min(MAX_CHECK_DELAY_SECONDS, Math.max(1, Math.floor(remaining / 1000)));
-    await this.checks.schedule({ tokenId: token.tokenId, roomId: token.roomId, seq: token.checkSeq }, delay);
-  }
+/** The delay of the next check, `remaining` ms before the deadline: whole seconds, rounded down (a check arriving early by less than a second waits in the checker), 1-900. */
+export function nextDelaySeconds(remaining: number): number {
+  return Math.min(MAX_CHECK_DELAY_SECONDS, Math.max(1, Math.floor(remaining / 1000)));
 }

@@ -81,8 +81,10 @@ export interface Token {
   admittedAt?: number;
   /** Sequence number of the token's one live check loop. */
   checkSeq: number;
-  /** Delivery id of the check message that last advanced `checkSeq`. */
+  /** Delivery id of the check message that last advanced `checkSeq` (or `rearm:…` when an admission re-armed the loop). */
   checkBy?: string;
+  /** When the token's live check message is due (epoch ms); an admission re-arms a loop that is due too late for an admitted visitor. */
+  checkDueAt: number;
   /** Safety-net expiry, epoch seconds (DynamoDB TTL). */
   expiresAtSeconds: number;
 }

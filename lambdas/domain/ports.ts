@@ -11,11 +11,20 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
+/**
+ * A token to admit. `rearm` moves its check loop on (checkSeq + 1) to a check due soon: a visitor
+ * whose last check was scheduled while it kept its place far back would otherwise hold its seat,
+ * silent, until that far check.
+ */
+export interface AdmitEntry extends WaitingEntry {
+  rearm?: { checkBy: string; checkDueAt: number };
+}
+
 /** One transaction that admits several waiting tokens and moves the room's counts once (DESIGN §5.1). */
 export interface AdmitBatchRequest {
   roomId: string;
   /** In ticket order; at most MAX_ADMIT_BATCH. */
-  tokens: readonly WaitingEntry[];
+  tokens: readonly AdmitEntry[];
   /** The room's capacity as the admitter saw it: the room must still have at least this much, and activeCount + tokens.length within it. */
   capacity: number;
   /** Raise the room's lastAdmittedTicket to the batch's highest ticket, on condition it is lower. */
@@ -126,8 +135,8 @@ export interface WaitingRoomStore {
   admitTokens(request: AdmitBatchRequest): Promise<AdmitBatchOutcome>;
   /** Deletes a token; for an admitted one, activeCount - 1 in the same transaction. */
   removeToken(request: RemoveRequest): Promise<RemoveOutcome>;
-  /** checkSeq fromSeq → fromSeq + 1 and checkBy = by, on condition checkSeq = fromSeq. */
-  advanceCheck(tokenId: string, fromSeq: number, by: string): Promise<'advanced' | 'changed'>;
+  /** checkSeq fromSeq → fromSeq + 1, checkBy = by and checkDueAt = dueAt, on condition checkSeq = fromSeq. */
+  advanceCheck(tokenId: string, fromSeq: number, by: string, dueAt: number): Promise<'advanced' | 'changed'>;
 }
 
 export interface CheckQueue {

@@ -6,7 +6,12 @@
  * for at most `blockMs` after its reservation was sent; numbers left when it runs out of time are
  * gaps (positions stay upper bounds). The ordering bound follows:
  *
- *   two tickets handed out more than blockMs apart are always in order.
+ *   two tickets handed out more than blockMs apart are always in order,
+ *
+ * as long as a reservation takes less than blockMs (DynamoDB answers in milliseconds). When the
+ * store is so slow that a join's reservations keep expiring before they answer, the join takes a
+ * number after MAX_RESERVATIONS_PER_JOIN of them rather than wait forever, and the bound widens
+ * to the reservation's latency for that ticket.
  *
  * Proof: let ticket a be handed out at time i1 from block A and ticket b at i2 > i1 + blockMs from
  * block B (another block: within one block numbers go up). B's reservation was sent at r2 ≥ i2 -
@@ -23,6 +28,8 @@ import type { Clock } from './ports.js';
 export const TICKET_BLOCK_MS = 500;
 /** The largest block one environment reserves at once. */
 export const MAX_TICKET_BLOCK = 1_000;
+/** Reservations a join waits for before it takes a number from a block older than its lifetime. */
+export const MAX_RESERVATIONS_PER_JOIN = 2;
 
 export interface TicketCounter {
   /** Adds `count` to the room's ticket counter; returns its new value (the last ticket of the block). */
@@ -59,10 +66,13 @@ export class TicketDispenser {
       room = {};
       this.rooms.set(roomId, room);
     }
-    for (;;) {
+    for (let waited = 0; ; waited++) {
       const block = room.block;
-      // Checked when the ticket is handed out, after any wait: that is what the bound is about.
-      if (block && block.next <= block.last && this.clock.now() - block.reservedAt < this.blockMs) {
+      // Checked when the ticket is handed out, after any wait: that is what the bound is about. A
+      // join that already waited for MAX_RESERVATIONS_PER_JOIN reservations (each slower than a
+      // block's lifetime: the store is struggling) takes a number anyway, so it cannot starve.
+      const fresh = block !== undefined && this.clock.now() - block.reservedAt < this.blockMs;
+      if (block && block.next <= block.last && (fresh || waited >= MAX_RESERVATIONS_PER_JOIN)) {
         block.used += 1;
         return block.next++;
       }

@@ -51,6 +51,7 @@ export class Visitors {
       issuedAt: now,
       lastSeenAt: now,
       checkSeq: 0,
+      checkDueAt: now + timings.checkDelaySeconds * 1000,
       expiresAtSeconds: Math.ceil(now / 1000) + timings.tokenRetentionSeconds,
     };
     await store.putToken(token, room.lineShards);

@@ -1,123 +1,270 @@
 import { describe, expect, it } from 'vitest';
-import { Admissions, ContentionError, MAX_ADMISSIONS_PER_CALL, MAX_ADMIT_ATTEMPTS } from '../../../lambdas/domain/index.js';
-import { domainFixture } from '../../helpers/domain-fixture.js';
+import { Admissions, ContentionError, FRONT_ZONE_MIN_TICKETS, MAX_ADMIT_ATTEMPTS, MAX_ADMIT_BATCH } from '../../../lambdas/domain/index.js';
+import { domainFixture, type DomainFixture } from '../../helpers/domain-fixture.js';
 
-async function fullRoom(capacity: number, waiting: number) {
-  const f = domainFixture();
+/** A room of `capacity` with `capacity + waiting` visitors joined (the first `capacity` admitted). */
+async function fullRoom(capacity: number, waiting: number, options: Parameters<typeof domainFixture>[0] = {}) {
+  const f = domainFixture(options);
   await f.rooms.configure('shop', { capacity });
   const joined = [];
   for (let i = 0; i < capacity + waiting; i++) joined.push(await f.visitors.join('shop'));
   return { f, joined, admissions: new Admissions(f.deps) };
 }
 
-describe('admission', () => {
+const room = (f: DomainFixture) => f.store.rooms.get('shop')!;
+
+describe('filling free seats', () => {
   it('admits the next ticket when a seat frees', async () => {
     const { f, joined, admissions } = await fullRoom(2, 3);
-    f.store.rooms.get('shop')!.activeCount -= 1;
+    room(f).activeCount -= 1;
     f.store.tokens.delete(joined[0]!.view.tokenId);
-    await expect(admissions.admitNext('shop')).resolves.toEqual([joined[2]!.view.tokenId]);
-    expect(f.store.rooms.get('shop')).toMatchObject({ activeCount: 2, lastAdmittedTicket: 3 });
+    await expect(admissions.fill('shop')).resolves.toEqual({ admitted: [joined[2]!.view.tokenId], busy: false });
+    expect(room(f)).toMatchObject({ activeCount: 2, lastAdmittedTicket: 3 });
+    expect(room(f).admitter).toBeUndefined();
   });
 
-  it('admits in ticket order until the room is full', async () => {
-    const { f, joined, admissions } = await fullRoom(1, 4);
-    f.store.rooms.get('shop')!.capacity = 4;
-    await admissions.admitNext('shop');
-    expect(f.events.admitted).toEqual([1, 2, 3, 4]);
-    expect(f.store.tokens.get(joined[4]!.view.tokenId)?.state).toBe('WAITING');
+  it('admits in ticket order, across the shards of the line, until the room is full', async () => {
+    const { f, joined, admissions } = await fullRoom(1, 9);
+    room(f).capacity = 7;
+    await admissions.fill('shop');
+    expect(f.events.admitted).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(f.store.tokens.get(joined[7]!.view.tokenId)?.state).toBe('WAITING');
   });
 
-  it('skips waiting tokens that are gone', async () => {
+  it('admits many visitors in one transaction per batch', async () => {
+    const { f, admissions } = await fullRoom(0, 250, { timings: { frontZoneSeconds: 10_000_000 } });
+    room(f).capacity = 250;
+    f.store.calls.length = 0;
+    const { admitted } = await admissions.fill('shop');
+    expect(admitted).toHaveLength(250);
+    expect(f.store.calls.filter((c) => c === 'admitTokens')).toHaveLength(Math.ceil(250 / MAX_ADMIT_BATCH));
+    expect(room(f)).toMatchObject({ activeCount: 250, admittedTotal: 250, lastAdmittedTicket: 250 });
+  });
+
+  it('never admits a ghost: a silent visitor, or one keeping its place far back', async () => {
     const { f, joined, admissions } = await fullRoom(1, 3);
-    f.store.rooms.get('shop')!.capacity = 2;
-    // The index proposes ticket 2, but its visitor left before the transaction.
-    const listWaiting = f.store.listWaiting.bind(f.store);
-    f.store.listWaiting = async (...args) => {
-      const line = await listWaiting(...args);
-      f.store.tokens.delete(joined[1]!.view.tokenId);
-      return line;
+    f.clock.advance(21_000);
+    // Ticket 3 heartbeats; 2 and 4 went silent.
+    await f.visitors.heartbeat('shop', joined[2]!.view.tokenId, joined[2]!.secret);
+    room(f).capacity = 4;
+    await expect(admissions.fill('shop')).resolves.toMatchObject({ admitted: [joined[2]!.view.tokenId] });
+    // A keep-place signal is not a heartbeat either.
+    await f.visitors.keepPlace('shop', joined[1]!.view.tokenId, joined[1]!.secret);
+    await expect(admissions.fill('shop')).resolves.toMatchObject({ admitted: [] });
+  });
+
+  it('brings the next visitors into the front zone when free seats find too few live ones', async () => {
+    const { f, admissions } = await fullRoom(1, 30);
+    const far = [...f.store.tokens.values()].filter((t) => t.signal === 'keep-place');
+    expect(far.length).toBeGreaterThan(0);
+    room(f).capacity = 31;
+    await admissions.fill('shop');
+    expect(room(f).frontFloor).toBeGreaterThanOrEqual(Math.max(...far.map((t) => t.ticket)));
+    expect(room(f).frontFloor).toBeGreaterThan(FRONT_ZONE_MIN_TICKETS);
+  });
+
+  it('skips a visitor that left after the line was read', async () => {
+    const { f, joined, admissions } = await fullRoom(1, 3);
+    room(f).capacity = 2;
+    const getTokens = f.store.getTokens.bind(f.store);
+    f.store.getTokens = async (ids) => {
+      const tokens = await getTokens(ids);
+      f.store.tokens.delete(joined[1]!.view.tokenId); // gone before the transaction
+      return tokens;
     };
-    await expect(admissions.admitNext('shop')).resolves.toEqual([joined[2]!.view.tokenId]);
+    await expect(admissions.fill('shop')).resolves.toMatchObject({ admitted: [joined[2]!.view.tokenId] });
   });
 
   it('admits nobody in a paused or closed room', async () => {
     const { f, admissions } = await fullRoom(1, 2);
     for (const state of ['paused', 'closed'] as const) {
-      const room = f.store.rooms.get('shop')!;
-      room.state = state;
-      room.capacity = 10;
-      await expect(admissions.admitNext('shop')).resolves.toEqual([]);
+      room(f).state = state;
+      room(f).capacity = 10;
+      await expect(admissions.fill('shop')).resolves.toMatchObject({ admitted: [] });
     }
   });
 
-  it('lets one of two admissions competing for the last seat win', async () => {
-    const { f, admissions } = await fullRoom(3, 4);
-    const room = f.store.rooms.get('shop')!;
-    room.capacity = 4; // one free seat, two callers
-    const [a, b] = await Promise.all([admissions.admitNext('shop'), admissions.admitNext('shop')]);
-    expect([...a, ...b]).toHaveLength(1);
-    expect(f.store.admittedIn('shop')).toHaveLength(4);
-    expect(room.activeCount).toBe(4);
+  it('lets one admitter work at a time: the other finds the room busy and leaves a wake-up to the holder', async () => {
+    const { f, joined, admissions } = await fullRoom(1, 3);
+    room(f).capacity = 2;
+    const other = new Admissions(f.deps);
+    // While the first admitter reads the line, a seat frees and the second one tries.
+    const listLine = f.store.listLine.bind(f.store);
+    let once = false;
+    f.store.listLine = async (query) => {
+      if (!once) {
+        once = true;
+        room(f).capacity = 3; // a capacity change bumps wakeSeq through upsertRoom; here we bump it by hand
+        room(f).wakeSeq += 1;
+        await expect(other.fill('shop')).resolves.toEqual({ admitted: [], busy: true });
+      }
+      return listLine(query);
+    };
+    const { admitted } = await admissions.fill('shop');
+    // The holder saw the wake-up when it gave the lease back, and admitted for the second seat too.
+    expect(admitted).toEqual([joined[1]!.view.tokenId, joined[2]!.view.tokenId]);
+    expect(room(f).admitter).toBeUndefined();
   });
 
-  it('retries a conflicting transaction and then succeeds', async () => {
+  it('takes over the lease of an admitter that died', async () => {
     const { f, admissions } = await fullRoom(1, 1);
-    f.store.rooms.get('shop')!.capacity = 2;
-    f.store.conflicts.set('admitToken', 3);
+    room(f).capacity = 2;
+    room(f).admitter = 'crashed';
+    room(f).admitterUntil = f.clock.now() + 1_000;
+    await expect(admissions.fill('shop')).resolves.toMatchObject({ busy: true });
+    f.clock.advance(1_001);
+    await expect(admissions.fill('shop')).resolves.toMatchObject({ admitted: [expect.any(String)] });
+  });
+
+  it('retries a conflicting transaction with growing backoff and then succeeds', async () => {
+    const { f, admissions } = await fullRoom(1, 1);
+    room(f).capacity = 2;
+    f.store.conflicts.set('admitTokens', 3);
     const slept: number[] = [];
     f.deps.sleep = async (ms) => void slept.push(ms);
-    await expect(admissions.admitNext('shop')).resolves.toHaveLength(1);
+    await expect(admissions.fill('shop')).resolves.toMatchObject({ admitted: [expect.any(String)] });
     expect(slept).toHaveLength(3);
     expect(slept[2]!).toBeGreaterThan(slept[0]!);
   });
 
-  it('gives up with a contention error when conflicts last', async () => {
+  it('gives up with a contention error when conflicts last, and leaves the lease to run out', async () => {
     const { f, admissions } = await fullRoom(1, 1);
-    f.store.rooms.get('shop')!.capacity = 2;
-    f.store.conflicts.set('admitToken', MAX_ADMIT_ATTEMPTS);
-    await expect(admissions.admitNext('shop')).rejects.toBeInstanceOf(ContentionError);
+    room(f).capacity = 2;
+    f.store.conflicts.set('admitTokens', MAX_ADMIT_ATTEMPTS);
+    await expect(admissions.fill('shop')).rejects.toBeInstanceOf(ContentionError);
   });
 
   it('never lowers lastAdmittedTicket when a lower ticket is admitted late', async () => {
     const { f, joined, admissions } = await fullRoom(1, 2);
-    const room = f.store.rooms.get('shop')!;
-    room.lastAdmittedTicket = 3; // ticket 3 admitted out of order (same instant as ticket 2)
-    room.capacity = 2;
-    await expect(admissions.admitNext('shop')).resolves.toEqual([joined[1]!.view.tokenId]);
-    expect(room.lastAdmittedTicket).toBe(3);
+    room(f).lastAdmittedTicket = 3; // ticket 3 admitted out of order
+    room(f).capacity = 2;
+    await expect(admissions.fill('shop')).resolves.toMatchObject({ admitted: [joined[1]!.view.tokenId] });
+    expect(room(f).lastAdmittedTicket).toBe(3);
   });
 
-  it('retries without raising lastAdmittedTicket when it moved past the ticket meanwhile', async () => {
+  it('retries without raising lastAdmittedTicket when it moved past the batch meanwhile', async () => {
     const { f, joined, admissions } = await fullRoom(1, 1);
-    const room = f.store.rooms.get('shop')!;
-    room.capacity = 2;
-    const getRoom = f.store.getRoom.bind(f.store);
-    let reads = 0;
-    f.store.getRoom = async (id) => {
-      const view = await getRoom(id);
-      if (++reads === 1) room.lastAdmittedTicket = 5; // moves after this read
-      return view;
+    room(f).capacity = 2;
+    const admit = f.store.admitTokens.bind(f.store);
+    let moved = false;
+    f.store.admitTokens = async (request) => {
+      if (!moved) {
+        moved = true;
+        room(f).lastAdmittedTicket = 5; // a visitor admitted itself, with a higher ticket
+      }
+      return admit(request);
     };
-    await expect(admissions.admitNext('shop')).resolves.toEqual([joined[1]!.view.tokenId]);
-    expect(room.lastAdmittedTicket).toBe(5);
+    await expect(admissions.fill('shop')).resolves.toMatchObject({ admitted: [joined[1]!.view.tokenId] });
+    expect(room(f).lastAdmittedTicket).toBe(5);
   });
 
-  it('admits at most a bounded number per call, leaving the rest to the next trigger', async () => {
-    const f = domainFixture();
-    await f.rooms.configure('big', { capacity: 0 });
-    for (let i = 0; i < MAX_ADMISSIONS_PER_CALL + 5; i++) await f.visitors.join('big');
-    f.store.rooms.get('big')!.capacity = 1_000;
-    await expect(new Admissions(f.deps).admitNext('big')).resolves.toHaveLength(MAX_ADMISSIONS_PER_CALL);
+  it('works in bounded batches and rounds, leaving the rest to the next trigger', async () => {
+    const { f, admissions } = await fullRoom(0, 300, { timings: { frontZoneSeconds: 10_000_000 } });
+    room(f).capacity = 1_000;
+    await expect(admissions.fill('shop', { maxRounds: 2 })).resolves.toMatchObject({ admitted: expect.toSatisfy((a: string[]) => a.length === 2 * MAX_ADMIT_BATCH) });
+    expect(room(f).admitter).toBeUndefined();
   });
 
-  it('measures the admission rate over a rolling window', async () => {
-    const { f, joined, admissions } = await fullRoom(1, 2);
-    const room = f.store.rooms.get('shop')!;
+  it('measures the line speed over a rolling window', async () => {
+    const { f, admissions } = await fullRoom(1, 2);
     f.clock.advance(40_000);
-    room.capacity = 2;
-    await admissions.admitNext('shop');
-    expect(room.rate).toMatchObject({ curTotal: 2, curAt: f.clock.now() });
-    expect(joined).toHaveLength(3);
+    for (const t of f.store.waitingIn('shop')) t.lastSeenAt = f.clock.now();
+    room(f).capacity = 2;
+    await admissions.fill('shop');
+    expect(room(f).rate).toMatchObject({ curTotal: 2, curTicket: 2, curAt: f.clock.now() });
+  });
+});
+
+describe('check loops of admitted visitors', () => {
+  /** A visitor that joined far back, had its first check rescheduled 900 s away, then came to the front. */
+  async function cameFromFarBack() {
+    const { f, joined } = await fullRoom(1, 12);
+    const far = joined[12]!;
+    const token = () => f.store.tokens.get(far.view.tokenId)!;
+    expect(token().signal).toBe('keep-place');
+    await f.checkLoop.start(token());
+    f.clock.advance(10_000);
+    const first = f.checks.takeDue().find((m) => m.message.tokenId === far.view.tokenId)!;
+    await expect(f.checkLoop.check(first.message, first.id)).resolves.toBe('rescheduled');
+    expect(token().checkDueAt).toBe(f.clock.now() + 900_000);
+    // Everyone ahead left; it heartbeats now.
+    for (const t of f.store.waitingIn('shop')) if (t.tokenId !== far.view.tokenId) f.store.tokens.delete(t.tokenId);
+    await f.visitors.heartbeat('shop', far.view.tokenId, far.secret);
+    return { f, far, token };
+  }
+
+  it('re-arms the loop of a visitor whose next check is too far away, so its seat cannot be held silently', async () => {
+    const { f, far, token } = await cameFromFarBack();
+    room(f).capacity = 2;
+    await new Admissions(f.deps, f.checks).fill('shop'); // an admitter that can send checks (the checker, leave, admin)
+    expect(token()).toMatchObject({ state: 'ADMITTED', checkSeq: 2, checkBy: expect.stringMatching(/^rearm:/), checkDueAt: f.clock.now() + 20_000 });
+    const pending = f.checks.pendingFor(far.view.tokenId);
+    expect(pending.map((m) => [m.message.seq, m.visibleAt - f.clock.now()])).toEqual([
+      [1, 900_000],
+      [2, 20_000],
+    ]);
+    // Silent from now on: removed 20 s after its last heartbeat, not 900 s.
+    f.clock.advance(20_000);
+    const rearmed = f.checks.takeDue().find((m) => m.message.seq === 2)!;
+    await expect(f.checkLoop.check(rearmed.message, rearmed.id)).resolves.toBe('evicted');
+  });
+
+  it("does not admit such a visitor through its own heartbeat, which cannot send checks", async () => {
+    const { f, far, token } = await cameFromFarBack();
+    room(f).capacity = 2;
+    await expect(f.visitors.heartbeat('shop', far.view.tokenId, far.secret)).resolves.toMatchObject({ state: 'waiting' });
+    expect(token().state).toBe('WAITING');
+  });
+});
+
+describe("a visitor's own admission", () => {
+  it('takes a free seat when nobody live is ahead, and admits nobody else', async () => {
+    const { f, joined } = await fullRoom(1, 2);
+    room(f).capacity = 3;
+    f.clock.advance(21_000); // ticket 2 went silent
+    await expect(f.visitors.heartbeat('shop', joined[2]!.view.tokenId, joined[2]!.secret)).resolves.toMatchObject({ state: 'admitted' });
+    expect(f.store.tokens.get(joined[1]!.view.tokenId)?.state).toBe('WAITING');
+  });
+
+  it('takes a free seat while keeping one for each live visitor ahead of it', async () => {
+    const { f, joined } = await fullRoom(1, 2);
+    room(f).capacity = 3; // two free seats: one for ticket 2, one for ticket 3
+    await expect(f.visitors.heartbeat('shop', joined[2]!.view.tokenId, joined[2]!.secret)).resolves.toMatchObject({ state: 'admitted' });
+    await expect(f.visitors.heartbeat('shop', joined[1]!.view.tokenId, joined[1]!.secret)).resolves.toMatchObject({ state: 'admitted' });
+  });
+
+  it('keeps the seats of the live visitors ahead even when the room fills while it looks', async () => {
+    const { f, joined } = await fullRoom(1, 2);
+    room(f).capacity = 3; // two free seats, as the heartbeat's view shows
+    const getTokens = f.store.getTokens.bind(f.store);
+    let once = false;
+    f.store.getTokens = async (ids) => {
+      const tokens = await getTokens(ids);
+      if (!once) {
+        once = true;
+        room(f).activeCount += 1; // someone else took a seat meanwhile: one is left, ticket 2's
+      }
+      return tokens;
+    };
+    await expect(f.visitors.heartbeat('shop', joined[2]!.view.tokenId, joined[2]!.secret)).resolves.toMatchObject({ state: 'waiting' });
+  });
+
+  it('does not take the seat of a live visitor ahead of it', async () => {
+    const { f, joined } = await fullRoom(1, 2);
+    room(f).capacity = 2;
+    await expect(f.visitors.heartbeat('shop', joined[2]!.view.tokenId, joined[2]!.secret)).resolves.toMatchObject({ state: 'waiting' });
+    await expect(f.visitors.heartbeat('shop', joined[1]!.view.tokenId, joined[1]!.secret)).resolves.toMatchObject({ state: 'admitted' });
+  });
+
+  it('is not tried by a visitor far from the front', async () => {
+    const { f, joined } = await fullRoom(1, 40);
+    const far = joined[joined.length - 1]!;
+    expect(f.store.tokens.get(far.view.tokenId)?.signal).toBe('keep-place');
+    room(f).capacity = 100;
+    f.store.calls.length = 0;
+    await expect(f.visitors.keepPlace('shop', far.view.tokenId, far.secret)).resolves.toMatchObject({ state: 'waiting', zone: 'far' });
+    expect(f.store.calls).not.toContain('listLine');
+    expect(f.store.calls).not.toContain('admitTokens');
   });
 });
 
@@ -128,9 +275,9 @@ describe('room configuration', () => {
     const { created } = await f.rooms.configure('new', { capacity: 1 });
     expect(created).toBe(true);
     await f.visitors.join('new');
-    const { room, created: again } = await f.rooms.configure('new', { state: 'paused' });
+    const { room: changed, created: again } = await f.rooms.configure('new', { state: 'paused' });
     expect(again).toBe(false);
-    expect(room).toMatchObject({ capacity: 1, state: 'paused', nextTicket: 1, activeCount: 1 });
+    expect(changed).toMatchObject({ capacity: 1, state: 'paused', nextTicket: 1, activeCount: 1, lineShards: 4 });
   });
 
   it('admits the next visitors at once when capacity is raised or the room reopens', async () => {
@@ -152,15 +299,29 @@ describe('room configuration', () => {
     }
   });
 
-  it('reports status with an estimate for the next visitor', async () => {
-    const f = domainFixture();
+  it('reports a status from which every page works out its own place', async () => {
+    const counted = new Map<string, number>();
+    const f = domainFixture({ deps: { waitingCounts: { waiting: async (id) => counted.get(id) } } });
     await f.rooms.configure('shop', { capacity: 1 });
     await expect(f.rooms.status('shop')).resolves.toMatchObject({ active: 0, waiting: 0, estimatedWaitSeconds: 0 });
     await f.visitors.join('shop');
     await f.visitors.join('shop');
     const status = await f.rooms.status('shop');
-    expect(status).toMatchObject({ state: 'open', capacity: 1, active: 1, waiting: 1, lastAdmittedTicket: 1 });
+    expect(status).toMatchObject({
+      state: 'open',
+      capacity: 1,
+      active: 1,
+      lastAdmittedTicket: 1,
+      frontZoneTicket: 1 + FRONT_ZONE_MIN_TICKETS,
+      rateMeasured: false,
+      heartbeatIntervalSeconds: 5,
+      keepPlaceIntervalSeconds: 300,
+    });
+    // Not counted yet: the upper bound lastTicket - lastAdmittedTicket (a ticket block may leave gaps).
+    expect(status.lastTicket).toBeGreaterThanOrEqual(2);
+    expect(status.waiting).toBe(status.lastTicket - 1);
     expect(status.estimatedWaitSeconds).toBeGreaterThan(0);
-    await expect(f.rooms.status('shop', 7)).resolves.toMatchObject({ waiting: 7 });
+    counted.set('shop', 0); // the stream says the line is empty (the second visitor left)
+    await expect(f.rooms.status('shop')).resolves.toMatchObject({ waiting: 0 });
   });
 });

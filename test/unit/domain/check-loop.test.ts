@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ContentionError } from '../../../lambdas/domain/index.js';
-import { domainFixture } from '../../helpers/domain-fixture.js';
+import { ContentionError, FRONT_ZONE_MIN_TICKETS, type Token } from '../../../lambdas/domain/index.js';
+import { domainFixture, type DomainFixture } from '../../helpers/domain-fixture.js';
 
 async function oneVisitor(capacity = 1) {
   const f = domainFixture();
@@ -11,6 +11,13 @@ async function oneVisitor(capacity = 1) {
   return { f, ...joined };
 }
 
+/** Delivers every check that is due now; returns the outcomes by token id. */
+async function deliverDue(f: DomainFixture) {
+  const outcomes: Record<string, string> = {};
+  for (const m of f.checks.takeDue()) outcomes[m.message.tokenId] = await f.checkLoop.check(m.message, m.id);
+  return outcomes;
+}
+
 describe('check loop', () => {
   it('starts with one check delayed by the check delay', async () => {
     const { f, view } = await oneVisitor();
@@ -19,28 +26,78 @@ describe('check loop', () => {
     ]);
   });
 
-  it('sends the check again, with the next sequence number, while the visitor is alive', async () => {
-    const { f, view } = await oneVisitor();
-    f.clock.advance(10_000);
+  it('sends the next check due at the deadline, lastSeenAt + timeout, with the next sequence number', async () => {
+    const { f, view, secret } = await oneVisitor();
+    f.clock.advance(7_000);
+    await f.visitors.heartbeat('shop', view.tokenId, secret);
+    const seen = f.clock.now();
+    f.clock.advance(3_000);
     const [due] = f.checks.takeDue();
     await expect(f.checkLoop.check(due!.message, due!.id)).resolves.toBe('rescheduled');
-    expect(f.checks.pendingFor(view.tokenId).map((m) => m.message.seq)).toEqual([1]);
+    const [next] = f.checks.pendingFor(view.tokenId);
+    expect(next!.message.seq).toBe(1);
+    expect(next!.visibleAt).toBe(seen + 20_000);
     expect(f.store.tokens.get(view.tokenId)).toMatchObject({ checkSeq: 1, checkBy: due!.id });
+  });
+
+  it('frees a silent seat right at its deadline: an early check waits out the last second', async () => {
+    const { f, view, secret } = await oneVisitor();
+    const next = await f.visitors.join('shop');
+    f.clock.advance(500);
+    await f.visitors.heartbeat('shop', view.tokenId, secret); // last heartbeat at t0 + 500
+    const last = f.clock.now();
+    f.clock.advance(9_500);
+    await f.visitors.heartbeat('shop', next.view.tokenId, next.secret); // the next in line is live
+    await deliverDue(f);
+    // Due at 19.5 s after the last heartbeat (whole seconds, rounded down): 0.5 s early.
+    const [early] = f.checks.pendingFor(view.tokenId);
+    expect(early!.visibleAt - last).toBe(19_500);
+    f.clock.advance(early!.visibleAt - f.clock.now());
+    const slept: number[] = [];
+    f.deps.sleep = async (ms) => {
+      slept.push(ms);
+      f.clock.advance(ms);
+    };
+    await expect(deliverDue(f)).resolves.toMatchObject({ [view.tokenId]: 'evicted' });
+    expect(slept).toEqual([500]);
+    expect(f.clock.now() - last).toBe(20_000);
+    expect(f.store.tokens.get(next.view.tokenId)?.state).toBe('ADMITTED');
   });
 
   it('evicts a visitor silent for the heartbeat timeout and admits the next in line', async () => {
     const { f, view } = await oneVisitor();
     const next = await f.visitors.join('shop');
     f.clock.advance(10_000);
-    let [due] = f.checks.takeDue();
-    await expect(f.checkLoop.check(due!.message, due!.id)).resolves.toBe('rescheduled');
+    await deliverDue(f);
     f.clock.advance(10_000); // silent for exactly 20 s
-    [due] = f.checks.takeDue();
-    await expect(f.checkLoop.check(due!.message, due!.id)).resolves.toBe('evicted');
+    await expect(deliverDue(f)).resolves.toMatchObject({ [view.tokenId]: 'evicted' });
     expect(f.store.tokens.has(view.tokenId)).toBe(false);
     expect(f.store.tokens.get(next.view.tokenId)?.state).toBe('ADMITTED');
     expect(f.events.removed).toEqual([{ ticket: 1, reason: 'silent' }]);
     expect(f.store.rooms.get('shop')?.evictedTotal).toBe(1);
+  });
+
+  it('gives a far-back visitor the keep-place timeout, hopping at most 900 s at a time', async () => {
+    const f = domainFixture();
+    await f.rooms.configure('shop', { capacity: 0 });
+    let far: Token | undefined;
+    for (let i = 0; i <= FRONT_ZONE_MIN_TICKETS; i++) {
+      const { view } = await f.visitors.join('shop');
+      far = f.store.tokens.get(view.tokenId)!;
+    }
+    expect(far!.signal).toBe('keep-place');
+    await f.checkLoop.start(far!);
+    f.clock.advance(10_000);
+    await expect(f.checkLoop.check(f.checks.takeDue().find((m) => m.message.tokenId === far!.tokenId)!.message, 'm1')).resolves.toBe('rescheduled');
+    const [hop] = f.checks.pendingFor(far!.tokenId);
+    expect(hop!.visibleAt - f.clock.now()).toBe(900_000);
+    // Still silent at 910 s: within its 20-minute limit, the next hop is due at the deadline.
+    f.clock.advance(900_000);
+    await expect(f.checkLoop.check(f.checks.takeDue().find((m) => m.message.tokenId === far!.tokenId)!.message, 'm2')).resolves.toBe('rescheduled');
+    const [last] = f.checks.pendingFor(far!.tokenId);
+    expect(last!.visibleAt).toBe(far!.lastSeenAt + 1_200_000);
+    f.clock.advance(last!.visibleAt - f.clock.now());
+    await expect(f.checkLoop.check(f.checks.takeDue().find((m) => m.message.tokenId === far!.tokenId)!.message, 'm3')).resolves.toBe('evicted');
   });
 
   it('keeps a visitor whose heartbeat lands while the checker evicts', async () => {
@@ -61,11 +118,27 @@ describe('check loop', () => {
     expect(f.store.tokens.get(view.tokenId)?.state).toBe('ADMITTED');
   });
 
+  it('reads eventually consistently, and strongly when the read looks stale', async () => {
+    const { f, view } = await oneVisitor();
+    f.clock.advance(10_000);
+    const [due] = f.checks.takeDue();
+    const reads: (boolean | undefined)[] = [];
+    const getToken = f.store.getToken.bind(f.store);
+    f.store.getToken = async (id, consistent) => {
+      reads.push(consistent);
+      const token = await getToken(id);
+      // The first, eventually consistent, read returns a copy from before the first check was recorded.
+      return consistent === false && token ? { ...token, checkSeq: -1 } : token;
+    };
+    await expect(f.checkLoop.check(due!.message, due!.id)).resolves.toBe('rescheduled');
+    expect(reads).toEqual([false, true]);
+    expect(f.store.tokens.get(view.tokenId)?.checkSeq).toBe(1);
+  });
+
   it('answers 404 to a heartbeat that lands after the eviction', async () => {
     const { f, view, secret } = await oneVisitor();
     f.clock.advance(25_000);
-    const [due] = f.checks.takeDue();
-    await f.checkLoop.check(due!.message, due!.id);
+    await deliverDue(f);
     await expect(f.visitors.heartbeat('shop', view.tokenId, secret)).rejects.toThrow(/unknown, has left/);
   });
 
@@ -76,12 +149,11 @@ describe('check loop', () => {
     // Two deliveries of one message, processed concurrently.
     const outcomes = await Promise.all([f.checkLoop.check(due!.message, due!.id), f.checkLoop.check(due!.message, due!.id)]);
     expect(outcomes.filter((o) => o === 'rescheduled')).toHaveLength(1);
-    const pending = f.checks.pendingFor(view.tokenId);
     // At most one extra copy, which the next round drops.
-    expect(pending.length).toBeLessThanOrEqual(2);
+    expect(f.checks.pendingFor(view.tokenId).length).toBeLessThanOrEqual(2);
     f.clock.advance(5_000);
     await f.visitors.heartbeat('shop', view.tokenId, secret);
-    f.clock.advance(5_000);
+    f.clock.advance(10_000);
     const results = [];
     for (const m of f.checks.takeDue()) results.push(await f.checkLoop.check(m.message, m.id));
     expect(results.filter((o) => o === 'rescheduled')).toHaveLength(1);
@@ -90,8 +162,7 @@ describe('check loop', () => {
 
   it('drops two different messages for the same step, keeping one loop', async () => {
     const { f, view } = await oneVisitor();
-    const token = f.store.tokens.get(view.tokenId)!;
-    await f.checkLoop.start(token); // the stream delivered the INSERT twice
+    await f.checkLoop.start(f.store.tokens.get(view.tokenId)!); // the stream delivered the INSERT twice
     f.clock.advance(10_000);
     const outcomes = [];
     for (const m of f.checks.takeDue()) outcomes.push(await f.checkLoop.check(m.message, m.id));
@@ -110,8 +181,8 @@ describe('check loop', () => {
     expect(f.checks.pendingFor(view.tokenId).map((m) => m.message.seq)).toEqual([1]);
   });
 
-  it('ends the loop of a token that is gone, and offers any free seat', async () => {
-    const { f, view, secret } = await oneVisitor(1);
+  it('ends the loop of a token that is gone, and offers a seat that looks free', async () => {
+    const { f, view } = await oneVisitor(1);
     const waiting = await f.visitors.join('shop');
     // The visitor left, but the follow-up admission did not happen (say the function timed out).
     f.store.tokens.delete(view.tokenId);
@@ -120,21 +191,32 @@ describe('check loop', () => {
     const due = f.checks.takeDue().find((m) => m.message.tokenId === view.tokenId)!;
     await expect(f.checkLoop.check(due.message, due.id)).resolves.toBe('gone');
     expect(f.store.tokens.get(waiting.view.tokenId)?.state).toBe('ADMITTED');
-    expect(secret).toBeTruthy();
   });
 
-  it('leaves free seats of waiting visitors to their heartbeats, reading no room per check', async () => {
+  it('offers a free seat on behalf of a live waiting visitor, at most once a second per room', async () => {
     const f = domainFixture();
     await f.rooms.configure('shop', { capacity: 0 });
-    const { view, secret } = await f.visitors.join('shop');
-    await f.checkLoop.start(f.store.tokens.get(view.tokenId)!);
-    f.store.rooms.get('shop')!.capacity = 1; // a seat freed without its follow-up admission
+    const a = await f.visitors.join('shop');
+    const b = await f.visitors.join('shop');
+    for (const j of [a, b]) await f.checkLoop.start(f.store.tokens.get(j.view.tokenId)!);
+    f.store.rooms.get('shop')!.capacity = 1; // a seat freed whose wake-up found the admitter busy
     f.clock.advance(10_000);
-    const [due] = f.checks.takeDue();
+    await f.visitors.heartbeat('shop', b.view.tokenId, b.secret); // b is live; a went quiet 10 s ago but is still live
     f.store.calls.length = 0;
-    await expect(f.checkLoop.check(due!.message, due!.id)).resolves.toBe('rescheduled');
-    expect(f.store.calls).toEqual(['getToken', 'advanceCheck']);
-    await expect(f.visitors.heartbeat('shop', view.tokenId, secret)).resolves.toMatchObject({ state: 'admitted' });
+    await expect(deliverDue(f)).resolves.toEqual({ [a.view.tokenId]: 'rescheduled', [b.view.tokenId]: 'rescheduled' });
+    expect(f.store.calls.filter((c) => c === 'acquireAdmitter')).toHaveLength(1);
+    expect(f.store.tokens.get(a.view.tokenId)?.state).toBe('ADMITTED'); // in ticket order
+  });
+
+  it('does nothing but its own step for a visitor when no seat is free', async () => {
+    const { f } = await oneVisitor(1);
+    const { view } = await f.visitors.join('shop');
+    await f.checkLoop.start(f.store.tokens.get(view.tokenId)!);
+    f.clock.advance(10_000);
+    const due = f.checks.takeDue().find((m) => m.message.tokenId === view.tokenId)!;
+    f.store.calls.length = 0;
+    await expect(f.checkLoop.check(due.message, due.id)).resolves.toBe('rescheduled');
+    expect(f.store.calls).toEqual(['getToken', 'getRoom', 'advanceCheck']);
   });
 
   it('evicts a silent waiting visitor without touching the seats', async () => {
@@ -143,9 +225,9 @@ describe('check loop', () => {
     const { view } = await f.visitors.join('shop');
     await f.checkLoop.start(f.store.tokens.get(view.tokenId)!);
     f.clock.advance(30_000);
-    const [due] = f.checks.takeDue();
-    await expect(f.checkLoop.check(due!.message, due!.id)).resolves.toBe('evicted');
+    await expect(deliverDue(f)).resolves.toEqual({ [view.tokenId]: 'evicted' });
     expect(f.store.rooms.get('shop')?.activeCount).toBe(0);
+    expect(f.store.lineShard.size).toBe(0);
   });
 
   it('asks for a redelivery when removals keep conflicting', async () => {

@@ -1,12 +1,14 @@
 /**
- * Property-based test of DESIGN §5 invariants 1-5.
+ * Property-based test of DESIGN §5 invariants 1-5, with the front zone, keep-place signals, ticket
+ * blocks, cached room views and batched admission under one lease.
  *
- * Random sequences of joins, heartbeats, leaves, clock advances, check deliveries (including
- * duplicates and re-sent initial checks), capacity and state changes drive the domain against the
- * in-memory store. Operations in one batch run concurrently: fast-check's scheduler picks the
- * moment each store call takes effect and the moment its answer returns, so every interleaving of
- * reads and conditional writes is explored. Invariants are asserted after every scheduled step
- * and after every batch.
+ * Random sequences of joins, heartbeats, keep-place signals, leaves, clock advances, check
+ * deliveries (including duplicates and re-sent initial checks), capacity and state changes drive
+ * the domain against the in-memory store, from two function environments that each have their own
+ * room views (cached up to a second) and ticket blocks. Operations in one batch run concurrently:
+ * fast-check's scheduler picks the moment each store call takes effect and the moment its answer
+ * returns, so every interleaving of reads and conditional writes is explored. Invariants are
+ * asserted after every scheduled step and after every batch.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -17,22 +19,39 @@ import {
   Rooms,
   TokenNotFoundError,
   Visitors,
+  environmentOf,
+  isLive,
   type DomainDeps,
   type RemoveRequest,
   type RoomState,
+  type Timings,
   type WaitingRoomStore,
 } from '../../../lambdas/domain/index.js';
 import { sequentialIds } from '../../helpers/domain-fixture.js';
 import { FakeClock, InMemoryCheckQueue, InMemoryStore, type QueuedCheck } from '../../helpers/in-memory-store.js';
 
 const ROOM = 'prop';
-const TIMEOUT_S = 20;
-const DELAY_S = 10;
+const TIMINGS: Timings = {
+  heartbeatTimeoutSeconds: 20,
+  checkDelaySeconds: 10,
+  heartbeatIntervalSeconds: 5,
+  admittedHeartbeatIntervalSeconds: 5,
+  keepPlaceIntervalSeconds: 60,
+  keepPlaceTimeoutSeconds: 120,
+  // A short front zone, so that visitors are far back, cross into the front zone and back.
+  frontZoneSeconds: 5,
+  tokenRetentionSeconds: 3600,
+  assumedVisitSeconds: 60,
+  passTtlSeconds: 60,
+};
+const TIMEOUT_MS = TIMINGS.heartbeatTimeoutSeconds * 1000;
+const ENVIRONMENTS = 2;
 
 type Op =
-  | { kind: 'join' }
-  | { kind: 'heartbeat'; who: number }
-  | { kind: 'leave'; who: number }
+  | { kind: 'join'; env: number }
+  | { kind: 'heartbeat'; who: number; env: number }
+  | { kind: 'keepPlace'; who: number; env: number }
+  | { kind: 'leave'; who: number; env: number }
   | { kind: 'duplicate'; which: number }
   | { kind: 'restartLoop'; who: number }
   | { kind: 'configure'; capacity?: number; state?: RoomState };
@@ -40,10 +59,12 @@ type Op =
 /** An advance delivers each check when it becomes visible; its ops run alongside the first deliveries. */
 type Step = { kind: 'batch'; ops: Op[] } | { kind: 'advance'; ms: number; ops: Op[] };
 
+const env = fc.nat(ENVIRONMENTS - 1);
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.constant<Op>({ kind: 'join' }) },
-  { weight: 6, arbitrary: fc.nat(30).map<Op>((who) => ({ kind: 'heartbeat', who })) },
-  { weight: 2, arbitrary: fc.nat(30).map<Op>((who) => ({ kind: 'leave', who })) },
+  { weight: 5, arbitrary: env.map<Op>((e) => ({ kind: 'join', env: e })) },
+  { weight: 6, arbitrary: fc.record({ who: fc.nat(30), env }).map<Op>((o) => ({ kind: 'heartbeat', ...o })) },
+  { weight: 2, arbitrary: fc.record({ who: fc.nat(30), env }).map<Op>((o) => ({ kind: 'keepPlace', ...o })) },
+  { weight: 2, arbitrary: fc.record({ who: fc.nat(30), env }).map<Op>((o) => ({ kind: 'leave', ...o })) },
   { weight: 2, arbitrary: fc.nat(50).map<Op>((which) => ({ kind: 'duplicate', which })) },
   { weight: 1, arbitrary: fc.nat(30).map<Op>((who) => ({ kind: 'restartLoop', who })) },
   {
@@ -59,7 +80,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc
-      .record({ ms: fc.integer({ min: 500, max: 15_000 }), ops: fc.array(opArb, { maxLength: 3 }) })
+      .record({ ms: fc.integer({ min: 500, max: 40_000 }), ops: fc.array(opArb, { maxLength: 3 }) })
       .map<Step>(({ ms, ops }) => ({ kind: 'advance', ms, ops })),
   },
 );
@@ -85,50 +106,75 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
   const clock = new FakeClock();
   const memory = new InMemoryStore();
   const queue = new InMemoryCheckQueue(clock);
+  const store = scheduled(memory, s);
   const visitors: { tokenId: string; secret: string; batch: number }[] = [];
   const delivered: QueuedCheck[] = [];
   const lastDuplicateAt = new Map<string, number>();
   let batch = 0;
   let deferred = false;
   let peakAllowed = initialCapacity; // admitted may exceed capacity only after capacity was lowered
+  /** Tokens live when the batch began and not keeping their place since: nobody may pass them. */
+  let liveAtStart = new Set<string>();
+  const keptPlaceInBatch = new Set<string>();
+  /** Live waiting visitors beside a free seat at the last quiescent point, and since when. */
+  let unseated = new Map<string, number>();
 
-  const deps: DomainDeps = {
-    store: scheduled(memory, s),
-    clock,
-    timings: { heartbeatTimeoutSeconds: TIMEOUT_S, checkDelaySeconds: DELAY_S, heartbeatIntervalSeconds: 5, tokenRetentionSeconds: 3600, assumedVisitSeconds: 60, passTtlSeconds: 60 },
-    ids: sequentialIds(),
-    sleep: async () => {},
-    random: () => 0.5,
-    events: {
-      admitted: ({ ticket }) => {
-        // Invariant 2 (order): nobody who was already in line before this batch is passed over.
-        const passedOver = memory.waitingIn(ROOM).filter((t) => t.ticket < ticket && !joinedInBatch(t.tokenId, batch));
-        expect(passedOver.map((t) => t.ticket), `admitted ticket ${ticket} ahead of earlier tickets`).toEqual([]);
-      },
-      removed: ({ tokenId, ticket, reason }) => {
-        if (reason !== 'silent') return;
-        const silence = clock.now() - lastSeenWhenRemoved.get(tokenId)!;
-        expect(silence, `ticket ${ticket} evicted after ${silence} ms of silence`).toBeGreaterThanOrEqual(TIMEOUT_S * 1000);
-      },
-      admissionDeferred: () => {
-        deferred = true;
-      },
+  const events: DomainDeps['events'] = {
+    admitted: ({ tokenId, ticket }) => {
+      const token = memory.tokens.get(tokenId)!;
+      // Invariant 3 (no ghost seats): only a live visitor is admitted.
+      expect(isLive({ ...token, state: 'WAITING' }, clock.now() - TIMEOUT_MS), `ticket ${ticket} admitted while not live`).toBe(true);
+      // Invariant 2 (order): nobody live in line since before this batch is passed over: every
+      // earlier live ticket still waiting has a free seat left for it.
+      const passedOver = memory
+        .waitingIn(ROOM)
+        .filter((t) => t.ticket < ticket && liveAtStart.has(t.tokenId) && !keptPlaceInBatch.has(t.tokenId) && isLive(t, clock.now() - TIMEOUT_MS));
+      const room = memory.rooms.get(ROOM)!;
+      expect(passedOver.length, `admitted ticket ${ticket} ahead of live tickets ${passedOver.map((t) => t.ticket)} with no seat left for them`).toBeLessThanOrEqual(
+        Math.max(0, room.capacity - room.activeCount),
+      );
+    },
+    removed: ({ tokenId, ticket, reason }) => {
+      if (reason !== 'silent') return;
+      const removed = lastSeenWhenRemoved.get(tokenId)!;
+      const silence = clock.now() - removed.lastSeenAt;
+      // Invariant 4 (no false eviction): silent for at least the limit that applied to it.
+      expect(silence, `ticket ${ticket} evicted after ${silence} ms of silence`).toBeGreaterThanOrEqual(removed.limit);
+    },
+    admissionDeferred: () => {
+      deferred = true;
     },
   };
-  const joinedInBatch = (tokenId: string, b: number) => visitors.find((v) => v.tokenId === tokenId)?.batch === b || !visitors.some((v) => v.tokenId === tokenId);
+  const ids = sequentialIds(); // shared, so ids are unique across environments
+  const environments = Array.from({ length: ENVIRONMENTS }, () => {
+    const deps: DomainDeps = {
+      store,
+      clock,
+      timings: TIMINGS,
+      ids,
+      checks: queue,
+      // A checker that waits out the last second before a deadline lets time pass.
+      sleep: async (ms) => clock.advance(ms),
+      random: () => 0.5,
+      events,
+      ...environmentOf(store, clock),
+    };
+    return { visitors: new Visitors(deps), loop: new CheckLoop(deps, queue), rooms: new Rooms(deps, 3) };
+  });
 
-  // Invariant 4 (no false eviction): what a token's lastSeenAt really was when it was removed.
-  const lastSeenWhenRemoved = new Map<string, number>();
+  // Invariant 4 (no false eviction): what a token's lastSeenAt and limit really were when it was removed.
+  const lastSeenWhenRemoved = new Map<string, { lastSeenAt: number; limit: number }>();
   const remove = memory.removeToken.bind(memory);
   memory.removeToken = async (request: RemoveRequest) => {
-    const seen = memory.tokens.get(request.token.tokenId)?.lastSeenAt;
+    const token = memory.tokens.get(request.token.tokenId);
     const outcome = await remove(request);
-    if (outcome === 'removed' && seen !== undefined) lastSeenWhenRemoved.set(request.token.tokenId, seen);
+    // The limit, written out here rather than taken from the code under test: far back and waiting, the keep-place timeout.
+    const limit = token && token.state === 'WAITING' && token.signal === 'keep-place' ? TIMINGS.keepPlaceTimeoutSeconds * 1000 : TIMEOUT_MS;
+    if (outcome === 'removed' && token) lastSeenWhenRemoved.set(token.tokenId, { lastSeenAt: token.lastSeenAt, limit });
     return outcome;
   };
 
-  const domain = { visitors: new Visitors(deps), loop: new CheckLoop(deps, queue), rooms: new Rooms(deps) };
-  await new Rooms({ ...deps, store: memory }).configure(ROOM, { capacity: initialCapacity });
+  await new Rooms({ store: memory, clock, timings: TIMINGS, ids, ...environmentOf(memory, clock) }, 3).configure(ROOM, { capacity: initialCapacity });
 
   const stepInvariants = () => {
     const room = memory.rooms.get(ROOM)!;
@@ -137,34 +183,58 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
     expect(room.activeCount, 'activeCount equals admitted tokens').toBe(admitted);
     expect(admitted, 'admitted beyond capacity').toBeLessThanOrEqual(peakAllowed);
     peakAllowed = Math.max(room.capacity, Math.min(peakAllowed, admitted));
+    // The line index holds exactly the waiting tokens.
+    expect([...memory.lineShard.keys()].sort(), 'line index = waiting tokens').toEqual(memory.waitingIn(ROOM).map((t) => t.tokenId).sort());
   };
 
   const quiescentInvariants = () => {
     stepInvariants();
     const room = memory.rooms.get(ROOM)!;
-    // Invariant 3 (a freed seat goes to the next visitor at once).
-    if (!deferred && room.state === 'open' && room.activeCount < room.capacity) {
-      expect(memory.waitingIn(ROOM).map((t) => t.ticket), 'a seat is free while visitors wait').toEqual([]);
+    const liveSince = clock.now() - TIMEOUT_MS;
+    // Invariant 3 (a freed seat goes to the next live visitor). A seat freed by a leave, an
+    // eviction or a configuration goes at once to the visitors live in line before it was freed;
+    // a visitor that became live meanwhile (a join or heartbeat whose cached room view missed the
+    // free seat) takes it at its next signal or its next check: within the heartbeat timeout.
+    const liveWaiting =
+      !deferred && room.state === 'open' && room.activeCount < room.capacity && room.admitter === undefined
+        ? memory.waitingIn(ROOM).filter((t) => isLive(t, liveSince))
+        : [];
+    const seatWasFree = unseated.size > 0;
+    for (const token of liveWaiting) {
+      if (!seatWasFree) expect(liveAtStart.has(token.tokenId), `ticket ${token.ticket} waits, live, while a freed seat is empty`).toBe(false);
+      const since = unseated.get(token.tokenId) ?? clock.now();
+      expect(clock.now() - since, `ticket ${token.ticket} waits, live, beside a free seat`).toBeLessThanOrEqual(TIMEOUT_MS + 2_000);
     }
-    // Invariant 3 (no ghost seats): every token silent for timeout + delay is gone.
-    for (const token of memory.tokens.values()) {
-      expect(clock.now() - token.lastSeenAt, `ticket ${token.ticket} outlived its silence`).toBeLessThan((TIMEOUT_S + DELAY_S) * 1000);
+    unseated = new Map(liveWaiting.map((t) => [t.tokenId, unseated.get(t.tokenId) ?? clock.now()]));
+    // Invariant 3 (no ghost seats): every admitted token silent for the timeout is gone.
+    for (const token of memory.admittedIn(ROOM)) {
+      // At most 21 s (DESIGN §5.3): a loop re-armed at admission may be due up to a second late.
+      expect(clock.now() - token.lastSeenAt, `admitted ticket ${token.ticket} outlived its silence`).toBeLessThanOrEqual(TIMEOUT_MS + 1_000);
     }
-    // Invariant 5 (one check loop per token): the loop is alive, and one loop only once duplicates are two rounds old.
+    // A waiting token is gone once silent for its limit, at the latest when its own check comes.
+    for (const token of memory.waitingIn(ROOM)) {
+      expect(Math.min(clock.now(), token.checkDueAt) - token.lastSeenAt, `waiting ticket ${token.ticket} outlived its silence`).toBeLessThanOrEqual(
+        TIMINGS.keepPlaceTimeoutSeconds * 1000,
+      );
+    }
+    // Invariant 5 (one check loop per token): the loop is alive, and one loop only once duplicates are a while old.
     for (const token of memory.tokens.values()) {
       const live = queue.pending.filter(
         (m) =>
           m.message.tokenId === token.tokenId &&
-          (m.message.seq === token.checkSeq || (m.message.seq === token.checkSeq - 1 && m.id === token.checkBy)),
+          (m.message.seq === token.checkSeq || (m.message.seq === token.checkSeq - 1 && (m.id === token.checkBy || token.checkBy?.startsWith('rearm:')))),
       ).length;
       expect(live, `ticket ${token.ticket} has no live check`).toBeGreaterThanOrEqual(1);
-      const recent = clock.now() - (lastDuplicateAt.get(token.tokenId) ?? -Infinity) <= 2 * DELAY_S * 1000;
-      if (!recent) expect(live, `ticket ${token.ticket} has ${live} check loops`).toBe(1);
+      const recent = clock.now() - (lastDuplicateAt.get(token.tokenId) ?? -Infinity) <= 2 * 900_000;
+      if (!recent && !token.checkBy?.startsWith('rearm:')) expect(live, `ticket ${token.ticket} has ${live} check loops`).toBe(1);
     }
   };
 
   const runConcurrently = async (tasks: (() => Promise<unknown>)[]) => {
     deferred = false;
+    const liveSince = clock.now() - TIMEOUT_MS;
+    liveAtStart = new Set(memory.waitingIn(ROOM).filter((t) => isLive(t, liveSince)).map((t) => t.tokenId));
+    keptPlaceInBatch.clear();
     let settled = false;
     const all = Promise.allSettled(tasks.map((t) => t())).then((results) => {
       settled = true;
@@ -190,7 +260,7 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
   const deliver = (message: QueuedCheck) => async () => {
     delivered.push(message);
     try {
-      await domain.loop.check(message.message, message.id);
+      await environments[message.id.length % ENVIRONMENTS]!.loop.check(message.message, message.id);
     } catch (error) {
       if (!(error instanceof ContentionError)) throw error;
       queue.pending.push({ ...message, visibleAt: clock.now() }); // the queue delivers it again
@@ -202,20 +272,27 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
   const opTask = (op: Op) => async () => {
     switch (op.kind) {
       case 'join': {
-        const { view, secret } = await domain.visitors.join(ROOM);
+        const { view, secret } = await environments[op.env]!.visitors.join(ROOM);
         visitors.push({ tokenId: view.tokenId, secret, batch });
         // The stream's INSERT starts the check loop (the enqueuer).
-        await domain.loop.start({ tokenId: view.tokenId, roomId: ROOM, checkSeq: 0 });
+        await environments[0]!.loop.start({ tokenId: view.tokenId, roomId: ROOM, checkSeq: 0 });
         return;
       }
       case 'heartbeat': {
         const v = pick(op.who);
-        if (v) await domain.visitors.heartbeat(ROOM, v.tokenId, v.secret);
+        if (v) await environments[op.env]!.visitors.heartbeat(ROOM, v.tokenId, v.secret);
+        return;
+      }
+      case 'keepPlace': {
+        const v = pick(op.who);
+        if (!v) return;
+        keptPlaceInBatch.add(v.tokenId);
+        await environments[op.env]!.visitors.keepPlace(ROOM, v.tokenId, v.secret);
         return;
       }
       case 'leave': {
         const v = pick(op.who);
-        if (v) await domain.visitors.leave(ROOM, v.tokenId, v.secret);
+        if (v) await environments[op.env]!.visitors.leave(ROOM, v.tokenId, v.secret);
         return;
       }
       case 'duplicate': {
@@ -230,13 +307,13 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
         const v = pick(op.who);
         if (v && memory.tokens.has(v.tokenId)) {
           lastDuplicateAt.set(v.tokenId, clock.now());
-          await domain.loop.start({ tokenId: v.tokenId, roomId: ROOM, checkSeq: 0 });
+          await environments[0]!.loop.start({ tokenId: v.tokenId, roomId: ROOM, checkSeq: 0 });
         }
         return;
       }
       case 'configure': {
         if (op.capacity === undefined && op.state === undefined) return;
-        await domain.rooms.configure(ROOM, { capacity: op.capacity, state: op.state });
+        await environments[0]!.rooms.configure(ROOM, { capacity: op.capacity, state: op.state });
         return;
       }
     }
@@ -257,7 +334,7 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
         await runConcurrently([...queue.takeDue().map(deliver), ...ops]);
         ops = [];
       }
-      clock.advance(target - clock.now());
+      clock.advance(Math.max(0, target - clock.now()));
       if (ops.length > 0) await runConcurrently(ops);
     }
     quiescentInvariants();

@@ -17,6 +17,7 @@ function token(ticket: number, overrides: Partial<Token> = {}): Token {
     issuedAt: NOW,
     lastSeenAt: NOW,
     checkSeq: 0,
+    checkDueAt: NOW,
     expiresAtSeconds: 0,
     ...overrides,
   };
