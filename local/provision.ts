@@ -8,6 +8,8 @@ import {
   UpdateTimeToLiveCommand,
   type CreateTableCommandInput,
   type DynamoDBClient,
+  type GlobalSecondaryIndexDescription,
+  type KeySchemaElement,
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTopicCommand, SubscribeCommand, type SNSClient } from '@aws-sdk/client-sns';
@@ -44,6 +46,24 @@ export function createTableInput(logicalId: string, props: Props): CreateTableCo
   };
 }
 
+/**
+ * A table kept from an earlier run (a --data directory) must have the indexes the template declares,
+ * with the same keys: a layout change (a renamed or resharded index) would otherwise fail at the first
+ * Query, far from its cause.
+ */
+function assertSameIndexes(logicalId: string, wanted: CreateTableCommandInput, found: readonly GlobalSecondaryIndexDescription[]): void {
+  const describe = (indexes: readonly { IndexName?: string; KeySchema?: readonly KeySchemaElement[] }[]) =>
+    indexes.map((i) => `${i.IndexName}(${(i.KeySchema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).join(',')})`).sort();
+  const expected = describe(wanted.GlobalSecondaryIndexes ?? []);
+  const actual = describe(found);
+  if (expected.join(' ') !== actual.join(' ')) {
+    throw new Error(
+      `Table ${logicalId} from an earlier run has the indexes [${actual.join(' ')}], the template declares [${expected.join(' ')}]: ` +
+        'the data layout changed; start with a new data directory (or none).',
+    );
+  }
+}
+
 async function provisionTable(clients: ProvisionClients, logicalId: string, props: Props): Promise<{ resource: LocalResource; existed: boolean }> {
   let existed = false;
   try {
@@ -59,6 +79,7 @@ async function provisionTable(clients: ProvisionClients, logicalId: string, prop
     existed = true;
   }
   const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: logicalId }));
+  if (existed) assertSameIndexes(logicalId, createTableInput(logicalId, props), Table?.GlobalSecondaryIndexes ?? []);
   const attributes: Record<string, string> = { Arn: Table!.TableArn! };
   if (Table?.LatestStreamArn) attributes.StreamArn = Table.LatestStreamArn;
   return { resource: { ref: logicalId, attributes }, existed };

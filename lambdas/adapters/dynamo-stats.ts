@@ -70,7 +70,7 @@ import {
   type TokenChange,
 } from '../domain/stats.js';
 import { STATS_KEY } from '../shared/schema.js';
-import { roomFromItem } from './dynamo-store.js';
+import { roomsFromScan } from './dynamo-store-items.js';
 import { isNamed, num } from './dynamo-items.js';
 
 type Item = Record<string, unknown>;
@@ -303,14 +303,15 @@ export class DynamoRoomsSource implements RoomsSource {
   ) {}
 
   async listRooms(): Promise<Room[]> {
-    const rooms: Room[] = [];
+    const items: Item[] = [];
     let start: Item | undefined;
     do {
       const page = await this.client.send(new ScanCommand({ TableName: this.table, ExclusiveStartKey: start }));
-      rooms.push(...(page.Items ?? []).map(roomFromItem));
+      items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start);
-    return rooms;
+    // Ticket counter items live in the same table: each is paired with its room, never a room of its own.
+    return roomsFromScan(items);
   }
 }
 

@@ -1,23 +1,19 @@
 /**
- * WaitingRoomStore on DynamoDB. Every domain rule that needs atomicity is a condition here:
- * admission and removal change the token and the room's activeCount in one TransactWriteItems.
+ * WaitingRoomStore on DynamoDB (layout: lambdas/shared/schema.ts; semantics: the in-memory store in
+ * test/helpers, which test/integration/store-contract.test.ts holds this adapter to). Every domain
+ * rule that needs atomicity is a condition here: admission and removal change the tokens and the
+ * room's counts in one TransactWriteItems; the admitter lease is a conditional write on the room.
+ *
+ * The room operations live in this file; those on tokens, the line and the admission transactions in
+ * dynamo-token-ops.ts; the items and error reading in dynamo-store-items.ts.
  */
-import { TransactionCanceledException, type AttributeValue, type CancellationReason } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  ScanCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type {
-  AdmitOutcome,
-  AdmitRequest,
-  IssueTicketOutcome,
+  AdmitBatchOutcome,
+  AdmitBatchRequest,
+  LineQuery,
+  ReleaseOutcome,
+  ReleaseRequest,
   RemoveOutcome,
   RemoveRequest,
   Room,
@@ -28,139 +24,81 @@ import type {
   WaitingEntry,
   WaitingRoomStore,
 } from '../domain/index.js';
-import { ROOMS_KEY, TOKENS_KEY, TOKEN_TTL_ATTRIBUTE, WAITING_INDEX } from '../shared/schema.js';
-import { isNamed, num, retryOnTransactionConflict } from './dynamo-items.js';
+import { ROOMS_KEY, ROOM_RATE_ATTRIBUTES, TICKET_COUNTER, ticketCounterKey } from '../shared/schema.js';
+import { num, retryOnTransactionConflict } from './dynamo-items.js';
+import {
+  conditionFailed,
+  oldItemOf,
+  rateAssignments,
+  requireRoomId,
+  roomOf,
+  roomsFromScan,
+  type BatchReader,
+  type DynamoStoreTables,
+  type Item,
+} from './dynamo-store-items.js';
+import { DynamoTokenOps } from './dynamo-token-ops.js';
 
-export interface DynamoStoreTables {
-  rooms: string;
-  tokens: string;
+export { roomFromItem, roomsFromScan, tokenFromItem, type DynamoStoreTables } from './dynamo-store-items.js';
+
+export interface DynamoStoreOptions {
+  /** Attempts at a BatchGetItem whose keys come back unprocessed. @default 5 */
+  batchGetAttempts?: number;
+  /** Waits between those attempts (tests pass one that returns at once). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
-type Item = Record<string, unknown>;
-
-
-export function roomFromItem(item: Item): Room {
-  const createdAt = num(item.createdAt);
-  return {
-    roomId: String(item[ROOMS_KEY]),
-    capacity: num(item.capacity),
-    state: item.state as Room['state'],
-    nextTicket: num(item.nextTicket),
-    activeCount: num(item.activeCount),
-    lastAdmittedTicket: num(item.lastAdmittedTicket),
-    admittedTotal: num(item.admittedTotal),
-    evictedTotal: num(item.evictedTotal),
-    rate: {
-      prevAt: num(item.ratePrevAt, createdAt),
-      prevTotal: num(item.ratePrevTotal),
-      curAt: num(item.rateCurAt, createdAt),
-      curTotal: num(item.rateCurTotal),
-    },
-    createdAt,
-    updatedAt: num(item.updatedAt),
-  };
-}
-
-export function tokenFromItem(item: Item): Token {
-  const token: Token = {
-    tokenId: String(item[TOKENS_KEY]),
-    roomId: String(item.roomId),
-    ticket: num(item.ticket),
-    secretHash: String(item.secretHash),
-    state: item.state as Token['state'],
-    issuedAt: num(item.issuedAt),
-    lastSeenAt: num(item.lastSeenAt),
-    checkSeq: num(item.checkSeq),
-    expiresAtSeconds: num(item[TOKEN_TTL_ATTRIBUTE]),
-  };
-  if (typeof item.admittedAt === 'number') token.admittedAt = item.admittedAt;
-  if (typeof item.checkBy === 'string') token.checkBy = item.checkBy;
-  return token;
-}
-
-function tokenToItem(token: Token): Item {
-  const item: Item = {
-    [TOKENS_KEY]: token.tokenId,
-    roomId: token.roomId,
-    ticket: token.ticket,
-    secretHash: token.secretHash,
-    state: token.state,
-    issuedAt: token.issuedAt,
-    lastSeenAt: token.lastSeenAt,
-    checkSeq: token.checkSeq,
-    [TOKEN_TTL_ATTRIBUTE]: token.expiresAtSeconds,
-  };
-  if (token.admittedAt !== undefined) item.admittedAt = token.admittedAt;
-  if (token.checkBy !== undefined) item.checkBy = token.checkBy;
-  if (token.state === 'WAITING') {
-    item[WAITING_INDEX.partitionKey] = token.roomId;
-    item[WAITING_INDEX.sortKey] = token.ticket;
-  }
-  return item;
-}
-
-/** The item a failed condition returns: the document client leaves it in DynamoDB's attribute-value form. */
-function itemOf(item: Record<string, unknown> | undefined): Item | undefined {
-  if (!item || Object.keys(item).length === 0) return undefined;
-  const marshalled = Object.values(item).every((v) => v !== null && typeof v === 'object' && Object.keys(v as object).length === 1 && /^(S|N|B|BOOL|NULL|M|L|SS|NS|BS)$/.test(Object.keys(v as object)[0]!));
-  return marshalled ? unmarshall(item as Record<string, AttributeValue>) : item;
-}
-
-
-/** Reads a cancelled transaction: which of its items failed, and how. */
-function cancellation(error: unknown): CancellationReason[] | undefined {
-  if (error instanceof TransactionCanceledException || isNamed(error, 'TransactionCanceledException')) {
-    return (error as TransactionCanceledException).CancellationReasons ?? [];
-  }
-  return undefined;
-}
-
-const failedCondition = (reason: CancellationReason | undefined) => reason?.Code === 'ConditionalCheckFailed';
-const conflicted = (reasons: CancellationReason[]) => reasons.some((r) => r.Code === 'TransactionConflict');
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class DynamoStore implements WaitingRoomStore {
+  private readonly tokenOps: DynamoTokenOps;
+  private readonly batchGetAttempts: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tables: DynamoStoreTables,
-  ) {}
-
-  /** A single-item update, retried briefly if its item is busy with a transaction. */
-  private update(input: ConstructorParameters<typeof UpdateCommand>[0]) {
-    return retryOnTransactionConflict(() => this.client.send(new UpdateCommand(input)));
+    options: DynamoStoreOptions = {},
+  ) {
+    this.batchGetAttempts = options.batchGetAttempts ?? 5;
+    this.sleep = options.sleep ?? realSleep;
+    this.tokenOps = new DynamoTokenOps(client, tables, this.batchGet);
   }
 
+  // -------------------------------------------------------------------------------------------
+  // Rooms, their ticket counters and the admitter lease.
+
   async getRoom(roomId: string): Promise<Room | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tables.rooms, Key: { [ROOMS_KEY]: roomId }, ConsistentRead: true }),
-    );
-    return Item ? roomFromItem(Item) : undefined;
+    // The room and its counter in one strongly consistent read.
+    const items = await this.batchGet(this.tables.rooms, [{ [ROOMS_KEY]: roomId }, { [ROOMS_KEY]: ticketCounterKey(roomId) }], true);
+    const room = items.find((item) => item[ROOMS_KEY] === roomId);
+    return room && roomOf(room, items.find((item) => item[ROOMS_KEY] === ticketCounterKey(roomId)));
   }
 
   async listRooms(): Promise<Room[]> {
-    const rooms: Room[] = [];
+    const items: Item[] = [];
     let start: Item | undefined;
     do {
-      const page = await this.client.send(new ScanCommand({ TableName: this.tables.rooms, ExclusiveStartKey: start }));
-      rooms.push(...(page.Items ?? []).map(roomFromItem));
+      const page = await this.client.send(new ScanCommand({ TableName: this.tables.rooms, ExclusiveStartKey: start, ConsistentRead: true }));
+      items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start);
-    return rooms;
+    return roomsFromScan(items);
   }
 
   async upsertRoom(input: RoomUpsert): Promise<Room | undefined> {
     const names: Record<string, string> = { '#state': 'state' };
-    const values: Item = { ':now': input.now, ':zero': 0 };
+    const values: Item = { ':now': input.now, ':zero': 0, ':one': 1, ':shards': input.lineShards };
     const sets = [
       'updatedAt = :now',
       'createdAt = if_not_exists(createdAt, :now)',
-      'nextTicket = if_not_exists(nextTicket, :zero)',
       'activeCount = if_not_exists(activeCount, :zero)',
       'lastAdmittedTicket = if_not_exists(lastAdmittedTicket, :zero)',
       'admittedTotal = if_not_exists(admittedTotal, :zero)',
-      'ratePrevAt = if_not_exists(ratePrevAt, :now)',
-      'ratePrevTotal = if_not_exists(ratePrevTotal, :zero)',
-      'rateCurAt = if_not_exists(rateCurAt, :now)',
-      'rateCurTotal = if_not_exists(rateCurTotal, :zero)',
+      'evictedTotal = if_not_exists(evictedTotal, :zero)',
+      ...Object.entries(ROOM_RATE_ATTRIBUTES).map(([field, a]) => `${a} = if_not_exists(${a}, ${field.endsWith('At') ? ':now' : ':zero'})`),
+      'lineShards = if_not_exists(lineShards, :shards)',
+      'frontFloor = if_not_exists(frontFloor, :zero)',
     ];
     if (input.capacity !== undefined) {
       names['#capacity'] = 'capacity';
@@ -174,259 +112,155 @@ export class DynamoStore implements WaitingRoomStore {
       values[':open'] = 'open';
       sets.push('#state = if_not_exists(#state, :open)');
     }
+    const counter = this.readCounter(input.roomId);
+    counter.catch(() => undefined); // awaited below, or dropped when the write fails
     try {
       const { Attributes } = await this.update({
         TableName: this.tables.rooms,
         Key: { [ROOMS_KEY]: input.roomId },
-        UpdateExpression: `SET ${sets.join(', ')}`,
+        // A change may need an admission (more seats, reopened): it wakes the admitter. A new room starts at wakeSeq 1.
+        UpdateExpression: `SET ${sets.join(', ')} ADD wakeSeq :one`,
         // Without a capacity this may only change an existing room.
         ConditionExpression: input.capacity === undefined ? `attribute_exists(${ROOMS_KEY})` : undefined,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
       });
-      return Attributes ? roomFromItem(Attributes) : undefined;
+      return Attributes ? roomOf(Attributes, await counter) : undefined;
     } catch (error) {
-      if (isNamed(error, 'ConditionalCheckFailedException')) return undefined;
+      if (conditionFailed(error)) return undefined;
       throw error;
     }
   }
 
-  async issueTicket(roomId: string, now: number): Promise<IssueTicketOutcome> {
+  async reserveTickets(roomId: string, count: number, _now: number): Promise<number> {
+    requireRoomId(roomId);
+    const { Attributes } = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tables.rooms,
+        Key: { [ROOMS_KEY]: ticketCounterKey(roomId) },
+        UpdateExpression: `ADD ${TICKET_COUNTER.attribute} :count`,
+        ExpressionAttributeValues: { ':count': count },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return num(Attributes?.[TICKET_COUNTER.attribute]);
+  }
+
+  async acquireAdmitter(roomId: string, owner: string, now: number, until: number): Promise<Room | 'busy' | 'not-found'> {
+    const counter = this.readCounter(roomId);
+    counter.catch(() => undefined); // awaited below, or dropped when the lease is refused
     try {
       const { Attributes } = await this.update({
         TableName: this.tables.rooms,
         Key: { [ROOMS_KEY]: roomId },
-        // A room created at deploy time gets its timestamps from its first join.
-        UpdateExpression:
-          'SET updatedAt = :now, createdAt = if_not_exists(createdAt, :now), ' +
-          'rateCurAt = if_not_exists(rateCurAt, :now), ratePrevAt = if_not_exists(ratePrevAt, :now) ADD nextTicket :one',
-        ConditionExpression: `attribute_exists(${ROOMS_KEY}) AND #state <> :closed`,
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':now': now, ':one': 1, ':closed': 'closed' },
+        // (A room item older than wakeSeq gets one, so that releasing can compare it.)
+        UpdateExpression: 'SET admitter = :owner, admitterUntil = :until, wakeSeq = if_not_exists(wakeSeq, :zero)',
+        ConditionExpression: `attribute_exists(${ROOMS_KEY}) AND (attribute_not_exists(admitter) OR admitterUntil < :now)`,
+        ExpressionAttributeValues: { ':owner': owner, ':until': until, ':now': now, ':zero': 0 },
         ReturnValues: 'ALL_NEW',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       });
-      return { kind: 'issued', room: roomFromItem(Attributes ?? {}) };
+      return roomOf(Attributes ?? {}, await counter);
     } catch (error) {
-      if (isNamed(error, 'ConditionalCheckFailedException')) {
-        const existing = (error as { Item?: unknown }).Item;
-        return existing ? { kind: 'room-closed' } : { kind: 'room-not-found' };
-      }
+      if (conditionFailed(error)) return oldItemOf(error) ? 'busy' : 'not-found';
       throw error;
     }
   }
 
-  async putToken(token: Token): Promise<void> {
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tables.tokens,
-        Item: tokenToItem(token),
-        ConditionExpression: `attribute_not_exists(${TOKENS_KEY})`,
-      }),
-    );
-  }
-
-  async getToken(tokenId: string): Promise<Token | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tables.tokens, Key: { [TOKENS_KEY]: tokenId }, ConsistentRead: true }),
-    );
-    return Item ? tokenFromItem(Item) : undefined;
-  }
-
-  async touchToken(request: TouchRequest): Promise<TouchOutcome> {
+  async releaseAdmitter(request: ReleaseRequest): Promise<ReleaseOutcome> {
+    const values: Item = { ':owner': request.owner, ':wake': request.wakeSeq };
+    const sets: string[] = [];
+    if (request.frontFloor !== undefined) {
+      sets.push('frontFloor = :floor');
+      values[':floor'] = request.frontFloor;
+    }
+    if (request.rate) {
+      const rate = rateAssignments(request.rate);
+      sets.push(...rate.sets);
+      Object.assign(values, rate.values);
+    }
     try {
-      const { Attributes } = await this.update({
-        TableName: this.tables.tokens,
-        Key: { [TOKENS_KEY]: request.tokenId },
-        UpdateExpression: 'SET lastSeenAt = :now, #ttl = :ttl',
-        // Authenticates (by the secret's hash), scopes to the room and skips a too-recent touch, in one write.
-        ConditionExpression: `attribute_exists(${TOKENS_KEY}) AND secretHash = :hash AND roomId = :room AND lastSeenAt <= :stale`,
-        ExpressionAttributeNames: { '#ttl': TOKEN_TTL_ATTRIBUTE },
-        ExpressionAttributeValues: {
-          ':now': request.now,
-          ':ttl': request.expiresAtSeconds,
-          ':hash': request.secretHash,
-          ':room': request.roomId,
-          ':stale': request.now - request.minIntervalMs,
-        },
-        ReturnValues: 'ALL_NEW',
+      await this.update({
+        TableName: this.tables.rooms,
+        Key: { [ROOMS_KEY]: request.roomId },
+        UpdateExpression: `${sets.length > 0 ? `SET ${sets.join(', ')} ` : ''}REMOVE admitter, admitterUntil`,
+        // A missing room fails too (no admitter): the lease is lost with it.
+        ConditionExpression: 'admitter = :owner AND wakeSeq = :wake',
+        ExpressionAttributeValues: values,
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       });
-      return { kind: 'touched', token: tokenFromItem(Attributes ?? {}) };
+      return { kind: 'released' };
     } catch (error) {
-      if (!isNamed(error, 'ConditionalCheckFailedException')) throw error;
-      const old = itemOf((error as { Item?: Record<string, unknown> }).Item);
-      if (!old) return { kind: 'not-found' };
-      const token = tokenFromItem(old);
-      if (token.secretHash !== request.secretHash || token.roomId !== request.roomId) return { kind: 'mismatch', token };
-      return { kind: 'recent', token };
+      if (!conditionFailed(error)) throw error;
+      const old = oldItemOf(error);
+      if (!old || old.admitter !== request.owner) return { kind: 'lost' };
+      // Still ours, but wakeSeq moved: the room as it is now, to carry on with.
+      return { kind: 'woken', room: roomOf(old, await this.readCounter(request.roomId)) };
     }
   }
 
-  async listWaiting(roomId: string, limit: number, beforeTicket?: number): Promise<WaitingEntry[]> {
-    if (limit < 1) return []; // DynamoDB refuses a Query Limit below 1
-    const { partitionKey, sortKey, name } = WAITING_INDEX;
-    const { Items } = await this.client.send(
-      new QueryCommand({
-        TableName: this.tables.tokens,
-        IndexName: name,
-        KeyConditionExpression:
-          beforeTicket === undefined ? `${partitionKey} = :room` : `${partitionKey} = :room AND ${sortKey} < :before`,
-        ExpressionAttributeValues: beforeTicket === undefined ? { ':room': roomId } : { ':room': roomId, ':before': beforeTicket },
-        ScanIndexForward: true,
-        Limit: limit,
-      }),
-    );
-    return (Items ?? []).map((item) => ({ tokenId: String(item[TOKENS_KEY]), ticket: num(item[sortKey]) }));
+  // -------------------------------------------------------------------------------------------
+  // Tokens, the line and the admission transactions (dynamo-token-ops.ts).
+
+  putToken(token: Token, lineShards: number): Promise<void> {
+    return this.tokenOps.putToken(token, lineShards);
   }
 
-  async admitToken(request: AdmitRequest): Promise<AdmitOutcome> {
-    const roomValues: Item = { ':one': 1, ':open': 'open', ':now': request.now };
-    let roomSet = 'SET updatedAt = :now';
-    let roomCondition = '#state = :open AND activeCount < #capacity';
-    if (request.raiseLastAdmitted) {
-      roomValues[':ticket'] = request.ticket;
-      roomSet += ', lastAdmittedTicket = :ticket';
-      roomCondition += ' AND lastAdmittedTicket < :ticket';
-    }
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.tables.tokens,
-                Key: { [TOKENS_KEY]: request.tokenId },
-                UpdateExpression: `SET #state = :admitted, admittedAt = :now REMOVE ${WAITING_INDEX.partitionKey}, ${WAITING_INDEX.sortKey}`,
-                ConditionExpression: '#state = :waiting',
-                ExpressionAttributeNames: { '#state': 'state' },
-                ExpressionAttributeValues: { ':admitted': 'ADMITTED', ':waiting': 'WAITING', ':now': request.now },
-              },
-            },
-            {
-              Update: {
-                TableName: this.tables.rooms,
-                Key: { [ROOMS_KEY]: request.roomId },
-                UpdateExpression: `${roomSet} ADD activeCount :one, admittedTotal :one`,
-                ConditionExpression: roomCondition,
-                ExpressionAttributeNames: { '#state': 'state', '#capacity': 'capacity' },
-                ExpressionAttributeValues: roomValues,
-              },
-            },
-          ],
-        }),
+  getToken(tokenId: string, consistent = true): Promise<Token | undefined> {
+    return this.tokenOps.getToken(tokenId, consistent);
+  }
+
+  getTokens(tokenIds: readonly string[]): Promise<Token[]> {
+    return this.tokenOps.getTokens(tokenIds);
+  }
+
+  touchToken(request: TouchRequest): Promise<TouchOutcome> {
+    return this.tokenOps.touchToken(request);
+  }
+
+  listLine(query: LineQuery): Promise<WaitingEntry[]> {
+    return this.tokenOps.listLine(query);
+  }
+
+  admitTokens(request: AdmitBatchRequest): Promise<AdmitBatchOutcome> {
+    return this.tokenOps.admitTokens(request);
+  }
+
+  removeToken(request: RemoveRequest): Promise<RemoveOutcome> {
+    return this.tokenOps.removeToken(request);
+  }
+
+  advanceCheck(tokenId: string, fromSeq: number, by: string, dueAt: number): Promise<'advanced' | 'changed'> {
+    return this.tokenOps.advanceCheck(tokenId, fromSeq, by, dueAt);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** A single-item update, retried briefly if its item is busy with a transaction. */
+  private update(input: ConstructorParameters<typeof UpdateCommand>[0]) {
+    return retryOnTransactionConflict(() => this.client.send(new UpdateCommand(input)));
+  }
+
+  /** A room's ticket counter item (strongly consistent), undefined before the first reservation. */
+  private async readCounter(roomId: string): Promise<Item | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tables.rooms, Key: { [ROOMS_KEY]: ticketCounterKey(roomId) }, ConsistentRead: true }));
+    return Item;
+  }
+
+  /** See BatchReader. At most BATCH_GET_LIMIT distinct keys. */
+  private readonly batchGet: BatchReader = async (table, keys, consistent) => {
+    const items: Item[] = [];
+    let pending = keys;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > this.batchGetAttempts) throw new Error(`BatchGetItem on ${table} left ${pending.length} keys unprocessed after ${this.batchGetAttempts} attempts`);
+      if (attempt > 1) await this.sleep(Math.round(Math.random() * 25 * 2 ** attempt));
+      const { Responses, UnprocessedKeys } = await this.client.send(
+        new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: consistent } } }),
       );
-      return 'admitted';
-    } catch (error) {
-      const reasons = cancellation(error);
-      if (reasons) {
-        if (failedCondition(reasons[0])) return 'token-not-waiting';
-        if (failedCondition(reasons[1])) return 'room-refused';
-        if (conflicted(reasons)) return 'conflict';
-      }
-      if (isNamed(error, 'TransactionConflictException')) return 'conflict';
-      throw error;
+      items.push(...(Responses?.[table] ?? []));
+      pending = (UnprocessedKeys?.[table]?.Keys ?? []) as Item[];
     }
-  }
-
-  async removeToken(request: RemoveRequest): Promise<RemoveOutcome> {
-    const { token, expect, now } = request;
-    // The token must be in the room the caller names: the seat freed is that room's.
-    const values: Item = { ':state': token.state, ':room': token.roomId };
-    let condition = '#state = :state AND roomId = :room';
-    if (expect) {
-      values[':seen'] = expect.lastSeenAt;
-      values[':seq'] = expect.checkSeq;
-      condition += ' AND lastSeenAt = :seen AND checkSeq = :seq';
-    }
-    const deletion = {
-      TableName: this.tables.tokens,
-      Key: { [TOKENS_KEY]: token.tokenId },
-      ConditionExpression: condition,
-      ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: values,
-    };
-    // The room changes with the token: a seat freed, an eviction counted (the checker's removals).
-    const roomAdds = [...(token.state === 'ADMITTED' ? ['activeCount :minusOne'] : []), ...(expect ? ['evictedTotal :one'] : [])];
-    try {
-      if (roomAdds.length === 0) {
-        await this.client.send(new DeleteCommand(deletion));
-      } else {
-        await this.client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Delete: deletion },
-              {
-                Update: {
-                  TableName: this.tables.rooms,
-                  Key: { [ROOMS_KEY]: token.roomId },
-                  UpdateExpression: `SET updatedAt = :now ADD ${roomAdds.join(', ')}`,
-                  // Never create a room item: a token whose room is gone is simply deleted (below).
-                  ConditionExpression: `attribute_exists(${ROOMS_KEY})`,
-                  ExpressionAttributeValues: {
-                    ':now': now,
-                    ...(token.state === 'ADMITTED' ? { ':minusOne': -1 } : {}),
-                    ...(expect ? { ':one': 1 } : {}),
-                  },
-                },
-              },
-            ],
-          }),
-        );
-      }
-      return 'removed';
-    } catch (error) {
-      if (isNamed(error, 'ConditionalCheckFailedException')) return 'changed';
-      const reasons = cancellation(error);
-      if (reasons) {
-        if (failedCondition(reasons[0])) return 'changed';
-        if (conflicted(reasons)) return 'conflict';
-        if (failedCondition(reasons[1])) {
-          // The token's room item does not exist: there is no seat or count to change.
-          try {
-            await this.client.send(new DeleteCommand(deletion));
-            return 'removed';
-          } catch (inner) {
-            if (isNamed(inner, 'ConditionalCheckFailedException')) return 'changed';
-            if (isNamed(inner, 'TransactionConflictException')) return 'conflict';
-            throw inner;
-          }
-        }
-      }
-      if (isNamed(error, 'TransactionConflictException')) return 'conflict';
-      throw error;
-    }
-  }
-
-  async advanceCheck(tokenId: string, fromSeq: number, by: string): Promise<'advanced' | 'changed'> {
-    try {
-      await this.update({
-        TableName: this.tables.tokens,
-        Key: { [TOKENS_KEY]: tokenId },
-        UpdateExpression: 'SET checkSeq = :next, checkBy = :by',
-        ConditionExpression: 'checkSeq = :seq',
-        ExpressionAttributeValues: { ':seq': fromSeq, ':next': fromSeq + 1, ':by': by },
-      });
-      return 'advanced';
-    } catch (error) {
-      if (isNamed(error, 'ConditionalCheckFailedException')) return 'changed';
-      throw error;
-    }
-  }
-
-  async rollAdmissionRate(roomId: string, now: number, minAgeMs: number): Promise<void> {
-    try {
-      await this.update({
-        TableName: this.tables.rooms,
-        Key: { [ROOMS_KEY]: roomId },
-        UpdateExpression:
-          'SET ratePrevAt = rateCurAt, ratePrevTotal = rateCurTotal, rateCurAt = :now, rateCurTotal = admittedTotal',
-        ConditionExpression: 'rateCurAt <= :due',
-        ExpressionAttributeValues: { ':now': now, ':due': now - minAgeMs },
-      });
-    } catch (error) {
-      if (!isNamed(error, 'ConditionalCheckFailedException')) throw error;
-    }
-  }
+    return items;
+  };
 }

@@ -1,17 +1,57 @@
 /**
- * Key and index names of the tables: the one definition the CDK construct (lib/) and the DynamoDB
- * adapter both read, so the data layout cannot drift between them.
+ * Key, index and attribute names of the tables: the one definition the CDK construct (lib/) and the
+ * DynamoDB adapters both read, so the data layout cannot drift between them.
+ *
+ * Rooms table (key roomId) holds two kinds of items:
+ *  - the room item, key `<roomId>`: the Room model's fields under their own names (capacity, state,
+ *    activeCount, lastAdmittedTicket, admittedTotal, evictedTotal, lineShards, frontFloor, wakeSeq,
+ *    admitter, admitterUntil, createdAt, updatedAt), the rate samples flattened (ROOM_RATE_ATTRIBUTES);
+ *  - the ticket counter item, key `<roomId>#tickets`, attribute nextTicket: joins add to it without
+ *    meeting the admission transactions on the room item. Room ids never contain `#`.
+ * Tokens table (key tokenId): the Token model's fields under their own names, the expiry in the TTL
+ * attribute, and while WAITING the line index's key attributes.
  */
 export const ROOMS_KEY = 'roomId';
 export const TOKENS_KEY = 'tokenId';
 export const STATS_KEY = 'roomId';
 
-/** Sparse index of waiting tokens: the attributes exist only while a token is WAITING. */
-export const WAITING_INDEX = {
-  name: 'waiting-by-room',
-  partitionKey: 'waitingRoom',
-  sortKey: 'waitingTicket',
+/** The ticket counter of a room: a separate item of the rooms table. */
+export const TICKET_COUNTER = {
+  /** Appended to the room id to form the counter item's key. */
+  keySuffix: '#tickets',
+  /** The last ticket issued or reserved. */
+  attribute: 'nextTicket',
 } as const;
+
+/** The key of a room's ticket counter item. */
+export const ticketCounterKey = (roomId: string): string => `${roomId}${TICKET_COUNTER.keySuffix}`;
+
+/** True for the key of a ticket counter item (not a room). */
+export const isTicketCounterKey = (key: string): boolean => key.endsWith(TICKET_COUNTER.keySuffix);
+
+/** The room item's attributes holding the admission-rate samples (AdmissionRateSamples). */
+export const ROOM_RATE_ATTRIBUTES = {
+  prevAt: 'ratePrevAt',
+  prevTotal: 'ratePrevTotal',
+  prevTicket: 'ratePrevTicket',
+  curAt: 'rateCurAt',
+  curTotal: 'rateCurTotal',
+  curTicket: 'rateCurTicket',
+} as const;
+
+/**
+ * The line: a sparse index of waiting tokens, sharded so that no index partition takes every join.
+ * Both key attributes exist only while a token is WAITING (admission removes them): partition
+ * `<roomId>#<shard>` (shard = lineShardOf(ticket, lineShards)), sorted by ticket. Keys only.
+ */
+export const LINE_INDEX = {
+  name: 'line-by-shard',
+  partitionKey: 'lineShard',
+  sortKey: 'lineTicket',
+} as const;
+
+/** The line index partition of one shard of a room's line. */
+export const lineShardKey = (roomId: string, shard: number): string => `${roomId}#${shard}`;
 
 /** DynamoDB TTL attribute of the token table (epoch seconds). */
 export const TOKEN_TTL_ATTRIBUTE = 'expiresAt';

@@ -18,7 +18,7 @@ export interface RoomDefinition {
 }
 
 export class SeedRooms extends Construct {
-  constructor(scope: Construct, id: string, props: { table: Table; rooms: RoomDefinition[] }) {
+  constructor(scope: Construct, id: string, props: { table: Table; rooms: RoomDefinition[]; lineShards: number }) {
     super(scope, id);
     for (const room of props.rooms) {
       const call: AwsSdkCall = {
@@ -27,15 +27,20 @@ export class SeedRooms extends Construct {
         parameters: {
           TableName: props.table.tableName,
           Key: { [ROOMS_KEY]: { S: room.roomId } },
+          // Like DynamoStore.upsertRoom: counters only when missing, the line's shards fixed at creation,
+          // and a wake-up for the admitter (the change may free seats). Tickets live in their own item.
           UpdateExpression:
-            'SET #capacity = :capacity, #state = :state, nextTicket = if_not_exists(nextTicket, :zero), ' +
+            'SET #capacity = :capacity, #state = :state, ' +
             'activeCount = if_not_exists(activeCount, :zero), lastAdmittedTicket = if_not_exists(lastAdmittedTicket, :zero), ' +
-            'admittedTotal = if_not_exists(admittedTotal, :zero)',
+            'admittedTotal = if_not_exists(admittedTotal, :zero), lineShards = if_not_exists(lineShards, :shards), ' +
+            'frontFloor = if_not_exists(frontFloor, :zero) ADD wakeSeq :one',
           ExpressionAttributeNames: { '#capacity': 'capacity', '#state': 'state' },
           ExpressionAttributeValues: {
             ':capacity': { N: String(room.capacity) },
             ':state': { S: room.state ?? 'open' },
             ':zero': { N: '0' },
+            ':one': { N: '1' },
+            ':shards': { N: String(props.lineShards) },
           },
         },
         physicalResourceId: PhysicalResourceId.of(`room-${room.roomId}`),

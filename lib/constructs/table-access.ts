@@ -4,7 +4,7 @@
  */
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import { WAITING_INDEX } from '../../lambdas/shared/schema.js';
+import { LINE_INDEX } from '../../lambdas/shared/schema.js';
 
 export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'Scan' | 'BatchGetItem';
 
@@ -14,16 +14,20 @@ export function grantTable(grantee: IGrantable, table: Table, actions: TableActi
   );
 }
 
-/** Query on the index of waiting tokens only. */
-export function grantWaitingIndex(grantee: IGrantable, tokens: Table): void {
+/** Query on the line index (the waiting tokens) only. */
+export function grantLineIndex(grantee: IGrantable, tokens: Table): void {
   grantee.grantPrincipal.addToPrincipalPolicy(
-    new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${tokens.tableArn}/index/${WAITING_INDEX.name}`] }),
+    new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${tokens.tableArn}/index/${LINE_INDEX.name}`] }),
   );
 }
 
-/** What admission, eviction and leaving need: read and conditionally change rooms and tokens, read the line. */
+/**
+ * What joining, signals, admission, eviction and leaving need (the DynamoStore's writes): read rooms
+ * with their ticket counters (BatchGetItem, GetItem), change them (UpdateItem: counters, lease, counts);
+ * write, read in batches, change and delete tokens; read the line.
+ */
 export function grantAdmission(grantee: IGrantable, tables: { rooms: Table; tokens: Table }): void {
-  grantTable(grantee, tables.rooms, ['GetItem', 'UpdateItem']);
-  grantTable(grantee, tables.tokens, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
-  grantWaitingIndex(grantee, tables.tokens);
+  grantTable(grantee, tables.rooms, ['GetItem', 'UpdateItem', 'BatchGetItem']);
+  grantTable(grantee, tables.tokens, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem']);
+  grantLineIndex(grantee, tables.tokens);
 }

@@ -1,11 +1,12 @@
 /**
- * The three tables (DESIGN §4): rooms, tokens (stream + TTL + sparse index of the line), stats.
+ * The three tables (DESIGN §4): rooms (room items and their ticket counter items), tokens (stream +
+ * TTL + the sparse, sharded index of the line), stats.
  * Key and index names come from lambdas/shared/schema.ts, which the DynamoDB adapter also reads.
  */
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { ROOMS_KEY, STATS_KEY, TOKENS_KEY, TOKEN_TTL_ATTRIBUTE, WAITING_INDEX } from '../../lambdas/shared/schema.js';
+import { ROOMS_KEY, STATS_KEY, TOKENS_KEY, TOKEN_TTL_ATTRIBUTE, LINE_INDEX } from '../../lambdas/shared/schema.js';
 
 export interface WaitingRoomTablesProps {
   removalPolicy: RemovalPolicy;
@@ -35,9 +36,9 @@ export class WaitingRoomTables extends Construct {
       timeToLiveAttribute: TOKEN_TTL_ATTRIBUTE,
     });
     this.tokens.addGlobalSecondaryIndex({
-      indexName: WAITING_INDEX.name,
-      partitionKey: { name: WAITING_INDEX.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: WAITING_INDEX.sortKey, type: AttributeType.NUMBER },
+      indexName: LINE_INDEX.name,
+      partitionKey: { name: LINE_INDEX.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: LINE_INDEX.sortKey, type: AttributeType.NUMBER },
       projectionType: ProjectionType.KEYS_ONLY,
     });
     this.stats = new Table(this, 'Stats', {

@@ -4,6 +4,7 @@
  * holds exactly the waiting tokens. Used by domain tests, the property test and the scale model.
  */
 import {
+  MAX_ADMIT_BATCH,
   isLive,
   lineShardOf,
   type AdmitBatchOutcome,
@@ -105,7 +106,7 @@ export class InMemoryStore implements WaitingRoomStore {
     if (token.state === 'WAITING') this.lineShard.set(token.tokenId, lineShardOf(token.ticket, lineShards));
   }
 
-  async getToken(tokenId: string): Promise<Token | undefined> {
+  async getToken(tokenId: string, _consistent?: boolean): Promise<Token | undefined> {
     this.calls.push('getToken');
     assertKey(tokenId);
     const token = this.tokens.get(tokenId);
@@ -137,8 +138,9 @@ export class InMemoryStore implements WaitingRoomStore {
     if (query.limit < 1) return [];
     const entries: WaitingEntry[] = [];
     for (const [tokenId, shard] of this.lineShard) {
-      const token = this.tokens.get(tokenId)!;
-      if (shard !== query.shard || token.roomId !== query.roomId) continue;
+      const token = this.tokens.get(tokenId);
+      // (A test may delete a token from the map directly: its index entry goes with it, as in DynamoDB.)
+      if (!token || shard !== query.shard || token.roomId !== query.roomId) continue;
       if (query.afterTicket !== undefined && !(token.ticket > query.afterTicket)) continue;
       if (query.beforeTicket !== undefined && !(token.ticket < query.beforeTicket)) continue;
       entries.push({ tokenId, ticket: token.ticket });
@@ -170,6 +172,9 @@ export class InMemoryStore implements WaitingRoomStore {
 
   async admitTokens(request: AdmitBatchRequest): Promise<AdmitBatchOutcome> {
     this.calls.push('admitTokens');
+    // As the adapter: TransactWriteItems takes 100 items, and an item once.
+    if (request.tokens.length > MAX_ADMIT_BATCH) throw new Error(`at most ${MAX_ADMIT_BATCH} tokens per admission`);
+    if (new Set(request.tokens.map((t) => t.tokenId)).size !== request.tokens.length) throw new Error('a token appears twice in one admission');
     if (this.takeConflict('admitTokens')) return { kind: 'conflict' };
     const room = this.rooms.get(request.roomId);
     const n = request.tokens.length;
@@ -192,6 +197,11 @@ export class InMemoryStore implements WaitingRoomStore {
       const token = this.tokens.get(entry.tokenId)!;
       token.state = 'ADMITTED';
       token.admittedAt = request.now;
+      if (entry.rearm) {
+        token.checkSeq += 1;
+        token.checkBy = entry.rearm.checkBy;
+        token.checkDueAt = entry.rearm.checkDueAt;
+      }
       this.lineShard.delete(entry.tokenId);
     }
     room.activeCount += n;
@@ -223,12 +233,13 @@ export class InMemoryStore implements WaitingRoomStore {
     return 'removed';
   }
 
-  async advanceCheck(tokenId: string, fromSeq: number, by: string): Promise<'advanced' | 'changed'> {
+  async advanceCheck(tokenId: string, fromSeq: number, by: string, dueAt: number): Promise<'advanced' | 'changed'> {
     this.calls.push('advanceCheck');
     const token = this.tokens.get(tokenId);
     if (!token || token.checkSeq !== fromSeq) return 'changed';
     token.checkSeq = fromSeq + 1;
     token.checkBy = by;
+    token.checkDueAt = dueAt;
     return 'advanced';
   }
 

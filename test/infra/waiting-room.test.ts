@@ -37,21 +37,26 @@ const policyStatementsOf = (fnLogicalId: string) => {
 const actionsOf = (fnLogicalId: string) => policyStatementsOf(fnLogicalId).flatMap((s) => ([] as string[]).concat(s.Action));
 
 describe('tables', () => {
-  it('streams new and old images of tokens, with a TTL safety net and the sparse line index', () => {
+  it('streams new and old images of tokens, with a TTL safety net and the sparse, sharded line index', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [{ AttributeName: 'tokenId', KeyType: 'HASH' }],
       StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      // One index only: partitioned by "<roomId>#<shard>", sorted by ticket, keys only.
       GlobalSecondaryIndexes: [
         {
-          IndexName: 'waiting-by-room',
+          IndexName: 'line-by-shard',
           KeySchema: [
-            { AttributeName: 'waitingRoom', KeyType: 'HASH' },
-            { AttributeName: 'waitingTicket', KeyType: 'RANGE' },
+            { AttributeName: 'lineShard', KeyType: 'HASH' },
+            { AttributeName: 'lineTicket', KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'KEYS_ONLY' },
         },
       ],
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: 'lineShard', AttributeType: 'S' },
+        { AttributeName: 'lineTicket', AttributeType: 'N' },
+      ]),
     });
   });
 
@@ -142,11 +147,30 @@ describe('functions', () => {
   });
 
   it('grant each function only the table actions it performs, on named tables and the named index', () => {
-    expect(actionsOf(functionId('get-token')).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:GetItem']);
-    expect(actionsOf(functionId('room-status')).filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:GetItem', 'dynamodb:GetItem']);
-    expect(new Set(actionsOf(functionId('join')).filter((a) => a.startsWith('dynamodb:')))).toEqual(
-      new Set(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query']),
-    );
+    const tableActions = (entry: string) =>
+      policyStatementsOf(functionId(entry))
+        .map((s) => ({ actions: ([] as string[]).concat(s.Action).filter((a) => a.startsWith('dynamodb:')).sort(), resource: JSON.stringify(s.Resource) }))
+        .filter((s) => s.actions.length > 0);
+    // On a table itself (not an index) whose logical id contains `name`.
+    const on = (name: string) => (s: { resource: string }) => s.resource.includes(name) && !s.resource.includes('/index/');
+    // Readers read a room with its ticket counter in one BatchGetItem, and the token (or the stats) with GetItem.
+    const getToken = tableActions('get-token');
+    expect(getToken.flatMap((s) => s.actions).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem']);
+    expect(getToken.find(on('TablesRooms'))?.actions).toEqual(['dynamodb:BatchGetItem']);
+    expect(getToken.find(on('TablesTokens'))?.actions).toEqual(['dynamodb:GetItem']);
+    const roomStatus = tableActions('room-status');
+    expect(roomStatus.flatMap((s) => s.actions).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem']);
+    expect(roomStatus.find(on('TablesRooms'))?.actions).toEqual(['dynamodb:BatchGetItem']);
+    expect(roomStatus.find(on('TablesStats'))?.actions).toEqual(['dynamodb:GetItem']);
+    // The store's writers (joins, signals, leaves, the checker, admin changes): what DynamoStore does, and Query on the line index only.
+    for (const entry of ['join', 'heartbeat', 'leave', 'check-tokens']) {
+      const statements = tableActions(entry);
+      expect(statements.filter(on('TablesRooms')).map((s) => s.actions), entry).toEqual([['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']]);
+      expect(statements.filter(on('TablesTokens')).map((s) => s.actions), entry).toEqual([
+        ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      ]);
+      expect(statements.find((s) => s.resource.includes('/index/'))).toEqual({ actions: ['dynamodb:Query'], resource: expect.stringContaining('/index/line-by-shard') });
+    }
     for (const entry of ['join', 'get-token', 'heartbeat', 'leave', 'room-status', 'admin', 'check-tokens', 'enqueue-checks']) {
       for (const statement of policyStatementsOf(functionId(entry))) {
         // ListStreams (added for stream consumers) supports no resource-level permission.
