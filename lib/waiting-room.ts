@@ -21,7 +21,7 @@ import type { Alarm, Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { DEFAULT_TIMINGS, timingProblems, type Timings } from '../lambdas/domain/index.js';
+import { DEFAULT_LINE_SHARDS, DEFAULT_TIMINGS, MAX_LINE_SHARDS, timingProblems, type Timings } from '../lambdas/domain/index.js';
 import { timingsToEnv } from '../lambdas/shared/env.js';
 import { ROOM_ID_PATTERN } from '../lambdas/shared/http.js';
 import { AlarmTopic } from './constructs/alarm-topic.js';
@@ -44,8 +44,18 @@ export interface WaitingRoomProps {
   adminEmail: string;
   /** Rooms created at deploy time. @default [{ roomId: 'demo', capacity: 5 }] */
   rooms?: RoomDefinition[];
-  /** Timings (DESIGN §4). @default heartbeat timeout 20 s, check delay 10 s, heartbeat interval 5 s */
+  /**
+   * Timings (DESIGN §4, README "Zones, and why these timings").
+   * @default heartbeat timeout 20 s, first check 10 s, heartbeat every 5 s, keep-place every 300 s,
+   * keep-place timeout 1200 s, front zone 60 s
+   */
   timings?: Partial<Timings>;
+  /**
+   * Shards of the line index of each room created by this deployment (fixed for a room's life):
+   * 32 take 25,000 joins a second at 1,000 index writes a second per shard.
+   * @default 32
+   */
+  lineShards?: number;
   /** What happens to the tables when the stack is deleted. @default RemovalPolicy.RETAIN */
   removalPolicy?: RemovalPolicy;
   /** API stage throttling, requests per second and burst. @default 1000 and 2000 */
@@ -91,6 +101,9 @@ export function validateWaitingRoomProps(props: WaitingRoomProps): void {
     if (!Number.isInteger(room.capacity) || room.capacity < 0) problems.push(`room ${room.roomId}: capacity must be a whole number >= 0`);
   }
   problems.push(...timingProblems({ ...DEFAULT_TIMINGS, ...props.timings }));
+  if (props.lineShards !== undefined && (!Number.isInteger(props.lineShards) || props.lineShards < 1 || props.lineShards > MAX_LINE_SHARDS)) {
+    problems.push(`lineShards must be a whole number from 1 to ${MAX_LINE_SHARDS} (got ${props.lineShards})`);
+  }
   if ((props.checkMaxReceiveCount ?? 5) < 1) problems.push('checkMaxReceiveCount must be at least 1');
   problems.push(...alarmProblems(props.alarms));
   if (problems.length > 0) throw new Error(`Invalid WaitingRoom props:\n- ${problems.join('\n- ')}`);
@@ -141,6 +154,7 @@ export class WaitingRoom extends Construct {
     const timingsEnvironment = timingsToEnv(this.timings);
     const environment = {
       ...timingsEnvironment,
+      WR_LINE_SHARDS: String(props.lineShards ?? DEFAULT_LINE_SHARDS),
       ROOMS_TABLE: this.roomsTable.tableName,
       TOKENS_TABLE: this.tokensTable.tableName,
       STATS_TABLE: this.statsTable.tableName,
@@ -168,7 +182,7 @@ export class WaitingRoom extends Construct {
     const functions = {
       join: fn('join', 'POST /rooms/{roomId}/tokens: join the line'),
       getToken: fn('get-token', 'GET /rooms/{roomId}/tokens/{tokenId}: state and position'),
-      heartbeat: fn('heartbeat', 'POST /rooms/{roomId}/tokens/{tokenId}/heartbeat'),
+      heartbeat: fn('heartbeat', 'POST /rooms/{roomId}/tokens/{tokenId}/heartbeat and /keep-place: a visitor\'s signals'),
       leave: fn('leave', 'DELETE /rooms/{roomId}/tokens/{tokenId}: leave and free the seat'),
       roomStatus: fn('room-status', 'GET /rooms/{roomId}/status: public room status'),
       admin: fn('admin', '/admin: create and configure rooms'),
@@ -180,10 +194,17 @@ export class WaitingRoom extends Construct {
     for (const f of [functions.join, functions.heartbeat, functions.leave, functions.admin]) grantAdmission(f, tables);
     grantTable(functions.admin, this.roomsTable, ['Scan']);
     grantTable(functions.admin, this.statsTable, ['GetItem']);
-    grantTable(functions.getToken, this.roomsTable, ['GetItem']);
+    // A room is read with its ticket counter in one BatchGetItem (DynamoStore.getRoom).
+    grantTable(functions.getToken, this.roomsTable, ['BatchGetItem']);
     grantTable(functions.getToken, this.tokensTable, ['GetItem']);
-    grantTable(functions.roomStatus, this.roomsTable, ['GetItem']);
+    grantTable(functions.roomStatus, this.roomsTable, ['BatchGetItem']);
     grantTable(functions.roomStatus, this.statsTable, ['GetItem']);
+
+    // Functions that free seats or admit visitors just back from far away send checks (they re-arm check loops).
+    for (const f of [functions.heartbeat, functions.leave, functions.admin]) {
+      f.addEnvironment('CHECK_QUEUE_URL', this.checkLoop.queue.queueUrl);
+      this.checkLoop.queue.grantSendMessages(f);
+    }
 
     this.passKeys = new PassKeys(this, 'PassKeys', { removalPolicy, environment, tracing });
     for (const f of [functions.join, functions.getToken, functions.heartbeat, functions.jwks]) this.passKeys.grantSigning(f);
@@ -199,6 +220,7 @@ export class WaitingRoom extends Construct {
         { method: 'GET', path: '/rooms/{roomId}/tokens/{tokenId}', function: functions.getToken, authorization: 'none' },
         { method: 'DELETE', path: '/rooms/{roomId}/tokens/{tokenId}', function: functions.leave, authorization: 'none' },
         { method: 'POST', path: '/rooms/{roomId}/tokens/{tokenId}/heartbeat', function: functions.heartbeat, authorization: 'none' },
+        { method: 'POST', path: '/rooms/{roomId}/tokens/{tokenId}/keep-place', function: functions.heartbeat, authorization: 'none' },
         { method: 'GET', path: '/rooms/{roomId}/status', function: functions.roomStatus, authorization: 'none' },
         { method: 'GET', path: '/.well-known/jwks.json', function: functions.jwks, authorization: 'none' },
         { method: 'GET', path: '/admin/rooms', function: functions.admin, authorization: 'iam' },
@@ -211,7 +233,7 @@ export class WaitingRoom extends Construct {
     this.jwksUrl = `${this.api.url}.well-known/jwks.json`;
 
     const rooms = props.rooms ?? [{ roomId: 'demo', capacity: 5 }];
-    new SeedRooms(this, 'SeedRooms', { table: this.roomsTable, rooms });
+    new SeedRooms(this, 'SeedRooms', { table: this.roomsTable, rooms, lineShards: props.lineShards ?? DEFAULT_LINE_SHARDS });
 
     const roomIds = rooms.map((r) => r.roomId);
     this.statsAggregator = new StatsAggregator(this, 'StatsAggregator', {

@@ -16,7 +16,7 @@ import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoStore } from '../lambdas/adapters/dynamo-store.js';
 import { SqsCheckQueue } from '../lambdas/adapters/sqs-check-queue.js';
-import { CheckLoop, DEFAULT_TIMINGS, Rooms, randomIds, systemClock, type Timings } from '../lambdas/domain/index.js';
+import { CheckLoop, DEFAULT_LINE_SHARDS, DEFAULT_TIMINGS, Rooms, environmentOf, randomIds, systemClock, type Timings } from '../lambdas/domain/index.js';
 import { serializePassKeySet, generateKeySet } from '../lambdas/adapters/pass-key-sources.js';
 import type { RoomDefinition, WaitingRoomProps } from '../lib/waiting-room.js';
 import { LOCAL_CREDENTIALS, StartupError, assertPortFree, startDynamoDbLocal, startMessaging, type DynamoDbLocal, type MessagingEmulator } from './emulators.js';
@@ -37,6 +37,8 @@ export interface LocalRuntimeOptions {
   host?: string;
   timings?: Partial<Timings>;
   rooms?: RoomDefinition[];
+  /** Shards of the line index of the rooms created here. @default 32 (DEFAULT_LINE_SHARDS) */
+  lineShards?: number;
   /** Keep DynamoDB data in this directory between runs (default: in memory). */
   dataDir?: string;
   /** Checker timeout: the check queue's visibility timeout is six times this. @default 20 */
@@ -139,6 +141,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       rooms: options.rooms ?? [{ roomId: 'demo', capacity: 5 }],
       timings,
       checkerTimeout: Duration.seconds(options.checkerTimeoutSeconds ?? 20),
+      ...(options.lineShards !== undefined ? { lineShards: options.lineShards } : {}),
       checkMaxReceiveCount: options.checkMaxReceiveCount ?? 5,
       streamRetryAttempts: options.streamRetryAttempts ?? 5,
     };
@@ -236,11 +239,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const documents = DynamoDBDocumentClient.from(clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
     const tokensTable = resources.get(logicalId('WaitingRoomTablesTokens'))!.ref;
     const store = new DynamoStore(documents, { rooms: resources.get(logicalId('WaitingRoomTablesRooms'))!.ref, tokens: tokensTable });
-    const deps = { store, clock: systemClock, timings, ids: randomIds };
-    for (const room of props.rooms ?? []) await new Rooms(deps).configure(room.roomId, { capacity: room.capacity, state: room.state ?? 'open' });
+    const checkQueue = new SqsCheckQueue(clients.sqs, resources.get(logicalId('WaitingRoomCheckLoopCheckQueue', 'AWS::SQS::Queue'))!.ref);
+    const deps = { store, clock: systemClock, timings, ids: randomIds, checks: checkQueue, ...environmentOf(store, systemClock) };
+    const lineShards = props.lineShards ?? DEFAULT_LINE_SHARDS;
+    for (const room of props.rooms ?? []) await new Rooms(deps, lineShards).configure(room.roomId, { capacity: room.capacity, state: room.state ?? 'open' });
     if (provisioned.existingTables.includes(logicalId('WaitingRoomTablesTokens'))) {
       // The check queue lives in memory: tokens kept from an earlier run need their check loop again.
-      const loop = new CheckLoop(deps, new SqsCheckQueue(clients.sqs, resources.get(logicalId('WaitingRoomCheckLoopCheckQueue', 'AWS::SQS::Queue'))!.ref));
+      const loop = new CheckLoop(deps, checkQueue);
       let resumed = 0;
       let start: Record<string, unknown> | undefined;
       do {

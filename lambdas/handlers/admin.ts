@@ -17,7 +17,7 @@ import { httpHandler, json, jsonBody, noBody, pathParams, roomIdSchema, type Htt
 import { domainDeps, roomsFrom } from '../shared/wiring.js';
 
 const logger = createLogger('waiting-room-admin');
-const rooms = roomsFrom(domainDeps(logger));
+const rooms = roomsFrom(domainDeps(logger, { checks: true }));
 const stepFunctions = new SFNClient({});
 
 /** The metrics state machine's ARN, from STATE_MACHINE_ARN (a ConfigurationError naming it when missing). */

@@ -1,15 +1,21 @@
-/** POST /rooms/{roomId}/tokens/{tokenId}/heartbeat: "I am still here". */
+/**
+ * A visitor's signals, one function for both routes (DESIGN §2 step 2):
+ *   POST /rooms/{roomId}/tokens/{tokenId}/heartbeat   "I am still here" (front zone and admitted)
+ *   POST /rooms/{roomId}/tokens/{tokenId}/keep-place  "keep my place" (far back, minutes apart)
+ */
 import { createLogger } from '../shared/logger.js';
 import { bearerSecret, httpHandler, json, noBody, pathParams, roomIdSchema, tokenIdSchema } from '../shared/http.js';
 import { domainDeps, visitorsFrom } from '../shared/wiring.js';
 import { passIssuerFromEnv } from '../shared/passes.js';
 
 const logger = createLogger('waiting-room-heartbeat');
-const visitors = visitorsFrom(domainDeps(logger, passIssuerFromEnv()));
+// It may send a check: admitting a visitor who just came from far back re-arms its check loop.
+const visitors = visitorsFrom(domainDeps(logger, { passes: passIssuerFromEnv(), checks: true }));
 
 export const handler = httpHandler(logger, async (event) => {
   const { roomId, tokenId } = pathParams(event, { roomId: roomIdSchema, tokenId: tokenIdSchema });
   const secret = bearerSecret(event);
   noBody(event);
-  return json(200, await visitors.heartbeat(roomId, tokenId, secret));
+  const keepPlace = event.routeKey?.endsWith('/keep-place') ?? false;
+  return json(200, await (keepPlace ? visitors.keepPlace(roomId, tokenId, secret) : visitors.heartbeat(roomId, tokenId, secret)));
 });

@@ -5,7 +5,7 @@ import { domainDeps, visitorsFrom } from '../shared/wiring.js';
 import { passIssuerFromEnv } from '../shared/passes.js';
 
 const logger = createLogger('waiting-room-join');
-const visitors = visitorsFrom(domainDeps(logger, passIssuerFromEnv()));
+const visitors = visitorsFrom(domainDeps(logger, { passes: passIssuerFromEnv() }));
 
 export const handler = httpHandler(logger, async (event) => {
   const { roomId } = pathParams(event, { roomId: roomIdSchema });

@@ -4,7 +4,7 @@ import { bearerSecret, httpHandler, noContent, pathParams, roomIdSchema, tokenId
 import { domainDeps, visitorsFrom } from '../shared/wiring.js';
 
 const logger = createLogger('waiting-room-leave');
-const visitors = visitorsFrom(domainDeps(logger));
+const visitors = visitorsFrom(domainDeps(logger, { checks: true }));
 
 export const handler = httpHandler(logger, async (event) => {
   const { roomId, tokenId } = pathParams(event, { roomId: roomIdSchema, tokenId: tokenIdSchema });

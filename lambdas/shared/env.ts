@@ -3,7 +3,7 @@
  * variable fails fast with its name.
  */
 import { z } from 'zod';
-import { DEFAULT_TIMINGS, assertTimings, type Timings } from '../domain/index.js';
+import { DEFAULT_LINE_SHARDS, DEFAULT_TIMINGS, MAX_LINE_SHARDS, assertTimings, type Timings } from '../domain/index.js';
 
 export class ConfigurationError extends Error {
   override name = 'ConfigurationError';
@@ -21,40 +21,44 @@ export function readEnv<T extends z.ZodRawShape>(shape: T, env: NodeJS.ProcessEn
 export const required = () => z.string().min(1, 'is required');
 const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
 
+/** The environment variable of each timing (one table: the schema, the writer and the reader follow from it). */
+export const TIMING_VARIABLES = {
+  heartbeatTimeoutSeconds: 'WR_HEARTBEAT_TIMEOUT_SECONDS',
+  checkDelaySeconds: 'WR_CHECK_DELAY_SECONDS',
+  heartbeatIntervalSeconds: 'WR_HEARTBEAT_INTERVAL_SECONDS',
+  admittedHeartbeatIntervalSeconds: 'WR_ADMITTED_HEARTBEAT_INTERVAL_SECONDS',
+  keepPlaceIntervalSeconds: 'WR_KEEP_PLACE_INTERVAL_SECONDS',
+  keepPlaceTimeoutSeconds: 'WR_KEEP_PLACE_TIMEOUT_SECONDS',
+  frontZoneSeconds: 'WR_FRONT_ZONE_SECONDS',
+  tokenRetentionSeconds: 'WR_TOKEN_RETENTION_SECONDS',
+  assumedVisitSeconds: 'WR_ASSUMED_VISIT_SECONDS',
+  passTtlSeconds: 'WR_PASS_TTL_SECONDS',
+} as const satisfies Record<keyof Timings, string>;
+
+type TimingVariable = (typeof TIMING_VARIABLES)[keyof Timings];
+const timingKeys = Object.keys(TIMING_VARIABLES) as (keyof Timings)[];
+
 /** The timings every function reads, with the defaults of DESIGN §4. */
-export const TIMING_ENV = {
-  WR_HEARTBEAT_TIMEOUT_SECONDS: seconds(DEFAULT_TIMINGS.heartbeatTimeoutSeconds),
-  WR_CHECK_DELAY_SECONDS: seconds(DEFAULT_TIMINGS.checkDelaySeconds),
-  WR_HEARTBEAT_INTERVAL_SECONDS: seconds(DEFAULT_TIMINGS.heartbeatIntervalSeconds),
-  WR_TOKEN_RETENTION_SECONDS: seconds(DEFAULT_TIMINGS.tokenRetentionSeconds),
-  WR_ASSUMED_VISIT_SECONDS: seconds(DEFAULT_TIMINGS.assumedVisitSeconds),
-  WR_PASS_TTL_SECONDS: seconds(DEFAULT_TIMINGS.passTtlSeconds),
-};
+export const TIMING_ENV = Object.fromEntries(timingKeys.map((key) => [TIMING_VARIABLES[key], seconds(DEFAULT_TIMINGS[key])])) as Record<
+  TimingVariable,
+  ReturnType<typeof seconds>
+>;
 
 /** Environment variables for a set of timings: what the construct and the local runtime pass to functions. */
-export function timingsToEnv(t: Timings): Record<keyof typeof TIMING_ENV, string> {
-  return {
-    WR_HEARTBEAT_TIMEOUT_SECONDS: String(t.heartbeatTimeoutSeconds),
-    WR_CHECK_DELAY_SECONDS: String(t.checkDelaySeconds),
-    WR_HEARTBEAT_INTERVAL_SECONDS: String(t.heartbeatIntervalSeconds),
-    WR_TOKEN_RETENTION_SECONDS: String(t.tokenRetentionSeconds),
-    WR_ASSUMED_VISIT_SECONDS: String(t.assumedVisitSeconds),
-    WR_PASS_TTL_SECONDS: String(t.passTtlSeconds),
-  };
+export function timingsToEnv(t: Timings): Record<TimingVariable, string> {
+  return Object.fromEntries(timingKeys.map((key) => [TIMING_VARIABLES[key], String(t[key])])) as Record<TimingVariable, string>;
 }
 
 export function timingsFromEnv(env: NodeJS.ProcessEnv = process.env): Timings {
-  const e = readEnv(TIMING_ENV, env);
+  const e = readEnv(TIMING_ENV, env) as Record<TimingVariable, number>;
   try {
-    return assertTimings({
-      heartbeatTimeoutSeconds: e.WR_HEARTBEAT_TIMEOUT_SECONDS,
-      checkDelaySeconds: e.WR_CHECK_DELAY_SECONDS,
-      heartbeatIntervalSeconds: e.WR_HEARTBEAT_INTERVAL_SECONDS,
-      tokenRetentionSeconds: e.WR_TOKEN_RETENTION_SECONDS,
-      assumedVisitSeconds: e.WR_ASSUMED_VISIT_SECONDS,
-      passTtlSeconds: e.WR_PASS_TTL_SECONDS,
-    });
+    return assertTimings(Object.fromEntries(timingKeys.map((key) => [key, e[TIMING_VARIABLES[key]]])) as unknown as Timings);
   } catch (error) {
     throw new ConfigurationError((error as Error).message);
   }
+}
+
+/** Shards of the line index for rooms created by this deployment (WR_LINE_SHARDS). */
+export function lineShardsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  return readEnv({ WR_LINE_SHARDS: z.coerce.number().int().min(1).max(MAX_LINE_SHARDS).default(DEFAULT_LINE_SHARDS) }, env).WR_LINE_SHARDS;
 }

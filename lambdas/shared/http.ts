@@ -131,6 +131,14 @@ function header(event: APIGatewayProxyEventV2, name: string): string | undefined
   return event.headers?.[name.toLowerCase()];
 }
 
+/** Whether an If-None-Match header names `etag` (or `*`): the caller already has these bytes. */
+export function ifNoneMatch(event: APIGatewayProxyEventV2, etag: string): boolean {
+  const value = header(event, 'if-none-match');
+  if (!value) return false;
+  const weakless = (tag: string) => tag.trim().replace(/^W\//, '');
+  return value.split(',').some((tag) => tag.trim() === '*' || weakless(tag) === weakless(etag));
+}
+
 /** The visitor's secret from `Authorization: Bearer <secret>`: 401 when missing or malformed. */
 export function bearerSecret(event: APIGatewayProxyEventV2): string {
   const value = header(event, 'authorization');

@@ -1,15 +1,29 @@
 /**
  * The composition root of the Lambda functions: SDK clients, adapters and the domain, built once
- * per execution environment from the environment variables the construct sets.
+ * per execution environment from the environment variables the construct sets. Module scope is
+ * the function environment, so the room views and ticket blocks built here are that
+ * environment's own (DESIGN §8: cached views, ticket blocks).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoStore } from '../adapters/dynamo-store.js';
+import { DynamoWaitingCounts } from '../adapters/dynamo-waiting-counts.js';
 import { SqsCheckQueue } from '../adapters/sqs-check-queue.js';
-import { CheckLoop, Rooms, Visitors, randomIds, systemClock, type DomainDeps, type PassIssuer, type WaitingRoomEvents } from '../domain/index.js';
-import { readEnv, required, timingsFromEnv } from './env.js';
+import {
+  CheckLoop,
+  Rooms,
+  Visitors,
+  environmentOf,
+  randomIds,
+  systemClock,
+  type CheckQueue,
+  type DomainDeps,
+  type PassIssuer,
+  type WaitingRoomEvents,
+} from '../domain/index.js';
+import { lineShardsFromEnv, readEnv, required, timingsFromEnv } from './env.js';
 
 let documentClient: DynamoDBDocumentClient | undefined;
 export function dynamoDocumentClient(): DynamoDBDocumentClient {
@@ -17,6 +31,13 @@ export function dynamoDocumentClient(): DynamoDBDocumentClient {
     marshallOptions: { removeUndefinedValues: true },
   });
   return documentClient;
+}
+
+let checkQueue: CheckQueue | undefined;
+/** The check queue named by CHECK_QUEUE_URL (a ConfigurationError naming it when missing). */
+export function checkQueueFromEnv(): CheckQueue {
+  checkQueue ??= new SqsCheckQueue(new SQSClient({}), readEnv({ CHECK_QUEUE_URL: required() }).CHECK_QUEUE_URL);
+  return checkQueue;
 }
 
 /** Domain events as log lines: one per admission and per removal. */
@@ -35,22 +56,32 @@ export function loggedEvents(logger: Logger): WaitingRoomEvents {
   };
 }
 
-export function domainDeps(logger: Logger, passes?: PassIssuer): DomainDeps {
+export interface DomainOptions {
+  passes?: PassIssuer;
+  /** The function may send check messages (it frees seats, or admits visitors whose loop must be re-armed). */
+  checks?: boolean;
+  /** The function reads the counted waiting visitors (the public status). */
+  waitingCounts?: boolean;
+}
+
+export function domainDeps(logger: Logger, options: DomainOptions = {}): DomainDeps {
   const env = readEnv({ ROOMS_TABLE: required(), TOKENS_TABLE: required() });
+  const store = new DynamoStore(dynamoDocumentClient(), { rooms: env.ROOMS_TABLE, tokens: env.TOKENS_TABLE });
   return {
-    store: new DynamoStore(dynamoDocumentClient(), { rooms: env.ROOMS_TABLE, tokens: env.TOKENS_TABLE }),
+    store,
     clock: systemClock,
     timings: timingsFromEnv(),
     ids: randomIds,
     events: loggedEvents(logger),
-    ...(passes ? { passes } : {}),
+    ...environmentOf(store, systemClock),
+    ...(options.passes ? { passes: options.passes } : {}),
+    ...(options.checks ? { checks: checkQueueFromEnv() } : {}),
+    ...(options.waitingCounts
+      ? { waitingCounts: new DynamoWaitingCounts(dynamoDocumentClient(), readEnv({ STATS_TABLE: required() }).STATS_TABLE, systemClock) }
+      : {}),
   };
 }
 
 export const visitorsFrom = (deps: DomainDeps) => new Visitors(deps);
-export const roomsFrom = (deps: DomainDeps) => new Rooms(deps);
-
-export function checkLoopFrom(deps: DomainDeps): CheckLoop {
-  const env = readEnv({ CHECK_QUEUE_URL: required() });
-  return new CheckLoop(deps, new SqsCheckQueue(new SQSClient({}), env.CHECK_QUEUE_URL));
-}
+export const roomsFrom = (deps: DomainDeps) => new Rooms(deps, lineShardsFromEnv());
+export const checkLoopFrom = (deps: DomainDeps) => new CheckLoop(deps, checkQueueFromEnv());

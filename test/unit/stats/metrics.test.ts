@@ -18,14 +18,17 @@ const shop = (overrides: Partial<Room> = {}): Room => ({
   lastAdmittedTicket: 10,
   admittedTotal: 30,
   evictedTotal: 0,
-  rate: { prevAt: T - 60_000, prevTotal: 24, curAt: T - 30_000, curTotal: 27 },
+  rate: { prevAt: T - 60_000, prevTotal: 24, prevTicket: 4, curAt: T - 30_000, curTotal: 27, curTicket: 7 },
+  lineShards: 32,
+  frontFloor: 0,
+  wakeSeq: 1,
   createdAt: T - 3_600_000,
   updatedAt: T,
   ...overrides,
 });
 /** bar: 2 seats, 1 taken, nobody in line. */
 const bar = (): Room =>
-  shop({ roomId: 'bar', capacity: 2, activeCount: 1, nextTicket: 5, lastAdmittedTicket: 5, admittedTotal: 0, rate: { prevAt: T - 3_600_000, prevTotal: 0, curAt: T - 3_600_000, curTotal: 0 } });
+  shop({ roomId: 'bar', capacity: 2, activeCount: 1, nextTicket: 5, lastAdmittedTicket: 5, admittedTotal: 0, rate: { prevAt: T - 3_600_000, prevTotal: 0, prevTicket: 5, curAt: T - 3_600_000, curTotal: 0, curTicket: 5 } });
 
 const stats = (roomId: string, overrides: Partial<RoomStats> = {}): RoomStats => ({
   roomId,
