@@ -394,7 +394,7 @@ class AdminPage {
     }
     const rooms = [...new Set([...roomIds, ...byRoom.keys()])].filter((id) => byRoom.has(id)).sort();
     this.ui.metricsNote.hidden = rooms.length > 0;
-    this.ui.metricsNote.textContent = 'No WaitingUsers or ActiveUsers points in the last 10 minutes yet (they arrive every 10 seconds).';
+    this.ui.metricsNote.textContent = 'No WaitingUsers or ActiveUsers points in the last 10 minutes: metrics are published only while a room has activity (visitors joining, waiting or admitted), so an idle room draws no chart.';
     this.ui.charts.replaceChildren(...rooms.map((roomId) => chart(roomId, byRoom.get(roomId) ?? [], from, now)));
   }
 

@@ -10,14 +10,22 @@
  *   localStorage under a per-room key, so a reload (or a second tab) resumes the same ticket.
  *   Joins are serialized across tabs with an exclusive cross-tab lock (Web Locks, or a
  *   storage-based claim where Web Locks are missing), so two tabs opened at once take one ticket.
- * - One heartbeat stream per browser: the tabs elect a leader (a held Web Lock, or a storage
- *   lease) and only the leader heartbeats; it broadcasts each token view to the other tabs
- *   (BroadcastChannel, or storage events). N tabs cost the API what one tab costs. A follower that
- *   hears nothing for three intervals (its leader frozen or throttled by the browser) heartbeats
- *   once itself: heartbeats are idempotent on the server, so a duplicate is harmless.
+ * - Zones (DESIGN §2 step 2): an admitted visitor, and a waiting one in the front zone, heartbeats
+ *   every `heartbeatIntervalSeconds`. Far from the front, the page sends no heartbeat: it reads
+ *   the room's shared, cacheable status (from `statusBase`, a CDN for example), works out its own
+ *   place with the domain's `placeOf`, and sends a keep-place signal every
+ *   `keepPlaceIntervalSeconds`; once the status puts its ticket in the front zone, it heartbeats.
+ *   Positions shown only go down.
+ * - One stream of requests per browser: the tabs elect a leader (a held Web Lock, or a storage
+ *   lease) and only the leader heartbeats or reads the status; it broadcasts each token view to
+ *   the other tabs (BroadcastChannel, or storage events). N tabs cost the API what one tab costs.
+ *   A follower that hears nothing for three intervals (its leader frozen or throttled by the
+ *   browser) takes one step itself: heartbeats are idempotent on the server, so a duplicate is
+ *   harmless.
  * - Failures: network errors, 5xx and 429 are retried with capped exponential backoff and full
- *   jitter, never sooner than Retry-After. Offline, nothing is sent; back online, the client
- *   heartbeats at once.
+ *   jitter, never sooner than Retry-After (a failed status read too: far back, keep-place signals
+ *   go on meanwhile; a 404 status means the room is gone, reported as closed). Offline, nothing is
+ *   sent; back online, the client heartbeats (or reads the status) at once.
  * - Every browser API is injected (fetch, storage, timers, random, online status, page lifecycle,
  *   cross-tab coordination, cookies), so the state machine runs in Node under fake timers.
  *
@@ -26,17 +34,23 @@
  *
  * This file is the library's public entry (built to `assets/client.js`, which pages import); the
  * code lives in client/: api (shapes, errors), environment (injected browser APIs and their
- * defaults), backoff, cookies, tabs (cross-tab coordination), events, client (the state machine).
+ * defaults), http (one request, answers checked), credentials (the stored ticket), backoff, cookies,
+ * tabs (cross-tab coordination), zones (front and far: which step is due, places from the status),
+ * events, client (the state machine).
  */
 
 export {
   WaitingRoomError,
+  isRoomStatus,
   isTokenView,
   type ClientMode,
   type ClientState,
   type Credential,
+  type RoomState,
+  type RoomStatus,
   type TokenState,
   type TokenView,
+  type Zone,
 } from './client/api.js';
 export {
   createMemoryStorage,

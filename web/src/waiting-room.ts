@@ -3,16 +3,19 @@
  * progress, announces changes to screen readers (politely, not on every heartbeat), and sends an
  * admitted visitor to the protected site with the pass in the `wr_pass` cookie (set by the client).
  *
+ * While the room is paused or closed the visitor keeps its place, and the page says so.
+ *
  * Configuration comes from the page: <body data-room-id data-origin-url data-api-base
- * data-leave-on-close>; a `?room=` query parameter overrides the room. The origin URL is never read
- * from the query string (that would make the page an open redirect).
+ * data-status-base data-leave-on-close>; a `?room=` query parameter overrides the room. The origin
+ * URL is never read from the query string (that would make the page an open redirect).
  *
  * data-leave-on-close is off by default: pagehide cannot tell a reload from a closed tab, so
  * leaving on pagehide makes a single-tab reload give up its place (DELETE, then a fresh join at the
- * back of the line). A waiting visitor holds no seat, and a closed tab's ticket is evicted 20-30 s
- * after its last heartbeat anyway.
+ * back of the line). A waiting visitor holds no seat, and a closed tab's ticket is removed anyway
+ * once it falls silent: about 20 s after its last heartbeat near the front, after the keep-place
+ * timeout far back.
  */
-import { WaitingRoomClient, type ClientState, type ErrorEvent, type TokenView } from './client.js';
+import { WaitingRoomClient, type ClientState, type ErrorEvent, type RoomState, type TokenView } from './client.js';
 
 // ---------------------------------------------------------------------------------------------
 // Text, in English and Korean
@@ -25,9 +28,13 @@ interface Strings {
   pageTitleAdmitted: string;
   titles: Record<ClientState, string>;
   leads: Record<ClientState, string>;
+  /** Title and lead of a visitor in line while the room is paused or closed (the place is kept). */
+  onHold: Record<Exclude<RoomState, 'open'>, { title: string; lead: string }>;
   positionLabel: string;
   aheadLabel: string;
   waitLabel: string;
+  /** The estimate while nobody is let in. */
+  waitOnHold: string;
   aheadNone: string;
   ahead: (count: string) => string;
   progress: (percent: number) => string;
@@ -71,9 +78,20 @@ const EN: Strings = {
     left: 'Changed your mind? You can join again; you’ll get a new place at the end of the line.',
     failed: 'We couldn’t reach the waiting room. Check your connection and try again.',
   },
+  onHold: {
+    paused: {
+      title: 'Entry is paused',
+      lead: 'The site has paused letting people in for a moment. Your place in line is kept: keep this page open and we’ll take you there when it’s your turn.',
+    },
+    closed: {
+      title: 'The waiting room is closed for now',
+      lead: 'Nobody is being let in right now. You keep your place in line should it reopen: keep this page open.',
+    },
+  },
   positionLabel: 'Your place in line',
   aheadLabel: 'People ahead of you',
   waitLabel: 'Estimated wait',
+  waitOnHold: 'on hold',
   aheadNone: 'You’re next',
   ahead: (count) => count,
   progress: (percent) => `${percent}% of the way there`,
@@ -117,9 +135,20 @@ const KO: Strings = {
     left: '다시 대기하시면 대기열 맨 뒤에서 새 순번을 받습니다.',
     failed: '대기실 서버에 연결할 수 없습니다. 인터넷 연결을 확인한 뒤 다시 시도해 주세요.',
   },
+  onHold: {
+    paused: {
+      title: '입장이 잠시 중지되었습니다',
+      lead: '사이트 입장이 잠시 중지되었습니다. 대기 순번은 그대로 유지됩니다. 이 페이지를 열어 두시면 차례가 되었을 때 자동으로 이동합니다.',
+    },
+    closed: {
+      title: '대기실이 잠시 닫혀 있습니다',
+      lead: '지금은 입장을 받지 않습니다. 대기실이 다시 열리면 지금 순번이 그대로 유지됩니다. 이 페이지를 열어 두세요.',
+    },
+  },
   positionLabel: '내 대기 순번',
   aheadLabel: '내 앞의 대기 인원',
   waitLabel: '예상 대기 시간',
+  waitOnHold: '입장 중지 중',
   aheadNone: '다음 차례입니다',
   ahead: (count) => `${count}명`,
   progress: (percent) => `${percent}% 진행`,
@@ -184,6 +213,8 @@ interface PageConfig {
   roomId: string;
   originUrl: string;
   apiBase: string;
+  /** data-status-base: where the room status is read (a CDN, say); empty or absent: the API base. */
+  statusBase?: string;
   /** data-leave-on-close="true": leave the line on pagehide when no other tab is open. */
   leaveOnClose: boolean;
 }
@@ -196,6 +227,7 @@ function readConfig(doc: Document, loc: Location): PageConfig {
     roomId,
     originUrl: safeOrigin(data.originUrl ?? '/', loc.href),
     apiBase: data.apiBase ?? '',
+    ...(data.statusBase ? { statusBase: data.statusBase } : {}),
     leaveOnClose: data.leaveOnClose === 'true',
   };
 }
@@ -248,6 +280,8 @@ class WaitingRoomPage {
   private lastAnnouncedPosition: number | undefined;
   private redirecting = false;
   private offline = false;
+  /** The room's state as the last view said: a visitor in line keeps its place while it is paused or closed. */
+  private roomState: RoomState = 'open';
   /** The first position seen, when storage is unavailable. */
   private firstSeen: { tokenId: string; position: number } | undefined;
 
@@ -259,6 +293,7 @@ class WaitingRoomPage {
     this.client = new WaitingRoomClient({
       roomId: config.roomId,
       apiBase: config.apiBase,
+      ...(config.statusBase !== undefined ? { statusBase: config.statusBase } : {}),
       mode: 'wait',
       leaveOnPageHide: config.leaveOnClose,
     });
@@ -315,8 +350,9 @@ class WaitingRoomPage {
     // 'idle' only follows a stop (the page is going away): keep what is shown.
     if (state === 'idle') return;
     this.ui.card.dataset.state = state;
-    this.ui.title.textContent = this.t.titles[state];
-    this.ui.lead.textContent = this.t.leads[state];
+    const onHold = state === 'waiting' && this.roomState !== 'open' ? this.t.onHold[this.roomState] : undefined;
+    this.ui.title.textContent = onHold?.title ?? this.t.titles[state];
+    this.ui.lead.textContent = onHold?.lead ?? this.t.leads[state];
     const retry = this.t.retry[state];
     this.ui.retry.hidden = retry === undefined;
     if (retry !== undefined) this.ui.retry.textContent = retry;
@@ -340,9 +376,14 @@ class WaitingRoomPage {
 
   private onPosition(view: TokenView): void {
     const t = this.t;
+    const roomStateChanged = view.roomState !== this.roomState;
+    this.roomState = view.roomState;
+    this.ui.card.dataset.roomState = view.roomState;
+    if (roomStateChanged) this.renderState('waiting');
     const first = this.firstPosition(view);
     const ahead = Math.max(0, view.position - 1);
-    const wait = humanizeWait(view.estimatedWaitSeconds, t);
+    // Nobody is let in while the room is paused or closed: an estimate would be a guess.
+    const wait = view.roomState === 'open' ? humanizeWait(view.estimatedWaitSeconds, t) : t.waitOnHold;
     const position = this.numbers.format(view.position);
     this.ui.position.textContent = position;
     this.ui.ahead.textContent = ahead === 0 ? t.aheadNone : t.ahead(this.numbers.format(ahead));
@@ -357,7 +398,10 @@ class WaitingRoomPage {
     const previous = this.lastAnnouncedPosition;
     const milestone = previous !== undefined && MILESTONES.some((m) => view.position <= m && previous > m);
     const due = previous === undefined || milestone || (view.position !== previous && now - this.lastAnnouncedAt >= ANNOUNCE_EVERY_MS);
-    if (due) {
+    if (roomStateChanged && view.roomState !== 'open') {
+      const onHold = t.onHold[view.roomState];
+      this.announce(`${onHold.title}. ${onHold.lead}`);
+    } else if (due || roomStateChanged) {
       this.lastAnnouncedAt = now;
       this.lastAnnouncedPosition = view.position;
       this.announce(view.position === 1 ? `${t.announceNext} ${t.announceWaiting(position, wait)}` : t.announceWaiting(position, wait));

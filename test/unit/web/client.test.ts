@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_BACKOFF,
   backoffDelay,
@@ -9,39 +9,14 @@ import {
   type FetchLike,
   type TokenView,
 } from '../../../web/src/client.js';
-import { API, FakeApi, FakeBrowser, ROOM, storedCredential, type RecordingClient } from './fakes.js';
-
-const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
+import { API, ROOM, storedCredential, type FakeApi, type FakeBrowser } from './fakes.js';
+import { T0, useFakeBrowser } from './harness.js';
 
 let api: FakeApi;
 let browser: FakeBrowser;
-const clients: RecordingClient[] = [];
-
-function track(client: RecordingClient): RecordingClient {
-  clients.push(client);
-  return client;
-}
-
-/** Runs due timers and settles promises. */
-async function advance(ms: number): Promise<void> {
-  await vi.advanceTimersByTimeAsync(ms);
-}
-
-/** Milliseconds since the test began, of each request of one kind. */
-function times(kind: string): number[] {
-  return api.requests.filter((r) => r.kind === kind).map((r) => r.at - T0);
-}
-
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.setSystemTime(T0);
-  api = new FakeApi();
-  browser = new FakeBrowser(api);
-});
-
-afterEach(() => {
-  clients.splice(0).forEach((c) => c.client.stop());
-  vi.useRealTimers();
+const { track, advance, times } = useFakeBrowser((freshApi, freshBrowser) => {
+  api = freshApi;
+  browser = freshBrowser;
 });
 
 describe('joining and resuming', () => {
@@ -483,7 +458,9 @@ describe('leaving', () => {
 
     tab.pageshow(true);
     await advance(5_000);
-    expect(api.kinds()).toEqual(['join', 'read', 'heartbeat']);
+    // The last signal (the join) is long past: the resumed page heartbeats at once, then keeps the beat.
+    expect(api.kinds()).toEqual(['join', 'read', 'heartbeat', 'heartbeat']);
+    expect(times('heartbeat')).toEqual([30_000, 35_000]);
   });
 
   it('does not leave on pagehide once admitted (the page is going to the origin)', async () => {

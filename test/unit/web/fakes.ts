@@ -1,8 +1,10 @@
 /**
- * Test doubles for the browser client: an in-memory fake of the waiting-room API (DESIGN §3), and
- * a fake browser whose tabs share storage (with storage events), Web Locks, BroadcastChannel, the
- * online status and a page lifecycle the test drives.
+ * Test doubles for the browser client: an in-memory fake of the waiting-room API (DESIGN §3: token
+ * routes, keep-place, and the public room status, with its front zone and the domain's own place
+ * rules), and a fake browser whose tabs share storage (with storage events), Web Locks,
+ * BroadcastChannel, the online status and a page lifecycle the test drives.
  */
+import { placeOf } from '../../../lambdas/domain/positions.js';
 import {
   WaitingRoomClient,
   createTabCoordinator,
@@ -15,13 +17,17 @@ import {
   type ResponseLike,
   type StorageLike,
   type TabCoordinator,
+  type RoomStatus,
   type Timers,
+  type TokenView,
   type WaitingRoomClientOptions,
   type WaitingRoomEvent,
   type WaitingRoomEvents,
 } from '../../../web/src/client.js';
 
 export const API = 'https://wr.test';
+/** Where a test may serve the room status instead (the client's statusBase). */
+export const CDN = 'https://cdn.wr.test';
 export const ROOM = 'shop';
 
 // ---------------------------------------------------------------------------------------------
@@ -29,11 +35,15 @@ export const ROOM = 'shop';
 
 export interface RecordedRequest {
   method: string;
+  /** The URL's origin, e.g. https://wr.test */
+  origin: string;
   path: string;
-  /** join · read · heartbeat · leave · other */
+  /** join · read · heartbeat · keep-place · leave · status · other */
   kind: string;
   authorization?: string;
   keepalive: boolean;
+  /** The fetch `cache` mode, when one was given. */
+  cache?: string;
   at: number;
 }
 
@@ -51,6 +61,12 @@ interface FakeRoom {
   lastTicket: number;
   lastAdmitted: number;
   active: number;
+  /** The front zone: the waiting tickets up to lastAdmitted + frontSize. */
+  frontSize: number;
+  ticketsPerSecond: number;
+  heartbeatIntervalSeconds: number;
+  admittedHeartbeatIntervalSeconds: number;
+  keepPlaceIntervalSeconds: number;
 }
 
 /** A scripted answer, taking precedence over the fake's own logic. */
@@ -74,11 +90,66 @@ export class FakeApi {
   readonly rooms = new Map<string, FakeRoom>();
   readonly tokens = new Map<string, FakeToken>();
   private readonly faults: Array<{ kind?: string; fault: Fault }> = [];
+  /** One-off answers to the next status reads: the real status with these fields changed (a stale cache, say). */
+  private readonly statusPatches: Array<Partial<RoomStatus>> = [];
   private issued = 0;
   private passes = 0;
 
   constructor() {
-    this.rooms.set(ROOM, { capacity: 0, state: 'open', lastTicket: 0, lastAdmitted: 0, active: 0 });
+    this.rooms.set(ROOM, {
+      capacity: 0,
+      state: 'open',
+      lastTicket: 0,
+      lastAdmitted: 0,
+      active: 0,
+      frontSize: 10,
+      ticketsPerSecond: 1 / 30,
+      heartbeatIntervalSeconds: 5,
+      admittedHeartbeatIntervalSeconds: 5,
+      keepPlaceIntervalSeconds: 300,
+    });
+  }
+
+  /** Answers the next status reads (in order) with the status as it is, but with these fields. */
+  serveStatus(...patches: Array<Partial<RoomStatus>>): this {
+    this.statusPatches.push(...patches);
+    return this;
+  }
+
+  /** Others join ahead: the next ticket issued is `count` further back. */
+  crowd(count: number): void {
+    this.room().lastTicket += count;
+  }
+
+  /** The line moves: tickets up to `ticket` (other visitors', with no token here) were admitted. */
+  admitThrough(ticket: number): void {
+    this.room().lastAdmitted = Math.max(this.room().lastAdmitted, ticket);
+  }
+
+  /** The room's public status (DESIGN §3), as the server would compute it. */
+  status(room: FakeRoom = this.room(), roomId = ROOM): RoomStatus {
+    let waiting = 0;
+    let active = 0;
+    for (const token of this.tokens.values()) {
+      if (token.roomId !== roomId) continue;
+      if (token.admitted) active++;
+      else waiting++;
+    }
+    return {
+      roomId,
+      state: room.state,
+      capacity: room.capacity,
+      active,
+      waiting,
+      lastAdmittedTicket: room.lastAdmitted,
+      lastTicket: room.lastTicket,
+      frontZoneTicket: room.lastAdmitted + room.frontSize,
+      ticketsPerSecond: room.ticketsPerSecond,
+      rateMeasured: true,
+      estimatedWaitSeconds: placeOf(room.lastTicket + 1, this.facts(room)).estimatedWaitSeconds,
+      heartbeatIntervalSeconds: room.heartbeatIntervalSeconds,
+      keepPlaceIntervalSeconds: room.keepPlaceIntervalSeconds,
+    };
   }
 
   /** Answers the next matching requests (in order) with these faults instead of the real logic. */
@@ -112,34 +183,47 @@ export class FakeApi {
   }
 
   readonly fetch: FetchLike = async (url: string, init: RequestInitLike) => {
-    const path = url.startsWith(API) ? url.slice(API.length) : url;
+    const { origin, pathname: path } = new URL(url);
     const method = init.method;
-    const match = /^\/rooms\/([^/]+)\/tokens(?:\/([^/]+)(\/heartbeat)?)?$/.exec(path);
-    const kind = !match
-      ? 'other'
-      : method === 'POST' && !match[2]
-        ? 'join'
-        : method === 'GET' && match[2] && !match[3]
-          ? 'read'
-          : method === 'POST' && match[3]
-            ? 'heartbeat'
-            : method === 'DELETE' && match[2] && !match[3]
-              ? 'leave'
-              : 'other';
+    const statusMatch = /^\/rooms\/([^/]+)\/status$/.exec(path);
+    const match = /^\/rooms\/([^/]+)\/tokens(?:\/([^/]+)(\/heartbeat|\/keep-place)?)?$/.exec(path);
+    const kind = statusMatch
+      ? method === 'GET'
+        ? 'status'
+        : 'other'
+      : !match
+        ? 'other'
+        : method === 'POST' && !match[2]
+          ? 'join'
+          : method === 'GET' && match[2] && !match[3]
+            ? 'read'
+            : method === 'POST' && match[3]
+              ? match[3].slice(1)
+              : method === 'DELETE' && match[2] && !match[3]
+                ? 'leave'
+                : 'other';
     const authorization = init.headers.Authorization;
     this.requests.push({
       method,
+      origin,
       path,
       kind,
       keepalive: init.keepalive === true,
       at: Date.now(),
       ...(authorization ? { authorization } : {}),
+      ...(init.cache ? { cache: init.cache } : {}),
     });
     const index = this.faults.findIndex((f) => f.kind === undefined || f.kind === kind);
     if (index >= 0) {
       const [{ fault }] = this.faults.splice(index, 1) as [{ fault: Fault }];
       if ('network' in fault) throw new TypeError('Failed to fetch');
       return response(fault.status, errorBody(fault.code ?? `E${fault.status}`), fault.headers);
+    }
+    if (statusMatch && kind === 'status') {
+      const roomId = decodeURIComponent(statusMatch[1]!);
+      const room = this.rooms.get(roomId);
+      if (!room) return response(404, errorBody('ROOM_NOT_FOUND'));
+      return response(200, { ...this.status(room, roomId), ...this.statusPatches.shift() }, { 'Cache-Control': 'public, max-age=1' });
     }
     if (!match) return response(404, errorBody('NOT_FOUND'));
     const roomId = decodeURIComponent(match[1]!);
@@ -167,6 +251,7 @@ export class FakeApi {
       this.admitIfFirst(token, room);
       return response(200, this.view(token, room));
     }
+    if (kind === 'keep-place') return response(200, this.view(token, room));
     if (kind === 'leave') {
       this.evict(token.tokenId);
       return response(204);
@@ -176,22 +261,33 @@ export class FakeApi {
 
   private admitIfFirst(token: FakeToken, room: FakeRoom): void {
     if (token.admitted || room.state !== 'open' || room.active >= room.capacity) return;
-    if (token.ticket !== room.lastAdmitted + 1) return;
+    if (token.ticket > room.lastAdmitted + 1) return;
     token.admitted = true;
     room.active++;
     room.lastAdmitted = token.ticket;
   }
 
-  private view(token: FakeToken, room: FakeRoom) {
-    const position = token.admitted ? 0 : Math.max(1, token.ticket - room.lastAdmitted);
+  private facts(room: FakeRoom) {
+    return {
+      state: room.state,
+      lastAdmittedTicket: room.lastAdmitted,
+      frontZoneTicket: room.lastAdmitted + room.frontSize,
+      ticketsPerSecond: room.ticketsPerSecond,
+      rateMeasured: true,
+    };
+  }
+
+  private view(token: FakeToken, room: FakeRoom): TokenView {
+    const place = token.admitted ? { position: 0, estimatedWaitSeconds: 0, zone: 'front' as const } : placeOf(token.ticket, this.facts(room));
     return {
       roomId: token.roomId,
       tokenId: token.tokenId,
       ticket: token.ticket,
       state: token.admitted ? 'admitted' : 'waiting',
-      position,
-      estimatedWaitSeconds: position * 30,
-      heartbeatIntervalSeconds: 5,
+      ...place,
+      roomState: room.state,
+      heartbeatIntervalSeconds: token.admitted ? room.admittedHeartbeatIntervalSeconds : room.heartbeatIntervalSeconds,
+      keepPlaceIntervalSeconds: room.keepPlaceIntervalSeconds,
       ...(token.admitted ? { pass: `pass.${token.tokenId}.${++this.passes}`, passExpiresAt: Date.now() + 60_000 } : {}),
     };
   }

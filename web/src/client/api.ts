@@ -1,12 +1,13 @@
 /**
  * The API's shapes as the client sees them (DESIGN §3), and the client's names for its answers.
- * The token view is the domain's own type (a types-only file with no Node imports); the rest is
- * web-only: what a visitor keeps, the client's states, and the error that carries a failure.
+ * The token view and the room status are the domain's own types (a types-only file with no Node
+ * imports); the rest is web-only: what a visitor keeps, the client's states, and the error that
+ * carries a failure.
  */
-import type { TokenView } from '../../../lambdas/domain/model.js';
+import { ROOM_STATES, type RoomState, type RoomStatus, type TokenView, type Zone } from '../../../lambdas/domain/model.js';
 import { isRecord } from './json.js';
 
-export type { TokenView };
+export type { RoomState, RoomStatus, TokenView, Zone };
 
 /** A token's state as the API spells it (the domain's stored TokenState is upper-case). */
 export type TokenState = TokenView['state'];
@@ -21,8 +22,8 @@ export interface Credential {
 export type ClientMode = 'wait' | 'keep-alive';
 
 /**
- * idle: not started (or stopped) · joining: resuming or taking a ticket · waiting, admitted: live,
- * heartbeating · evicted: the token is gone (404) · closed: the room is closed (409) · left: the
+ * idle: not started (or stopped) · joining: resuming or taking a ticket · waiting, admitted: live
+ * (heartbeating, or far from the front reading the room status) · evicted: the token is gone (404) · closed: the room is closed (409) · left: the
  * visitor left, here or in another tab · failed: an error that retrying later may fix (see `retry`).
  */
 export type ClientState = 'idle' | 'joining' | 'waiting' | 'admitted' | 'evicted' | 'closed' | 'left' | 'failed';
@@ -50,18 +51,44 @@ export class WaitingRoomError extends Error {
   }
 }
 
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+const isRoomState = (value: unknown): value is RoomState => (ROOM_STATES as readonly unknown[]).includes(value);
+
 /** Whether an API answer (or another tab's message) has the shape of a token view. */
 export function isTokenView(value: unknown): value is TokenView {
   return (
     isRecord(value) &&
     typeof value.roomId === 'string' &&
     typeof value.tokenId === 'string' &&
-    typeof value.ticket === 'number' &&
+    isCount(value.ticket) &&
     (value.state === 'waiting' || value.state === 'admitted') &&
-    typeof value.position === 'number' &&
-    typeof value.estimatedWaitSeconds === 'number' &&
-    typeof value.heartbeatIntervalSeconds === 'number' &&
+    isCount(value.position) &&
+    isCount(value.estimatedWaitSeconds) &&
+    isRoomState(value.roomState) &&
+    (value.zone === 'front' || value.zone === 'far') &&
+    isCount(value.heartbeatIntervalSeconds) &&
+    isCount(value.keepPlaceIntervalSeconds) &&
     (value.pass === undefined || typeof value.pass === 'string') &&
     (value.passExpiresAt === undefined || typeof value.passExpiresAt === 'number')
+  );
+}
+
+/** Whether an answer of `GET /rooms/{roomId}/status` has the shape of a room status. */
+export function isRoomStatus(value: unknown): value is RoomStatus {
+  return (
+    isRecord(value) &&
+    typeof value.roomId === 'string' &&
+    isRoomState(value.state) &&
+    isCount(value.capacity) &&
+    isCount(value.active) &&
+    isCount(value.waiting) &&
+    isCount(value.lastAdmittedTicket) &&
+    isCount(value.lastTicket) &&
+    isCount(value.frontZoneTicket) &&
+    isCount(value.ticketsPerSecond) &&
+    typeof value.rateMeasured === 'boolean' &&
+    isCount(value.estimatedWaitSeconds) &&
+    isCount(value.heartbeatIntervalSeconds) &&
+    isCount(value.keepPlaceIntervalSeconds)
   );
 }

@@ -1,12 +1,13 @@
 /**
- * WaitingRoomClient: the state machine that joins or resumes a ticket, heartbeats it (as the
- * leader tab, or as a follower whose leader went quiet), retries with backoff, and reports each
+ * WaitingRoomClient: the state machine that joins or resumes a ticket, keeps it (as the leader tab,
+ * or as a follower whose leader went quiet: heartbeats near the front and once admitted, status
+ * reads and keep-place signals far back, see zones.ts), retries with backoff, and reports each
  * outcome to the page as an event.
  */
-import { SECRET_PATTERN, TOKEN_ID_PATTERN } from '../../../lambdas/domain/id-patterns.js';
-import { isTokenView, WaitingRoomError, type ClientMode, type ClientState, type Credential, type TokenView } from './api.js';
-import { backoffDelay, DEFAULT_BACKOFF, parseRetryAfter, type BackoffPolicy } from './backoff.js';
+import type { ClientMode, ClientState, RoomStatus, TokenView, WaitingRoomError } from './api.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { clearedPassCookie, PASS_COOKIE, passCookie } from './cookies.js';
+import { CredentialStore } from './credentials.js';
 import {
   browser,
   defaultFetch,
@@ -17,18 +18,23 @@ import {
   type FetchLike,
   type NetworkStatus,
   type PageLifecycle,
-  type ResponseLike,
   type StorageLike,
   type Timers,
 } from './environment.js';
 import type { WaitingRoomEvent, WaitingRoomEvents } from './events.js';
-import { isRecord, safeParse } from './json.js';
+import { expectJoined, expectStatus, expectView, Http, toWaitingRoomError } from './http.js';
 import { createTabCoordinator, type TabCoordinator, type TabMessage } from './tabs.js';
+import { cadenceOf, LineMemory, nextStep, StatusReads, urgentStep, viewFromStatus, viewIntervalMs, type StepKind, type Timeline } from './zones.js';
 
 export interface WaitingRoomClientOptions {
   roomId: string;
   /** Where the API lives, without a trailing slash: '' (same origin, the default) or an absolute URL. */
   apiBase?: string;
+  /**
+   * Where the public room status (`GET /rooms/{roomId}/status`) is read, for example a CDN domain
+   * in front of it, while token calls go to `apiBase`. Default: `apiBase`.
+   */
+  statusBase?: string;
   /**
    * 'wait' (default): the waiting-room page; joins when it holds no ticket.
    * 'keep-alive': pages of the protected site; never joins, heartbeats a stored ticket so an
@@ -63,6 +69,9 @@ export interface WaitingRoomClientOptions {
 
 type Outcome<T> = { kind: 'ok'; value: T } | { kind: 'failed'; error: WaitingRoomError } | { kind: 'cancelled' };
 
+/** server: an answer to this tab's request · status: worked out from a status read · tab: from another tab. */
+type ViewSource = 'server' | 'status' | 'tab';
+
 type Acquired =
   | { kind: 'view'; view: TokenView }
   | { kind: 'missing' }
@@ -71,7 +80,7 @@ type Acquired =
 
 const LIVE_STATES: ReadonlySet<ClientState> = new Set(['waiting', 'admitted']);
 
-/** A follower heartbeats itself after this many intervals without news from its leader. */
+/** A follower steps in itself (a heartbeat, or a status read far back) after this many intervals without news from its leader. */
 const FOLLOWER_PATIENCE = 3;
 
 export class WaitingRoomClient {
@@ -79,8 +88,10 @@ export class WaitingRoomClient {
   readonly mode: ClientMode;
 
   private readonly apiBase: string;
+  private readonly statusBase: string;
   private readonly leaveOnPageHide: boolean;
   private readonly fetchFn: FetchLike;
+  private readonly http: Http;
   private readonly storage: StorageLike;
   private readonly timers: Timers;
   private readonly now: () => number;
@@ -92,8 +103,10 @@ export class WaitingRoomClient {
   private readonly setCookie: ((cookie: string) => void) | undefined;
   private readonly cookieOptions: { name: string; secure: boolean };
   private readonly backoff: BackoffPolicy;
-  private readonly requestTimeoutMs: number;
-  private readonly keys: { credential: string; joinLock: string; leaderLock: string; channel: string; presence: string };
+  private readonly keys: { credential: string; line: string; joinLock: string; leaderLock: string; channel: string; presence: string };
+  private readonly credentials: CredentialStore;
+  private readonly memory: LineMemory;
+  private readonly reads = new StatusReads();
 
   private readonly listeners = new Map<WaitingRoomEvent, Set<(payload: never) => void>>();
   private currentState: ClientState = 'idle';
@@ -106,7 +119,7 @@ export class WaitingRoomClient {
   private leader = false;
   private resign: (() => void) | undefined;
   private watchdog: unknown;
-  private readonly sleepers = new Set<() => void>();
+  private readonly sleepers = new Set<(early: boolean) => void>();
   private online: boolean;
   private attached = false;
   private suspended = false;
@@ -119,6 +132,7 @@ export class WaitingRoomClient {
     this.roomId = options.roomId;
     this.mode = options.mode ?? 'wait';
     this.apiBase = (options.apiBase ?? '').replace(/\/+$/, '');
+    this.statusBase = options.statusBase === undefined ? this.apiBase : options.statusBase.replace(/\/+$/, '');
     this.leaveOnPageHide = options.leaveOnPageHide ?? this.mode === 'wait';
     this.fetchFn = options.fetch ?? defaultFetch();
     this.storage = options.storage ?? defaultStorage();
@@ -144,15 +158,18 @@ export class WaitingRoomClient {
       secure: options.secureCookie ?? browser().location?.protocol === 'https:',
     };
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
+    this.http = new Http({ fetch: this.fetchFn, timers: this.timers, now: this.now, timeoutMs: options.requestTimeoutMs ?? 15_000 });
     const base = `${options.keyPrefix ?? 'waiting-room:v1'}:${this.roomId}`;
     this.keys = {
       credential: `${base}:credential`,
+      line: `${base}:line`,
       joinLock: `${base}:join`,
       leaderLock: `${base}:leader`,
       channel: base,
       presence: base,
     };
+    this.credentials = new CredentialStore(this.storage, this.keys.credential, this.roomId);
+    this.memory = new LineMemory(this.storage, this.keys.line);
     this.online = this.network.isOnline();
   }
 
@@ -166,7 +183,7 @@ export class WaitingRoomClient {
     return this.currentView;
   }
 
-  /** Whether this tab is the one that heartbeats for the browser. */
+  /** Whether this tab is the one that keeps the ticket (heartbeats, status reads) for the browser. */
   get isLeader(): boolean {
     return this.leader;
   }
@@ -209,7 +226,7 @@ export class WaitingRoomClient {
    * tells the other tabs. The request is sent synchronously, so this works inside pagehide.
    */
   leave(): Promise<void> {
-    const credential = this.readCredential();
+    const credential = this.credentials.read();
     const tokenId = credential?.tokenId ?? this.currentView?.tokenId;
     let sent: Promise<unknown> = Promise.resolve();
     if (credential) {
@@ -281,7 +298,7 @@ export class WaitingRoomClient {
       case 'cancelled':
         return;
       case 'view':
-        this.applyView(outcome.view, true);
+        this.applyView(outcome.view, 'server');
         this.activate();
         return;
       case 'missing':
@@ -296,9 +313,9 @@ export class WaitingRoomClient {
 
   /** Runs under the cross-tab join lock, so a second tab finds the first tab's ticket. */
   private async resumeOrJoin(epoch: number): Promise<Acquired> {
-    const stored = this.readCredential();
+    const stored = this.credentials.read();
     if (stored) {
-      const read = await this.attempt(() => this.request('GET', this.tokenUrl(stored.tokenId), stored.secret).then(expectView), epoch);
+      const read = await this.attempt(() => this.http.request('GET', this.tokenUrl(stored.tokenId), { secret: stored.secret }).then(expectView), epoch);
       if (read.kind === 'cancelled') return read;
       if (read.kind === 'ok') return { kind: 'view', view: read.value };
       if (!read.error.tokenLost) return { kind: 'error', error: read.error, tokenId: stored.tokenId };
@@ -306,16 +323,18 @@ export class WaitingRoomClient {
       this.clearCredential(stored.tokenId);
     }
     if (this.mode === 'keep-alive') return { kind: 'missing' };
-    const joined = await this.attempt(() => this.request('POST', `${this.roomUrl()}/tokens`).then(expectJoined), epoch);
+    const joined = await this.attempt(() => this.http.request('POST', `${this.roomUrl()}/tokens`).then(expectJoined), epoch);
     if (joined.kind === 'cancelled') return joined;
     if (joined.kind === 'failed') return { kind: 'error', error: joined.error };
     const { secret, ...view } = joined.value;
-    this.writeCredential({ roomId: this.roomId, tokenId: view.tokenId, secret });
+    this.credentials.write({ roomId: this.roomId, tokenId: view.tokenId, secret });
+    // The join is the ticket's first signal: the keep-place schedule starts from it.
+    this.memory.signalled(view.tokenId, this.now());
     return { kind: 'view', view };
   }
 
   // -------------------------------------------------------------------------------------------
-  // Heartbeats: the leader's loop, and the follower's watchdog
+  // Keeping the ticket: the leader's loop, and the follower's watchdog
 
   /** Live: stand for leadership (once) and watch the leader. */
   private activate(): void {
@@ -344,21 +363,44 @@ export class WaitingRoomClient {
     void this.leaderLoop(run, this.epoch);
   }
 
+  /**
+   * Takes each step when it is due (zones.ts): a new leader continues where the old one was, since
+   * steps are timed from the last signal any tab sent and the last view this tab saw (at once if
+   * that is long ago). Woken early (back online), it takes the urgent step at once.
+   */
   private async leaderLoop(run: number, epoch: number): Promise<void> {
     const alive = () => run === this.leaderRun && epoch === this.epoch && this.leader && LIVE_STATES.has(this.currentState);
-    // A new leader continues the beat of the old one: the next heartbeat is due one interval
-    // after the last view this tab saw (at once if that is long ago).
-    let delay = Math.max(0, this.lastViewAt + this.intervalMs() - this.now());
     while (alive()) {
-      await this.sleep(delay);
+      const planned = this.timeline();
+      if (!planned) return;
+      const wokenEarly = await this.sleep(Math.max(0, nextStep(planned).at - this.now()));
       if (!alive()) return;
-      await this.heartbeatOnce(epoch);
-      delay = this.intervalMs();
+      const timeline = this.timeline();
+      if (!timeline) return;
+      const now = this.now();
+      if (wokenEarly) {
+        await this.takeStep(urgentStep(timeline, now), epoch);
+        continue;
+      }
+      // The plan may have moved meanwhile (a view from another tab): sleep again if nothing is due.
+      const due = nextStep(timeline);
+      if (due.at <= now) await this.takeStep(due.kind, epoch);
     }
   }
 
-  private async heartbeatOnce(epoch: number): Promise<void> {
-    const credential = this.readCredential();
+  private timeline(): Timeline | undefined {
+    const view = this.currentView;
+    if (!view) return undefined;
+    return { view, lastViewAt: this.lastViewAt, signalAt: this.memory.signalAt(view.tokenId), nextReadAt: this.reads.nextAt };
+  }
+
+  private takeStep(kind: StepKind, epoch: number): Promise<void> {
+    return kind === 'status' ? this.readStatusOnce(epoch) : this.signalOnce(kind, epoch);
+  }
+
+  /** A heartbeat, or a keep-place signal from far back: POST with the secret, answered with a token view. */
+  private async signalOnce(kind: 'heartbeat' | 'keep-place', epoch: number): Promise<void> {
+    const credential = this.credentials.read();
     if (!credential) {
       // Another tab left or lost the ticket; its message is on the way or was lost.
       this.settle('evicted');
@@ -366,7 +408,7 @@ export class WaitingRoomClient {
       return;
     }
     const result = await this.attempt(
-      () => this.request('POST', `${this.tokenUrl(credential.tokenId)}/heartbeat`, credential.secret).then(expectView),
+      () => this.http.request('POST', `${this.tokenUrl(credential.tokenId)}/${kind}`, { secret: credential.secret }).then(expectView),
       epoch,
     );
     if (result.kind === 'cancelled' || epoch !== this.epoch) return;
@@ -374,16 +416,50 @@ export class WaitingRoomClient {
       this.onFailure(result.error, credential.tokenId);
       return;
     }
-    this.applyView(result.value, true);
+    this.memory.signalled(credential.tokenId, this.now());
+    this.applyView(result.value, 'server');
+  }
+
+  /**
+   * Far back: reads the room's shared status (no credential, cacheable) and works out the place.
+   * A failure is retried after a backoff (the loop takes keep-place signals meanwhile); a 404 means
+   * the room is gone. Once the place is in the front zone, heartbeats at once.
+   */
+  private async readStatusOnce(epoch: number): Promise<void> {
+    const view = this.currentView;
+    if (!view || view.state !== 'waiting' || !(await this.untilOnline(epoch))) return;
+    let status: RoomStatus;
+    try {
+      status = expectStatus(await this.http.request('GET', this.statusUrl(), { cacheable: true }), this.roomId, this.reads.last);
+    } catch (caught) {
+      if (epoch !== this.epoch) return;
+      const error = toWaitingRoomError(caught);
+      if (error.status === 404) {
+        this.roomClosed(view.tokenId);
+        return;
+      }
+      // Every other failure is retried: a read cannot do harm, and giving up would also stop the
+      // keep-place signals that hold the ticket.
+      const retryInMs = this.reads.failed(this.now(), (failures) => backoffDelay(failures, this.random, this.backoff, error.retryAfterMs));
+      this.emit('error', { error, fatal: false, retryInMs });
+      return;
+    }
+    if (epoch !== this.epoch || !this.currentView) return;
+    this.reads.succeeded(status, view.ticket, this.now());
+    this.applyView(viewFromStatus(this.currentView, status), 'status');
+    if (epoch === this.epoch && this.currentState === 'waiting' && this.currentView && cadenceOf(this.currentView) === 'heartbeat') {
+      await this.signalOnce('heartbeat', epoch);
+    }
   }
 
   private armWatchdog(): void {
     this.clearWatchdog();
-    if (this.leader || !LIVE_STATES.has(this.currentState) || !this.attached) return;
+    const view = this.currentView;
+    if (this.leader || !LIVE_STATES.has(this.currentState) || !this.attached || !view) return;
     this.watchdog = this.timers.setTimeout(() => {
       this.watchdog = undefined;
       void this.watchdogFired();
-    }, this.intervalMs() * FOLLOWER_PATIENCE);
+    }, viewIntervalMs(view) * FOLLOWER_PATIENCE);
   }
 
   private clearWatchdog(): void {
@@ -392,27 +468,27 @@ export class WaitingRoomClient {
   }
 
   private async watchdogFired(): Promise<void> {
-    if (this.leader || !LIVE_STATES.has(this.currentState)) return;
+    const timeline = this.timeline();
+    if (this.leader || !LIVE_STATES.has(this.currentState) || !timeline) return;
     const epoch = this.epoch;
-    await this.heartbeatOnce(epoch);
+    await this.takeStep(urgentStep(timeline, this.now()), epoch);
     if (epoch === this.epoch && this.watchdog === undefined) this.armWatchdog();
-  }
-
-  private intervalMs(): number {
-    const seconds = this.currentView?.heartbeatIntervalSeconds ?? 5;
-    return Math.min(60, Math.max(1, Number.isFinite(seconds) ? seconds : 5)) * 1000;
   }
 
   // -------------------------------------------------------------------------------------------
   // Outcomes
 
-  private applyView(view: TokenView, fromThisTab: boolean): void {
+  private applyView(incoming: TokenView, source: ViewSource): void {
     // The stored credential decides which ticket this browser holds; a late answer about another
     // ticket (replaced meanwhile) is ignored.
-    if (view.roomId !== this.roomId || this.readCredential()?.tokenId !== view.tokenId) return;
+    if (incoming.roomId !== this.roomId || this.credentials.read()?.tokenId !== incoming.tokenId) return;
+    // Positions only go down: a cache, a clock or another tab may give a higher number than one shown.
+    const view = this.memory.lowered(incoming);
     this.currentView = view;
     this.lastViewAt = this.now();
-    if (fromThisTab) this.tabs.publish(this.keys.channel, { type: 'view', view });
+    // A token view times the next status read afresh; a status read has timed it already.
+    if (source !== 'status') this.reads.restart();
+    if (source !== 'tab') this.tabs.publish(this.keys.channel, { type: 'view', view });
     if (view.state === 'admitted') {
       const wasAdmitted = this.currentState === 'admitted';
       this.setState('admitted');
@@ -432,9 +508,7 @@ export class WaitingRoomClient {
 
   private onFailure(error: WaitingRoomError, tokenId: string | undefined): void {
     if (error.status === 409) {
-      this.tabs.publish(this.keys.channel, { type: 'closed', ...(tokenId ? { tokenId } : {}) });
-      this.settle('closed');
-      this.emit('closed', tokenId ? { tokenId } : {});
+      this.roomClosed(tokenId);
     } else if (tokenId && error.tokenLost) {
       this.clearCredential(tokenId);
       this.writeCookie(clearedPassCookie(this.cookieOptions));
@@ -448,11 +522,18 @@ export class WaitingRoomClient {
     }
   }
 
+  /** The room refuses the line (409), or is gone (its status is 404): every tab stops. */
+  private roomClosed(tokenId: string | undefined): void {
+    this.tabs.publish(this.keys.channel, { type: 'closed', ...(tokenId ? { tokenId } : {}) });
+    this.settle('closed');
+    this.emit('closed', tokenId ? { tokenId } : {});
+  }
+
   private onTabMessage(message: TabMessage): void {
     if (!this.attached || this.suspended) return;
     if (message.type === 'view') {
       const wasLive = LIVE_STATES.has(this.currentState);
-      this.applyView(message.view, false);
+      this.applyView(message.view, 'tab');
       if (!wasLive && LIVE_STATES.has(this.currentState)) this.activate();
       return;
     }
@@ -492,7 +573,7 @@ export class WaitingRoomClient {
       return;
     }
     this.emit('online', {});
-    // Wakes the leader's sleep and any backoff: heartbeat at once.
+    // Wakes the leader's sleep and any backoff: heartbeat (or read the status) at once.
     this.wakeAll();
   }
 
@@ -529,11 +610,7 @@ export class WaitingRoomClient {
   private async attempt<T>(operation: () => Promise<T>, epoch: number): Promise<Outcome<T>> {
     let failures = 0;
     for (;;) {
-      while (!this.online) {
-        await this.sleep(Number.POSITIVE_INFINITY);
-        if (epoch !== this.epoch) return { kind: 'cancelled' };
-      }
-      if (epoch !== this.epoch) return { kind: 'cancelled' };
+      if (!(await this.untilOnline(epoch))) return { kind: 'cancelled' };
       try {
         const value = await operation();
         return epoch === this.epoch ? { kind: 'ok', value } : { kind: 'cancelled' };
@@ -550,22 +627,31 @@ export class WaitingRoomClient {
     }
   }
 
-  /** Sleeps `ms` (forever if infinite); `wakeAll` ends every sleep early. */
-  private sleep(ms: number): Promise<void> {
+  /** Waits while the browser is offline; false if the epoch ended meanwhile. */
+  private async untilOnline(epoch: number): Promise<boolean> {
+    while (!this.online) {
+      await this.sleep(Number.POSITIVE_INFINITY);
+      if (epoch !== this.epoch) return false;
+    }
+    return epoch === this.epoch;
+  }
+
+  /** Sleeps `ms` (forever if infinite); `wakeAll` ends every sleep early. Resolves true when woken early. */
+  private sleep(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
       let handle: unknown;
-      const wake = () => {
+      const wake = (early: boolean) => {
         this.sleepers.delete(wake);
         if (handle !== undefined) this.timers.clearTimeout(handle);
-        resolve();
+        resolve(early);
       };
       this.sleepers.add(wake);
-      if (Number.isFinite(ms)) handle = this.timers.setTimeout(wake, ms);
+      if (Number.isFinite(ms)) handle = this.timers.setTimeout(() => wake(false), ms);
     });
   }
 
   private wakeAll(): void {
-    [...this.sleepers].forEach((wake) => wake());
+    [...this.sleepers].forEach((wake) => wake(true));
   }
 
   /** Cancels every loop, retry and timer of the current epoch; returns the new epoch. */
@@ -596,90 +682,17 @@ export class WaitingRoomClient {
     return `${this.roomUrl()}/tokens/${encodeURIComponent(tokenId)}`;
   }
 
-  /** One request; resolves with the JSON body of a 2xx answer, throws WaitingRoomError otherwise. */
-  private async request(method: 'GET' | 'POST', url: string, secret?: string): Promise<unknown> {
-    const headers: Record<string, string> = { Accept: 'application/json' };
-    if (secret) headers.Authorization = `Bearer ${secret}`;
-    const controller = typeof AbortController === 'function' ? new AbortController() : undefined;
-    let timedOut = false;
-    const timeout = this.timers.setTimeout(() => {
-      timedOut = true;
-      controller?.abort();
-    }, this.requestTimeoutMs);
-    let response: ResponseLike;
-    let text: string;
-    try {
-      response = await this.fetchFn(url, {
-        method,
-        headers,
-        cache: 'no-store',
-        ...(controller ? { signal: controller.signal } : {}),
-      });
-      text = await response.text();
-    } catch {
-      throw timedOut
-        ? new WaitingRoomError('TIMEOUT', `No answer within ${this.requestTimeoutMs} ms`, 0)
-        : new WaitingRoomError('NETWORK', 'The waiting room could not be reached', 0);
-    } finally {
-      this.timers.clearTimeout(timeout);
-    }
-    const body = text.trim() === '' ? undefined : safeParse(text);
-    if (response.status >= 200 && response.status < 300) return body;
-    const problem = isRecord(body) && isRecord(body.error) ? body.error : {};
-    throw new WaitingRoomError(
-      typeof problem.code === 'string' ? problem.code : `HTTP_${response.status}`,
-      typeof problem.message === 'string' ? problem.message : `HTTP ${response.status}`,
-      response.status,
-      parseRetryAfter(response.headers.get('Retry-After'), this.now()),
-    );
+  private statusUrl(): string {
+    return `${this.statusBase}/rooms/${encodeURIComponent(this.roomId)}/status`;
   }
 
   // -------------------------------------------------------------------------------------------
   // Storage, cookies, events
 
-  private readCredential(): Credential | undefined {
-    let text: string | null;
-    try {
-      text = this.storage.getItem(this.keys.credential);
-    } catch {
-      return undefined;
-    }
-    if (text === null) return undefined;
-    const value = safeParse(text);
-    if (
-      isRecord(value) &&
-      value.roomId === this.roomId &&
-      typeof value.tokenId === 'string' &&
-      TOKEN_ID_PATTERN.test(value.tokenId) &&
-      typeof value.secret === 'string' &&
-      SECRET_PATTERN.test(value.secret)
-    ) {
-      return { roomId: value.roomId, tokenId: value.tokenId, secret: value.secret };
-    }
-    this.clearCredential();
-    return undefined;
-  }
-
-  private writeCredential(credential: Credential): void {
-    try {
-      this.storage.setItem(this.keys.credential, JSON.stringify(credential));
-    } catch {
-      // Storage full or disabled: the ticket lives as long as this page.
-    }
-  }
-
-  /** Forgets the stored ticket; with `tokenId`, only if it is still that ticket. */
+  /** Forgets the stored ticket (and what the tabs remember about it); with `tokenId`, only if it is still that ticket. */
   private clearCredential(tokenId?: string): void {
-    try {
-      if (tokenId !== undefined) {
-        const text = this.storage.getItem(this.keys.credential);
-        const value = text === null ? undefined : safeParse(text);
-        if (isRecord(value) && value.tokenId !== tokenId) return;
-      }
-      this.storage.removeItem(this.keys.credential);
-    } catch {
-      // As above.
-    }
+    this.memory.forget(tokenId);
+    this.credentials.clear(tokenId);
   }
 
   private writeCookie(cookie: string): void {
@@ -708,26 +721,4 @@ export class WaitingRoomClient {
       }
     }
   }
-}
-
-function toWaitingRoomError(error: unknown): WaitingRoomError {
-  if (error instanceof WaitingRoomError) return error;
-  return new WaitingRoomError('CLIENT', error instanceof Error ? error.message : String(error), 0);
-}
-
-function badResponse(): WaitingRoomError {
-  // Retryable: most likely a proxy's error page rather than the API.
-  return new WaitingRoomError('BAD_RESPONSE', 'The waiting room sent an unexpected answer', 502);
-}
-
-function expectView(body: unknown): TokenView {
-  if (!isTokenView(body)) throw badResponse();
-  return body;
-}
-
-function expectJoined(body: unknown): TokenView & { secret: string } {
-  const view = expectView(body);
-  const secret = (body as { secret?: unknown }).secret;
-  if (typeof secret !== 'string' || !SECRET_PATTERN.test(secret)) throw badResponse();
-  return { ...view, secret };
 }

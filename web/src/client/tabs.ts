@@ -109,7 +109,7 @@ function isExpiring(value: unknown): value is Expiring {
  * Presence (for leave-on-last-tab) is one storage key per tab with an expiry, refreshed while the
  * tab lives and removed on pagehide, so `othersPresent` answers synchronously. The expiry is
  * generous (browsers throttle timers of hidden tabs to once a minute): a crashed tab at worst
- * stops the last tab from leaving, and the server evicts the silent token 20-30 s later.
+ * stops the last tab from leaving, and the server removes the silent token once its timeout passes.
  */
 export class BrowserTabCoordinator implements TabCoordinator {
   readonly tabId: string;
