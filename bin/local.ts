@@ -2,11 +2,12 @@
 /**
  * `npm start`: the whole waiting room on this machine, on DynamoDB Local and fauxqs.
  *
- *   PORT=3000 WR_DEMO_CAPACITY=5 WR_HEARTBEAT_TIMEOUT_SECONDS=20 WR_CHECK_DELAY_SECONDS=10 npm start [-- --data DIR]
+ *   PORT=3000 WR_DEMO_CAPACITY=5 WR_HEARTBEAT_TIMEOUT_SECONDS=20 npm start [-- --data DIR]   (npm start -- --help lists every setting)
  */
 import '../local/preamble.js';
 import { z } from 'zod';
-import { DEFAULT_TIMINGS, timingProblems } from '../lambdas/domain/index.js';
+import { DEFAULT_TIMINGS, timingProblems, timingsWithDefaults, type Timings } from '../lambdas/domain/index.js';
+import { TIMING_VARIABLES } from '../lambdas/shared/env.js';
 import { startLocalRuntime } from '../local/runtime.js';
 
 const USAGE = `Usage: npm start [-- --data DIR]
@@ -15,11 +16,15 @@ Runs the waiting room locally on DynamoDB Local (Java 17+) and fauxqs.
   --data DIR   keep DynamoDB data in DIR between runs (default: in memory)
 
 Environment (defaults in brackets):
-  PORT                           HTTP port [3000]
-  WR_DEMO_CAPACITY               capacity of the room "demo" [5]
-  WR_HEARTBEAT_TIMEOUT_SECONDS   silence after which a visitor is removed [20]
-  WR_CHECK_DELAY_SECONDS         delay between two checks of a visitor, 1-900 [10]
-  WR_HEARTBEAT_INTERVAL_SECONDS  how often clients heartbeat [5]`;
+  PORT                                    HTTP port [3000]
+  WR_DEMO_CAPACITY                        capacity of the room "demo" [5]
+  WR_HEARTBEAT_TIMEOUT_SECONDS            silence after which a front-zone or admitted visitor is removed [20]
+  WR_CHECK_DELAY_SECONDS                  delay of a visitor's first check, 1-900 [10]
+  WR_HEARTBEAT_INTERVAL_SECONDS           how often front-zone visitors heartbeat [5]
+  WR_ADMITTED_HEARTBEAT_INTERVAL_SECONDS  how often admitted visitors heartbeat [${DEFAULT_TIMINGS.admittedHeartbeatIntervalSeconds}, or the above when only that is set]
+  WR_KEEP_PLACE_INTERVAL_SECONDS          how often far-back visitors keep their place [300]
+  WR_KEEP_PLACE_TIMEOUT_SECONDS           silence after which a far-back visitor is removed [1200]
+  WR_FRONT_ZONE_SECONDS                   the front zone: tickets due within this many seconds [60]`;
 
 function fail(message: string): never {
   console.error(`npm start: ${message}`);
@@ -49,9 +54,6 @@ function parseArgs(argv: string[]): { dataDir?: string } {
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   WR_DEMO_CAPACITY: z.coerce.number().int().min(0).max(1_000_000).default(5),
-  WR_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().positive().default(DEFAULT_TIMINGS.heartbeatTimeoutSeconds),
-  WR_CHECK_DELAY_SECONDS: z.coerce.number().int().min(1).max(900).default(DEFAULT_TIMINGS.checkDelaySeconds),
-  WR_HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().positive().default(DEFAULT_TIMINGS.heartbeatIntervalSeconds),
 });
 
 async function main(): Promise<void> {
@@ -62,13 +64,21 @@ async function main(): Promise<void> {
     fail(`${issue.path.join('.')}=${JSON.stringify(process.env[String(issue.path[0])])}: ${issue.message}`);
   }
   const env = parsed.data;
-  const timings = {
-    ...DEFAULT_TIMINGS,
-    heartbeatTimeoutSeconds: env.WR_HEARTBEAT_TIMEOUT_SECONDS,
-    checkDelaySeconds: env.WR_CHECK_DELAY_SECONDS,
-    heartbeatIntervalSeconds: env.WR_HEARTBEAT_INTERVAL_SECONDS,
-  };
-  const problems = timingProblems(timings);
+  // Any timing given as its WR_* variable (lambdas/shared/env.ts); the others keep their defaults.
+  const given: Partial<Timings> = {};
+  for (const [key, variable] of Object.entries(TIMING_VARIABLES) as [keyof Timings, string][]) {
+    const raw = process.env[variable];
+    if (raw === undefined || raw === '') continue;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0) fail(`${variable}=${JSON.stringify(raw)}: must be a positive number of seconds`);
+    given[key] = value;
+  }
+  const timings = timingsWithDefaults(given);
+  // Each problem names the variable it comes from, when it was set.
+  const problems = timingProblems(timings).map((problem) => {
+    const key = (Object.keys(TIMING_VARIABLES) as (keyof Timings)[]).find((k) => problem.startsWith(k) && given[k] !== undefined);
+    return key ? `${TIMING_VARIABLES[key]}=${JSON.stringify(process.env[TIMING_VARIABLES[key]])}: ${problem}` : problem;
+  });
   if (problems.length > 0) fail(problems.join('; '));
 
   console.log('Starting the waiting room: DynamoDB Local, fauxqs, the stack...');
@@ -102,7 +112,8 @@ async function main(): Promise<void> {
       `  Admin page   ${u}/admin`,
       `  Demo origin  ${u}/origin/ (admits only visitors with a valid pass)`,
       `  Rooms        demo (capacity ${env.WR_DEMO_CAPACITY})`,
-      `  Timings      silent visitors removed after ${timings.heartbeatTimeoutSeconds} s · checked every ${timings.checkDelaySeconds} s · heartbeat every ${timings.heartbeatIntervalSeconds} s`,
+      `  Timings      heartbeat every ${timings.heartbeatIntervalSeconds} s in the front zone (the next ${timings.frontZoneSeconds} s of the line) and ${timings.admittedHeartbeatIntervalSeconds} s once admitted, removed after ${timings.heartbeatTimeoutSeconds} s of silence;`,
+      `               far back: keep-place every ${timings.keepPlaceIntervalSeconds} s, removed after ${timings.keepPlaceTimeoutSeconds} s`,
       `  Data         ${args.dataDir ? `kept in ${args.dataDir}` : 'in memory (npm start -- --data DIR keeps it)'}`,
       `  Emulators    DynamoDB Local ${runtime.emulators.dynamodb} · SQS/SNS ${runtime.emulators.messaging} (aws --endpoint-url ..., any credentials)`,
       `  Try          curl -s -X POST ${u}/rooms/demo/tokens`,

@@ -21,7 +21,7 @@ import type { Alarm, Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { DEFAULT_LINE_SHARDS, DEFAULT_TIMINGS, MAX_LINE_SHARDS, timingProblems, type Timings } from '../lambdas/domain/index.js';
+import { DEFAULT_LINE_SHARDS, MAX_LINE_SHARDS, timingProblems, timingsWithDefaults, type Timings } from '../lambdas/domain/index.js';
 import { timingsToEnv } from '../lambdas/shared/env.js';
 import { ROOM_ID_PATTERN } from '../lambdas/shared/http.js';
 import { AlarmTopic } from './constructs/alarm-topic.js';
@@ -100,7 +100,7 @@ export function validateWaitingRoomProps(props: WaitingRoomProps): void {
     ids.add(room.roomId);
     if (!Number.isInteger(room.capacity) || room.capacity < 0) problems.push(`room ${room.roomId}: capacity must be a whole number >= 0`);
   }
-  problems.push(...timingProblems({ ...DEFAULT_TIMINGS, ...props.timings }));
+  problems.push(...timingProblems(timingsWithDefaults(props.timings)));
   if (props.lineShards !== undefined && (!Number.isInteger(props.lineShards) || props.lineShards < 1 || props.lineShards > MAX_LINE_SHARDS)) {
     problems.push(`lineShards must be a whole number from 1 to ${MAX_LINE_SHARDS} (got ${props.lineShards})`);
   }
@@ -138,7 +138,7 @@ export class WaitingRoom extends Construct {
   constructor(scope: Construct, id: string, props: WaitingRoomProps) {
     super(scope, id);
     validateWaitingRoomProps(props);
-    this.timings = { ...DEFAULT_TIMINGS, ...props.timings };
+    this.timings = timingsWithDefaults(props.timings);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     this.tables = new WaitingRoomTables(this, 'Tables', { removalPolicy });

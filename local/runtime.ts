@@ -16,7 +16,7 @@ import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoStore } from '../lambdas/adapters/dynamo-store.js';
 import { SqsCheckQueue } from '../lambdas/adapters/sqs-check-queue.js';
-import { CheckLoop, DEFAULT_LINE_SHARDS, DEFAULT_TIMINGS, Rooms, environmentOf, randomIds, systemClock, type Timings } from '../lambdas/domain/index.js';
+import { CheckLoop, DEFAULT_LINE_SHARDS, Rooms, environmentOf, randomIds, systemClock, timingsWithDefaults, type Timings } from '../lambdas/domain/index.js';
 import { serializePassKeySet, generateKeySet } from '../lambdas/adapters/pass-key-sources.js';
 import type { RoomDefinition, WaitingRoomProps } from '../lib/waiting-room.js';
 import { LOCAL_CREDENTIALS, StartupError, assertPortFree, startDynamoDbLocal, startMessaging, type DynamoDbLocal, type MessagingEmulator } from './emulators.js';
@@ -135,7 +135,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // A fresh signing key for admission passes, unless one is given.
     process.env.WR_PASS_KEYS ??= serializePassKeySet(await generateKeySet());
 
-    const timings: Timings = { ...DEFAULT_TIMINGS, ...options.timings };
+    const timings: Timings = timingsWithDefaults(options.timings);
     const props: WaitingRoomProps = {
       adminEmail: process.env.WR_ADMIN_EMAIL ?? 'admin@example.com',
       rooms: options.rooms ?? [{ roomId: 'demo', capacity: 5 }],

@@ -102,6 +102,10 @@ export class Admissions {
         room = result.room;
         admitted.push(...result.admitted);
       }
+      // The front zone only grows: store where it reaches now, so a slower line later does not send
+      // visitors who started heartbeating back to keeping their place.
+      const reach = lineFacts(room, clock.now(), timings).frontZoneTicket;
+      if (reach > room.frontFloor) frontFloor = Math.max(frontFloor ?? 0, reach);
       const released = await store.releaseAdmitter({
         roomId,
         owner,
@@ -119,7 +123,8 @@ export class Admissions {
         break;
       }
     }
-    this.deps.views.offer(roomId, room, clock.now());
+    // The lease's room (read when it was taken) with this admitter's own changes.
+    this.deps.views.offer(roomId, room, started);
     return { admitted, busy: false };
   }
 
@@ -226,6 +231,12 @@ export class Admissions {
       switch (outcome.kind) {
         case 'admitted': {
           for (const token of batch) this.deps.events?.admitted?.({ roomId: view.roomId, tokenId: token.tokenId, ticket: token.ticket });
+          this.deps.views.patch(view.roomId, (cached) => ({
+            ...cached,
+            activeCount: cached.activeCount + batch.length,
+            admittedTotal: cached.admittedTotal + batch.length,
+            lastAdmittedTicket: Math.max(cached.lastAdmittedTicket, highest),
+          }));
           await this.sendRearmed(view.roomId, batch, candidates);
           return {
             admitted: batch.map((t) => t.tokenId),

@@ -58,6 +58,12 @@ export class RoomViews {
     if (!current || current.readAt <= readAt) this.entries.set(roomId, { room, readAt });
   }
 
+  /** Applies this environment's own write to the cached view (its age unchanged): a join that admitted itself shows in the next one's position. */
+  patch(roomId: string, change: (room: Room) => Room): void {
+    const entry = this.entries.get(roomId);
+    if (entry?.room) this.entries.set(roomId, { room: change(entry.room), readAt: entry.readAt });
+  }
+
   /** Forgets a room's view, so the next get reads it. */
   forget(roomId: string): void {
     this.entries.delete(roomId);

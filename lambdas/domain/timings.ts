@@ -39,6 +39,19 @@ export const DEFAULT_TIMINGS: Timings = Object.freeze({
   passTtlSeconds: 60,
 });
 
+/**
+ * Timings with defaults for what is not given. The admitted visitors' heartbeat interval follows
+ * the front zone's when only that one is given (a test that heartbeats every second wants both).
+ */
+export function timingsWithDefaults(given: Partial<Timings> = {}): Timings {
+  const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<Timings>;
+  return {
+    ...DEFAULT_TIMINGS,
+    ...(defined.heartbeatIntervalSeconds !== undefined ? { admittedHeartbeatIntervalSeconds: defined.heartbeatIntervalSeconds } : {}),
+    ...defined,
+  };
+}
+
 /** SQS's largest DelaySeconds: checks further away than this hop through intermediate checks. */
 export const MAX_CHECK_DELAY_SECONDS = 900;
 

@@ -11,7 +11,7 @@ import { hashSecret, secretMatches } from './credentials.js';
 import type { DomainDeps } from './deps.js';
 import { InvalidCredentialError, RoomClosedError, RoomNotFoundError, TokenNotFoundError } from './errors.js';
 import type { Room, Signal, Token, TokenView } from './model.js';
-import { lineFacts, placeOf } from './positions.js';
+import { FRONT_ZONE_MIN_TICKETS, lineFacts, placeOf } from './positions.js';
 
 const MAX_LEAVE_ATTEMPTS = 5;
 
@@ -57,7 +57,8 @@ export class Visitors {
     await store.putToken(token, room.lineShards);
     const admitted = await this.admissions.admitSelfSafely(token, room);
     const current: Token = admitted ? { ...token, state: 'ADMITTED', admittedAt: clock.now() } : token;
-    return { view: await this.view(current, room), secret };
+    // Admitted: this environment's view now shows it (views.patch), for its own view and the next joins.
+    return { view: await this.view(current, admitted ? ((await views.get(roomId)) ?? room) : room), secret };
   }
 
   /** The token's state and position, without side effects. */
@@ -139,7 +140,14 @@ export class Visitors {
     const { clock, timings, passes } = this.deps;
     const now = clock.now();
     const admitted = token.state === 'ADMITTED';
-    const place = admitted ? { position: 0, estimatedWaitSeconds: 0, zone: 'front' as const } : placeOf(token.ticket, lineFacts(room, now, timings));
+    const facts = lineFacts(room, now, timings);
+    const place = admitted ? { position: 0, estimatedWaitSeconds: 0, zone: 'front' as const } : placeOf(token.ticket, facts);
+    // A heartbeating visitor stays in the front zone unless it is twice the zone's length away: views
+    // from environments whose cached room differs by a second must not send it back and forth.
+    if (!admitted && token.signal === 'heartbeat' && place.zone === 'far') {
+      const length = Math.max(FRONT_ZONE_MIN_TICKETS, facts.frontZoneTicket - facts.lastAdmittedTicket);
+      if (token.ticket <= facts.frontZoneTicket + length) place.zone = 'front';
+    }
     const view: TokenView = {
       roomId: token.roomId,
       tokenId: token.tokenId,

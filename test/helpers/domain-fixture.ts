@@ -1,10 +1,10 @@
 /** Builds the domain over in-memory ports, with fixed ids and a fake clock. */
 import {
   CheckLoop,
-  DEFAULT_TIMINGS,
   Rooms,
   Visitors,
   environmentOf,
+  timingsWithDefaults,
   type DomainDeps,
   type EnvironmentOptions,
   type IdSource,
@@ -53,7 +53,7 @@ export function domainFixture(options: DomainFixtureOptions = {}): DomainFixture
   const deps: DomainDeps = {
     store,
     clock,
-    timings: { ...DEFAULT_TIMINGS, ...options.timings },
+    timings: timingsWithDefaults(options.timings),
     ids: sequentialIds(),
     events: observer,
     sleep: async () => {},
