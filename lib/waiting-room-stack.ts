@@ -35,6 +35,12 @@ export class WaitingRoomStack extends Stack {
       value: `curl -X POST ${apiUrl}rooms/demo/tokens`,
       description: 'Join the demo room',
     });
+    if (room.statusCache) {
+      new CfnOutput(this, 'StatusUrl', {
+        value: room.statusCache.url,
+        description: 'The API through CloudFront, room status cached at the edge: give it to waiting pages as data-status-base',
+      });
+    }
     new CfnOutput(this, 'JwksUrl', { value: room.jwksUrl, description: 'Public keys that verify admission passes (for origins)' });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: room.alarmTopic.topicArn,

@@ -27,6 +27,7 @@ import { ROOM_ID_PATTERN } from '../lambdas/shared/http.js';
 import { AlarmTopic } from './constructs/alarm-topic.js';
 import { DEFAULT_ALARMS, alarmProblems, apiServerErrorsAlarm, type WaitingRoomAlarms } from './constructs/alarms.js';
 import { WaitingRoomApi } from './constructs/api.js';
+import { StatusCache } from './constructs/status-cache.js';
 import { CheckLoop } from './constructs/check-loop.js';
 import { WaitingRoomDashboard } from './constructs/dashboard.js';
 import { WaitingRoomFunction } from './constructs/function.js';
@@ -63,6 +64,14 @@ export interface WaitingRoomProps {
   apiBurstLimit?: number;
   /** Origins allowed to call the API from a browser (CORS). @default all origins */
   allowOrigins?: string[];
+  /**
+   * A CloudFront distribution in front of the API that caches the room status at the edge for a
+   * second, so that waiting pages polling it do not reach the API (DESIGN §3). Costs nothing idle.
+   * @default true
+   */
+  statusCache?: boolean;
+  /** Origin Shield for the status cache: one origin fetch a second per room worldwide. @default none */
+  statusCacheOriginShieldRegion?: string;
   /** Write the API's access log (JSON, no request bodies) to a log group kept a month. @default false */
   apiAccessLogs?: boolean;
   /** Checker function timeout; the check queue's visibility timeout is six times this. @default 20 s */
@@ -120,6 +129,8 @@ export class WaitingRoom extends Construct {
   /** The API functions, by handler name. */
   readonly apiFunctions: Readonly<Record<'join' | 'getToken' | 'heartbeat' | 'leave' | 'roomStatus' | 'admin' | 'jwks', WaitingRoomFunction>>;
   readonly passKeys: PassKeys;
+  /** CloudFront in front of the API, the room status cached at the edge (undefined with statusCache: false). */
+  readonly statusCache?: StatusCache;
   /** Where origins fetch the public keys that verify admission passes. */
   readonly jwksUrl: string;
   /** Admin notifications (e-mailed to adminEmail, no SSE: see constructs/alarm-topic.ts): every alarm and metrics-loop failures. */
@@ -231,6 +242,12 @@ export class WaitingRoom extends Construct {
     });
     // The API URL ends with "/" (the `$default` stage has no path prefix).
     this.jwksUrl = `${this.api.url}.well-known/jwks.json`;
+    if (props.statusCache !== false) {
+      this.statusCache = new StatusCache(this, 'StatusCache', {
+        apiUrl: this.api.url,
+        ...(props.statusCacheOriginShieldRegion ? { originShieldRegion: props.statusCacheOriginShieldRegion } : {}),
+      });
+    }
 
     const rooms = props.rooms ?? [{ roomId: 'demo', capacity: 5 }];
     new SeedRooms(this, 'SeedRooms', { table: this.roomsTable, rooms, lineShards: props.lineShards ?? DEFAULT_LINE_SHARDS });

@@ -182,11 +182,17 @@ describe('functions', () => {
     }
   });
 
-  it('let only the stream consumers touch the check queue, and the enqueuer write no table', () => {
+  it('let the stream consumers use the check queue, functions that free or re-arm seats only send to it, and the enqueuer write no table', () => {
     expect(actionsOf(functionId('enqueue-checks'))).toContain('sqs:SendMessage');
     expect(actionsOf(functionId('enqueue-checks')).filter((a) => /dynamodb:(Put|Update|Delete)/.test(a))).toEqual([]);
     expect(actionsOf(functionId('check-tokens'))).toEqual(expect.arrayContaining(['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']));
-    for (const entry of ['join', 'get-token', 'heartbeat', 'leave', 'room-status', 'admin']) {
+    // Leave and admin free seats, heartbeat may admit a visitor whose check loop must be re-armed: they send checks.
+    for (const entry of ['heartbeat', 'leave', 'admin']) {
+      const sqs = actionsOf(functionId(entry)).filter((a) => a.startsWith('sqs:'));
+      expect(sqs, entry).toContain('sqs:SendMessage');
+      expect(sqs.filter((a) => /Receive|Delete/.test(a)), entry).toEqual([]);
+    }
+    for (const entry of ['join', 'get-token', 'room-status']) {
       expect(actionsOf(functionId(entry)).filter((a) => a.startsWith('sqs:')), entry).toEqual([]);
     }
   });
@@ -218,6 +224,7 @@ describe('API', () => {
       { route: 'POST /admin/metrics/refresh', auth: 'AWS_IAM' },
       { route: 'POST /rooms/{roomId}/tokens', auth: 'NONE' },
       { route: 'POST /rooms/{roomId}/tokens/{tokenId}/heartbeat', auth: 'NONE' },
+      { route: 'POST /rooms/{roomId}/tokens/{tokenId}/keep-place', auth: 'NONE' },
       { route: 'PUT /admin/rooms/{roomId}', auth: 'AWS_IAM' },
     ]);
   });
@@ -310,8 +317,39 @@ describe('rooms from props', () => {
     expect(room).toHaveLength(1);
     const create = JSON.stringify(room[0]!.Properties.Create);
     expect(create).toContain('demo');
-    expect(create).toContain('nextTicket = if_not_exists(nextTicket, :zero)');
     expect(create).toContain('activeCount = if_not_exists(activeCount, :zero)');
+    expect(create).toContain('lineShards = if_not_exists(lineShards, :shards)');
+    // Tickets live in their own counter item, which seeding never touches.
+    expect(create).not.toContain('nextTicket');
+  });
+});
+
+describe('status cache', () => {
+  it('puts CloudFront in front of the API, caching only the room status, for a second, keyed on the path', () => {
+    const distributions = Object.values(template.findResources('AWS::CloudFront::Distribution') as Record<string, Resource>);
+    expect(distributions).toHaveLength(1);
+    const config = distributions[0]!.Properties.DistributionConfig as Record<string, unknown>;
+    const behaviors = config.CacheBehaviors as { PathPattern: string; CachePolicyId: unknown; AllowedMethods: string[] }[];
+    expect(behaviors.map((b) => b.PathPattern)).toEqual(['/rooms/*/status']);
+    expect(behaviors[0]!.AllowedMethods).toEqual(['GET', 'HEAD', 'OPTIONS']);
+    const policies = Object.values(template.findResources('AWS::CloudFront::CachePolicy') as Record<string, Resource>);
+    expect(policies).toHaveLength(1);
+    expect(policies[0]!.Properties.CachePolicyConfig).toMatchObject({
+      MinTTL: 0,
+      DefaultTTL: 1,
+      MaxTTL: 2,
+      ParametersInCacheKeyAndForwardedToOrigin: {
+        QueryStringsConfig: { QueryStringBehavior: 'none' },
+        HeadersConfig: { HeaderBehavior: 'none' },
+        CookiesConfig: { CookieBehavior: 'none' },
+      },
+    });
+    // Everything else: not cached, the viewer's headers (Authorization) forwarded.
+    expect(JSON.stringify((config.DefaultCacheBehavior as Record<string, unknown>).CachePolicyId)).toContain('4135ea2d-6df8-44a3-9df3-4b5a84be39ad');
+  });
+
+  it('says where waiting pages read the status', () => {
+    template.hasOutput('StatusUrl', {});
   });
 });
 
