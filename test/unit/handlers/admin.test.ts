@@ -1,64 +1,96 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { HttpResponse } from '../../../lambdas/shared/http.js';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { apiEvent } from '../../helpers/events.js';
 import { useHandlerEnv } from '../../helpers/env.js';
+import { T, counterItem, freshEnvironment, roomItem, sentChecks, tokenItem, type WaitingRoomTables } from './fixtures.js';
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<HttpResponse>;
 const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
+const sqs = mockClient(SQSClient);
+let tables: WaitingRoomTables;
 let admin: Handler;
 
-beforeAll(async () => {
-  useHandlerEnv();
+beforeAll(() => useHandlerEnv());
+beforeEach(async () => {
+  tables = freshEnvironment(ddb, sqs);
+  // shop: 5 seats, 3 taken; tickets up to 3 issued and admitted.
+  tables.rooms.put(room(), counterItem(3));
   admin = (await import('../../../lambdas/handlers/admin.js')).handler;
 });
 afterEach(() => {
   ddb.reset();
   sfn.reset();
+  sqs.reset();
+  vi.useRealTimers();
 });
 
-const NOW = Date.now();
-const room = (overrides: Record<string, unknown> = {}) => ({
-  roomId: 'shop', capacity: 5, state: 'open', nextTicket: 3, activeCount: 3, lastAdmittedTicket: 3, admittedTotal: 3, createdAt: NOW, updatedAt: NOW, ...overrides,
-});
+const room = (overrides: Record<string, unknown> = {}) => roomItem({ capacity: 5, activeCount: 3, lastAdmittedTicket: 3, admittedTotal: 3, ...overrides });
 const put = (body: string | null, roomId = 'shop') =>
   apiEvent({ method: 'PUT', route: '/admin/rooms/{roomId}', pathParameters: { roomId }, body });
+const answer = (response: HttpResponse) => JSON.parse(response.body);
 
 describe('admin API', () => {
-  it('lists rooms', async () => {
-    ddb.on(ScanCommand).resolves({ Items: [room({ roomId: 'b' }), room({ roomId: 'a' })] });
+  it('lists rooms, each with the last ticket of its counter item, and no counter item as a room', async () => {
+    tables.rooms.put(room({ roomId: 'b' }), counterItem(9, 'b'), room({ roomId: 'a' }));
     const response = await admin(apiEvent({ method: 'GET', route: '/admin/rooms' }));
     expect(response.statusCode).toBe(200);
-    expect(JSON.parse(response.body).rooms.map((r: { roomId: string }) => r.roomId)).toEqual(['a', 'b']);
+    const rooms = answer(response).rooms as { roomId: string; lastTicket: number }[];
+    expect(rooms.map((r) => [r.roomId, r.lastTicket])).toEqual([
+      ['a', 0],
+      ['b', 9],
+      ['shop', 3],
+    ]);
   });
 
   it('reads one room, or 404', async () => {
-    ddb.on(GetCommand).resolvesOnce({ Item: room() }).resolvesOnce({});
     const found = await admin(apiEvent({ method: 'GET', route: '/admin/rooms/{roomId}', pathParameters: { roomId: 'shop' } }));
-    expect(JSON.parse(found.body)).toMatchObject({ roomId: 'shop', capacity: 5, activeCount: 3, lastTicket: 3 });
+    expect(answer(found)).toMatchObject({ roomId: 'shop', capacity: 5, activeCount: 3, lastTicket: 3 });
     const missing = await admin(apiEvent({ method: 'GET', route: '/admin/rooms/{roomId}', pathParameters: { roomId: 'nope' } }));
     expect(missing.statusCode).toBe(404);
   });
 
   it('creates a room with 201 and changes one with 200', async () => {
-    ddb.on(GetCommand).resolvesOnce({}).resolves({ Item: room() });
-    ddb.on(UpdateCommand).resolves({ Attributes: room({ capacity: 5, activeCount: 5 }) });
-    expect((await admin(put('{"capacity":5}', 'new'))).statusCode).toBe(201);
+    const created = await admin(put('{"capacity":5}', 'new'));
+    expect(created.statusCode).toBe(201);
+    expect(answer(created)).toMatchObject({ roomId: 'new', capacity: 5, state: 'open', activeCount: 0, lastTicket: 0 });
+    // Its line index gets the deployment's shards (WR_LINE_SHARDS, 32 by default).
+    expect(tables.rooms.get('new')).toMatchObject({ lineShards: 32, wakeSeq: 1 });
     const changed = await admin(put('{"capacity":5,"state":"open"}'));
     expect(changed.statusCode).toBe(200);
     expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input.UpdateExpression).toContain('#capacity = :capacity');
   });
 
   it('admits waiting visitors at once when capacity is raised', async () => {
-    ddb.on(GetCommand).resolves({ Item: room({ capacity: 6 }) });
-    ddb.on(UpdateCommand).resolves({ Attributes: room({ capacity: 6 }) });
-    ddb.on(QueryCommand).resolves({ Items: [] });
-    expect((await admin(put('{"capacity":6}'))).statusCode).toBe(200);
-    expect(ddb.commandCalls(QueryCommand)).toHaveLength(1);
+    tables.rooms.put(room({ capacity: 3 }), counterItem(5));
+    const [fourth, fifth] = ['F'.repeat(22), 'G'.repeat(22)];
+    tables.tokens.put(
+      tokenItem({ tokenId: fourth, ticket: 4, lastSeenAt: T - 2_000, checkDueAt: T + 8_000 }),
+      tokenItem({ tokenId: fifth, ticket: 5, lastSeenAt: T - 2_000, checkDueAt: T + 8_000 }),
+    );
+    const response = await admin(put('{"capacity":5}'));
+    expect(response.statusCode).toBe(200);
+    expect(answer(response)).toMatchObject({ capacity: 5, activeCount: 5, lastAdmittedTicket: 5 });
+    // Both in one transaction with the room's counts.
+    const items = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(items.map((item) => item.Update?.Key)).toEqual([{ tokenId: fourth }, { tokenId: fifth }, { roomId: 'shop' }]);
+    expect([tables.tokens.get(fourth)?.state, tables.tokens.get(fifth)?.state]).toEqual(['ADMITTED', 'ADMITTED']);
+    expect(sentChecks(sqs)).toEqual([]);
+  });
+
+  it('re-arms the check loop of a visitor it admits whose next check was scheduled while it kept its place', async () => {
+    tables.rooms.put(room({ capacity: 3 }), counterItem(4));
+    const fourth = 'F'.repeat(22);
+    tables.tokens.put(tokenItem({ tokenId: fourth, ticket: 4, lastSeenAt: T - 2_000, checkSeq: 0, checkDueAt: T + 600_000 }));
+    expect((await admin(put('{"capacity":5}'))).statusCode).toBe(200);
+    // Due at its heartbeat timeout (20 s after it was last heard from), not 10 minutes from now.
+    expect(tables.tokens.get(fourth)).toMatchObject({ state: 'ADMITTED', checkSeq: 1, checkDueAt: T + 18_000, checkBy: expect.stringMatching(/^rearm:/) });
+    expect(sentChecks(sqs)).toEqual([{ message: { tokenId: fourth, roomId: 'shop', seq: 1 }, delaySeconds: 18 }]);
   });
 
   it.each([
@@ -77,7 +109,6 @@ describe('admin API', () => {
   });
 
   it('routes on the route key the HTTP API matched, not on the path', async () => {
-    ddb.on(GetCommand).resolves({ Item: room() });
     const event = apiEvent({ method: 'GET', route: '/admin/rooms/{roomId}', pathParameters: { roomId: 'shop' } });
     expect((await admin({ ...event, rawPath: '/somewhere/else' })).statusCode).toBe(200);
     const unknown = await admin({ ...event, routeKey: 'DELETE /admin/rooms/{roomId}' });
@@ -86,9 +117,6 @@ describe('admin API', () => {
   });
 
   it('reads a base64-encoded body (curl -d sends a form content type, which API Gateway encodes)', async () => {
-    ddb.on(GetCommand).resolves({ Item: room() });
-    ddb.on(UpdateCommand).resolves({ Attributes: room({ capacity: 2 }) });
-    ddb.on(QueryCommand).resolves({ Items: [] });
     const event = apiEvent({
       method: 'PUT',
       route: '/admin/rooms/{roomId}',
@@ -96,14 +124,16 @@ describe('admin API', () => {
       body: Buffer.from('{"capacity":2}').toString('base64'),
       isBase64Encoded: true,
     });
-    expect((await admin(event)).statusCode).toBe(200);
+    const response = await admin(event);
+    expect(response.statusCode).toBe(200);
+    expect(answer(response)).toMatchObject({ capacity: 2 });
   });
 
   it('refuses to create a room without a capacity', async () => {
-    ddb.on(GetCommand).resolves({});
     const response = await admin(put('{"state":"open"}', 'new'));
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body).error.message).toMatch(/give a capacity/);
+    expect(tables.rooms.get('new')).toBeUndefined();
   });
 });
 

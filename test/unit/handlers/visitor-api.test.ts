@@ -1,57 +1,37 @@
-import { ConditionalCheckFailedException, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { HttpResponse } from '../../../lambdas/shared/http.js';
 import { mockClient } from 'aws-sdk-client-mock';
-import { marshall } from '@aws-sdk/util-dynamodb';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SINGLE_WRITE_ATTEMPTS } from '../../../lambdas/adapters/dynamo-items.js';
 import { hashSecret } from '../../../lambdas/domain/index.js';
+import type { HttpResponse } from '../../../lambdas/shared/http.js';
+import { HANDLER_ENV, useHandlerEnv } from '../../helpers/env.js';
 import { apiEvent, bearer } from '../../helpers/events.js';
-import { useHandlerEnv } from '../../helpers/env.js';
+import { SECRET, T, TOKEN_ID, counterItem, freshEnvironment, roomItem, sentChecks, tokenItem, type WaitingRoomTables } from './fixtures.js';
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<HttpResponse>;
 const ddb = mockClient(DynamoDBDocumentClient);
+const sqs = mockClient(SQSClient);
+let tables: WaitingRoomTables;
 let join: Handler, read: Handler, heartbeat: Handler, leave: Handler, status: Handler;
 
-beforeAll(async () => {
-  useHandlerEnv();
+beforeAll(() => useHandlerEnv());
+beforeEach(async () => {
+  // shop: both seats taken, tickets up to 4 admitted, 7 issued.
+  tables = freshEnvironment(ddb, sqs);
   join = (await import('../../../lambdas/handlers/join.js')).handler;
   read = (await import('../../../lambdas/handlers/get-token.js')).handler;
   heartbeat = (await import('../../../lambdas/handlers/heartbeat.js')).handler;
   leave = (await import('../../../lambdas/handlers/leave.js')).handler;
   status = (await import('../../../lambdas/handlers/room-status.js')).handler;
 });
-afterEach(() => ddb.reset());
-
-const SECRET = 'S'.repeat(43);
-const TOKEN_ID = 'T'.repeat(22);
-const NOW = Date.now();
-const roomItem = (overrides: Record<string, unknown> = {}) => ({
-  roomId: 'shop',
-  capacity: 2,
-  state: 'open',
-  nextTicket: 7,
-  activeCount: 2,
-  lastAdmittedTicket: 4,
-  admittedTotal: 4,
-  createdAt: NOW - 60_000,
-  updatedAt: NOW,
-  ...overrides,
+afterEach(() => {
+  ddb.reset();
+  sqs.reset();
+  vi.useRealTimers();
 });
-const tokenItem = (overrides: Record<string, unknown> = {}) => ({
-  tokenId: TOKEN_ID,
-  roomId: 'shop',
-  ticket: 6,
-  secretHash: hashSecret(SECRET),
-  state: 'WAITING',
-  issuedAt: NOW - 10_000,
-  lastSeenAt: NOW - 10_000,
-  checkSeq: 0,
-  expiresAt: Math.ceil(NOW / 1000) + 86_400,
-  ...overrides,
-});
-const conditionFailed = (item?: Record<string, unknown>) =>
-  Object.assign(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }), item ? { Item: item } : {});
 
 const tokenRoute = (method: string, extra: Partial<Parameters<typeof apiEvent>[0]> = {}) =>
   apiEvent({
@@ -64,6 +44,7 @@ const tokenRoute = (method: string, extra: Partial<Parameters<typeof apiEvent>[0
 const joinRoute = (extra: Partial<Parameters<typeof apiEvent>[0]> = {}) =>
   apiEvent({ method: 'POST', route: '/rooms/{roomId}/tokens', pathParameters: { roomId: 'shop' }, ...extra });
 const body = (response: HttpResponse) => JSON.parse(response.body);
+const busy = () => Object.assign(new Error('Transaction is ongoing for the item'), { name: 'TransactionConflictException' });
 
 function expectError(response: HttpResponse, statusCode: number, code: string) {
   expect(response.statusCode).toBe(statusCode);
@@ -74,37 +55,78 @@ function expectError(response: HttpResponse, statusCode: number, code: string) {
 
 describe('POST /rooms/{roomId}/tokens (join)', () => {
   it('answers 201 with the token view, the secret and where the token lives', async () => {
-    ddb.on(UpdateCommand, { ConditionExpression: 'attribute_exists(roomId) AND #state <> :closed' }).resolves({ Attributes: roomItem({ nextTicket: 8 }) });
-    ddb.on(PutCommand).resolves({});
-    ddb.on(GetCommand).resolves({ Item: roomItem({ nextTicket: 8 }) });
     const response = await join(joinRoute());
     expect(response.statusCode).toBe(201);
     const view = body(response);
-    expect(view).toMatchObject({ roomId: 'shop', ticket: 8, state: 'waiting', position: 4, heartbeatIntervalSeconds: 5 });
+    expect(view).toMatchObject({ roomId: 'shop', ticket: 8, state: 'waiting', position: 4, zone: 'front', heartbeatIntervalSeconds: 5 });
     expect(view.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(response.headers?.Location).toBe(`/rooms/shop/tokens/${view.tokenId}`);
     const put = ddb.commandCalls(PutCommand)[0]!.args[0].input;
-    expect(put.Item).toMatchObject({ state: 'WAITING', ticket: 8, waitingRoom: 'shop', waitingTicket: 8 });
+    // In the line index under its shard (8 mod 2) and ticket; heartbeating, since it joined in the front zone.
+    expect(put.Item).toMatchObject({ state: 'WAITING', signal: 'heartbeat', ticket: 8, lineShard: 'shop#0', lineTicket: 8 });
     expect(JSON.stringify(put.Item)).not.toContain(view.secret);
   });
 
-  it('admits at once into a free seat with nobody ahead', async () => {
-    ddb.on(UpdateCommand).resolves({ Attributes: roomItem({ nextTicket: 1, activeCount: 0, lastAdmittedTicket: 0 }) });
-    ddb.on(PutCommand).resolves({});
-    ddb.on(GetCommand).resolves({ Item: roomItem({ nextTicket: 1, activeCount: 0, lastAdmittedTicket: 0 }) });
-    ddb.on(QueryCommand).resolves({ Items: [] });
-    ddb.on(TransactWriteCommand).resolves({});
-    const response = await join(joinRoute());
-    expect(body(response)).toMatchObject({ state: 'admitted', position: 0, estimatedWaitSeconds: 0 });
-    const [tokenUpdate, roomUpdate] = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
-    expect(tokenUpdate?.Update?.ConditionExpression).toBe('#state = :waiting');
-    expect(roomUpdate?.Update?.ConditionExpression).toBe('#state = :open AND activeCount < #capacity AND lastAdmittedTicket < :ticket');
+  it('takes its ticket with one addition on the ticket counter, never writing the room item', async () => {
+    await join(joinRoute());
+    expect(ddb.commandCalls(BatchGetCommand)[0]!.args[0].input.RequestItems).toEqual({
+      [HANDLER_ENV.ROOMS_TABLE]: { Keys: [{ roomId: 'shop' }, { roomId: 'shop#tickets' }], ConsistentRead: true },
+    });
+    expect(ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input)).toEqual([
+      expect.objectContaining({ Key: { roomId: 'shop#tickets' }, UpdateExpression: 'ADD nextTicket :count', ExpressionAttributeValues: { ':count': 1 } }),
+    ]);
+    expect(tables.rooms.get('shop')).toEqual(roomItem());
   });
 
-  it('answers 404 for an unknown room and 409 for a closed one', async () => {
-    ddb.on(UpdateCommand).rejectsOnce(conditionFailed()).rejectsOnce(conditionFailed({ state: { S: 'closed' } }));
-    expectError(await join(joinRoute()), 404, 'ROOM_NOT_FOUND');
-    expectError(await join(joinRoute()), 409, 'ROOM_CLOSED');
+  it('reads the room once a second per environment, and reserves tickets in blocks as joins come faster', async () => {
+    const tickets = [];
+    for (let i = 0; i < 3; i++) tickets.push(body(await join(joinRoute())).ticket);
+    expect(tickets).toEqual([8, 9, 10]);
+    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(1);
+    // One ticket, then a block of two when the first ran out within its half second.
+    expect(ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input.ExpressionAttributeValues?.[':count'])).toEqual([1, 2]);
+    vi.setSystemTime(T + 1_000);
+    await join(joinRoute());
+    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(2);
+  });
+
+  it('admits at once into a free seat with nobody ahead', async () => {
+    tables.rooms.put(roomItem({ activeCount: 0, lastAdmittedTicket: 0, admittedTotal: 0 }), counterItem(0));
+    const response = await join(joinRoute());
+    expect(body(response)).toMatchObject({ state: 'admitted', position: 0, estimatedWaitSeconds: 0 });
+    // Nobody ahead: every shard of the line asked for tickets below its own.
+    expect(ddb.commandCalls(QueryCommand).map((call) => call.args[0].input.ExpressionAttributeValues?.[':shard'])).toEqual(['shop#0', 'shop#1']);
+    const [tokenUpdate, roomUpdate] = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(tokenUpdate?.Update?.ConditionExpression).toBe(
+      '#state = :waiting AND (#signal = :heartbeat OR attribute_not_exists(#signal)) AND lastSeenAt >= :liveSince AND roomId = :room',
+    );
+    expect(roomUpdate?.Update?.ConditionExpression).toBe('#state = :open AND #capacity >= :capacity AND activeCount <= :seatsLeft AND lastAdmittedTicket < :raise');
+    expect(tables.tokens.get(body(response).tokenId)).toMatchObject({ state: 'ADMITTED' });
+    expect(tables.rooms.get('shop')).toMatchObject({ activeCount: 1, lastAdmittedTicket: 1, admittedTotal: 1 });
+  });
+
+  it('tells a visitor who joins far back to keep its place, and gives it no free seat', async () => {
+    tables.rooms.put(roomItem({ activeCount: 1 }), counterItem(100));
+    const view = body(await join(joinRoute()));
+    expect(view).toMatchObject({ ticket: 101, state: 'waiting', zone: 'far', keepPlaceIntervalSeconds: 300 });
+    expect(tables.tokens.get(view.tokenId)).toMatchObject({ state: 'WAITING', signal: 'keep-place' });
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('answers 201, still waiting, when admitting it fails: the join stands', async () => {
+    tables.rooms.put(roomItem({ activeCount: 1 }));
+    ddb.on(TransactWriteCommand).rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+    const response = await join(joinRoute());
+    expect(response.statusCode).toBe(201);
+    expect(body(response)).toMatchObject({ state: 'waiting' });
+    expect(tables.tokens.get(body(response).tokenId)).toMatchObject({ state: 'WAITING' });
+  });
+
+  it('answers 404 for an unknown room and 409 for a closed one, without taking a ticket', async () => {
+    tables.rooms.put(roomItem({ roomId: 'shut', state: 'closed' }), counterItem(3, 'shut'));
+    expectError(await join(joinRoute({ pathParameters: { roomId: 'nope' } })), 404, 'ROOM_NOT_FOUND');
+    expectError(await join(joinRoute({ pathParameters: { roomId: 'shut' } })), 409, 'ROOM_CLOSED');
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
   });
 
@@ -121,22 +143,16 @@ describe('POST /rooms/{roomId}/tokens (join)', () => {
   });
 
   it('accepts an empty JSON object as body', async () => {
-    ddb.on(UpdateCommand).resolves({ Attributes: roomItem() });
-    ddb.on(GetCommand).resolves({ Item: roomItem() });
     expect((await join(joinRoute({ body: '{}' }))).statusCode).toBe(201);
   });
 
   it('reads a base64-encoded body as API Gateway delivers a non-text one', async () => {
-    ddb.on(UpdateCommand).resolves({ Attributes: roomItem() });
-    ddb.on(GetCommand).resolves({ Item: roomItem() });
     expect((await join(joinRoute({ body: Buffer.from('{}').toString('base64'), isBase64Encoded: true }))).statusCode).toBe(201);
     const refused = await join(joinRoute({ body: Buffer.from('{"capacity":3}').toString('base64'), isBase64Encoded: true }));
     expectError(refused, 400, 'BAD_REQUEST');
   });
 
   it('leaves CORS headers to the HTTP API, which ignores any a function sends', async () => {
-    ddb.on(UpdateCommand).resolves({ Attributes: roomItem() });
-    ddb.on(GetCommand).resolves({ Item: roomItem() });
     const responses = [await join(joinRoute()), await join(joinRoute({ body: '{"oops"' }))];
     for (const response of responses) {
       expect(Object.keys(response.headers).filter((name) => name.toLowerCase().startsWith('access-control-'))).toEqual([]);
@@ -150,12 +166,6 @@ describe('POST /rooms/{roomId}/tokens (join)', () => {
     expect(response.headers?.['Retry-After']).toBe('1');
   });
 
-  it('answers 429 when the room item stays busy with transactions through the retries', async () => {
-    ddb.on(UpdateCommand).rejects(Object.assign(new Error('Transaction is ongoing for the item'), { name: 'TransactionConflictException' }));
-    const response = await join(joinRoute());
-    expectError(response, 429, 'THROTTLED');
-  });
-
   it('answers a bare 500 for an unexpected failure', async () => {
     ddb.on(UpdateCommand).rejects(new Error('socket hang up at /var/task/index.mjs:12:3'));
     const response = await join(joinRoute());
@@ -165,9 +175,8 @@ describe('POST /rooms/{roomId}/tokens (join)', () => {
 });
 
 describe('GET /rooms/{roomId}/tokens/{tokenId} (read)', () => {
-  it('answers the token view', async () => {
-    ddb.on(GetCommand, { TableName: 'tokens-table' }).resolves({ Item: tokenItem() });
-    ddb.on(GetCommand, { TableName: 'rooms-table' }).resolves({ Item: roomItem() });
+  it('answers the token view, and writes nothing', async () => {
+    tables.tokens.put(tokenItem());
     const response = await read(tokenRoute('GET'));
     expect(response.statusCode).toBe(200);
     expect(body(response)).toEqual({
@@ -177,9 +186,13 @@ describe('GET /rooms/{roomId}/tokens/{tokenId} (read)', () => {
       state: 'waiting',
       position: 2,
       estimatedWaitSeconds: expect.any(Number),
+      roomState: 'open',
+      zone: 'front',
       heartbeatIntervalSeconds: 5,
+      keepPlaceIntervalSeconds: 300,
     });
     expect(body(response)).not.toHaveProperty('secret');
+    expect(ddb.calls().filter((call) => !(call.args[0] instanceof GetCommand || call.args[0] instanceof BatchGetCommand))).toEqual([]);
   });
 
   it.each([
@@ -200,18 +213,15 @@ describe('GET /rooms/{roomId}/tokens/{tokenId} (read)', () => {
   });
 
   it('answers 404 for an unknown token, 401 for a wrong secret, 404 for a token of another room', async () => {
-    ddb.on(GetCommand, { TableName: 'tokens-table' })
-      .resolvesOnce({})
-      .resolvesOnce({ Item: tokenItem({ secretHash: hashSecret('W'.repeat(43)) }) })
-      .resolvesOnce({ Item: tokenItem({ roomId: 'elsewhere' }) });
     expectError(await read(tokenRoute('GET')), 404, 'TOKEN_NOT_FOUND');
+    tables.tokens.put(tokenItem({ secretHash: hashSecret('W'.repeat(43)) }));
     expectError(await read(tokenRoute('GET')), 401, 'INVALID_CREDENTIAL');
+    tables.tokens.put(tokenItem({ roomId: 'elsewhere' }));
     expectError(await read(tokenRoute('GET')), 404, 'TOKEN_NOT_FOUND');
   });
 
   it('accepts the header in any case', async () => {
-    ddb.on(GetCommand, { TableName: 'tokens-table' }).resolves({ Item: tokenItem() });
-    ddb.on(GetCommand, { TableName: 'rooms-table' }).resolves({ Item: roomItem() });
+    tables.tokens.put(tokenItem());
     expect((await read(tokenRoute('GET', { headers: { authorization: `bearer ${SECRET}` } }))).statusCode).toBe(200);
   });
 });
@@ -220,37 +230,69 @@ describe('POST /rooms/{roomId}/tokens/{tokenId}/heartbeat', () => {
   const heartbeatRoute = (extra: Partial<Parameters<typeof apiEvent>[0]> = {}) =>
     tokenRoute('POST', { route: '/rooms/{roomId}/tokens/{tokenId}/heartbeat', ...extra });
 
-  it('authenticates and records lastSeenAt in one conditional write, then answers the view', async () => {
-    ddb.on(GetCommand, { TableName: 'rooms-table' }).resolves({ Item: roomItem() });
-    ddb.on(UpdateCommand).resolves({ Attributes: tokenItem({ lastSeenAt: NOW }) });
+  it('authenticates and records the heartbeat in one conditional write, then answers the view', async () => {
+    tables.tokens.put(tokenItem());
     const response = await heartbeat(heartbeatRoute());
     expect(response.statusCode).toBe(200);
-    expect(body(response)).toMatchObject({ state: 'waiting', position: 2 });
-    expect(ddb.commandCalls(GetCommand, { TableName: 'tokens-table' })).toHaveLength(0);
+    expect(body(response)).toMatchObject({ state: 'waiting', position: 2, zone: 'front' });
+    expect(ddb.commandCalls(GetCommand, { TableName: HANDLER_ENV.TOKENS_TABLE })).toHaveLength(0);
     const update = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
     expect(update).toMatchObject({
-      UpdateExpression: 'SET lastSeenAt = :now, #ttl = :ttl',
-      ConditionExpression: 'attribute_exists(tokenId) AND secretHash = :hash AND roomId = :room AND lastSeenAt <= :stale',
+      UpdateExpression: 'SET lastSeenAt = :now, #signal = :signal, #ttl = :ttl',
+      ConditionExpression: 'attribute_exists(tokenId) AND secretHash = :hash AND roomId = :room',
+      ExpressionAttributeValues: expect.objectContaining({ ':now': T, ':signal': 'heartbeat' }),
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
     expect(update.ExpressionAttributeValues?.[':hash']).toBe(hashSecret(SECRET));
     expect(JSON.stringify(update)).not.toContain(SECRET);
+    expect(tables.tokens.get(TOKEN_ID)).toMatchObject({ lastSeenAt: T, signal: 'heartbeat' });
+  });
+
+  it('records every heartbeat, however soon after the last one', async () => {
+    tables.tokens.put(tokenItem({ lastSeenAt: T }));
+    expect((await heartbeat(heartbeatRoute())).statusCode).toBe(200);
+    vi.setSystemTime(T + 100);
+    expect((await heartbeat(heartbeatRoute())).statusCode).toBe(200);
+    expect(ddb.commandCalls(UpdateCommand, { TableName: HANDLER_ENV.TOKENS_TABLE })).toHaveLength(2);
+    expect(tables.tokens.get(TOKEN_ID)).toMatchObject({ lastSeenAt: T + 100 });
   });
 
   it('answers 404 when the checker removed the token first', async () => {
-    ddb.on(UpdateCommand).rejects(conditionFailed());
     expectError(await heartbeat(heartbeatRoute()), 404, 'TOKEN_NOT_FOUND');
   });
 
-  it('answers 401 when the stored token has another secret', async () => {
-    ddb.on(UpdateCommand).rejects(conditionFailed(marshall(tokenItem({ secretHash: hashSecret('W'.repeat(43)) }))));
+  it('answers 401 when the stored token has another secret, and records nothing', async () => {
+    tables.tokens.put(tokenItem({ secretHash: hashSecret('W'.repeat(43)) }));
     expectError(await heartbeat(heartbeatRoute()), 401, 'INVALID_CREDENTIAL');
+    expect(tables.tokens.get(TOKEN_ID)).toMatchObject({ lastSeenAt: T - 10_000 });
   });
 
-  it('answers the view without a write when the last heartbeat was under a second ago', async () => {
-    ddb.on(UpdateCommand).rejects(conditionFailed(marshall(tokenItem({ lastSeenAt: NOW }))));
-    ddb.on(GetCommand, { TableName: 'rooms-table' }).resolves({ Item: roomItem() });
-    expect((await heartbeat(heartbeatRoute())).statusCode).toBe(200);
+  it('answers 429 when the token item stays busy with an admission through the retries', async () => {
+    tables.tokens.put(tokenItem());
+    ddb.on(UpdateCommand, { TableName: HANDLER_ENV.TOKENS_TABLE }).rejects(busy());
+    const response = await heartbeat(heartbeatRoute());
+    expectError(response, 429, 'THROTTLED');
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(SINGLE_WRITE_ATTEMPTS);
+  });
+
+  it('gives a free seat to a waiting visitor with nobody live ahead', async () => {
+    tables.rooms.put(roomItem({ activeCount: 1 }));
+    tables.tokens.put(tokenItem({ ticket: 5 }));
+    const response = await heartbeat(heartbeatRoute());
+    expect(body(response)).toMatchObject({ state: 'admitted', position: 0 });
+    expect(tables.tokens.get(TOKEN_ID)).toMatchObject({ state: 'ADMITTED', admittedAt: T });
+    expect(tables.rooms.get('shop')).toMatchObject({ activeCount: 2, lastAdmittedTicket: 5 });
+    expect(sentChecks(sqs)).toEqual([]); // its next check is due in time for an admitted visitor
+  });
+
+  it('re-arms the check loop of a visitor it admits on its first heartbeat after keeping its place', async () => {
+    tables.rooms.put(roomItem({ activeCount: 1 }));
+    // Its last check was scheduled far off, while it kept its place (15 minutes away).
+    tables.tokens.put(tokenItem({ ticket: 5, signal: 'keep-place', checkSeq: 2, checkDueAt: T + 900_000 }));
+    expect(body(await heartbeat(heartbeatRoute()))).toMatchObject({ state: 'admitted' });
+    // The new loop step is due at the heartbeat timeout after this heartbeat, and its check is sent.
+    expect(tables.tokens.get(TOKEN_ID)).toMatchObject({ state: 'ADMITTED', signal: 'heartbeat', checkSeq: 3, checkBy: 'rearm:self', checkDueAt: T + 20_000 });
+    expect(sentChecks(sqs)).toEqual([{ message: { tokenId: TOKEN_ID, roomId: 'shop', seq: 3 }, delaySeconds: 20 }]);
   });
 
   it('refuses a body of the wrong type', async () => {
@@ -259,49 +301,143 @@ describe('POST /rooms/{roomId}/tokens/{tokenId}/heartbeat', () => {
   });
 });
 
+describe('POST /rooms/{roomId}/tokens/{tokenId}/keep-place', () => {
+  const keepPlaceRoute = () => tokenRoute('POST', { route: '/rooms/{roomId}/tokens/{tokenId}/keep-place' });
+
+  it('records a keep-place signal and tells a visitor far back to keep its place', async () => {
+    tables.tokens.put(tokenItem({ ticket: 500, signal: 'keep-place' }));
+    const response = await heartbeat(keepPlaceRoute());
+    expect(response.statusCode).toBe(200);
+    expect(body(response)).toMatchObject({ state: 'waiting', position: 496, zone: 'far', keepPlaceIntervalSeconds: 300 });
+    expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input.ExpressionAttributeValues).toMatchObject({ ':now': T, ':signal': 'keep-place' });
+    expect(tables.tokens.get(TOKEN_ID)).toMatchObject({ lastSeenAt: T, signal: 'keep-place' });
+  });
+
+  it('tells a visitor the front zone has reached to heartbeat, and admits nobody on a keep-place', async () => {
+    tables.rooms.put(roomItem({ activeCount: 1 })); // a seat is free
+    tables.tokens.put(tokenItem({ ticket: 5, signal: 'keep-place' }));
+    expect(body(await heartbeat(keepPlaceRoute()))).toMatchObject({ state: 'waiting', position: 1, zone: 'front', heartbeatIntervalSeconds: 5 });
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+});
+
 describe('DELETE /rooms/{roomId}/tokens/{tokenId} (leave)', () => {
   it('answers 204 after removing a waiting token', async () => {
-    ddb.on(GetCommand, { TableName: 'tokens-table' }).resolves({ Item: tokenItem() });
+    tables.tokens.put(tokenItem());
     const response = await leave(tokenRoute('DELETE'));
     expect(response.statusCode).toBe(204);
     expect(response.body).toBe('');
+    expect(ddb.commandCalls(DeleteCommand)[0]!.args[0].input.ConditionExpression).toBe('#state = :state AND roomId = :room');
+    expect(tables.tokens.get(TOKEN_ID)).toBeUndefined();
   });
 
-  it('frees an admitted seat in one transaction with the deletion', async () => {
-    ddb.on(GetCommand, { TableName: 'tokens-table' }).resolves({ Item: tokenItem({ state: 'ADMITTED' }) });
-    ddb.on(GetCommand, { TableName: 'rooms-table' }).resolves({ Item: roomItem({ activeCount: 1 }) });
-    ddb.on(QueryCommand).resolves({ Items: [] });
+  it('frees an admitted seat in one transaction with the deletion, which wakes the room’s admitter', async () => {
+    tables.tokens.put(tokenItem({ state: 'ADMITTED' }));
     expect((await leave(tokenRoute('DELETE'))).statusCode).toBe(204);
     const items = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
     expect(items[0]?.Delete?.ConditionExpression).toBe('#state = :state AND roomId = :room');
-    expect(items[1]?.Update?.UpdateExpression).toBe('SET updatedAt = :now ADD activeCount :minusOne');
+    expect(items[1]?.Update?.UpdateExpression).toBe('SET updatedAt = :now ADD activeCount :minusOne, wakeSeq :one');
+    expect(tables.rooms.get('shop')).toMatchObject({ activeCount: 1, wakeSeq: 2 });
+  });
+
+  it('gives the freed seat to the next live visitor in line at once, and hands the admitter lease back', async () => {
+    const next = 'N'.repeat(22);
+    tables.rooms.put(roomItem({ capacity: 1, activeCount: 1 }));
+    tables.tokens.put(tokenItem({ ticket: 3, state: 'ADMITTED' }), tokenItem({ tokenId: next, ticket: 5, lastSeenAt: T - 2_000, checkDueAt: T + 8_000 }));
+    expect((await leave(tokenRoute('DELETE'))).statusCode).toBe(204);
+    expect(tables.tokens.get(next)).toMatchObject({ state: 'ADMITTED', admittedAt: T });
+    expect(tables.rooms.get('shop')).toMatchObject({ activeCount: 1, lastAdmittedTicket: 5 });
+    expect(tables.rooms.get('shop')).not.toHaveProperty('admitter');
   });
 
   it('answers 404 for a token that already left', async () => {
-    ddb.on(GetCommand).resolves({});
     expectError(await leave(tokenRoute('DELETE')), 404, 'TOKEN_NOT_FOUND');
   });
 });
 
 describe('GET /rooms/{roomId}/status', () => {
-  it('answers the public status, cacheable for a second', async () => {
-    ddb.on(GetCommand).resolves({ Item: roomItem() });
-    const response = await status(apiEvent({ method: 'GET', route: '/rooms/{roomId}/status', pathParameters: { roomId: 'shop' } }));
+  const statusRoute = (headers: Record<string, string> = {}, roomId = 'shop') =>
+    apiEvent({ method: 'GET', route: '/rooms/{roomId}/status', pathParameters: { roomId }, headers });
+  /** What the aggregator counted for shop: 2 visitors in line (the tickets say at most 3). */
+  const counted = (waiting: number, updatedAt = T - 5_000) => ({ roomId: 'shop', waiting, active: 2, updatedAt });
+
+  it('answers the public status, cacheable at the edge for a second and served stale for two more', async () => {
+    tables.stats.put(counted(2));
+    const response = await status(statusRoute());
     expect(response.statusCode).toBe(200);
-    expect(response.headers?.['Cache-Control']).toBe('public, max-age=1');
+    expect(response.headers).toMatchObject({
+      'Content-Type': 'application/json',
+      'Cache-Control': 'public, max-age=1, stale-while-revalidate=2',
+      ETag: expect.stringMatching(/^"[A-Za-z0-9_-]{22}"$/),
+    });
     expect(body(response)).toEqual({
       roomId: 'shop',
       state: 'open',
       capacity: 2,
       active: 2,
-      waiting: 3,
+      waiting: 2,
       lastAdmittedTicket: 4,
+      lastTicket: 7,
+      frontZoneTicket: 14,
+      ticketsPerSecond: 0.067,
+      rateMeasured: true,
       estimatedWaitSeconds: expect.any(Number),
+      heartbeatIntervalSeconds: 5,
+      keepPlaceIntervalSeconds: 300,
     });
   });
 
+  it('counts the waiting visitors from the stats table', async () => {
+    tables.stats.put(counted(2));
+    expect(body(await status(statusRoute()))).toMatchObject({ waiting: 2, lastTicket: 7, lastAdmittedTicket: 4 });
+    expect(ddb.commandCalls(GetCommand)[0]!.args[0].input).toMatchObject({ TableName: HANDLER_ENV.STATS_TABLE, Key: { roomId: 'shop' } });
+  });
+
+  it.each([
+    ['the stats table has no item for the room', []],
+    ['the aggregator has not counted the room yet', [counted(0, 0)]],
+  ])('answers the upper bound lastTicket - lastAdmittedTicket as waiting while %s', async (_name, items) => {
+    tables.stats.put(...items);
+    expect(body(await status(statusRoute()))).toMatchObject({ waiting: 3 });
+  });
+
+  it.each([
+    ['its ETag', (etag: string) => etag],
+    ['its weak form', (etag: string) => `W/${etag}`],
+    ['a list that holds it', (etag: string) => `"other", ${etag}`],
+    ['*', () => '*'],
+  ])('answers 304 with no body to an If-None-Match naming %s', async (_name, ifNoneMatch) => {
+    const etag = (await status(statusRoute())).headers.ETag!;
+    const response = await status(statusRoute({ 'If-None-Match': ifNoneMatch(etag) }));
+    expect(response.statusCode).toBe(304);
+    expect(response.body).toBe('');
+    expect(response.headers).toMatchObject({ ETag: etag, 'Cache-Control': 'public, max-age=1, stale-while-revalidate=2' });
+  });
+
+  it('answers 200 with the new bytes and a new ETag once the status changed', async () => {
+    const etag = (await status(statusRoute())).headers.ETag!;
+    tables.rooms.put(roomItem({ activeCount: 1 }));
+    vi.setSystemTime(T + 1_000);
+    const response = await status(statusRoute({ 'If-None-Match': etag }));
+    expect(response.statusCode).toBe(200);
+    expect(body(response)).toMatchObject({ active: 1 });
+    expect(response.headers.ETag).not.toBe(etag);
+  });
+
+  it('reads the room and its count at most once a second per environment', async () => {
+    tables.stats.put(counted(2));
+    const reads = () => [ddb.commandCalls(BatchGetCommand).length, ddb.commandCalls(GetCommand).length];
+    await status(statusRoute());
+    vi.setSystemTime(T + 999);
+    await status(statusRoute());
+    expect(reads()).toEqual([1, 1]);
+    vi.setSystemTime(T + 1_000);
+    await status(statusRoute());
+    expect(reads()).toEqual([2, 2]);
+  });
+
   it('answers 404 for an unknown room', async () => {
-    ddb.on(GetCommand).resolves({});
-    expectError(await status(apiEvent({ method: 'GET', route: '/rooms/{roomId}/status', pathParameters: { roomId: 'nope' } })), 404, 'ROOM_NOT_FOUND');
+    expectError(await status(statusRoute({}, 'nope')), 404, 'ROOM_NOT_FOUND');
   });
 });

@@ -20,7 +20,6 @@ const roomItem = {
   roomId: 'shop',
   capacity: 4,
   state: 'open',
-  nextTicket: 20,
   activeCount: 3,
   lastAdmittedTicket: 10,
   admittedTotal: 30,
@@ -32,6 +31,8 @@ const roomItem = {
   createdAt: T - 3_600_000,
   updatedAt: T,
 };
+/** The room's ticket counter, an item of the same table (the scan must not take it for a room). */
+const counterItem = (nextTicket: number) => ({ roomId: 'shop#tickets', nextTicket });
 
 beforeAll(async () => {
   useHandlerEnv();
@@ -48,7 +49,7 @@ beforeEach(() => {
   memoryMetrics.clear();
   table = new FakeStatsTable(HANDLER_ENV.STATS_TABLE).install(ddb);
   table.items.set('shop', { roomId: 'shop', waiting: 7, active: 3, issuedTotal: 20, admittedTotal: 10, removedTotal: 3, expiredTotal: 0, updatedAt: T });
-  ddb.on(ScanCommand, { TableName: HANDLER_ENV.ROOMS_TABLE }).resolves({ Items: [roomItem] });
+  ddb.on(ScanCommand, { TableName: HANDLER_ENV.ROOMS_TABLE }).resolves({ Items: [roomItem, counterItem(20)] });
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -62,8 +63,9 @@ const values = (since: number, roomId?: string) =>
 describe('metrics publisher handler', () => {
   it('publishes to the in-memory sink with WR_METRICS_SINK=memory and returns a summary', async () => {
     await expect(handler()).resolves.toEqual({ publishedAt: T, rooms: 1, points: 10, idle: false });
-    expect(values(T, 'shop')).toEqual({ WaitingUsers: 7, ActiveUsers: 3, Capacity: 4, Utilization: 75, EstimatedWaitSeconds: 110 });
-    expect(values(T)).toEqual({ WaitingUsers: 7, ActiveUsers: 3, Capacity: 4, Utilization: 75, EstimatedWaitSeconds: 110 });
+    // A new visitor would be 8th in the counted line, at 0.1 admissions/s.
+    expect(values(T, 'shop')).toEqual({ WaitingUsers: 7, ActiveUsers: 3, Capacity: 4, Utilization: 75, EstimatedWaitSeconds: 80 });
+    expect(values(T)).toEqual({ WaitingUsers: 7, ActiveUsers: 3, Capacity: 4, Utilization: 75, EstimatedWaitSeconds: 80 });
     expect(table.item('shop')).toMatchObject({ publishedAt: T, publishedAdmittedTotal: 30, publishedEvictedTotal: 3 });
     expect(cw.calls()).toHaveLength(0);
   });
@@ -72,15 +74,15 @@ describe('metrics publisher handler', () => {
     await handler();
     vi.setSystemTime(T + 10_000);
     // The rates come from the room item's counters.
-    ddb.on(ScanCommand, { TableName: HANDLER_ENV.ROOMS_TABLE }).resolves({ Items: [{ ...roomItem, admittedTotal: 32, evictedTotal: 4 }] });
+    ddb.on(ScanCommand, { TableName: HANDLER_ENV.ROOMS_TABLE }).resolves({ Items: [{ ...roomItem, admittedTotal: 32, evictedTotal: 4 }, counterItem(20)] });
     await expect(handler()).resolves.toEqual({ publishedAt: T + 10_000, rooms: 1, points: 14, idle: false });
     expect(values(T + 10_000, 'shop')).toMatchObject({ AdmissionsPerMinute: 12, EvictionsPerMinute: 6 });
     expect(values(T + 10_000)).toMatchObject({ AdmissionsPerMinute: 12, EvictionsPerMinute: 6 });
   });
 
   it('publishes a final set for a room gone quiet, then reports idle and sends nothing, through the stats table', async () => {
-    const quietRoom = { ...roomItem, activeCount: 0, nextTicket: 10, updatedAt: T - 60_000 };
-    ddb.on(ScanCommand, { TableName: HANDLER_ENV.ROOMS_TABLE }).resolves({ Items: [quietRoom] });
+    const quietRoom = { ...roomItem, activeCount: 0, updatedAt: T - 60_000 };
+    ddb.on(ScanCommand, { TableName: HANDLER_ENV.ROOMS_TABLE }).resolves({ Items: [quietRoom, counterItem(10)] });
     table.items.set('shop', { roomId: 'shop', waiting: 0, active: 0, issuedTotal: 20, admittedTotal: 10, removedTotal: 10, expiredTotal: 0, updatedAt: T - 60_000 });
     await expect(handler()).resolves.toMatchObject({ points: 10, idle: false });
     vi.setSystemTime(T + 10_000);

@@ -116,14 +116,14 @@ describe('metrics: the points of one run', () => {
       p('Capacity', 2, room('bar')),
       p('Utilization', 50, room('bar')),
       p('EstimatedWaitSeconds', 0, room('bar')),
-      // shop: counted waiting, authoritative active seats, 11 places ahead of a new visitor at 0.1/s.
+      // shop: counted waiting, authoritative active seats; a new visitor is 8th in the counted line, at 0.1 admissions/s.
       p('WaitingUsers', 7, room('shop')),
       p('ActiveUsers', 3, room('shop')),
       p('Capacity', 4, room('shop')),
       p('Utilization', 75, room('shop')),
       p('AdmissionsPerMinute', 18, room('shop')),
       p('EvictionsPerMinute', 30, room('shop')),
-      p('EstimatedWaitSeconds', 110, room('shop')),
+      p('EstimatedWaitSeconds', 80, room('shop')),
       // service: sums, utilization of the sums, sum of the rates held, longest wait.
       p('WaitingUsers', 7, {}),
       p('ActiveUsers', 4, {}),
@@ -131,7 +131,7 @@ describe('metrics: the points of one run', () => {
       p('Utilization', 66.67, {}),
       p('AdmissionsPerMinute', 18, {}),
       p('EvictionsPerMinute', 30, {}),
-      p('EstimatedWaitSeconds', 110, {}),
+      p('EstimatedWaitSeconds', 80, {}),
     ]);
   });
 
@@ -152,17 +152,18 @@ describe('metrics: the points of one run', () => {
       now: T,
       timings: DEFAULT_TIMINGS,
     });
+    // Nobody counted in line: a new visitor would be first, 10 s away at 0.1 admissions/s.
     expect(points.map((x) => `${x.name}${x.dimensions.RoomId ? `/${x.dimensions.RoomId}` : ''}=${x.value}`)).toEqual([
       'WaitingUsers/shop=0',
       'ActiveUsers/shop=3',
       'Capacity/shop=4',
       'Utilization/shop=75',
-      'EstimatedWaitSeconds/shop=110',
+      'EstimatedWaitSeconds/shop=10',
       'WaitingUsers=0',
       'ActiveUsers=3',
       'Capacity=4',
       'Utilization=75',
-      'EstimatedWaitSeconds=110',
+      'EstimatedWaitSeconds=10',
     ]);
   });
 });
