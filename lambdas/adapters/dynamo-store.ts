@@ -9,6 +9,7 @@
  */
 import { BatchGetCommand, GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type {
+  AdvanceCheckRequest,
   AdmitBatchOutcome,
   AdmitBatchRequest,
   LineQuery,
@@ -231,8 +232,8 @@ export class DynamoStore implements WaitingRoomStore {
     return this.tokenOps.removeToken(request);
   }
 
-  advanceCheck(tokenId: string, fromSeq: number, by: string, dueAt: number): Promise<'advanced' | 'changed'> {
-    return this.tokenOps.advanceCheck(tokenId, fromSeq, by, dueAt);
+  advanceCheck(request: AdvanceCheckRequest): Promise<'advanced' | 'changed'> {
+    return this.tokenOps.advanceCheck(request);
   }
 
   // -------------------------------------------------------------------------------------------

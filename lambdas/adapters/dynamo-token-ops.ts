@@ -5,6 +5,7 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   MAX_ADMIT_BATCH,
+  type AdvanceCheckRequest,
   type AdmitBatchOutcome,
   type AdmitBatchRequest,
   type LineQuery,
@@ -258,14 +259,18 @@ export class DynamoTokenOps {
     }
   }
 
-  async advanceCheck(tokenId: string, fromSeq: number, by: string, dueAt: number): Promise<'advanced' | 'changed'> {
+  async advanceCheck(request: AdvanceCheckRequest): Promise<'advanced' | 'changed'> {
+    const { tokenId, fromSeq, by, dueAt, expect } = request;
+    // A token without a signal attribute (written before signals existed) counts as heartbeating.
+    const signalIs = expect.signal === 'heartbeat' ? '(#signal = :signal OR attribute_not_exists(#signal))' : '#signal = :signal';
     try {
       await this.update({
         TableName: this.tables.tokens,
         Key: { [TOKENS_KEY]: tokenId },
         UpdateExpression: 'SET checkSeq = :next, checkBy = :by, checkDueAt = :due',
-        ConditionExpression: 'checkSeq = :seq',
-        ExpressionAttributeValues: { ':seq': fromSeq, ':next': fromSeq + 1, ':by': by, ':due': dueAt },
+        ConditionExpression: `checkSeq = :seq AND #state = :state AND ${signalIs}`,
+        ExpressionAttributeNames: { '#state': 'state', '#signal': 'signal' },
+        ExpressionAttributeValues: { ':seq': fromSeq, ':next': fromSeq + 1, ':by': by, ':due': dueAt, ':state': expect.state, ':signal': expect.signal },
       });
       return 'advanced';
     } catch (error) {

@@ -107,8 +107,19 @@ export class CheckLoop {
       await this.offerFreeSeats(token);
       const later = clock.now();
       const delay = nextDelaySeconds(token.lastSeenAt + silenceLimitMs(token, timings) - later);
-      const advanced = await store.advanceCheck(token.tokenId, message.seq, deliveryId, later + delay * 1000);
-      if (advanced === 'changed') return 'stale';
+      const advanced = await store.advanceCheck({
+        tokenId: token.tokenId,
+        fromSeq: message.seq,
+        by: deliveryId,
+        dueAt: later + delay * 1000,
+        expect: { state: token.state, signal: token.signal },
+      });
+      if (advanced === 'changed') {
+        // A duplicate took this step (stale), or the token was admitted or changed its signal since it
+        // was read, which changes its deadline: look again.
+        consistent = true;
+        continue;
+      }
       await this.checks.schedule({ tokenId: token.tokenId, roomId: token.roomId, seq: message.seq + 1 }, delay);
       return 'rescheduled';
     }

@@ -135,8 +135,21 @@ export interface WaitingRoomStore {
   admitTokens(request: AdmitBatchRequest): Promise<AdmitBatchOutcome>;
   /** Deletes a token; for an admitted one, activeCount - 1 in the same transaction. */
   removeToken(request: RemoveRequest): Promise<RemoveOutcome>;
-  /** checkSeq fromSeq → fromSeq + 1, checkBy = by and checkDueAt = dueAt, on condition checkSeq = fromSeq. */
-  advanceCheck(tokenId: string, fromSeq: number, by: string, dueAt: number): Promise<'advanced' | 'changed'>;
+  /**
+   * checkSeq fromSeq → fromSeq + 1, checkBy = by and checkDueAt = dueAt, on condition checkSeq =
+   * fromSeq and the token still has the state and signal the due time was computed from.
+   */
+  advanceCheck(request: AdvanceCheckRequest): Promise<'advanced' | 'changed'>;
+}
+
+export interface AdvanceCheckRequest {
+  tokenId: string;
+  fromSeq: number;
+  /** The delivery id of the check message (checkBy). */
+  by: string;
+  dueAt: number;
+  /** The token's state and signal as the checker read them: they decide its silence limit, hence dueAt. */
+  expect: Pick<Token, 'state' | 'signal'>;
 }
 
 export interface CheckQueue {

@@ -5,6 +5,7 @@
  */
 import {
   MAX_ADMIT_BATCH,
+  type AdvanceCheckRequest,
   isLive,
   lineShardOf,
   type AdmitBatchOutcome,
@@ -233,13 +234,13 @@ export class InMemoryStore implements WaitingRoomStore {
     return 'removed';
   }
 
-  async advanceCheck(tokenId: string, fromSeq: number, by: string, dueAt: number): Promise<'advanced' | 'changed'> {
+  async advanceCheck(request: AdvanceCheckRequest): Promise<'advanced' | 'changed'> {
     this.calls.push('advanceCheck');
-    const token = this.tokens.get(tokenId);
-    if (!token || token.checkSeq !== fromSeq) return 'changed';
-    token.checkSeq = fromSeq + 1;
-    token.checkBy = by;
-    token.checkDueAt = dueAt;
+    const token = this.tokens.get(request.tokenId);
+    if (!token || token.checkSeq !== request.fromSeq || token.state !== request.expect.state || token.signal !== request.expect.signal) return 'changed';
+    token.checkSeq = request.fromSeq + 1;
+    token.checkBy = request.by;
+    token.checkDueAt = request.dueAt;
     return 'advanced';
   }
 

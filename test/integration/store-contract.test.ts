@@ -380,7 +380,7 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
     it('touched: records lastSeenAt, the signal and the expiry, and answers the token as it now is', async () => {
       const roomId = await openRoom(1);
       const token = await join(roomId, { signal: 'keep-place' });
-      await store.advanceCheck(token.tokenId, 0, 'msg-1', T0 + 600_000);
+      await store.advanceCheck({ tokenId: token.tokenId, fromSeq: 0, by: 'msg-1', dueAt: T0 + 600_000, expect: token });
       const now = T0 + 5_000;
       const expected: Token = {
         ...token,
@@ -744,7 +744,7 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
       const a = await join(roomId, { lastSeenAt: T0 + 7 });
       const b = await join(roomId, { lastSeenAt: T0 + 8 });
       expect(await admit(roomId, [a], { capacity: 2, now: T0 + 9 })).toEqual({ kind: 'admitted' });
-      expect(await store.advanceCheck(b.tokenId, 0, 'm', T0 + 30_000)).toBe('advanced');
+      expect(await store.advanceCheck({ tokenId: b.tokenId, fromSeq: 0, by: 'm', dueAt: T0 + 30_000, expect: b })).toBe('advanced');
       const room = (await store.getRoom(roomId))!;
       // A waiting token: the seats and the wake-up stay, the eviction is counted.
       expect(await store.removeToken({ token: b, expect: { lastSeenAt: T0 + 8, checkSeq: 1 }, now: T0 + 20 })).toBe('removed');
@@ -809,16 +809,27 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
     it('advanced: checkSeq + 1, checkBy and checkDueAt recorded; changed from a stale seq or for a missing token', async () => {
       const roomId = await openRoom(1);
       const token = await join(roomId);
-      expect(await store.advanceCheck(token.tokenId, 0, 'msg-a', T0 + 20_000)).toBe('advanced');
+      const advance = (fromSeq: number, by: string, dueAt: number, expect: Pick<Token, 'state' | 'signal'> = token, tokenId = token.tokenId) =>
+        store.advanceCheck({ tokenId, fromSeq, by, dueAt, expect });
+      expect(await advance(0, 'msg-a', T0 + 20_000)).toBe('advanced');
       expect(await store.getToken(token.tokenId)).toEqual({ ...token, checkSeq: 1, checkBy: 'msg-a', checkDueAt: T0 + 20_000 });
-      expect(await store.advanceCheck(token.tokenId, 0, 'msg-b', T0 + 30_000)).toBe('changed');
-      expect(await store.advanceCheck(token.tokenId, 2, 'msg-b', T0 + 30_000)).toBe('changed');
+      expect(await advance(0, 'msg-b', T0 + 30_000)).toBe('changed');
+      expect(await advance(2, 'msg-b', T0 + 30_000)).toBe('changed');
       expect(await store.getToken(token.tokenId)).toEqual({ ...token, checkSeq: 1, checkBy: 'msg-a', checkDueAt: T0 + 20_000 });
-      expect(await store.advanceCheck(token.tokenId, 1, 'msg-c', T0 + 900_000)).toBe('advanced');
+      expect(await advance(1, 'msg-c', T0 + 900_000)).toBe('advanced');
       expect(await store.getToken(token.tokenId)).toEqual({ ...token, checkSeq: 2, checkBy: 'msg-c', checkDueAt: T0 + 900_000 });
       const ghost = uid('tok');
-      expect(await store.advanceCheck(ghost, 0, 'msg-d', T0)).toBe('changed');
+      expect(await advance(0, 'msg-d', T0, token, ghost)).toBe('changed');
       expect(await store.getToken(ghost)).toBeUndefined();
+    });
+
+    it('changed when the token is no longer in the state or signal its due time was computed from', async () => {
+      const roomId = await openRoom(1);
+      const token = await join(roomId);
+      expect(await store.advanceCheck({ tokenId: token.tokenId, fromSeq: 0, by: 'm1', dueAt: T0 + 900_000, expect: { state: 'WAITING', signal: 'keep-place' } })).toBe('changed');
+      expect(await store.advanceCheck({ tokenId: token.tokenId, fromSeq: 0, by: 'm2', dueAt: T0 + 20_000, expect: { state: 'ADMITTED', signal: 'heartbeat' } })).toBe('changed');
+      expect((await store.getToken(token.tokenId))?.checkSeq).toBe(0);
+      expect(await store.advanceCheck({ tokenId: token.tokenId, fromSeq: 0, by: 'm3', dueAt: T0 + 20_000, expect: { state: 'WAITING', signal: 'heartbeat' } })).toBe('advanced');
     });
   });
 
@@ -911,7 +922,7 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
     it('advances the check sequence once under 10 concurrent advances from the same seq', async () => {
       const roomId = await openRoom(1);
       const token = await join(roomId);
-      const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => store.advanceCheck(token.tokenId, 0, `msg-${i}`, T0 + i)));
+      const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => store.advanceCheck({ tokenId: token.tokenId, fromSeq: 0, by: `msg-${i}`, dueAt: T0 + i, expect: token })));
       expect(count(outcomes, 'advanced')).toBe(1);
       expect(count(outcomes, 'changed')).toBe(9);
       const winner = outcomes.indexOf('advanced');

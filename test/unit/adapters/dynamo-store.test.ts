@@ -93,6 +93,8 @@ const admission = (n: number, overrides: Partial<AdmitBatchRequest> = {}): Admit
   ...overrides,
 });
 
+
+const advance = { tokenId: 't', fromSeq: 1, by: 'm', dueAt: 5, expect: { state: 'WAITING', signal: 'heartbeat' } } as const;
 describe('DynamoStore', () => {
   describe('rooms', () => {
     it('reads a room and its ticket counter in one strongly consistent BatchGetItem', async () => {
@@ -466,7 +468,7 @@ describe('DynamoStore', () => {
 
     it('give up after a few attempts, rethrowing the conflict', async () => {
       ddb.on(UpdateCommand).rejects(busy());
-      await expect(store.advanceCheck('t', 1, 'm', 5)).rejects.toThrow(/ongoing/);
+      await expect(store.advanceCheck(advance)).rejects.toThrow(/ongoing/);
       expect(ddb.commandCalls(UpdateCommand)).toHaveLength(SINGLE_WRITE_ATTEMPTS);
     });
   });
@@ -474,13 +476,14 @@ describe('DynamoStore', () => {
   describe('advanceCheck', () => {
     it('moves the sequence on with the delivery id and the next due time, or answers changed', async () => {
       ddb.on(UpdateCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
-      await expect(store.advanceCheck('t', 1, 'm', 5)).resolves.toBe('advanced');
+      await expect(store.advanceCheck(advance)).resolves.toBe('advanced');
       expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({
         UpdateExpression: 'SET checkSeq = :next, checkBy = :by, checkDueAt = :due',
-        ConditionExpression: 'checkSeq = :seq',
-        ExpressionAttributeValues: { ':seq': 1, ':next': 2, ':by': 'm', ':due': 5 },
+        // The due time was computed from the state and signal read: both must still hold.
+        ConditionExpression: 'checkSeq = :seq AND #state = :state AND (#signal = :signal OR attribute_not_exists(#signal))',
+        ExpressionAttributeValues: { ':seq': 1, ':next': 2, ':by': 'm', ':due': 5, ':state': 'WAITING', ':signal': 'heartbeat' },
       });
-      await expect(store.advanceCheck('t', 1, 'm', 5)).resolves.toBe('changed');
+      await expect(store.advanceCheck(advance)).resolves.toBe('changed');
     });
   });
 });

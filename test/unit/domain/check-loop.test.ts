@@ -100,6 +100,31 @@ describe('check loop', () => {
     await expect(f.checkLoop.check(f.checks.takeDue().find((m) => m.message.tokenId === far!.tokenId)!.message, 'm3')).resolves.toBe('evicted');
   });
 
+  it('schedules by the deadline the token has when its step is taken, not when it was read', async () => {
+    const f = domainFixture();
+    await f.rooms.configure('shop', { capacity: 1 });
+    const joined = [];
+    for (let i = 0; i <= FRONT_ZONE_MIN_TICKETS + 1; i++) joined.push(await f.visitors.join('shop'));
+    const far = f.store.tokens.get(joined[joined.length - 1]!.view.tokenId)!;
+    expect(far.signal).toBe('keep-place');
+    await f.checkLoop.start(far);
+    f.clock.advance(10_000);
+    const due = f.checks.takeDue().find((m) => m.message.tokenId === far.tokenId)!;
+    // Read as far back (a 20-minute limit); heartbeating and admitted before the checker's write.
+    const getToken = f.store.getToken.bind(f.store);
+    let once = false;
+    f.store.getToken = async (id, consistent) => {
+      const token = await getToken(id, consistent);
+      if (!once && token) {
+        once = true;
+        Object.assign(f.store.tokens.get(id)!, { state: 'ADMITTED', signal: 'heartbeat', lastSeenAt: f.clock.now() });
+      }
+      return token;
+    };
+    await expect(f.checkLoop.check(due.message, due.id)).resolves.toBe('rescheduled');
+    expect(f.checks.pendingFor(far.tokenId).map((m) => m.visibleAt - f.clock.now())).toEqual([20_000]);
+  });
+
   it('keeps a visitor whose heartbeat lands while the checker evicts', async () => {
     const { f, view, secret } = await oneVisitor();
     f.clock.advance(25_000);

@@ -347,7 +347,12 @@ describe('invariants under random interleavings (DESIGN §5)', () => {
       fc.asyncProperty(fc.scheduler(), fc.nat(3), fc.array(stepArb, { minLength: 5, maxLength: 45 }), (s, capacity, steps) =>
         runScenario(s, capacity, steps),
       ),
-      { numRuns: Number(process.env.WR_PROPERTY_RUNS ?? 250) },
+      // WR_PROPERTY_SEED (and WR_PROPERTY_PATH) replay a failure fast-check reported.
+      {
+        numRuns: Number(process.env.WR_PROPERTY_RUNS ?? 250),
+        ...(process.env.WR_PROPERTY_SEED ? { seed: Number(process.env.WR_PROPERTY_SEED) } : {}),
+        ...(process.env.WR_PROPERTY_PATH ? { path: process.env.WR_PROPERTY_PATH } : {}),
+      },
     );
   });
 });

@@ -82,8 +82,9 @@ describe('checker (check queue → eviction or next check)', () => {
     const result = await checker({ Records: [sqsRecord(checkBody(), 'delivery-9')] }, lambdaContext);
     expect(result.batchItemFailures).toEqual([]);
     expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({
-      ConditionExpression: 'checkSeq = :seq',
-      ExpressionAttributeValues: { ':seq': 3, ':next': 4, ':by': 'delivery-9' },
+      // The next check's due time follows from the state and signal read: both must still hold.
+      ConditionExpression: 'checkSeq = :seq AND #state = :state AND (#signal = :signal OR attribute_not_exists(#signal))',
+      ExpressionAttributeValues: { ':seq': 3, ':next': 4, ':by': 'delivery-9', ':state': 'ADMITTED', ':signal': 'heartbeat' },
     });
     expect(sentChecks(sqs).map((check) => check.message)).toEqual([{ tokenId: TOKEN_ID, roomId: 'shop', seq: 4 }]);
     expect(tables.tokens.get(TOKEN_ID)).toMatchObject({ checkSeq: 4, checkBy: 'delivery-9' });
@@ -114,7 +115,11 @@ describe('checker (check queue → eviction or next check)', () => {
 
   it('drops a duplicate that loses the conditional update', async () => {
     tables.tokens.put(token());
-    ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+    // The other delivery of the same message advanced the loop between this one's read and its update.
+    ddb.on(UpdateCommand).callsFake(() => {
+      tables.tokens.put(token({ checkSeq: 4, checkBy: 'the-other-delivery' }));
+      throw new ConditionalCheckFailedException({ message: 'no', $metadata: {} });
+    });
     const result = await checker({ Records: [sqsRecord(checkBody())] }, lambdaContext);
     expect(result.batchItemFailures).toEqual([]);
     expect(sqs.calls()).toHaveLength(0);
