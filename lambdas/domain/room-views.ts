@@ -21,7 +21,7 @@ interface Entry {
 
 export class RoomViews {
   private readonly entries = new Map<string, Entry>();
-  private readonly inFlight = new Map<string, Promise<Room | undefined>>();
+  private readonly inFlight = new Map<string, Promise<Entry>>();
 
   constructor(
     private readonly store: Pick<WaitingRoomStore, 'getRoom'>,
@@ -31,8 +31,13 @@ export class RoomViews {
 
   /** The room as of at most maxAgeMs ago, or undefined when it does not exist. */
   async get(roomId: string): Promise<Room | undefined> {
+    return (await this.read(roomId)).room;
+  }
+
+  /** The cached view and when it was read: what is computed from the view at that time is the same for its whole life. */
+  async read(roomId: string): Promise<{ room: Room | undefined; readAt: number }> {
     const entry = this.entries.get(roomId);
-    if (entry && this.clock.now() - entry.readAt < this.maxAgeMs) return entry.room;
+    if (entry && this.clock.now() - entry.readAt < this.maxAgeMs) return entry;
     let pending = this.inFlight.get(roomId);
     if (!pending) {
       const readAt = this.clock.now();
@@ -40,7 +45,7 @@ export class RoomViews {
         (room) => {
           this.offer(roomId, room, readAt);
           this.inFlight.delete(roomId);
-          return room;
+          return { room, readAt };
         },
         (error: unknown) => {
           this.inFlight.delete(roomId);

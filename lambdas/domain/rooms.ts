@@ -63,13 +63,16 @@ export class Rooms {
     return rooms.sort((a, b) => a.roomId.localeCompare(b.roomId));
   }
 
-  /** Public status, from this environment's cached view of the room and the counted waiting visitors. */
+  /**
+   * Public status, from this environment's cached view of the room and the counted waiting
+   * visitors, computed as of the view's read: the same bytes (and ETag) for the view's whole life.
+   */
   async status(roomId: string): Promise<RoomStatus> {
-    const { views, waitingCounts, clock, timings } = this.deps;
-    const room = await views.get(roomId);
+    const { views, waitingCounts, timings } = this.deps;
+    const { room, readAt } = await views.read(roomId);
     if (!room) throw new RoomNotFoundError(roomId);
     const counted = await waitingCounts?.waiting(roomId);
-    return statusOf(room, clock.now(), timings, counted);
+    return statusOf(room, readAt, timings, counted);
   }
 }
 

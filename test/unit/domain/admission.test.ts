@@ -299,6 +299,27 @@ describe('room configuration', () => {
     }
   });
 
+  it('reports the same status, to the byte, for the whole life of its room view', async () => {
+    const f = domainFixture({ environment: { roomViewMaxAgeMs: 1_000 } });
+    await f.rooms.configure('shop', { capacity: 1 });
+    const joined = [];
+    for (let i = 0; i < 3; i++) joined.push(await f.visitors.join('shop'));
+    // A measured admission rate, so that the estimate depends on the time it is computed at.
+    f.clock.advance(30_000);
+    await f.visitors.heartbeat('shop', joined[1]!.view.tokenId, joined[1]!.secret);
+    await f.visitors.leave('shop', joined[0]!.view.tokenId, joined[0]!.secret);
+    f.clock.advance(1_000);
+    expect((await f.rooms.status('shop')).rateMeasured).toBe(true);
+    f.clock.advance(1_000);
+    const first = JSON.stringify(await f.rooms.status('shop'));
+    f.clock.advance(999);
+    expect(JSON.stringify(await f.rooms.status('shop'))).toBe(first); // an ETag revalidation gets 304
+    f.store.calls.length = 0;
+    f.clock.advance(1);
+    await f.rooms.status('shop');
+    expect(f.store.calls).toContain('getRoom'); // then a new view
+  });
+
   it('reports a status from which every page works out its own place', async () => {
     const counted = new Map<string, number>();
     const f = domainFixture({ deps: { waitingCounts: { waiting: async (id) => counted.get(id) } } });
