@@ -54,26 +54,39 @@ export class QueuePoller {
   }
 
   private async run(): Promise<void> {
-    const { sqs, queueUrl, mapping } = this.options;
+    const { mapping } = this.options;
     while (!this.abort.signal.aborted) {
       try {
-        const { Messages } = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: Math.min(10, mapping.batchSize),
-            WaitTimeSeconds: 2,
-            MessageSystemAttributeNames: ['All'],
-            MessageAttributeNames: ['All'],
-          }),
-          { abortSignal: this.abort.signal },
-        );
-        if (Messages && Messages.length > 0) await this.deliver(Messages);
+        const batch = await this.receive(Math.min(10, mapping.batchSize), 2);
+        if (batch.length === 0) continue;
+        // As Lambda does with a batching window: gather more until the batch is full or the window ends.
+        const windowEnds = Date.now() + (mapping.batchingWindowSeconds ?? 0) * 1000;
+        while (batch.length < mapping.batchSize && Date.now() < windowEnds && !this.abort.signal.aborted) {
+          const more = await this.receive(Math.min(10, mapping.batchSize - batch.length), 0);
+          if (more.length > 0) batch.push(...more);
+          else await new Promise((resolve) => setTimeout(resolve, Math.min(50, windowEnds - Date.now())));
+        }
+        await this.deliver(batch);
       } catch (error) {
         if (this.abort.signal.aborted) return;
         this.options.onError?.(`queue poller for ${this.options.fn.name}`, error);
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     }
+  }
+
+  private async receive(max: number, waitSeconds: number): Promise<Message[]> {
+    const { Messages } = await this.options.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.options.queueUrl,
+        MaxNumberOfMessages: max,
+        WaitTimeSeconds: waitSeconds,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+      { abortSignal: this.abort.signal },
+    );
+    return Messages ?? [];
   }
 
   private async deliver(messages: Message[]): Promise<void> {

@@ -143,6 +143,8 @@ export interface EventSourceMappingDefinition {
   startingPosition?: string;
   /** With a tumbling window, Lambda names the shard and carries a state between invocations. */
   tumblingWindowSeconds?: number;
+  /** How long Lambda gathers records for a batch before it invokes (MaximumBatchingWindowInSeconds). */
+  batchingWindowSeconds?: number;
 }
 
 export function eventSourceMappingsOf(template: CfnTemplate): EventSourceMappingDefinition[] {
@@ -166,6 +168,7 @@ export function eventSourceMappingsOf(template: CfnTemplate): EventSourceMapping
       ...(onFailure ? { onFailureLogicalId: onFailure } : {}),
       ...(typeof p.StartingPosition === 'string' ? { startingPosition: p.StartingPosition } : {}),
       ...(p.TumblingWindowInSeconds !== undefined ? { tumblingWindowSeconds: Number(p.TumblingWindowInSeconds) } : {}),
+      ...(p.MaximumBatchingWindowInSeconds !== undefined ? { batchingWindowSeconds: Number(p.MaximumBatchingWindowInSeconds) } : {}),
     };
   });
 }

@@ -139,43 +139,36 @@ export class Admissions {
   }
 
   /**
-   * A visitor's own admission, for joins and heartbeats: admits `token` when it is live and in the
-   * front zone and a seat is free for it after every live visitor ahead of it has one. Never admits
-   * anyone else; the seats of those ahead are kept by the transaction's condition (activeCount + 1 +
-   * the live visitors ahead within capacity), so nobody ahead can lose a seat to it.
+   * A visitor's own admission, for joins and heartbeats: admits `token` when it is live, in the front
+   * zone, first of the live visitors in line, and a seat is free. Never admits anyone else: filling
+   * many seats is the admitter's job (at spike rate, thousands of visitors admitting themselves one
+   * seat at a time would herd on the room item).
    */
   async admitSelf(token: Token, room: Room | undefined): Promise<boolean> {
     const { store, clock, timings } = this.deps;
     const now = clock.now();
     const liveSince = now - timings.heartbeatTimeoutSeconds * 1000;
     if (!room || token.roomId !== room.roomId || !isLive(token, liveSince)) return false;
+    if (!hasFreeSeat(room) || placeOf(token.ticket, lineFacts(room, now, timings)).zone !== 'front') return false;
     const ahead = this.aheadSeen.get(room.roomId);
     if (ahead && now - ahead.at < AHEAD_MEMORY_MS && ahead.ticket < token.ticket) return false;
-    // Twice at most: the first time from the cached view, the second after a refusal, from a fresh one.
-    let view: Room | undefined = room;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      if (!hasFreeSeat(view) || placeOf(token.ticket, lineFacts(view, now, timings)).zone !== 'front') return false;
-      const free = view.capacity - view.activeCount;
-      const head = await readHead(store, {
-        roomId: view.roomId,
-        lineShards: view.lineShards,
-        want: free,
-        liveSince,
-        maxEntries: 4 * free + 4 * view.lineShards + 8,
-        beforeTicket: token.ticket,
-      });
-      if (head.live.length >= free) {
-        // As many live visitors ahead as free seats: theirs. Later tickets here need not ask for a second.
-        this.aheadSeen.set(view.roomId, { ticket: head.live[free - 1]!.ticket, at: now });
-        return false;
-      }
-      // Ghosts ahead beyond what was read: the admitter, not a visitor, sorts that out.
-      if (!head.exhausted) return false;
-      const result = await this.admitBatch(view, [token], liveSince, { keepSeats: head.live.length });
-      if (!('stop' in result)) return result.admitted.includes(token.tokenId);
-      view = await store.getRoom(view.roomId);
+    const head = await readHead(store, {
+      roomId: room.roomId,
+      lineShards: room.lineShards,
+      want: 1,
+      liveSince,
+      maxEntries: 4 * room.lineShards + 8,
+      beforeTicket: token.ticket,
+    });
+    if (head.live.length > 0) {
+      // Someone live is ahead: later tickets of this environment need not ask again for a while.
+      this.aheadSeen.set(room.roomId, { ticket: head.live[0]!.ticket, at: now });
+      return false;
     }
-    return false;
+    // Ghosts ahead beyond what was read: the admitter, not a visitor, sorts that out.
+    if (!head.exhausted) return false;
+    const result = await this.admitBatch(room, [token], liveSince, {});
+    return !('stop' in result) && result.admitted.includes(token.tokenId);
   }
 
   /** admitSelf for a request whose own work already succeeded: a failure is reported, not thrown. */
@@ -197,8 +190,8 @@ export class Admissions {
    * the new check is sent once it committed; without a check queue (a visitor's own request) such a
    * token is left to the admitter.
    */
-  private async admitBatch(room: Room, candidates: readonly Token[], liveSince: number, as: { owner?: string; keepSeats?: number }): Promise<BatchResult> {
-    const { owner, keepSeats = 0 } = as;
+  private async admitBatch(room: Room, candidates: readonly Token[], liveSince: number, as: { owner?: string }): Promise<BatchResult> {
+    const { owner } = as;
     const { store, clock, timings } = this.deps;
     const checks = this.checks;
     const sleep = this.deps.sleep ?? realSleep;
@@ -215,14 +208,13 @@ export class Admissions {
       }
     }
     let view = room;
-    let batch = entries.slice(0, Math.min(MAX_ADMIT_BATCH, view.capacity - keepSeats - view.activeCount));
+    let batch = entries.slice(0, Math.min(MAX_ADMIT_BATCH, view.capacity - view.activeCount));
     for (let attempt = 0; attempt < MAX_ADMIT_ATTEMPTS && batch.length > 0; attempt++) {
       const highest = Math.max(...batch.map((t) => t.ticket));
       const outcome = await store.admitTokens({
         roomId: view.roomId,
         tokens: batch,
-        // Seats kept for visitors ahead count as taken: activeCount + batch + kept within the capacity.
-        capacity: view.capacity - keepSeats,
+        capacity: view.capacity,
         ...(highest > view.lastAdmittedTicket ? { raiseLastAdmittedTo: highest } : {}),
         ...(owner !== undefined ? { owner } : {}),
         liveSince,
@@ -255,7 +247,7 @@ export class Admissions {
           break;
         }
         case 'room-refused': {
-          // A visitor's own admission does not retry: what it read of the line ahead may be out of date.
+          // A visitor's own admission does not retry: its view of the room and the line is out of date.
           if (owner === undefined) return { stop: true };
           // Full, not open, smaller, lastAdmittedTicket moved, or the lease lost: the fresh room tells which.
           const fresh = await store.getRoom(view.roomId);

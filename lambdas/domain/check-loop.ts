@@ -34,8 +34,16 @@ export type CheckOutcome =
   | 'resent'; // this delivery had advanced the loop before, and now sent the next check again
 
 const MAX_ROUNDS = 4;
+/**
+ * How late SQS and the checker's event source mapping may deliver a check after it becomes
+ * visible: the mapping's batching window (whole seconds; lib/constructs/check-loop.ts uses this
+ * constant). Checks are scheduled this much early, and wait out the rest in the checker.
+ */
+export const CHECK_DELIVERY_SLACK_MS = 1_000;
 /** A deadline closer than this is waited for in the checker rather than on the queue. */
-const WAIT_IN_CHECKER_MS = 1_000;
+const WAIT_IN_CHECKER_MS = 2 * CHECK_DELIVERY_SLACK_MS;
+/** The first far-back hop is spread over this range, so a crowd that joined in one minute is not checked in one minute, every 900 s. */
+const FIRST_FAR_HOP_MIN_SECONDS = 60;
 /** The checker offers free seats at most this often per room and environment, on behalf of a live waiting token. */
 const SAFETY_FILL_INTERVAL_MS = 1_000;
 
@@ -106,7 +114,12 @@ export class CheckLoop {
 
       await this.offerFreeSeats(token);
       const later = clock.now();
-      const delay = nextDelaySeconds(token.lastSeenAt + silenceLimitMs(token, timings) - later);
+      let delay = nextDelaySeconds(token.lastSeenAt + silenceLimitMs(token, timings) - later);
+      if (message.seq === 0 && delay === MAX_CHECK_DELAY_SECONDS) {
+        // A far-back token's first hop: anywhere in the hop's range (its deadline is further still).
+        const random = this.deps.random ?? Math.random;
+        delay = FIRST_FAR_HOP_MIN_SECONDS + Math.floor(random() * (MAX_CHECK_DELAY_SECONDS - FIRST_FAR_HOP_MIN_SECONDS + 1));
+      }
       const advanced = await store.advanceCheck({
         tokenId: token.tokenId,
         fromSeq: message.seq,
@@ -143,7 +156,10 @@ export class CheckLoop {
   }
 }
 
-/** The delay of the next check, `remaining` ms before the deadline: whole seconds, rounded down (a check arriving early by less than a second waits in the checker), 1-900. */
+/**
+ * The delay of the next check, `remaining` ms before the deadline: whole seconds, rounded down,
+ * and CHECK_DELIVERY_SLACK_MS early (a check that arrives early waits the rest in the checker), 1-900.
+ */
 export function nextDelaySeconds(remaining: number): number {
-  return Math.min(MAX_CHECK_DELAY_SECONDS, Math.max(1, Math.floor(remaining / 1000)));
+  return Math.min(MAX_CHECK_DELAY_SECONDS, Math.max(1, Math.floor((remaining - CHECK_DELIVERY_SLACK_MS) / 1000)));
 }

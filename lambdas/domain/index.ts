@@ -11,5 +11,5 @@ export { isLive, lineShardOf, readHead, type Head, type HeadQuery } from './line
 export { ROOM_VIEW_MAX_AGE_MS, RoomViews } from './room-views.js';
 export { MAX_TICKET_BLOCK, TICKET_BLOCK_MS, TicketDispenser, type TicketCounter } from './tickets.js';
 export { Visitors, type JoinResult } from './visitors.js';
-export { CheckLoop, type CheckOutcome } from './check-loop.js';
+export { CHECK_DELIVERY_SLACK_MS, CheckLoop, nextDelaySeconds, type CheckOutcome } from './check-loop.js';
 export { DEFAULT_LINE_SHARDS, MAX_CAPACITY, MAX_LINE_SHARDS, Rooms, statusOf, type RoomChange } from './rooms.js';

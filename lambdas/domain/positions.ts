@@ -114,6 +114,22 @@ export function placeOf(ticket: number, facts: LineFacts): Place {
   };
 }
 
+/** The golden ratio's fraction: ticket × it, modulo 1, spreads consecutive tickets evenly over [0, 1). */
+const GOLDEN = 0.6180339887498949;
+
+/**
+ * When a far-back visitor sends its next keep-place signal after one at `lastSignalAt` (epoch ms):
+ * on a grid of `intervalSeconds` shifted by a phase that depends on the ticket alone. A crowd that
+ * joined within a minute then signals evenly spread over every interval, not in one wave, and the
+ * tabs and reloads of one visitor agree on the schedule. A gap is never longer than the interval.
+ */
+export function nextKeepPlaceAt(ticket: number, lastSignalAt: number, intervalSeconds: number): number {
+  const interval = intervalSeconds * 1000;
+  const phase = ((ticket * GOLDEN) % 1) * interval;
+  const cycles = Math.floor((lastSignalAt - phase) / interval) + 1;
+  return phase + cycles * interval;
+}
+
 /**
  * When a far-back page should read the shared status again: a tenth of its estimated wait, and
  * early enough to start heartbeating well before the front zone reaches its ticket; within

@@ -91,13 +91,16 @@ export class TicketDispenser {
   }
 
   /**
-   * A block that ran out before its time doubles; one that ran out of time shrinks to what it
-   * served; after an idle spell, one ticket. So a quiet room leaves no gaps, and a busy
-   * environment soon reserves about what it hands out in one lifetime.
+   * The next block's size, from how the last one went: one that ran out before its time is sized
+   * for the rate it ran out at (at most four times bigger), one that ran out of time for what it
+   * served; after an idle spell, one ticket. So a quiet room leaves no gaps, and a busy environment
+   * soon reserves about what one lifetime needs.
    */
   private nextSize(previous: Block | undefined, now: number): number {
     if (!previous || now - previous.reservedAt > 2 * this.blockMs) return 1;
-    const exhausted = previous.used >= previous.size && now - previous.reservedAt < this.blockMs;
-    return Math.max(1, Math.min(MAX_TICKET_BLOCK, exhausted ? previous.size * 2 : previous.used));
+    const elapsed = Math.max(1, now - previous.reservedAt);
+    const exhausted = previous.used >= previous.size && elapsed < this.blockMs;
+    const size = exhausted ? Math.min(4 * previous.size, Math.ceil((previous.used * this.blockMs) / elapsed)) : previous.used;
+    return Math.max(1, Math.min(MAX_TICKET_BLOCK, size));
   }
 }

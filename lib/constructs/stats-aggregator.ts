@@ -39,6 +39,10 @@ const STATE_ATTRIBUTE = 'state' satisfies keyof Token;
 const WAITING: TokenState = 'WAITING';
 const ADMITTED: TokenState = 'ADMITTED';
 
+/** Records per stats batch, and how long the mapping gathers them (see the event source below). */
+export const STATS_BATCH_SIZE = 1000;
+export const STATS_BATCHING_WINDOW_SECONDS = 1;
+
 export class StatsAggregator extends Construct {
   readonly function: WaitingRoomFunction;
   /** Where stats batches that failed every retry are described (Lambda on-failure destination). */
@@ -64,7 +68,11 @@ export class StatsAggregator extends Construct {
     this.function.addEventSource(
       new DynamoEventSource(props.tokens, {
         startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: 100,
+        // One stats write per room per batch: at spike rate (tens of stream shards, thousands of joins a
+        // second) batches of a second keep the room's stats item far below its partition's 1,000
+        // writes a second, and the counts a second behind.
+        batchSize: STATS_BATCH_SIZE,
+        maxBatchingWindow: Duration.seconds(STATS_BATCHING_WINDOW_SECONDS),
         // Lambda names the shard (event.shardId) only when the mapping has a tumbling window;
         // the aggregator's exactly-once counting relies on it (lambdas/adapters/dynamo-stats.ts).
         tumblingWindow: Duration.seconds(60),

@@ -107,7 +107,9 @@ describe('stats aggregator', () => {
       FunctionName: { Ref: functionId('stats-aggregator') },
       EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('Tokens'), 'StreamArn'] },
       StartingPosition: 'TRIM_HORIZON',
-      BatchSize: 100,
+      // Batches of up to a second: one stats write per room per second and shard, whatever the join rate.
+      BatchSize: 1000,
+      MaximumBatchingWindowInSeconds: 1,
       TumblingWindowInSeconds: 60,
       ParallelizationFactor: 1,
       BisectBatchOnFunctionError: true,

@@ -106,6 +106,8 @@ describe('check loop wiring', () => {
       FunctionName: { Ref: functionId('check-tokens') },
       EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('CheckQueue'), 'Arn'] },
       BatchSize: 10,
+      // Up to a second to gather a batch; the domain schedules checks that second early (CHECK_DELIVERY_SLACK_MS).
+      MaximumBatchingWindowInSeconds: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ContentionError, FRONT_ZONE_MIN_TICKETS, type Token } from '../../../lambdas/domain/index.js';
+import { CHECK_DELIVERY_SLACK_MS, ContentionError, FRONT_ZONE_MIN_TICKETS, type Token } from '../../../lambdas/domain/index.js';
 import { domainFixture, type DomainFixture } from '../../helpers/domain-fixture.js';
 
 async function oneVisitor(capacity = 1) {
@@ -36,7 +36,7 @@ describe('check loop', () => {
     await expect(f.checkLoop.check(due!.message, due!.id)).resolves.toBe('rescheduled');
     const [next] = f.checks.pendingFor(view.tokenId);
     expect(next!.message.seq).toBe(1);
-    expect(next!.visibleAt).toBe(seen + 20_000);
+    expect(next!.visibleAt).toBe(seen + 20_000 - CHECK_DELIVERY_SLACK_MS); // a second early: the batching window may add one
     expect(f.store.tokens.get(view.tokenId)).toMatchObject({ checkSeq: 1, checkBy: due!.id });
   });
 
@@ -49,9 +49,9 @@ describe('check loop', () => {
     f.clock.advance(9_500);
     await f.visitors.heartbeat('shop', next.view.tokenId, next.secret); // the next in line is live
     await deliverDue(f);
-    // Due at 19.5 s after the last heartbeat (whole seconds, rounded down): 0.5 s early.
+    // Due 18.5 s after the last heartbeat (whole seconds, rounded down, a second of slack for delivery): 1.5 s early.
     const [early] = f.checks.pendingFor(view.tokenId);
-    expect(early!.visibleAt - last).toBe(19_500);
+    expect(early!.visibleAt - last).toBe(18_500);
     f.clock.advance(early!.visibleAt - f.clock.now());
     const slept: number[] = [];
     f.deps.sleep = async (ms) => {
@@ -59,7 +59,7 @@ describe('check loop', () => {
       f.clock.advance(ms);
     };
     await expect(deliverDue(f)).resolves.toMatchObject({ [view.tokenId]: 'evicted' });
-    expect(slept).toEqual([500]);
+    expect(slept).toEqual([1_500]);
     expect(f.clock.now() - last).toBe(20_000);
     expect(f.store.tokens.get(next.view.tokenId)?.state).toBe('ADMITTED');
   });
@@ -90,14 +90,17 @@ describe('check loop', () => {
     f.clock.advance(10_000);
     await expect(f.checkLoop.check(f.checks.takeDue().find((m) => m.message.tokenId === far!.tokenId)!.message, 'm1')).resolves.toBe('rescheduled');
     const [hop] = f.checks.pendingFor(far!.tokenId);
-    expect(hop!.visibleAt - f.clock.now()).toBe(900_000);
-    // Still silent at 910 s: within its 20-minute limit, the next hop is due at the deadline.
-    f.clock.advance(900_000);
-    await expect(f.checkLoop.check(f.checks.takeDue().find((m) => m.message.tokenId === far!.tokenId)!.message, 'm2')).resolves.toBe('rescheduled');
+    // The first hop is spread over 60-900 s (here, with random() = 0.5, 480 s), so a crowd is not checked all at once.
+    expect(hop!.visibleAt - f.clock.now()).toBe(480_000);
+    f.clock.advance(480_000);
+    await expect(f.checkLoop.check(f.checks.takeDue().find((m) => m.message.tokenId === far!.tokenId)!.message, 'm1b')).resolves.toBe('rescheduled');
+    // Then hops at most 900 s, here straight to the deadline (a second early), 20 minutes after its last signal.
     const [last] = f.checks.pendingFor(far!.tokenId);
-    expect(last!.visibleAt).toBe(far!.lastSeenAt + 1_200_000);
+    expect(last!.visibleAt).toBe(far!.lastSeenAt + 1_200_000 - CHECK_DELIVERY_SLACK_MS);
     f.clock.advance(last!.visibleAt - f.clock.now());
+    f.deps.sleep = async (ms) => f.clock.advance(ms);
     await expect(f.checkLoop.check(f.checks.takeDue().find((m) => m.message.tokenId === far!.tokenId)!.message, 'm3')).resolves.toBe('evicted');
+    expect(f.clock.now() - far!.lastSeenAt).toBe(1_200_000);
   });
 
   it('schedules by the deadline the token has when its step is taken, not when it was read', async () => {
@@ -122,7 +125,7 @@ describe('check loop', () => {
       return token;
     };
     await expect(f.checkLoop.check(due.message, due.id)).resolves.toBe('rescheduled');
-    expect(f.checks.pendingFor(far.tokenId).map((m) => m.visibleAt - f.clock.now())).toEqual([20_000]);
+    expect(f.checks.pendingFor(far.tokenId).map((m) => m.visibleAt - f.clock.now())).toEqual([20_000 - CHECK_DELIVERY_SLACK_MS]);
   });
 
   it('keeps a visitor whose heartbeat lands while the checker evicts', async () => {

@@ -90,9 +90,10 @@ describe('checker (check queue → eviction or next check)', () => {
     expect(tables.tokens.get(TOKEN_ID)).toMatchObject({ checkSeq: 4, checkBy: 'delivery-9' });
   });
 
+  // A second early (CHECK_DELIVERY_SLACK_MS: the mapping's batching window), whole seconds rounded down.
   it.each([
-    ['the heartbeat timeout, for an admitted visitor', { lastSeenAt: T - 5_000 }, 15],
-    ['the heartbeat timeout, for a waiting visitor in the front zone', { state: 'WAITING', ticket: 6, lastSeenAt: T - 5_000 }, 15],
+    ['the heartbeat timeout, for an admitted visitor', { lastSeenAt: T - 5_000 }, 14],
+    ['the heartbeat timeout, for a waiting visitor in the front zone', { state: 'WAITING', ticket: 6, lastSeenAt: T - 5_000 }, 14],
     ['the keep-place timeout, for a visitor far back, in hops of at most 900 s', { state: 'WAITING', ticket: 500, signal: 'keep-place', lastSeenAt: T - 100_000 }, 900],
   ])('sends the next check due at the deadline, lastSeenAt + %s', async (_name, overrides, delaySeconds) => {
     tables.tokens.put(token(overrides));
