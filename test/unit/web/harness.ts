@@ -3,9 +3,20 @@
  * per test, and every client a test tracks stopped after it.
  */
 import { afterEach, beforeEach, vi } from 'vitest';
+import { nextKeepPlaceAt } from '../../../lambdas/domain/positions.js';
 import { FakeApi, FakeBrowser, type RecordingClient } from './fakes.js';
 
 export const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
+
+/**
+ * When a far-back page sends its next keep-place signal after one `lastSignalAt` ms into the test
+ * (the join counts), in ms since the test began: the domain's `nextKeepPlaceAt` for the ticket, on
+ * the epoch clock. The grid point falls between milliseconds; the page's sleep ends, and the
+ * request goes out, at the first millisecond of the clock at or after it.
+ */
+export function keepPlaceTime(ticket: number, lastSignalAt: number, intervalSeconds: number): number {
+  return Math.ceil(nextKeepPlaceAt(ticket, T0 + lastSignalAt, intervalSeconds)) - T0;
+}
 
 export interface Harness {
   /** Stops the client after the test. */

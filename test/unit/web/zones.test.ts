@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { farPollDelaySeconds } from '../../../lambdas/domain/positions.js';
 import type { TokenView } from '../../../web/src/client.js';
-import { API, CDN, ROOM, storedCredential, type FakeApi, type FakeBrowser, type RecordingClient } from './fakes.js';
-import { useFakeBrowser } from './harness.js';
+import { API, CDN, FakeBrowser, ROOM, storedCredential, type FakeApi, type RecordingClient } from './fakes.js';
+import { keepPlaceTime, T0, useFakeBrowser } from './harness.js';
 
 let api: FakeApi;
 let browser: FakeBrowser;
@@ -68,20 +68,33 @@ describe('far from the front', () => {
     expect(times('status')).toEqual([60_000]);
   });
 
-  it('sends a keep-place signal keepPlaceIntervalSeconds after the last signal (the join first)', async () => {
+  it('sends keep-place signals on the ticket\'s grid of keepPlaceIntervalSeconds, within an interval of the last signal (the join first)', async () => {
     const tab = await farVisitor({ keepPlaceIntervalSeconds: 60 });
     const { tokenId, secret } = storedCredential(browser)!;
 
     await advance(130_000);
 
-    expect(times('keep-place')).toEqual([60_000, 120_000]);
+    // Ticket 100's grid point after the join (48.2 s), then the one after that signal, an interval on.
+    const first = keepPlaceTime(100, 0, 60);
+    const second = keepPlaceTime(100, first, 60);
+    expect(first).toBeGreaterThan(40_000);
+    expect(first).toBeLessThanOrEqual(60_000);
+    expect(second - first).toBe(60_000);
+    expect(times('keep-place')).toEqual([first, second]);
     expect(api.requests.find((r) => r.kind === 'keep-place')).toMatchObject({
       method: 'POST',
       path: `/rooms/${ROOM}/tokens/${tokenId}/keep-place`,
       authorization: `Bearer ${secret}`,
     });
-    // A keep-place answer is a token view: the next status read is timed from it.
-    expect(times('status')).toEqual([10_000, 20_000, 30_000, 40_000, 50_000, 70_000, 80_000, 90_000, 100_000, 110_000, 130_000]);
+    // A keep-place answer is a token view: the next status read is timed from it (a tenth of 100 s).
+    expect(times('status')).toEqual([
+      10_000,
+      20_000,
+      30_000,
+      40_000,
+      ...[10_000, 20_000, 30_000, 40_000, 50_000].map((after) => first + after),
+      ...[10_000, 20_000].map((after) => second + after),
+    ]);
     expect(api.count('heartbeat')).toBe(0);
     expect(tab.client.state).toBe('waiting');
   });
@@ -95,8 +108,47 @@ describe('far from the front', () => {
     await after.client.start();
     await advance(25_000);
 
+    // The reloaded page (from 40 s) sends at the grid point the first one would have: the one
+    // after the join, not one after the reload.
     expect(api.kinds().filter((k) => k !== 'status')).toEqual(['join', 'read', 'keep-place']);
-    expect(times('keep-place')).toEqual([60_000]);
+    expect(keepPlaceTime(100, 0, 60)).toBeGreaterThan(40_000);
+    expect(times('keep-place')).toEqual([keepPlaceTime(100, 0, 60)]);
+  });
+});
+
+describe('a crowd far from the front', () => {
+  it('spreads the first keep-place signals of visitors who joined at once over the whole interval', async () => {
+    const interval = 300;
+    api.crowd(99); // tickets 100 … 199, all far back
+    api.room().keepPlaceIntervalSeconds = interval;
+    const visitors = Array.from({ length: 100 }, () => track(new FakeBrowser(api).tab('a').client()));
+    for (const visitor of visitors) await visitor.client.start();
+    expect(new Set(times('join'))).toEqual(new Set([0]));
+
+    await advance(interval * 1000);
+
+    const firstKeepPlace = new Map<number, number>();
+    for (const request of api.requests) {
+      if (request.kind !== 'keep-place') continue;
+      const ticket = [...api.tokens.values()].find((token) => request.path.endsWith(`/tokens/${token.tokenId}/keep-place`))!.ticket;
+      if (!firstKeepPlace.has(ticket)) firstKeepPlace.set(ticket, request.at - T0);
+    }
+    // Each visitor signals once, at its ticket's grid point after the join: within one interval of it.
+    expect(api.count('keep-place')).toBe(100);
+    expect([...firstKeepPlace.keys()].sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => 100 + i));
+    for (const [ticket, at] of firstKeepPlace) {
+      expect(at).toBe(keepPlaceTime(ticket, 0, interval));
+      expect(at).toBeGreaterThan(0);
+      expect(at).toBeLessThanOrEqual(interval * 1000);
+    }
+    // Spread, not one wave: every tenth of the interval holds some of them, none more than 20.
+    const tenths = Array.from({ length: 10 }, () => 0);
+    for (const at of firstKeepPlace.values()) tenths[Math.min(9, Math.floor(at / (interval * 100)))]!++;
+    for (const count of tenths) {
+      expect(count).toBeGreaterThan(0);
+      expect(count).toBeLessThanOrEqual(20);
+    }
+    expect(visitors.every((visitor) => visitor.client.view?.zone === 'far')).toBe(true);
   });
 });
 
@@ -141,28 +193,40 @@ describe('switching zones', () => {
     await advance(75_000);
 
     // Heartbeat at 10 s answered far · first read a tenth of 150 s later · then every 15 s ·
-    // keep-place 60 s after the last signal (the heartbeat at 10 s, not the join).
+    // keep-place at ticket 5's grid point after the last signal (the heartbeat at 10 s): 65.4 s.
+    // Ticket 5's grid point after the join or the heartbeat at 5 s is 5.4 s, already past at 10 s:
+    // timed from either, the keep-place would go out at once.
+    const keepPlace = keepPlaceTime(5, 10_000, 60);
+    expect(keepPlaceTime(5, 5_000, 60)).toBeLessThan(10_000);
+    expect(keepPlace).toBeGreaterThan(60_000);
+    expect(keepPlace).toBeLessThanOrEqual(70_000);
     expect(times('heartbeat')).toEqual([5_000, 10_000]);
     expect(times('status')).toEqual([25_000, 40_000, 55_000]);
-    expect(times('keep-place')).toEqual([70_000]);
+    expect(times('keep-place')).toEqual([keepPlace]);
     expect(tab.client.view).toMatchObject({ zone: 'far' });
   });
 
   it('heartbeats when a keep-place signal is answered front', async () => {
     await farVisitor({ keepPlaceIntervalSeconds: 30 });
-    await advance(25_000);
+    const keepPlace = keepPlaceTime(100, 0, 30); // 24.1 s: after the read at 20 s, before the one at 30 s
+    await advance(20_000);
     api.room().frontSize = 100;
 
-    await advance(15_000);
+    await advance(keepPlace + 10_000 - 20_000);
 
-    expect(times('keep-place')).toEqual([30_000]);
-    expect(times('heartbeat')).toEqual([35_000, 40_000]);
+    expect(times('status')).toEqual([10_000, 20_000]);
+    expect(times('keep-place')).toEqual([keepPlace]);
+    expect(times('heartbeat')).toEqual([keepPlace + 5_000, keepPlace + 10_000]);
   });
 });
 
 describe('positions', () => {
   it('never go up, whatever a stale status or a server answer says', async () => {
-    const tab = await farVisitor({ keepPlaceIntervalSeconds: 35 });
+    // An interval of 45 s puts ticket 100's first keep-place at 36.2 s, between the reads at 34 s and 40 s.
+    const keepPlace = keepPlaceTime(100, 0, 45);
+    expect(keepPlace).toBeGreaterThan(34_000);
+    expect(keepPlace).toBeLessThan(40_000);
+    const tab = await farVisitor({ keepPlaceIntervalSeconds: 45 });
     api.admitThrough(40);
     await advance(10_000);
     expect(positions(tab)).toEqual([100, 60]);
@@ -172,10 +236,10 @@ describe('positions', () => {
     api.admitThrough(55);
     await advance(10_000);
 
-    // Reads at 16 s and 24 s say 80 and 100 (stale), at 34 s 60 again; keep-place at 35 s says 60;
-    // reads at 41 s and 46 s say 45.
-    expect(times('status')).toEqual([10_000, 16_000, 24_000, 34_000, 41_000, 46_000]);
-    expect(times('keep-place')).toEqual([35_000]);
+    // Reads at 16 s and 24 s say 80 and 100 (stale), at 34 s 60 again; keep-place at 36.2 s says 60;
+    // reads 6 s (a tenth of 60 s) and 5 s after it say 45.
+    expect(times('status')).toEqual([10_000, 16_000, 24_000, 34_000, keepPlace + 6_000, keepPlace + 11_000]);
+    expect(times('keep-place')).toEqual([keepPlace]);
     expect(positions(tab)).toEqual([100, 60, 60, 60, 60, 60, 45, 45]);
   });
 
@@ -218,7 +282,11 @@ describe('the status when it fails', () => {
 
     await advance(65_000);
 
-    expect(times('keep-place')).toEqual([30_000, 60_000]);
+    // Ticket 100's grid points of 30 s: 24.1 s and 54.1 s, the first within an interval of the join.
+    const first = keepPlaceTime(100, 0, 30);
+    expect(first).toBeLessThanOrEqual(30_000);
+    expect(times('keep-place')).toEqual([first, keepPlaceTime(100, first, 30)]);
+    expect(times('keep-place')[1]! - first).toBe(30_000);
     expect(tab.client.state).toBe('waiting');
   });
 
@@ -228,7 +296,11 @@ describe('the status when it fails', () => {
 
     await advance(60_000);
 
-    expect(times('keep-place')).toEqual([30_000, 60_000]);
+    // Keep-place at 24.1 s and 54.1 s; the reads stay at 10 s and 10 + 45 s, not 10 s after each answer.
+    const first = keepPlaceTime(100, 0, 30);
+    const second = keepPlaceTime(100, first, 30);
+    expect(second).toBeLessThan(55_000);
+    expect(times('keep-place')).toEqual([first, second]);
     expect(times('status')).toEqual([10_000, 55_000]);
   });
 
@@ -332,9 +404,13 @@ describe('tabs far from the front', () => {
     tabA.pagehide(); // b is still open: a does not leave
     await advance(50_000);
 
+    // b sends the keep-place at the grid point after the join (48.2 s), as a would have, and reads
+    // the status on a's beat: every 10 s, then 10 s after the keep-place answer.
+    const keepPlace = keepPlaceTime(100, 0, 60);
+    expect(keepPlace).toBeGreaterThan(40_000);
     expect(b.client.isLeader).toBe(true);
     expect(api.count('leave')).toBe(0);
-    expect(times('keep-place')).toEqual([60_000]);
-    expect(times('status').filter((at) => at > 25_000)).toEqual([30_000, 40_000, 50_000, 70_000]);
+    expect(times('keep-place')).toEqual([keepPlace]);
+    expect(times('status').filter((at) => at > 25_000)).toEqual([30_000, 40_000, keepPlace + 10_000, keepPlace + 20_000]);
   });
 });

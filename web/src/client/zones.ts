@@ -4,14 +4,15 @@
  * - Admitted, or waiting in the front zone: heartbeat every `heartbeatIntervalSeconds`.
  * - Waiting far from the front: no heartbeat. Read the room's shared, cacheable status, work out
  *   the place from the ticket with the domain's own `placeOf`, read it again after
- *   `farPollDelaySeconds`, and send a keep-place signal `keepPlaceIntervalSeconds` after the last
- *   signal. Once the place is in the front zone, heartbeat at once.
+ *   `farPollDelaySeconds`, and send a keep-place signal on the domain's per-ticket grid of
+ *   `keepPlaceIntervalSeconds` (`nextKeepPlaceAt`: at most an interval after the last signal, and a
+ *   crowd's signals spread evenly). Once the place is in the front zone, heartbeat at once.
  *
  * This module decides which step is due and when (pure functions), makes the view a status read
  * gives the page, and keeps what the tabs of a browser remember about their ticket (the last
  * signal sent, the lowest position shown). The client sends the requests.
  */
-import { farPollDelaySeconds, MAX_POLL_SECONDS, MIN_POLL_SECONDS, placeOf } from '../../../lambdas/domain/positions.js';
+import { farPollDelaySeconds, MAX_POLL_SECONDS, MIN_POLL_SECONDS, nextKeepPlaceAt, placeOf } from '../../../lambdas/domain/positions.js';
 import { DEFAULT_TIMINGS } from '../../../lambdas/domain/timings.js';
 import type { RoomStatus, TokenView } from './api.js';
 import type { StorageLike } from './environment.js';
@@ -57,6 +58,12 @@ export function keepPlaceIntervalMs(view: TokenView): number {
   return boundedMs(view.keepPlaceIntervalSeconds, DEFAULT_TIMINGS.keepPlaceIntervalSeconds, 5, 24 * 60 * 60);
 }
 
+/** When the next keep-place signal is due: on the domain's per-ticket grid, at most an interval after the last signal. */
+export function keepPlaceAt(t: Pick<Timeline, 'view' | 'signalAt'>): number {
+  if (!Number.isFinite(t.signalAt)) return t.signalAt; // nothing sent yet that we know of: at once
+  return nextKeepPlaceAt(t.view.ticket, t.signalAt, keepPlaceIntervalMs(t.view) / 1000);
+}
+
 /** The first status read after a token view: a tenth of the view's estimated wait, within the domain's poll bounds. */
 export function firstReadDelayMs(view: TokenView): number {
   return boundedMs(Math.round(view.estimatedWaitSeconds / 10), MIN_POLL_SECONDS, MIN_POLL_SECONDS, MAX_POLL_SECONDS);
@@ -70,15 +77,15 @@ export function nextReadDelayMs(ticket: number, status: RoomStatus): number {
 /** The step due next, and when. */
 export function nextStep(t: Timeline): Step {
   if (cadenceOf(t.view) === 'heartbeat') return { kind: 'heartbeat', at: t.signalAt + heartbeatIntervalMs(t.view) };
-  const keepPlaceAt = t.signalAt + keepPlaceIntervalMs(t.view);
+  const signalAt = keepPlaceAt(t);
   const readAt = t.nextReadAt ?? t.lastViewAt + firstReadDelayMs(t.view);
-  return keepPlaceAt <= readAt ? { kind: 'keep-place', at: keepPlaceAt } : { kind: 'status', at: readAt };
+  return signalAt <= readAt ? { kind: 'keep-place', at: signalAt } : { kind: 'status', at: readAt };
 }
 
 /** The step to take at once (back online, or standing in for a silent leader tab): the cheapest one that learns the news. */
 export function urgentStep(t: Timeline, now: number): StepKind {
   if (cadenceOf(t.view) === 'heartbeat') return 'heartbeat';
-  return now >= t.signalAt + keepPlaceIntervalMs(t.view) ? 'keep-place' : 'status';
+  return now >= keepPlaceAt(t) ? 'keep-place' : 'status';
 }
 
 /** The longest a leader tab goes without a new view: a follower that hears nothing for a few of these steps in. */
