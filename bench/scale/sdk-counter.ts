@@ -1,0 +1,89 @@
+/**
+ * Counts every AWS SDK call made in this process, by client and operation, by wrapping the send
+ * of the SDK's base client class (Smithy's Client, which every v3 client and the DynamoDB document
+ * client extend). The local runtime runs every handler in this process, so this sees every call
+ * the functions make, as a client middleware on each of their clients would, without touching
+ * their code. Document-client commands are counted as the DynamoDB operation they make
+ * (GetCommand → GetItem); SendMessageBatch also counts its entries.
+ */
+import { createRequire } from 'node:module';
+
+type Send = (this: { constructor: { name: string } }, command: unknown, ...rest: unknown[]) => Promise<unknown>;
+interface ClientClass {
+  prototype: { send: Send };
+}
+
+/** lib-dynamodb command names → the DynamoDB operation. */
+const DOCUMENT_COMMANDS: Record<string, string> = {
+  GetCommand: 'GetItem',
+  PutCommand: 'PutItem',
+  UpdateCommand: 'UpdateItem',
+  DeleteCommand: 'DeleteItem',
+  QueryCommand: 'Query',
+  ScanCommand: 'Scan',
+  BatchGetCommand: 'BatchGetItem',
+  BatchWriteCommand: 'BatchWriteItem',
+  TransactWriteCommand: 'TransactWriteItems',
+  TransactGetCommand: 'TransactGetItems',
+};
+
+export class SdkCounter {
+  counts = new Map<string, number>();
+  private restore: (() => void)[] = [];
+
+  /** Starts counting (both module formats of the base client, whichever the SDK loaded). */
+  async install(): Promise<void> {
+    const require = createRequire(import.meta.url);
+    const classes = new Set<ClientClass>();
+    classes.add((require('@smithy/core/client') as { Client: ClientClass }).Client);
+    classes.add(((await import('@smithy/core/client')) as unknown as { Client: ClientClass }).Client);
+    const record = (client: string, command: unknown) => this.record(client, command);
+    for (const Client of classes) {
+      const original = Client.prototype.send;
+      Client.prototype.send = function (this: { constructor: { name: string } }, command: unknown, ...rest: unknown[]) {
+        record(this.constructor.name, command);
+        return original.call(this, command, ...rest);
+      };
+      this.restore.push(() => (Client.prototype.send = original));
+    }
+  }
+
+  uninstall(): void {
+    for (const undo of this.restore.splice(0)) undo();
+  }
+
+  reset(): void {
+    this.counts = new Map();
+  }
+
+  private add(key: string, amount = 1): void {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + amount);
+  }
+
+  private record(client: string, command: unknown): void {
+    const name = (command as { constructor: { name: string } }).constructor.name;
+    const operation = DOCUMENT_COMMANDS[name] ?? name.replace(/Command$/, '');
+    if (client === 'DynamoDBClient' || client === 'DynamoDBDocumentClient') {
+      this.add(`ddb.cmd.${operation}`);
+      const input = (command as { input?: { TableName?: string; RequestItems?: Record<string, unknown>; TransactItems?: Record<string, { TableName?: string }>[] } }).input;
+      const table = input?.TableName ?? Object.keys(input?.RequestItems ?? {})[0] ?? Object.values(input?.TransactItems?.[0] ?? {})[0]?.TableName ?? '';
+      this.add(`ddb.on.${tableKind(table)}.${operation}`);
+    }
+    else if (client === 'SQSClient') {
+      this.add(`sqs.${operation}`);
+      const input = (command as { input?: { Entries?: unknown[] } }).input;
+      if (operation === 'SendMessageBatch') this.add('sqs.messagesSent', input?.Entries?.length ?? 0);
+      if (operation === 'SendMessage') this.add('sqs.messagesSent');
+    } else this.add(`other.${client}.${operation}`);
+  }
+}
+
+/** The model's name for a table of the local runtime (its names come from the template's logical ids). */
+function tableKind(name: string): string {
+  // (Every name contains "WaitingRoom": the table's own part comes after it.)
+  const own = name.replace(/waitingroom/i, '');
+  if (/token/i.test(own)) return 'tokens';
+  if (/stat/i.test(own)) return 'stats';
+  if (/room/i.test(own)) return 'rooms';
+  return name;
+}
