@@ -59,7 +59,12 @@ export interface WaitingRoomProps {
   lineShards?: number;
   /** What happens to the tables when the stack is deleted. @default RemovalPolicy.RETAIN */
   removalPolicy?: RemovalPolicy;
-  /** API stage throttling, requests per second and burst. @default 1000 and 2000 */
+  /**
+   * API stage throttling, requests per second and burst (429 beyond). The defaults are API
+   * Gateway's own account-level defaults in most regions, so the stage never throttles below what
+   * the account allows; before a drop above them, raise the account quota and these with it.
+   * @default 10000 and 5000
+   */
   apiRateLimit?: number;
   apiBurstLimit?: number;
   /** Origins allowed to call the API from a browser (CORS). @default all origins */
@@ -222,8 +227,8 @@ export class WaitingRoom extends Construct {
 
     this.api = new WaitingRoomApi(this, 'Api', {
       removalPolicy: RemovalPolicy.DESTROY,
-      rateLimit: props.apiRateLimit ?? 1000,
-      burstLimit: props.apiBurstLimit ?? 2000,
+      rateLimit: props.apiRateLimit ?? 10_000,
+      burstLimit: props.apiBurstLimit ?? 5_000,
       allowOrigins: props.allowOrigins ?? ['*'],
       accessLogs: props.apiAccessLogs ?? false,
       routes: [
