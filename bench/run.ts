@@ -45,5 +45,5 @@ console.table({
     p99: `${ms('eviction-to-admission').p99} ms`,
   },
 });
-console.log('A join costs 3 DynamoDB calls (ticket, token, room read) and a heartbeat 2 (conditional touch, room read);');
+console.log('A join costs one PutItem, plus a ticket-block ADD and a room view read at most once per block and per second; a heartbeat one conditional touch (room view cached a second);');
 console.log('eviction latency is measured from the moment the silence reaches the timeout, so it includes up to one check delay (1 s here).');
