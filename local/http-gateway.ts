@@ -79,12 +79,23 @@ function requestTime(epochMs: number): string {
   return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
 }
 
-function decoded(text: string): string {
+/** A path segment decoded, or undefined when its percent-encoding is malformed. */
+export function decodedSegment(text: string): string | undefined {
   try {
     return decodeURIComponent(text);
   } catch {
-    return text; // a malformed escape is passed as it came
+    return undefined;
   }
+}
+
+/** A record without a prototype, so that any key is its own. */
+function dictionary(): Record<string, string> {
+  return Object.create(null) as Record<string, string>;
+}
+
+/** Repeated names are joined with commas, as API Gateway does. */
+function joinValue(into: Record<string, string>, name: string, value: string): void {
+  into[name] = Object.hasOwn(into, name) ? `${into[name]},${value}` : value;
 }
 
 export function toHttpApiEvent(
@@ -99,15 +110,17 @@ export function toHttpApiEvent(
   const rawPath = queryAt < 0 ? target : target.slice(0, queryAt);
   const rawQueryString = queryAt < 0 ? '' : target.slice(queryAt + 1);
 
-  const headers: Record<string, string> = {};
+  // Names are data: a header or query key named __proto__ or constructor is an own property like
+  // any other (as in the JSON API Gateway sends), never a lookup on Object.prototype.
+  const headers = dictionary();
   const cookies: string[] = [];
   for (let i = 0; i < request.rawHeaders.length; i += 2) {
     const [name, value] = [request.rawHeaders[i]!.toLowerCase(), request.rawHeaders[i + 1]!];
     if (name === 'cookie') cookies.push(...value.split(';').map((c) => c.trim()).filter(Boolean));
-    else headers[name] = name in headers ? `${headers[name]},${value}` : value;
+    else joinValue(headers, name, value);
   }
-  const query: Record<string, string> = {};
-  for (const [key, value] of new URLSearchParams(rawQueryString)) query[key] = key in query ? `${query[key]},${value}` : value;
+  const query = dictionary();
+  for (const [key, value] of new URLSearchParams(rawQueryString)) joinValue(query, key, value);
 
   const text = body.toString('utf8');
   const asText = TEXT_CONTENT_TYPE.test(headers['content-type'] ?? '') && Buffer.from(text, 'utf8').equals(body);
@@ -150,6 +163,8 @@ export interface GatewayResponse {
   headers: Record<string, string | string[]>;
   body: Buffer;
 }
+
+export const BAD_ENCODING = { error: { code: 'BAD_REQUEST', message: 'Malformed percent-encoding in the path' } };
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -239,11 +254,22 @@ export class HttpGateway {
   }
 
   private async invoke(request: http.IncomingMessage, route: LocalRoute, match: RegExpExecArray): Promise<GatewayResponse> {
+    const values = route.names.map((_name, i) => decodedSegment(match[i + 1]!));
+    if (values.some((value) => value === undefined)) {
+      // Nothing to hand a function: the path names no parameter value (API Gateway answers 400 too).
+      return { statusCode: 400, headers: { 'Content-Type': 'application/json' }, body: Buffer.from(JSON.stringify(BAD_ENCODING)) };
+    }
     const body = await readBody(request);
     if (body === 'too-large') {
-      return { statusCode: 413, headers: { 'Content-Type': 'application/json' }, body: Buffer.from(JSON.stringify({ message: 'Request Entity Too Large' })) };
+      // The rest of the body is still on the connection: close it, so a client's next request
+      // goes on a fresh one instead of waiting behind unread bytes.
+      return {
+        statusCode: 413,
+        headers: { 'Content-Type': 'application/json', Connection: 'close' },
+        body: Buffer.from(JSON.stringify({ message: 'Request Entity Too Large' })),
+      };
     }
-    const params = Object.fromEntries(route.names.map((name, i) => [name, decoded(match[i + 1]!)]));
+    const params = Object.fromEntries(route.names.map((name, i) => [name, values[i]!]));
     try {
       return fromHttpApiResult(await route.fn.invoke<unknown>(toHttpApiEvent(request, route, params, body)));
     } catch (error) {

@@ -188,6 +188,56 @@ describe('the results it maps, as the HTTP API does', () => {
   });
 });
 
+describe('bad input at the gateway', () => {
+  it.each(['/rooms/%E0%A4%A/tokens', '/rooms/%/tokens', '/rooms/%zz/tokens', '/rooms/a%2/tokens', '/rooms/%C0%AF/tokens'])(
+    'answers 400 for the malformed percent-encoding of %s, without calling a function',
+    async (path) => {
+      const answer = await request(port, 'POST', path);
+      expect(answer.status).toBe(400);
+      expect(JSON.parse(answer.body)).toEqual({ error: { code: 'BAD_REQUEST', message: 'Malformed percent-encoding in the path' } });
+      expect(tokens.events).toHaveLength(0);
+    },
+  );
+
+  it('treats header and query names such as __proto__ and constructor as data, like any other name', async () => {
+    const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
+    const query = names.map((n) => `${n}=q-${n}`).join('&');
+    await request(port, 'GET', `/rooms/shop/tokens/abc?${query}&constructor=again`, Object.fromEntries(names.map((n) => [n, `h-${n}`])));
+    const event = tokens.events[0]!;
+    for (const name of names) {
+      const header = name.toLowerCase(); // header names arrive lowercased
+      expect(Object.hasOwn(event.headers, header), `header ${header}`).toBe(true);
+      expect(event.headers[header]).toBe(`h-${name}`);
+      expect(Object.hasOwn(event.queryStringParameters!, name), `query ${name}`).toBe(true);
+    }
+    expect(event.queryStringParameters!.constructor).toBe('q-constructor,again');
+    expect(event.queryStringParameters!.__proto__).toBe('q-__proto__');
+  });
+
+  it('closes the connection after a 413, so the next request on a keep-alive client is answered at once', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const send = (body?: Buffer) =>
+        new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+          const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/rooms/shop/tokens', agent, headers: { 'Content-Type': 'application/json' } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+          });
+          req.on('error', reject);
+          req.end(body);
+        });
+      const big = await send(Buffer.alloc(11 * 1024 * 1024, 'x'));
+      expect(big).toEqual({ status: 413, connection: 'close' });
+      // Without the close, this request would wait behind the unread rest of the first body (the
+      // server's keep-alive timeout, 5 s): the race makes that a failure rather than a slow pass.
+      const next = await Promise.race([send(Buffer.from('{}')), new Promise((resolve) => setTimeout(() => resolve('no answer within 3 s'), 3_000))]);
+      expect(next).toMatchObject({ status: 200 });
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
 describe('CORS, from the CorsConfiguration', () => {
   const preflight = (origin = 'https://shop.example.com') =>
     request(port, 'OPTIONS', '/rooms/shop/tokens/abc', { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' });
