@@ -110,7 +110,7 @@ async function main(): Promise<void> {
       `  API          ${u}`,
       `  Waiting page ${u}/?room=demo`,
       `  Admin page   ${u}/admin`,
-      `  Demo origin  ${u}/origin/ (admits only visitors with a valid pass)`,
+      `  Demo origin  ${u}/origin/demo/ (admits only visitors with a valid pass for the room demo)`,
       `  Rooms        demo (capacity ${env.WR_DEMO_CAPACITY})`,
       `  Timings      heartbeat every ${timings.heartbeatIntervalSeconds} s in the front zone (the next ${timings.frontZoneSeconds} s of the line) and ${timings.admittedHeartbeatIntervalSeconds} s once admitted, removed after ${timings.heartbeatTimeoutSeconds} s of silence;`,
       `               far back: keep-place every ${timings.keepPlaceIntervalSeconds} s, removed after ${timings.keepPlaceTimeoutSeconds} s`,

@@ -13,7 +13,7 @@ import { buildWeb } from '../web/build.js';
 import { PassRejectedError, passFromHeaders, verifyPass } from '../verifier/index.js';
 import { recentPoints } from '../lambdas/adapters/memory-metrics.js';
 import { ROOM_ID_PATTERN } from '../lambdas/shared/http.js';
-import type { ExtraRoute } from './http-gateway.js';
+import { decodedSegment, type ExtraRoute } from './http-gateway.js';
 
 export interface Notice {
   at: string;
@@ -51,7 +51,17 @@ export interface Pages {
 }
 
 /** Builds the web assets into a temporary directory and returns the routes that serve them. */
-export async function localPages(options: { notices: () => Notice[] }): Promise<Pages> {
+export interface PagesOptions {
+  notices: () => Notice[];
+  /**
+   * Where the demo origin fetches the waiting room's public keys: the runtime's own JWKS URL,
+   * fixed by the runtime, never taken from a request (a Host header naming another server would
+   * let a pass signed by that server's key in, and make this process fetch a client-chosen URL).
+   */
+  jwksUrl: () => string;
+}
+
+export async function localPages(options: PagesOptions): Promise<Pages> {
   const dir = mkdtempSync(path.join(tmpdir(), 'wr-web-'));
   await buildWeb(dir);
   const page = async (file: string) => readFile(path.join(dir, file), 'utf8');
@@ -103,7 +113,11 @@ export async function localPages(options: { notices: () => Notice[] }): Promise<
   const originRoute: ExtraRoute = async (request, response, url) => {
     const match = /^\/origin\/([^/]+)\/?/.exec(url.pathname);
     if (!match) return false;
-    const roomId = decodeURIComponent(match[1]!);
+    const roomId = decodedSegment(match[1]!);
+    if (roomId === undefined) {
+      send(response, 400, TYPES['.html']!, originPage('Bad request', '<p>The address has a malformed percent-encoding.</p>', 'demo', false));
+      return true;
+    }
     const back = `<p><a href="/?room=${encodeURIComponent(roomId)}">Join the waiting room</a></p>`;
     const pass = passFromHeaders(request.headers);
     if (!pass) {
@@ -111,8 +125,8 @@ export async function localPages(options: { notices: () => Notice[] }): Promise<
       return true;
     }
     try {
-      const claims = await verifyPass(pass, { jwksUrl: `http://${request.headers.host}/.well-known/jwks.json`, roomId });
-      const expires = new Date(claims.expiresAt).toISOString();
+      const claims = await verifyPass(pass, { jwksUrl: options.jwksUrl(), roomId });
+      const expires = new Date(claims.expiresAt * 1000).toISOString(); // epoch seconds, as in the pass
       send(
         response,
         200,

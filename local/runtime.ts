@@ -272,9 +272,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       }
     }
 
+    let ownUrl = ''; // set once the gateway listens
     const extraRoutes: ExtraRoute[] = [];
     if (options.pages !== false) {
-      const pages = await localPages({ notices: () => [...notices] });
+      const pages = await localPages({ notices: () => [...notices], jwksUrl: () => `${ownUrl}/.well-known/jwks.json` });
       stops.push(async () => pages.close());
       extraRoutes.push(...pages.routes);
     }
@@ -286,6 +287,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     stops.push(() => gateway.close());
     const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
+    ownUrl = `http://127.0.0.1:${port}`;
 
     const queueMessages = (prefix: string) => {
       const inspected = messaging.server.inspectQueue(logicalId(prefix, 'AWS::SQS::Queue'));
