@@ -83,22 +83,25 @@ async function main(): Promise<void> {
 
   console.log('Starting the waiting room: DynamoDB Local, fauxqs, the stack...');
   const started = Date.now();
-  const runtime = await startLocalRuntime({
+  let stopping = false;
+  let runtime: Awaited<ReturnType<typeof startLocalRuntime>> | undefined;
+  const stop = async (why: string, exitCode = 0) => {
+    if (stopping) return;
+    stopping = true;
+    (exitCode === 0 ? console.log : console.error)(`\n${why}: stopping the waiting room and the emulators...`);
+    await runtime?.stop();
+    console.log('Stopped. Nothing left running.');
+    process.exit(exitCode);
+  };
+  runtime = await startLocalRuntime({
     port: env.PORT,
     timings,
     rooms: [{ roomId: 'demo', capacity: env.WR_DEMO_CAPACITY }],
     ...(args.dataDir ? { dataDir: args.dataDir } : {}),
+    // A dead emulator stops everything, loudly: never serve silently broken.
+    onFatal: (reason) => void stop(reason, 1),
   });
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: stopping the waiting room and the emulators...`);
-    await runtime.stop();
-    console.log('Stopped. Nothing left running.');
-    process.exit(0);
-  };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
@@ -115,7 +118,7 @@ async function main(): Promise<void> {
       `  Timings      heartbeat every ${timings.heartbeatIntervalSeconds} s in the front zone (the next ${timings.frontZoneSeconds} s of the line) and ${timings.admittedHeartbeatIntervalSeconds} s once admitted, removed after ${timings.heartbeatTimeoutSeconds} s of silence;`,
       `               far back: keep-place every ${timings.keepPlaceIntervalSeconds} s, removed after ${timings.keepPlaceTimeoutSeconds} s`,
       `  Data         ${args.dataDir ? `kept in ${args.dataDir}` : 'in memory (npm start -- --data DIR keeps it)'}`,
-      `  Emulators    DynamoDB Local ${runtime.emulators.dynamodb} · SQS/SNS ${runtime.emulators.messaging} (aws --endpoint-url ..., any credentials)`,
+      `  Emulators    DynamoDB Local ${runtime.emulators.dynamodb} (on every interface: it has no bind option) · SQS/SNS ${runtime.emulators.messaging} (loopback only); aws --endpoint-url ..., any credentials`,
       `  Try          curl -s -X POST ${u}/rooms/demo/tokens`,
       'Ctrl-C stops everything.',
       '',

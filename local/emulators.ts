@@ -45,6 +45,8 @@ export async function assertPortFree(port: number, what: string): Promise<void> 
 export interface DynamoDbLocal {
   endpoint: string;
   port: number;
+  /** The process id of the watchdog shell; DynamoDB Local (Java) is its only child. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -65,7 +67,14 @@ export function assertJava(): void {
   if (version !== undefined && Number(version) < 17) throw new StartupError(`DynamoDB Local needs Java 17 or newer (found Java ${version})`);
 }
 
-export async function startDynamoDbLocal(options: { dataDir?: string; port?: number } = {}): Promise<DynamoDbLocal> {
+export interface DynamoDbLocalOptions {
+  dataDir?: string;
+  port?: number;
+  /** Called once if DynamoDB Local exits after it started, other than by stop(): what happened, in a sentence. */
+  onUnexpectedExit?: (description: string) => void;
+}
+
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   assertJava();
   const dir = dynamoDbLocalDir();
   const port = options.port ?? (await freePort());
@@ -77,14 +86,30 @@ export async function startDynamoDbLocal(options: { dataDir?: string; port?: num
     '-jar', path.join(dir, 'DynamoDBLocal.jar'),
     ...storage, '-disableTelemetry', '-port', String(port),
   ];
-  // The watchdog: when our end of its stdin closes (we stopped, or died), it kills Java.
-  const watchdog = 'java "$@" & p=$!; trap \'kill $p 2>/dev/null; exit 0\' TERM INT HUP; cat >/dev/null; kill $p 2>/dev/null; wait $p';
+  // The watchdog: when our end of its stdin closes (we stopped, or died), it kills Java; when
+  // Java dies, it exits with Java's status, so that a dead emulator is noticed.
+  // (A background list's stdin is /dev/null unless redirected: the reader takes ours as fd 3.)
+  const watchdog = 'exec 3<&0; java "$@" & p=$!; (cat <&3 >/dev/null; kill $p 2>/dev/null) & trap \'kill $p 2>/dev/null; exit 0\' TERM INT HUP; wait $p';
   const child: ChildProcess = spawn('sh', ['-c', watchdog, 'dynamodb-local', ...javaArgs], { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let ready = false;
+  let stopping = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      resolve();
+      child.stdin?.end(); // lets the watchdog's stdin reader go
+      if (ready && !stopping) {
+        // The watchdog's exit status is Java's (128 + n when Java was killed by signal n).
+        const status = signal ?? (code !== null && code > 128 ? `signal ${code - 128}` : `exit code ${code}`);
+        const last = stderr.trim().split('\n').pop();
+        options.onUnexpectedExit?.(`DynamoDB Local (port ${port}) exited (${status})${last ? `: ${last}` : ''}`);
+      }
+    }),
+  );
   const endpoint = `http://127.0.0.1:${port}`;
   const stop = async () => {
+    stopping = true;
     if (child.exitCode === null && child.signalCode === null) {
       child.stdin?.end();
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
@@ -108,7 +133,8 @@ export async function startDynamoDbLocal(options: { dataDir?: string; port?: num
     }
   }
   client.destroy();
-  return { endpoint, port, stop };
+  ready = true;
+  return { endpoint, port, pid: child.pid!, stop };
 }
 
 export interface MessagingEmulator {
@@ -121,13 +147,35 @@ export interface MessagingEmulator {
 
 let dnsIntercepted = false;
 
+/**
+ * Runs `start` with every server it opens bound to 127.0.0.1 rather than to all interfaces, so
+ * nobody else on the network reaches an emulator that takes any credentials. fauxqs listens on
+ * 0.0.0.0 and has no option for it (its `host` names the host in queue URLs): its listen call is
+ * rewritten for the length of its start-up only.
+ */
+async function loopbackOnly<T>(start: () => Promise<T>): Promise<T> {
+  const listen = net.Server.prototype.listen;
+  net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]) {
+    const [first] = args;
+    if (typeof first === 'object' && first !== null && 'host' in first && ['0.0.0.0', '::', undefined].includes((first as net.ListenOptions).host)) {
+      args[0] = { ...(first as net.ListenOptions), host: '127.0.0.1' };
+    }
+    return (listen as (...a: unknown[]) => net.Server).apply(this, args);
+  } as typeof listen;
+  try {
+    return await start();
+  } finally {
+    net.Server.prototype.listen = listen;
+  }
+}
+
 /** fauxqs (SQS + SNS). Its queue URLs name hosts under *.localhost, resolved here to 127.0.0.1. */
 export async function startMessaging(): Promise<MessagingEmulator> {
   if (!dnsIntercepted) {
     interceptLocalhostDns();
     dnsIntercepted = true;
   }
-  const server = await startFauxqs({ port: 0, logger: false, defaultRegion: LOCAL_REGION });
+  const server = await loopbackOnly(() => startFauxqs({ port: 0, logger: false, defaultRegion: LOCAL_REGION }));
   return {
     endpoint: `http://127.0.0.1:${server.port}`,
     sqsEndpoint: `http://sqs.${LOCAL_REGION}.localhost:${server.port}`,

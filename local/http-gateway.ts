@@ -231,7 +231,19 @@ export class HttpGateway {
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
 
+  /** Set when the runtime can no longer serve (an emulator died): every request gets 503 saying why. */
+  private broken?: string;
+
+  /** From now on, answers every request with 503 and `reason`, instead of failing route by route. */
+  fail(reason: string): void {
+    this.broken = reason;
+  }
+
   private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    if (this.broken !== undefined) {
+      sendJson(response, 503, { error: { code: 'UNAVAILABLE', message: this.broken } });
+      return;
+    }
     const url = new URL(request.url ?? '/', 'http://localhost');
     const matching = this.routes
       .map((route) => ({ route, match: route.pattern.exec(url.pathname) }))

@@ -59,6 +59,11 @@ export interface LocalRuntimeOptions {
   stateMachineWaitMs?: number;
   /** Retries inside state machines wait this many ms (tests). */
   stateMachineRetryMs?: number;
+  /**
+   * Called once when the runtime can no longer serve (an emulator died), with what happened. The
+   * gateway answers 503 with that reason from then on; `npm start` stops and exits non-zero.
+   */
+  onFatal?: (reason: string) => void;
 }
 
 export interface LocalRuntime {
@@ -71,7 +76,7 @@ export interface LocalRuntime {
   clients: { dynamodb: DynamoDBClient; sqs: SQSClient; sns: SNSClient; streams: DynamoDBStreamsClient };
   stateMachines: StateMachineHost;
   /** Where the emulators listen (for the AWS CLI: aws --endpoint-url ...). */
-  emulators: { dynamodb: string; messaging: string };
+  emulators: { dynamodb: string; messaging: string; /** DynamoDB Local's watchdog shell (Java is its child). */ dynamodbWatchdogPid: number };
   /** Notifications published to the admin topic (shown instead of e-mailed), newest last. */
   notices(): Notice[];
   /** Logical id of the one resource (of `type`, if given) whose logical id starts with `prefix`. */
@@ -127,7 +132,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   };
 
   try {
-    const [db, messaging] = await Promise.all([startDynamoDbLocal({ dataDir: options.dataDir }), startMessaging()]);
+    let gatewayRef: HttpGateway | undefined;
+    const emulatorDied = (description: string) => {
+      const reason = `${description}; the local runtime cannot serve without it`;
+      log(reason);
+      gatewayRef?.fail(reason);
+      options.onFatal?.(reason);
+    };
+    const [db, messaging] = await Promise.all([startDynamoDbLocal({ dataDir: options.dataDir, onUnexpectedExit: emulatorDied }), startMessaging()]);
     stops.push(db.stop, messaging.stop);
     // A log level set by whoever starts the runtime wins over the functions' own (INFO).
     const chosenLogLevel = process.env.POWERTOOLS_LOG_LEVEL;
@@ -282,6 +294,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     extraRoutes.push(...(options.extraRoutes ?? []));
     const routes = routesOf(template).map((r) => compileRoute(r, functions.get(r.functionLogicalId)!));
     const gateway = new HttpGateway(routes, extraRoutes, onError, corsOf(template));
+    gatewayRef = gateway;
     const port = await gateway.listen(requestedPort, options.host ?? '127.0.0.1').catch((error: NodeJS.ErrnoException) => {
       throw new StartupError(error.code === 'EADDRINUSE' ? `Port ${requestedPort} (PORT) is already in use: set PORT to a free port` : error.message);
     });
@@ -312,7 +325,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       functions,
       clients,
       stateMachines,
-      emulators: { dynamodb: db.endpoint, messaging: messaging.endpoint },
+      emulators: { dynamodb: db.endpoint, messaging: messaging.endpoint, dynamodbWatchdogPid: db.pid },
       notices: () => [...notices],
       logicalId,
       queueMessages,

@@ -62,6 +62,27 @@ describe('npm start', () => {
     expect(javaOnPort(dynamoPort)).toBe(0);
   }, 90_000);
 
+  it('stops and exits non-zero, naming the emulator, when DynamoDB Local dies under it', async () => {
+    const port = await freePort();
+    const run = start({ ...baseEnv, PORT: String(port) });
+    try {
+      // Start-up takes 10-20 s on a loaded 2-core machine; two minutes leave room.
+      const deadline = Date.now() + 120_000;
+      while (!run.output().includes('Waiting room ready')) {
+        if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`no banner:\n${run.output()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const dynamoPort = /DynamoDB Local http:\/\/127\.0\.0\.1:(\d+)/.exec(run.output())?.[1] ?? '';
+      execSync(`pkill -9 -f '^java .*DynamoDBLocal.jar .*-port ${dynamoPort}$'`);
+      const code = await Promise.race([run.exited, new Promise((resolve) => setTimeout(() => resolve('still running 30 s later'), 30_000))]);
+      expect(code, run.output()).toBe(1);
+      expect(run.output()).toMatch(new RegExp(`DynamoDB Local \\(port ${dynamoPort}\\) exited \\(signal 9\\)`));
+      expect(run.output()).toContain('Nothing left running');
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGINT');
+    }
+  }, 180_000);
+
   it('keeps DynamoDB data between runs with --data DIR, and resumes the check loops', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'wr-data-'));
     const env = { ...baseEnv, WR_DEMO_CAPACITY: '1', WR_HEARTBEAT_TIMEOUT_SECONDS: '3', WR_CHECK_DELAY_SECONDS: '1', WR_HEARTBEAT_INTERVAL_SECONDS: '1' };
