@@ -84,16 +84,16 @@ async function main(): Promise<void> {
   console.log('Starting the waiting room: DynamoDB Local, fauxqs, the stack...');
   const started = Date.now();
   let stopping = false;
-  let runtime: Awaited<ReturnType<typeof startLocalRuntime>> | undefined;
+  const startup: { runtime?: Awaited<ReturnType<typeof startLocalRuntime>> } = {}; // stop() may come before start-up ends
   const stop = async (why: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     (exitCode === 0 ? console.log : console.error)(`\n${why}: stopping the waiting room and the emulators...`);
-    await runtime?.stop();
+    await startup.runtime?.stop();
     console.log('Stopped. Nothing left running.');
     process.exit(exitCode);
   };
-  runtime = await startLocalRuntime({
+  const runtime = await startLocalRuntime({
     port: env.PORT,
     timings,
     rooms: [{ roomId: 'demo', capacity: env.WR_DEMO_CAPACITY }],
@@ -101,6 +101,7 @@ async function main(): Promise<void> {
     // A dead emulator stops everything, loudly: never serve silently broken.
     onFatal: (reason) => void stop(reason, 1),
   });
+  startup.runtime = runtime;
 
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -132,11 +132,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   };
 
   try {
-    let gatewayRef: HttpGateway | undefined;
+    const serving: { gateway?: HttpGateway } = {}; // set once the gateway exists
     const emulatorDied = (description: string) => {
       const reason = `${description}; the local runtime cannot serve without it`;
       log(reason);
-      gatewayRef?.fail(reason);
+      serving.gateway?.fail(reason);
       options.onFatal?.(reason);
     };
     const [db, messaging] = await Promise.all([startDynamoDbLocal({ dataDir: options.dataDir, onUnexpectedExit: emulatorDied }), startMessaging()]);
@@ -294,7 +294,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     extraRoutes.push(...(options.extraRoutes ?? []));
     const routes = routesOf(template).map((r) => compileRoute(r, functions.get(r.functionLogicalId)!));
     const gateway = new HttpGateway(routes, extraRoutes, onError, corsOf(template));
-    gatewayRef = gateway;
+    serving.gateway = gateway;
     const port = await gateway.listen(requestedPort, options.host ?? '127.0.0.1').catch((error: NodeJS.ErrnoException) => {
       throw new StartupError(error.code === 'EADDRINUSE' ? `Port ${requestedPort} (PORT) is already in use: set PORT to a free port` : error.message);
     });
