@@ -209,7 +209,6 @@ export class WaitingRoom extends Construct {
     const tables = { rooms: this.roomsTable, tokens: this.tokensTable };
     for (const f of [functions.join, functions.heartbeat, functions.leave, functions.admin]) grantAdmission(f, tables);
     grantTable(functions.admin, this.roomsTable, ['Scan']);
-    grantTable(functions.admin, this.statsTable, ['GetItem']);
     // A room is read with its ticket counter in one BatchGetItem (DynamoStore.getRoom).
     grantTable(functions.getToken, this.roomsTable, ['BatchGetItem']);
     grantTable(functions.getToken, this.tokensTable, ['GetItem']);

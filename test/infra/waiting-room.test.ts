@@ -173,6 +173,10 @@ describe('functions', () => {
       ]);
       expect(statements.find((s) => s.resource.includes('/index/'))).toEqual({ actions: ['dynamodb:Query'], resource: expect.stringContaining('/index/line-by-shard') });
     }
+    // Only the status reader and the stats writers touch the stats table.
+    for (const entry of ['join', 'get-token', 'heartbeat', 'leave', 'admin', 'check-tokens']) {
+      expect(tableActions(entry).filter(on('TablesStats')), entry).toEqual([]);
+    }
     for (const entry of ['join', 'get-token', 'heartbeat', 'leave', 'room-status', 'admin', 'check-tokens', 'enqueue-checks']) {
       for (const statement of policyStatementsOf(functionId(entry))) {
         // ListStreams (added for stream consumers) supports no resource-level permission.
