@@ -164,7 +164,7 @@ export interface GatewayResponse {
   body: Buffer;
 }
 
-export const BAD_ENCODING = { error: { code: 'BAD_REQUEST', message: 'Malformed percent-encoding in the path' } };
+const BAD_ENCODING = { error: { code: 'BAD_REQUEST', message: 'Malformed percent-encoding in the path' } };
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
