@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { DEFAULT_TIMINGS, timingProblems, timingsWithDefaults, type Timings } from '../lambdas/domain/index.js';
 import { TIMING_VARIABLES } from '../lambdas/shared/env.js';
 import { startLocalRuntime } from '../local/runtime.js';
+import { launcherChain, watchLaunchers } from '../local/launcher.js';
 
 const USAGE = `Usage: npm start [-- --data DIR]
 
@@ -103,6 +104,8 @@ async function main(): Promise<void> {
   });
   startup.runtime = runtime;
 
+  // A signal to npm's own process id stops npm alone: its going stops the runtime too.
+  watchLaunchers(launcherChain(), (pid) => void stop(`the launcher (process ${pid}) exited`));
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 

@@ -62,6 +62,36 @@ describe('npm start', () => {
     expect(javaOnPort(dynamoPort)).toBe(0);
   }, 180_000);
 
+  it.each([
+    ['SIGINT', 'Nothing left running'],
+    ['SIGKILL', 'exited: stopping'],
+  ] as const)("stops everything when npm's own process gets %s (npm start, not just its children)", async (signal, said) => {
+    const port = await freePort();
+    const npm = spawn('npm', ['start', '--silent'], { cwd: REPO_ROOT, env: { ...baseEnv, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    npm.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    npm.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    try {
+      const deadline = Date.now() + 120_000; // start-up on a loaded machine, as above
+      while (!output.includes('Waiting room ready')) {
+        if (Date.now() > deadline || npm.exitCode !== null) throw new Error(`no banner:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const dynamoPort = /DynamoDB Local http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1] ?? '';
+      npm.kill(signal);
+      // The runtime notices within a second (SIGINT is passed on; npm's death is watched for), then stops the emulators.
+      const stopDeadline = Date.now() + 30_000;
+      while (javaOnPort(dynamoPort) > 0 || !output.includes(said)) {
+        if (Date.now() > stopDeadline) throw new Error(`still running 30 s after ${signal} to npm:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const answered = await fetch(`http://127.0.0.1:${port}/rooms/demo/status`).then(() => true, () => false);
+      expect(answered).toBe(false);
+    } finally {
+      if (npm.exitCode === null) npm.kill('SIGINT');
+    }
+  }, 180_000);
+
   it('stops and exits non-zero, naming the emulator, when DynamoDB Local dies under it', async () => {
     const port = await freePort();
     const run = start({ ...baseEnv, PORT: String(port) });
