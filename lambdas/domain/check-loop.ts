@@ -24,12 +24,14 @@ import { isLive } from './line.js';
 import type { CheckMessage, Token } from './model.js';
 import { REARM_PREFIX } from './admission.js';
 import type { CheckQueue } from './ports.js';
+import { StallWatch } from './stall-watch.js';
 import { MAX_CHECK_DELAY_SECONDS, silenceLimitMs } from './timings.js';
 
 export type CheckOutcome =
   | 'gone' // the token no longer exists
   | 'stale' // a duplicate, or a message an earlier loop step made obsolete
   | 'evicted' // silent for its limit or longer: removed
+  | 'deferred' // silent, but just after a stall of the system: checked again once every visitor could be heard (stall-watch.ts)
   | 'rescheduled' // alive: the next check is on the queue
   | 'resent'; // this delivery had advanced the loop before, and now sent the next check again
 
@@ -50,6 +52,8 @@ const SAFETY_FILL_INTERVAL_MS = 1_000;
 export class CheckLoop {
   private readonly admissions: Admissions;
   private readonly lastSafetyFill = new Map<string, number>();
+  /** This environment's memory of stalls: no eviction right after one. */
+  private readonly stalls: StallWatch;
 
   constructor(
     private readonly deps: DomainDeps,
@@ -57,6 +61,7 @@ export class CheckLoop {
   ) {
     // Admissions made here re-arm check loops through the same queue.
     this.admissions = new Admissions(deps, checks);
+    this.stalls = new StallWatch(deps.clock, deps.timings.heartbeatTimeoutSeconds * 1000);
   }
 
   /** The first check of a new token (the enqueuer, on the token's INSERT in the stream). */
@@ -70,7 +75,7 @@ export class CheckLoop {
     const sleep = this.deps.sleep ?? realSleep;
     let consistent = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const token = await store.getToken(message.tokenId, consistent);
+      const token = await this.stalls.timed(() => store.getToken(message.tokenId, consistent));
       if (!token || token.checkSeq < message.seq) {
         if (!consistent) {
           consistent = true; // not there yet, or an old copy: ask again, strongly
@@ -95,8 +100,20 @@ export class CheckLoop {
       if (token.checkSeq !== message.seq) return 'stale';
 
       const now = clock.now();
-      const remaining = token.lastSeenAt + silenceLimitMs(token, timings) - now;
+      const deadline = token.lastSeenAt + silenceLimitMs(token, timings);
+      const remaining = deadline - now;
       if (remaining <= 0) {
+        const evictAt = this.stalls.evictAt(deadline);
+        if (evictAt > now) {
+          // Silent, but the system itself stalled moments ago: hear the visitor out first.
+          const delay = Math.min(MAX_CHECK_DELAY_SECONDS, Math.max(1, Math.ceil((evictAt - now) / 1000)));
+          if ((await this.advance(token, message, deliveryId, now, delay)) === 'changed') {
+            consistent = true;
+            continue;
+          }
+          this.deps.events?.evictionDeferred?.({ roomId: token.roomId, tokenId: token.tokenId, ticket: token.ticket, silentMs: now - token.lastSeenAt, untilMs: evictAt });
+          return 'deferred';
+        }
         const removed = await store.removeToken({ token, expect: { lastSeenAt: token.lastSeenAt, checkSeq: token.checkSeq }, now });
         if (removed === 'removed') {
           this.deps.events?.removed?.({ roomId: token.roomId, tokenId: token.tokenId, ticket: token.ticket, state: token.state, reason: 'silent' });
@@ -120,24 +137,32 @@ export class CheckLoop {
         const random = this.deps.random ?? Math.random;
         delay = FIRST_FAR_HOP_MIN_SECONDS + Math.floor(random() * (MAX_CHECK_DELAY_SECONDS - FIRST_FAR_HOP_MIN_SECONDS + 1));
       }
-      const advanced = await store.advanceCheck({
-        tokenId: token.tokenId,
-        fromSeq: message.seq,
-        by: deliveryId,
-        dueAt: later + delay * 1000,
-        expect: { state: token.state, signal: token.signal },
-      });
-      if (advanced === 'changed') {
+      if ((await this.advance(token, message, deliveryId, later, delay)) === 'changed') {
         // A duplicate took this step (stale), or the token was admitted or changed its signal since it
         // was read, which changes its deadline: look again.
         consistent = true;
         continue;
       }
-      await this.checks.schedule({ tokenId: token.tokenId, roomId: token.roomId, seq: message.seq + 1 }, delay);
       return 'rescheduled';
     }
     // Still undecided after several rounds: let the queue deliver this message again.
     throw new ContentionError(message.roomId);
+  }
+
+  /**
+   * Takes the loop's next step: advances checkSeq (on condition that the token still has the state
+   * and signal the delay was computed from) and sends the next check `delay` seconds from `now`.
+   */
+  private async advance(token: Token, message: CheckMessage, deliveryId: string, now: number, delay: number): Promise<'advanced' | 'changed'> {
+    const advanced = await this.deps.store.advanceCheck({
+      tokenId: token.tokenId,
+      fromSeq: message.seq,
+      by: deliveryId,
+      dueAt: now + delay * 1000,
+      expect: { state: token.state, signal: token.signal },
+    });
+    if (advanced === 'advanced') await this.checks.schedule({ tokenId: token.tokenId, roomId: token.roomId, seq: message.seq + 1 }, delay);
+    return advanced;
   }
 
   /**

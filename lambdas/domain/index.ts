@@ -12,4 +12,5 @@ export { ROOM_VIEW_MAX_AGE_MS, RoomViews } from './room-views.js';
 export { MAX_TICKET_BLOCK, TICKET_BLOCK_MS, TicketDispenser, type TicketCounter } from './tickets.js';
 export { Visitors, type JoinResult } from './visitors.js';
 export { CHECK_DELIVERY_SLACK_MS, CheckLoop, nextDelaySeconds, type CheckOutcome } from './check-loop.js';
+export { MAX_DEFER_MS, STALL_MS, StallWatch } from './stall-watch.js';
 export { DEFAULT_LINE_SHARDS, MAX_CAPACITY, MAX_LINE_SHARDS, Rooms, statusOf, type RoomChange } from './rooms.js';

@@ -183,4 +183,6 @@ export interface WaitingRoomEvents {
   }): void;
   /** A follow-up admission failed after its cause (leave, eviction) succeeded; a later trigger retries it. */
   admissionDeferred?(event: { roomId: string; error: unknown }): void;
+  /** A silent token was not removed because the system stalled moments ago; it is checked again at `untilMs`. */
+  evictionDeferred?(event: { roomId: string; tokenId: string; ticket: number; silentMs: number; untilMs: number }): void;
 }

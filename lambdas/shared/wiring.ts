@@ -53,6 +53,14 @@ export function loggedEvents(logger: Logger): WaitingRoomEvents {
       }),
     admissionDeferred: (e) =>
       logger.warn('follow-up admission deferred to the next trigger', { roomId: e.roomId, error: String(e.error) }),
+    evictionDeferred: (e) =>
+      logger.warn('eviction put off: the system stalled moments ago', {
+        roomId: e.roomId,
+        tokenId: e.tokenId,
+        ticket: e.ticket,
+        silentMs: e.silentMs,
+        until: new Date(e.untilMs).toISOString(),
+      }),
   };
 }
 

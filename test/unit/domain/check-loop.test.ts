@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHECK_DELIVERY_SLACK_MS, ContentionError, FRONT_ZONE_MIN_TICKETS, type Token } from '../../../lambdas/domain/index.js';
+import { CHECK_DELIVERY_SLACK_MS, ContentionError, FRONT_ZONE_MIN_TICKETS, MAX_DEFER_MS, STALL_MS, type Token } from '../../../lambdas/domain/index.js';
 import { domainFixture, type DomainFixture } from '../../helpers/domain-fixture.js';
 
 async function oneVisitor(capacity = 1) {
@@ -264,5 +264,68 @@ describe('check loop', () => {
     const [due] = f.checks.takeDue();
     f.store.conflicts.set('removeToken', 10);
     await expect(f.checkLoop.check(due!.message, due!.id)).rejects.toBeInstanceOf(ContentionError);
+  });
+});
+
+describe('check loop after a stall of the datastore (stall-watch.ts)', () => {
+  /** Makes the store's next getToken take `ms` of the fixture's clock, as a paused datastore does. */
+  function stallNextRead(f: DomainFixture, ms: number) {
+    const getToken = f.store.getToken.bind(f.store);
+    f.store.getToken = async (...args) => {
+      f.store.getToken = getToken;
+      f.clock.advance(ms);
+      return getToken(...args);
+    };
+  }
+
+  it('puts off an eviction for a heartbeat timeout after a slow read, then evicts a visitor still silent', async () => {
+    const { f, view } = await oneVisitor();
+    f.clock.advance(25_000); // silent since the join: past its 20 s deadline
+    const [due] = f.checks.takeDue();
+    stallNextRead(f, STALL_MS + 1);
+    const deferred: { untilMs: number }[] = [];
+    f.deps.events = { evictionDeferred: (e) => deferred.push(e) };
+    await expect(f.checkLoop.check(due!.message, due!.id)).resolves.toBe('deferred');
+    const stallEnded = f.clock.now();
+    expect(deferred).toEqual([expect.objectContaining({ tokenId: view.tokenId, untilMs: stallEnded + 20_000 })]);
+    const [again] = f.checks.pendingFor(view.tokenId);
+    expect(again).toMatchObject({ message: { seq: 1 }, visibleAt: stallEnded + 20_000 });
+    expect(f.store.tokens.has(view.tokenId)).toBe(true);
+    f.clock.advance(20_000);
+    await expect(deliverDue(f)).resolves.toEqual({ [view.tokenId]: 'evicted' });
+  });
+
+  it('keeps a visitor heard during the recovery', async () => {
+    const { f, view, secret } = await oneVisitor();
+    f.clock.advance(25_000);
+    const [due] = f.checks.takeDue();
+    stallNextRead(f, 30_000);
+    await expect(f.checkLoop.check(due!.message, due!.id)).resolves.toBe('deferred');
+    f.clock.advance(3_000);
+    await f.visitors.heartbeat('shop', view.tokenId, secret); // its retry lands after the stall
+    f.clock.advance(17_000);
+    await expect(deliverDue(f)).resolves.toEqual({ [view.tokenId]: 'rescheduled' });
+    expect(f.store.tokens.get(view.tokenId)?.state).toBe('ADMITTED');
+  });
+
+  it('evicts at once when reads are quick, however late the check runs', async () => {
+    const { f, view } = await oneVisitor();
+    f.clock.advance(60_000);
+    await expect(deliverDue(f)).resolves.toEqual({ [view.tokenId]: 'evicted' });
+  });
+
+  it('never puts an eviction off beyond MAX_DEFER_MS after the deadline, however often the store stalls', async () => {
+    const { f, view } = await oneVisitor();
+    const deadline = f.store.tokens.get(view.tokenId)!.lastSeenAt + 20_000;
+    f.clock.advance(25_000);
+    let outcome = '';
+    for (let round = 0; round < 20 && outcome !== 'evicted'; round++) {
+      const [due] = f.checks.takeDue();
+      stallNextRead(f, STALL_MS + 1);
+      outcome = await f.checkLoop.check(due!.message, due!.id);
+      if (outcome === 'deferred') f.clock.advance(f.checks.pendingFor(view.tokenId)[0]!.visibleAt - f.clock.now());
+    }
+    expect(outcome).toBe('evicted');
+    expect(f.clock.now() - deadline).toBeLessThanOrEqual(MAX_DEFER_MS + 2 * STALL_MS);
   });
 });
