@@ -101,6 +101,26 @@ describe('admission over HTTP', () => {
   });
 });
 
+describe('the public status', () => {
+  it('counts the line from what really waits: back to 0 waiting and a 0 s estimate once everyone left', async () => {
+    const roomId = await room(1);
+    const inside = await Visitor.join(url, roomId);
+    const waiting = [await Visitor.join(url, roomId), await Visitor.join(url, roomId)];
+    const status = async () => (await (await fetch(`${url}/rooms/${roomId}/status`)).json()) as { waiting: number; active: number; estimatedWaitSeconds: number };
+    // The stats aggregator folds stream batches of up to a second; the status view is a second old at most.
+    await eventually(async () => ((await status()).waiting === 2 ? true : undefined), 10_000, 'two counted waiting');
+    for (const v of waiting) await v.leave();
+    await inside.leave();
+    const settled = await eventually(async () => {
+      const s = await status();
+      return s.waiting === 0 && s.active === 0 ? s : undefined;
+    }, 10_000, 'an empty room in the status');
+    expect(settled.estimatedWaitSeconds).toBe(0);
+    await sleep(2_000);
+    expect(await status()).toMatchObject({ waiting: 0, active: 0, estimatedWaitSeconds: 0 }); // and it stays so
+  });
+});
+
 describe('eviction over HTTP', () => {
   it('evicts a silent admitted visitor within timeout + delay, admits the next, and keeps a visitor who heartbeats', async () => {
     const roomId = await room(1);
