@@ -33,4 +33,7 @@ async function check(record: SQSRecord): Promise<void> {
   logger.debug('checked', { tokenId: message.tokenId, roomId: message.roomId, seq: message.seq, outcome });
 }
 
-export const handler = async (event: SQSEvent, context: Context) => processPartialResponse(event, check, processor, { context });
+export const handler = async (event: SQSEvent, context: Context) => {
+  logger.addContext(context);
+  return processPartialResponse(event, check, processor, { context });
+};

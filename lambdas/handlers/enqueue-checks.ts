@@ -20,5 +20,7 @@ async function startCheckLoop(record: DynamoDBRecord): Promise<void> {
   await checkLoop.start({ tokenId: String(token.tokenId), roomId: String(token.roomId), checkSeq: Number(token.checkSeq ?? 0) });
 }
 
-export const handler = async (event: DynamoDBStreamEvent, context: Context) =>
-  processPartialResponse(event, startCheckLoop, processor, { context });
+export const handler = async (event: DynamoDBStreamEvent, context: Context) => {
+  logger.addContext(context);
+  return processPartialResponse(event, startCheckLoop, processor, { context });
+};

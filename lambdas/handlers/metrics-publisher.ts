@@ -13,6 +13,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { CloudWatchMetricsSink } from '../adapters/cloudwatch-metrics.js';
 import { DynamoRoomsSource, DynamoStatsStore } from '../adapters/dynamo-stats.js';
@@ -90,7 +91,8 @@ const logger = createLogger('waiting-room-metrics');
 let run: (() => Promise<PublishSummary>) | undefined;
 
 /** The state machine's input is ignored. */
-export const handler = async (): Promise<PublishSummary> => {
+export const handler = async (_input?: unknown, context?: Context): Promise<PublishSummary> => {
+  if (context) logger.addContext(context);
   run ??= createMetricsPublisher({ sink: sinkFromEnv(), logger });
   return run();
 };

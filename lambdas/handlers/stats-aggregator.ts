@@ -38,7 +38,8 @@ export function createStatsAggregatorHandler(deps: StatsAggregatorDeps) {
   const aggregator = new StatsAggregator(deps);
   const { logger } = deps;
 
-  return async (event: TokenStreamEvent, _context?: Context): Promise<StatsBatchResponse> => {
+  return async (event: TokenStreamEvent, context?: Context): Promise<StatsBatchResponse> => {
+    if (context) logger.addContext(context);
     const records = event.Records ?? [];
     if (records.length === 0) return { batchItemFailures: [], state: {} }; // e.g. the end of a window
     const shardId = shardIdOf(event);

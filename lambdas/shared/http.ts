@@ -4,7 +4,7 @@
  * stack trace ever leaves. CORS is the API's own (lib/constructs/api.ts): API Gateway answers
  * preflights and adds the CORS headers to these responses, ignoring any a function would add.
  */
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import {
@@ -155,9 +155,11 @@ export function bearerSecret(event: APIGatewayProxyEventV2): string {
 export function httpHandler(
   logger: Logger,
   handle: (event: APIGatewayProxyEventV2) => Promise<HttpResponse>,
-): (event: APIGatewayProxyEventV2) => Promise<HttpResponse> {
-  return async (event) => {
+): (event: APIGatewayProxyEventV2, context?: Context) => Promise<HttpResponse> {
+  return async (event, context) => {
     logger.resetKeys();
+    // Every line names the Lambda request, the function and whether this was a cold start.
+    if (context) logger.addContext(context);
     const { roomId, tokenId } = event.pathParameters ?? {};
     // Ids are public, but come from the caller: keep them short in logs.
     logger.appendKeys({ requestId: event.requestContext?.requestId, roomId: roomId?.slice(0, 64), tokenId: tokenId?.slice(0, 64) });
