@@ -1,10 +1,10 @@
 /**
  * One benchmark scenario against a fresh local runtime, in this process; prints one JSON line.
- *   npx tsx bench/scenarios.ts <raw-putitem|join|heartbeat|leave-to-admission|eviction-to-admission>
+ *   npx tsx bench/scenarios.ts <raw-putitem|join|heartbeat|leave-to-admission|eviction-to-admission|cleanup>
  * Run them all with `npm run bench`.
  */
 import '../local/preamble.js';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalRuntime, type LocalRuntime } from '../local/runtime.js';
 import { Visitor, admin, sleep } from '../test/helpers/visitor.js';
@@ -156,6 +156,49 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
       await rt.stop();
     }
   },
+};
+
+/** Tokens left in the tokens table (a consistent count). */
+async function tokenCount(rt: LocalRuntime): Promise<number> {
+  const client = rt.clients.dynamodb;
+  const table = rt.resources.get(rt.logicalId('WaitingRoomTablesTokens', 'AWS::DynamoDB::Table'))!.ref;
+  let count = 0;
+  let start: Record<string, never> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: table, Select: 'COUNT', ConsistentRead: true, ExclusiveStartKey: start }));
+    count += page.Count ?? 0;
+    start = page.LastEvaluatedKey as Record<string, never> | undefined;
+  } while (start);
+  return count;
+}
+
+scenarios['cleanup'] = async () => {
+  // 1,000 visitors join and never speak again (timeouts of 2 s): how fast the check loop removes them.
+  const count = 1000;
+  const rt = await runtime({ heartbeatTimeoutSeconds: 2, keepPlaceTimeoutSeconds: 2, heartbeatIntervalSeconds: 1, keepPlaceIntervalSeconds: 1, checkDelaySeconds: 1 });
+  try {
+    await admin(rt.url, 'PUT', '/rooms/bench', { capacity: 0 });
+    const joinSeconds = await pool(count, CONCURRENCY, () => Visitor.join(rt.url, 'bench'));
+    const joinedAt = performance.now();
+    for (;;) {
+      const left = await tokenCount(rt);
+      if (left === 0) break;
+      if (performance.now() - joinedAt > 300_000) throw new Error(`${left} tokens still there 5 minutes after the joins`);
+      await sleep(200);
+    }
+    const secondsAfterLastJoin = (performance.now() - joinedAt) / 1000;
+    return {
+      operations: count,
+      joinSeconds,
+      secondsAfterLastJoin,
+      // The last token's deadline is the timeout after its join: how far behind the check loop was at the end.
+      lagSeconds: secondsAfterLastJoin - 2,
+      perSecond: count / (joinSeconds + secondsAfterLastJoin),
+      note: 'every silent token removed (a check message, a read and a conditional delete each), joins included in the time',
+    };
+  } finally {
+    await rt.stop();
+  }
 };
 
 const name = process.argv[2] ?? '';
