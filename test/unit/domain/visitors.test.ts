@@ -3,6 +3,7 @@ import {
   FRONT_ZONE_MIN_TICKETS,
   InvalidCredentialError,
   RoomClosedError,
+  ROOM_VIEW_MAX_AGE_MS,
   RoomNotFoundError,
   TokenNotFoundError,
   type PassIssuer,
@@ -145,6 +146,19 @@ describe('heartbeats and keep-place signals', () => {
     f.clock.advance(300);
     await f.visitors.keepPlace('shop', view.tokenId, secret);
     expect(f.store.tokens.get(view.tokenId)).toMatchObject({ lastSeenAt: f.clock.now(), signal: 'keep-place' });
+  });
+
+  it("tells visitors already waiting that their room was paused or closed, within a room view's life (issue 10, item 2)", async () => {
+    const f = await roomOf(0);
+    const { view, secret } = await f.visitors.join('shop');
+    for (const state of ['paused', 'closed', 'open'] as const) {
+      await f.rooms.configure('shop', { state });
+      f.clock.advance(ROOM_VIEW_MAX_AGE_MS + 1);
+      const seen = await f.visitors.heartbeat('shop', view.tokenId, secret);
+      expect(seen, state).toMatchObject({ state: 'waiting', roomState: state });
+      expect((await f.visitors.keepPlace('shop', view.tokenId, secret)).roomState, state).toBe(state);
+      expect((await f.visitors.read('shop', view.tokenId, secret)).roomState, state).toBe(state);
+    }
   });
 
   it('admits a waiting visitor who is first in line when a seat is free', async () => {
