@@ -3,10 +3,10 @@
  * credentials, bodies, admin settings, unknown routes, prototype-named keys, the demo origin.
  * Each class has its expected status and error code; none is answered 500.
  */
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../local/preamble.js';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
+import { rawRequest } from '../helpers/raw-http.js';
 import { Visitor, admin } from '../helpers/visitor.js';
 import { cases, type Case } from './bad-input-cases.js';
 
@@ -26,19 +26,6 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
-/** A raw request: any method, path and header, as an attacker would send them. */
-function send(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: runtime.port, method, path, headers }, (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 describe('bad input', () => {
   it('has at least 60 classes in its table', () => {
     expect(table.length).toBeGreaterThanOrEqual(60);
@@ -48,7 +35,7 @@ describe('bad input', () => {
   it('answers each class with its status and error code, never 500', async () => {
     const wrong: string[] = [];
     for (const [what, method, path, headers, body, status, code] of table) {
-      const answer = await send(method, path, headers, body);
+      const answer = await rawRequest(runtime.port, method, path, headers, body);
       let got: string | undefined;
       try {
         got = (JSON.parse(answer.body) as { error?: { code?: string } }).error?.code;

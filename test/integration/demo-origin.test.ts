@@ -8,6 +8,7 @@ import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../local/preamble.js';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
+import { rawRequest } from '../helpers/raw-http.js';
 import { Visitor, admin } from '../helpers/visitor.js';
 
 let runtime: LocalRuntime;
@@ -41,17 +42,7 @@ afterAll(async () => {
 });
 
 /** A raw GET, so that the Host header can be anything. */
-function get(path: string, headers: http.OutgoingHttpHeaders = {}): Promise<{ status: number; body: string; rejected?: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: runtime.port, method: 'GET', path, headers }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, rejected: res.headers['x-pass-rejected'] as string | undefined }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = (path: string, headers: http.OutgoingHttpHeaders = {}) => rawRequest(runtime.port, 'GET', path, headers);
 
 describe('the demo origin', () => {
   it('refuses a pass signed by another server, even when the Host header names that server', async () => {

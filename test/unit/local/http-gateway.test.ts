@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpGateway, compileRoute } from '../../../local/http-gateway.js';
 import type { LocalFunction } from '../../../local/lambda-host.js';
 import { corsOf, routesOf, type CfnTemplate, type CorsDefinition, type RouteDefinition } from '../../../local/template.js';
+import { rawRequest } from '../../helpers/raw-http.js';
 
 const CORS: CorsDefinition = {
   allowOrigins: ['*'],
@@ -36,25 +37,6 @@ const route = (routeKey: string, functionLogicalId: string, authorization = 'NON
   const [method, path] = routeKey.split(' ') as [string, string];
   return { routeKey, method, path, functionLogicalId, authorization };
 };
-
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** A raw request (node:http keeps repeated headers as separate lines, unlike fetch). */
-function request(port: number, method: string, path: string, headers: http.OutgoingHttpHeaders = {}, body?: string | Buffer): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 const tokens = fakeFunction('Tokens');
 const admin = fakeFunction('Admin');
@@ -87,7 +69,7 @@ beforeEach(() => {
 
 describe('the events it builds (payload format 2.0)', () => {
   it('carry the route key, raw path and query, lowercased headers and decoded path parameters', async () => {
-    await request(port, 'GET', '/rooms/caf%C3%A9/tokens/abc?x=1&y=two%20words&x=2', { Authorization: 'Bearer s3cret', 'X-Trace': ['a', 'b'], 'User-Agent': 'unit' });
+    await rawRequest(port, 'GET', '/rooms/caf%C3%A9/tokens/abc?x=1&y=two%20words&x=2', { Authorization: 'Bearer s3cret', 'X-Trace': ['a', 'b'], 'User-Agent': 'unit' });
     const event = tokens.events[0]!;
     expect(event).toMatchObject({
       version: '2.0',
@@ -113,7 +95,7 @@ describe('the events it builds (payload format 2.0)', () => {
   });
 
   it('move cookies out of the headers into `cookies`, and leave out what has no value', async () => {
-    await request(port, 'POST', '/rooms/shop/tokens', { Cookie: ['a=1; b=2', 'c=3'] });
+    await rawRequest(port, 'POST', '/rooms/shop/tokens', { Cookie: ['a=1; b=2', 'c=3'] });
     const event = tokens.events[0]!;
     expect(event.cookies).toEqual(['a=1', 'b=2', 'c=3']);
     expect(event.headers.cookie).toBeUndefined();
@@ -122,9 +104,9 @@ describe('the events it builds (payload format 2.0)', () => {
   });
 
   it('pass a text body as text and any other body base64-encoded', async () => {
-    await request(port, 'PUT', '/admin/rooms/shop', { 'Content-Type': 'application/json; charset=utf-8' }, '{"capacity":2}');
-    await request(port, 'PUT', '/admin/rooms/shop', { 'Content-Type': 'application/x-www-form-urlencoded' }, '{"capacity":3}');
-    await request(port, 'PUT', '/admin/rooms/shop', { 'Content-Type': 'application/octet-stream' }, Buffer.from([0xff, 0x00, 0x01]));
+    await rawRequest(port, 'PUT', '/admin/rooms/shop', { 'Content-Type': 'application/json; charset=utf-8' }, '{"capacity":2}');
+    await rawRequest(port, 'PUT', '/admin/rooms/shop', { 'Content-Type': 'application/x-www-form-urlencoded' }, '{"capacity":3}');
+    await rawRequest(port, 'PUT', '/admin/rooms/shop', { 'Content-Type': 'application/octet-stream' }, Buffer.from([0xff, 0x00, 0x01]));
     const [json, form, binary] = admin.events;
     expect(json).toMatchObject({ routeKey: 'PUT /admin/rooms/{roomId}', body: '{"capacity":2}', isBase64Encoded: false });
     expect(form).toMatchObject({ body: Buffer.from('{"capacity":3}').toString('base64'), isBase64Encoded: true });
@@ -132,12 +114,12 @@ describe('the events it builds (payload format 2.0)', () => {
   });
 
   it('call IAM routes without a signature (SigV4 is not checked locally)', async () => {
-    expect((await request(port, 'PUT', '/admin/rooms/shop', {}, '{}')).status).toBe(200);
+    expect((await rawRequest(port, 'PUT', '/admin/rooms/shop', {}, '{}')).status).toBe(200);
     expect(admin.events).toHaveLength(1);
   });
 
   it('match a greedy {name+} parameter across segments', async () => {
-    await request(port, 'GET', '/files/a/b/c.txt');
+    await rawRequest(port, 'GET', '/files/a/b/c.txt');
     expect(tokens.events[0]!.pathParameters).toEqual({ path: 'a/b/c.txt' });
   });
 });
@@ -145,19 +127,19 @@ describe('the events it builds (payload format 2.0)', () => {
 describe('the results it maps, as the HTTP API does', () => {
   it('sends statusCode, headers, body, and one Set-Cookie per cookie', async () => {
     tokens.answer = () => ({ statusCode: 201, headers: { 'Content-Type': 'application/json', Location: '/x' }, cookies: ['a=1; Path=/', 'b=2'], body: '{"ok":true}' });
-    const answer = await request(port, 'POST', '/rooms/shop/tokens');
+    const answer = await rawRequest(port, 'POST', '/rooms/shop/tokens');
     expect(answer).toMatchObject({ status: 201, body: '{"ok":true}' });
     expect(answer.headers).toMatchObject({ 'content-type': 'application/json', location: '/x', 'set-cookie': ['a=1; Path=/', 'b=2'] });
   });
 
   it('decodes a base64 body', async () => {
     tokens.answer = () => ({ statusCode: 200, headers: { 'Content-Type': 'text/plain' }, body: Buffer.from('hello').toString('base64'), isBase64Encoded: true });
-    expect((await request(port, 'POST', '/rooms/shop/tokens')).body).toBe('hello');
+    expect((await rawRequest(port, 'POST', '/rooms/shop/tokens')).body).toBe('hello');
   });
 
   it('answers a 304 without a body', async () => {
     tokens.answer = () => ({ statusCode: 304, headers: { ETag: '"v1"' } });
-    const answer = await request(port, 'GET', '/rooms/shop/tokens/abc', { 'If-None-Match': '"v1"' });
+    const answer = await rawRequest(port, 'GET', '/rooms/shop/tokens/abc', { 'If-None-Match': '"v1"' });
     expect(answer).toMatchObject({ status: 304, body: '' });
     expect(answer.headers.etag).toBe('"v1"');
     expect(tokens.events[0]!.headers['if-none-match']).toBe('"v1"');
@@ -165,25 +147,25 @@ describe('the results it maps, as the HTTP API does', () => {
 
   it('takes a result without statusCode for a 200 JSON body: the object as JSON, a string as it is', async () => {
     tokens.answer = () => ({ hello: 'world' });
-    const object = await request(port, 'POST', '/rooms/shop/tokens');
+    const object = await rawRequest(port, 'POST', '/rooms/shop/tokens');
     expect(object).toMatchObject({ status: 200, body: '{"hello":"world"}' });
     expect(object.headers['content-type']).toBe('application/json');
     tokens.answer = () => 'plain words';
-    expect(await request(port, 'POST', '/rooms/shop/tokens')).toMatchObject({ status: 200, body: 'plain words' });
+    expect(await rawRequest(port, 'POST', '/rooms/shop/tokens')).toMatchObject({ status: 200, body: 'plain words' });
   });
 
   it("answers API Gateway's own 500 when the function throws or returns a result it cannot map", async () => {
     tokens.answer = () => {
       throw new Error('boom at /var/task/index.mjs:1:1');
     };
-    const thrown = await request(port, 'POST', '/rooms/shop/tokens');
+    const thrown = await rawRequest(port, 'POST', '/rooms/shop/tokens');
     expect(thrown).toMatchObject({ status: 500, body: JSON.stringify({ message: 'Internal Server Error' }) });
     tokens.answer = () => ({ statusCode: 'soon' });
-    expect((await request(port, 'POST', '/rooms/shop/tokens')).status).toBe(500);
+    expect((await rawRequest(port, 'POST', '/rooms/shop/tokens')).status).toBe(500);
   });
 
   it('answers 404 for a method the path has no route for, without calling a function', async () => {
-    expect((await request(port, 'DELETE', '/rooms/shop/tokens')).status).toBe(404);
+    expect((await rawRequest(port, 'DELETE', '/rooms/shop/tokens')).status).toBe(404);
     expect(tokens.events).toHaveLength(0);
   });
 });
@@ -192,7 +174,7 @@ describe('bad input at the gateway', () => {
   it.each(['/rooms/%E0%A4%A/tokens', '/rooms/%/tokens', '/rooms/%zz/tokens', '/rooms/a%2/tokens', '/rooms/%C0%AF/tokens'])(
     'answers 400 for the malformed percent-encoding of %s, without calling a function',
     async (path) => {
-      const answer = await request(port, 'POST', path);
+      const answer = await rawRequest(port, 'POST', path);
       expect(answer.status).toBe(400);
       expect(JSON.parse(answer.body)).toEqual({ error: { code: 'BAD_REQUEST', message: 'Malformed percent-encoding in the path' } });
       expect(tokens.events).toHaveLength(0);
@@ -202,7 +184,7 @@ describe('bad input at the gateway', () => {
   it('treats header and query names such as __proto__ and constructor as data, like any other name', async () => {
     const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
     const query = names.map((n) => `${n}=q-${n}`).join('&');
-    await request(port, 'GET', `/rooms/shop/tokens/abc?${query}&constructor=again`, Object.fromEntries(names.map((n) => [n, `h-${n}`])));
+    await rawRequest(port, 'GET', `/rooms/shop/tokens/abc?${query}&constructor=again`, Object.fromEntries(names.map((n) => [n, `h-${n}`])));
     const event = tokens.events[0]!;
     for (const name of names) {
       const header = name.toLowerCase(); // header names arrive lowercased
@@ -240,7 +222,7 @@ describe('bad input at the gateway', () => {
 
 describe('CORS, from the CorsConfiguration', () => {
   const preflight = (origin = 'https://shop.example.com') =>
-    request(port, 'OPTIONS', '/rooms/shop/tokens/abc', { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' });
+    rawRequest(port, 'OPTIONS', '/rooms/shop/tokens/abc', { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' });
 
   it('answers preflights itself, cached for 2 hours, without calling a function', async () => {
     const answer = await preflight();
@@ -256,13 +238,13 @@ describe('CORS, from the CorsConfiguration', () => {
 
   it("adds the API's CORS headers to a function's answer and drops the function's own", async () => {
     tokens.answer = () => ({ statusCode: 200, headers: { 'Access-Control-Allow-Origin': 'https://evil.example', ETag: '"v2"' }, body: '{}' });
-    const answer = await request(port, 'GET', '/rooms/shop/tokens/abc', { Origin: 'https://shop.example.com' });
+    const answer = await rawRequest(port, 'GET', '/rooms/shop/tokens/abc', { Origin: 'https://shop.example.com' });
     expect(answer.headers).toMatchObject({ 'access-control-allow-origin': '*', 'access-control-expose-headers': 'ETag,Retry-After', etag: '"v2"' });
   });
 
   it('sends no CORS header to a request without an Origin', async () => {
     tokens.answer = () => ({ statusCode: 200, headers: { 'Access-Control-Allow-Origin': '*' }, body: '{}' });
-    const answer = await request(port, 'GET', '/rooms/shop/tokens/abc');
+    const answer = await rawRequest(port, 'GET', '/rooms/shop/tokens/abc');
     expect(Object.keys(answer.headers).filter((name) => name.startsWith('access-control-'))).toEqual([]);
   });
 
@@ -276,13 +258,13 @@ describe('CORS, from the CorsConfiguration', () => {
     const listedPort = await listed.listen(0);
     try {
       const ask = (origin: string) =>
-        request(listedPort, 'OPTIONS', '/rooms/shop/tokens/abc', { Origin: origin, 'Access-Control-Request-Method': 'GET' });
+        rawRequest(listedPort, 'OPTIONS', '/rooms/shop/tokens/abc', { Origin: origin, 'Access-Control-Request-Method': 'GET' });
       expect((await ask('https://shop.example.com')).headers).toMatchObject({ 'access-control-allow-origin': 'https://shop.example.com', vary: 'Origin' });
       expect((await ask('https://www.example.org')).headers['access-control-allow-origin']).toBe('https://www.example.org');
       const refused = await ask('https://elsewhere.example.net');
       expect(refused.status).toBe(204);
       expect(refused.headers['access-control-allow-origin']).toBeUndefined();
-      const actual = await request(listedPort, 'GET', '/rooms/shop/tokens/abc', { Origin: 'https://elsewhere.example.net' });
+      const actual = await rawRequest(listedPort, 'GET', '/rooms/shop/tokens/abc', { Origin: 'https://elsewhere.example.net' });
       expect(actual.headers['access-control-allow-origin']).toBeUndefined();
     } finally {
       await listed.close();
