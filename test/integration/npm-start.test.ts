@@ -23,13 +23,34 @@ const javaOnPort = (port: string) => {
   }
 };
 
-function start(env: NodeJS.ProcessEnv, args: string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Runs `command` (by default the entry point itself), collecting what it prints. */
+function start(env: NodeJS.ProcessEnv, args: string[] = [], command: [string, ...string[]] = [process.execPath, '--import', 'tsx', ENTRY]): Run {
+  const [file, ...rest] = command;
+  const child = spawn(file, [...rest, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, output: () => output, exited };
+}
+
+/**
+ * Waits for the banner (start-up takes 10-20 s on a loaded 2-core machine: two minutes leave
+ * room), failing at once if the process exits; returns DynamoDB Local's port from the banner.
+ */
+async function ready(run: Run): Promise<string> {
+  const deadline = Date.now() + 120_000;
+  while (!run.output().includes('Waiting room ready')) {
+    if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`no banner:\n${run.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return /DynamoDB Local http:\/\/127\.0\.0\.1:(\d+)/.exec(run.output())?.[1] ?? '';
 }
 
 describe('npm start', () => {
@@ -38,14 +59,9 @@ describe('npm start', () => {
     let dynamoPort = '';
     const run = start({ ...baseEnv, PORT: String(port), WR_DEMO_CAPACITY: '1' });
     try {
-      const deadline = Date.now() + 120_000; // start-up takes 10-20 s on a loaded 2-core machine: room to spare
-      while (!run.output().includes('Waiting room ready')) {
-        if (Date.now() > deadline) throw new Error(`no banner:\n${run.output()}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      dynamoPort = await ready(run);
       expect(run.output()).toContain(`http://127.0.0.1:${port}`);
       expect(run.output()).toMatch(/demo \(capacity 1\)/);
-      dynamoPort = /DynamoDB Local http:\/\/127\.0\.0\.1:(\d+)/.exec(run.output())?.[1] ?? '';
       expect(dynamoPort).not.toBe('');
       expect(javaOnPort(dynamoPort)).toBe(1);
       const url = `http://127.0.0.1:${port}`;
@@ -67,22 +83,16 @@ describe('npm start', () => {
     ['SIGKILL', 'exited: stopping'],
   ] as const)("stops everything when npm's own process gets %s (npm start, not just its children)", async (signal, said) => {
     const port = await freePort();
-    const npm = spawn('npm', ['start', '--silent'], { cwd: REPO_ROOT, env: { ...baseEnv, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    npm.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-    npm.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    const run = start({ ...baseEnv, PORT: String(port) }, [], ['npm', 'start', '--silent']);
+    const npm = run.child;
+    const output = run.output;
     try {
-      const deadline = Date.now() + 120_000; // start-up on a loaded machine, as above
-      while (!output.includes('Waiting room ready')) {
-        if (Date.now() > deadline || npm.exitCode !== null) throw new Error(`no banner:\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      const dynamoPort = /DynamoDB Local http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1] ?? '';
+      const dynamoPort = await ready(run);
       npm.kill(signal);
       // The runtime notices within a second (SIGINT is passed on; npm's death is watched for), then stops the emulators.
       const stopDeadline = Date.now() + 30_000;
-      while (javaOnPort(dynamoPort) > 0 || !output.includes(said)) {
-        if (Date.now() > stopDeadline) throw new Error(`still running 30 s after ${signal} to npm:\n${output}`);
+      while (javaOnPort(dynamoPort) > 0 || !output().includes(said)) {
+        if (Date.now() > stopDeadline) throw new Error(`still running 30 s after ${signal} to npm:\n${output()}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
       const answered = await fetch(`http://127.0.0.1:${port}/rooms/demo/status`).then(() => true, () => false);
@@ -96,13 +106,7 @@ describe('npm start', () => {
     const port = await freePort();
     const run = start({ ...baseEnv, PORT: String(port) });
     try {
-      // Start-up takes 10-20 s on a loaded 2-core machine; two minutes leave room.
-      const deadline = Date.now() + 120_000;
-      while (!run.output().includes('Waiting room ready')) {
-        if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`no banner:\n${run.output()}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      const dynamoPort = /DynamoDB Local http:\/\/127\.0\.0\.1:(\d+)/.exec(run.output())?.[1] ?? '';
+      const dynamoPort = await ready(run);
       execSync(`pkill -9 -f '^java .*DynamoDBLocal.jar .*-port ${dynamoPort}$'`);
       const code = await Promise.race([run.exited, new Promise((resolve) => setTimeout(() => resolve('still running 30 s later'), 30_000))]);
       expect(code, run.output()).toBe(1);
@@ -120,11 +124,7 @@ describe('npm start', () => {
       const port = await freePort();
       const run = start({ ...env, PORT: String(port) }, ['--data', dataDir]);
       try {
-        const deadline = Date.now() + 120_000; // as above
-        while (!run.output().includes('Waiting room ready')) {
-          if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`no banner:\n${run.output()}`);
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+        await ready(run);
         return await work(`http://127.0.0.1:${port}`, run.output);
       } finally {
         run.child.kill('SIGINT');
