@@ -9,6 +9,7 @@ import { execSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../local/preamble.js';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
+import { dynamoDbJavaPid } from '../helpers/emulators.js';
 import { HttpError, Visitor, admin, eventually, roomActiveCount, sleep } from '../helpers/visitor.js';
 
 const TIMEOUT_S = 4;
@@ -28,7 +29,7 @@ beforeAll(async () => {
     pages: false,
     log: () => undefined,
   });
-  java = execSync(`pgrep -P ${runtime.emulators.dynamodbWatchdogPid} java`, { encoding: 'utf8' }).trim();
+  java = dynamoDbJavaPid(runtime);
 }, 120_000);
 afterAll(async () => {
   if (java) execSync(`kill -CONT ${java}`); // never leave it stopped

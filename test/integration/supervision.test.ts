@@ -9,6 +9,7 @@ import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../local/preamble.js';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
+import { dynamoDbJavaPid } from '../helpers/emulators.js';
 import { eventually } from '../helpers/visitor.js';
 
 let runtime: LocalRuntime;
@@ -44,8 +45,7 @@ describe('the emulators on the network', () => {
 describe('a dead emulator', () => {
   it('is named once, and turns every answer into a 503 that says why', async () => {
     expect((await fetch(`${runtime.url}/rooms/demo/status`)).status).toBe(200);
-    const java = execSync(`pgrep -P ${runtime.emulators.dynamodbWatchdogPid} java`, { encoding: 'utf8' }).trim();
-    execSync(`kill -9 ${java}`);
+    execSync(`kill -9 ${dynamoDbJavaPid(runtime)}`);
     await eventually(async () => (fatal.length > 0 ? true : undefined), 10_000, 'the runtime noticing');
     expect(fatal).toHaveLength(1);
     expect(fatal[0]).toMatch(/^DynamoDB Local \(port \d+\) exited \(signal 9\)/);
