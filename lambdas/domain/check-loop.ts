@@ -93,7 +93,7 @@ export class CheckLoop {
       // and its send may have failed: send the current check (at worst a duplicate, which the next
       // step drops).
       if (token.checkSeq === message.seq + 1 && (token.checkBy === deliveryId || token.checkBy?.startsWith(REARM_PREFIX))) {
-        const delay = Math.min(MAX_CHECK_DELAY_SECONDS, Math.max(1, Math.ceil((token.checkDueAt - clock.now()) / 1000)));
+        const delay = delayUntil(token.checkDueAt, clock.now());
         await this.checks.schedule({ tokenId: token.tokenId, roomId: token.roomId, seq: token.checkSeq }, delay);
         return 'resent';
       }
@@ -106,7 +106,7 @@ export class CheckLoop {
         const evictAt = this.stalls.evictAt(deadline);
         if (evictAt > now) {
           // Silent, but the system itself stalled moments ago: hear the visitor out first.
-          const delay = Math.min(MAX_CHECK_DELAY_SECONDS, Math.max(1, Math.ceil((evictAt - now) / 1000)));
+          const delay = delayUntil(evictAt, now);
           if ((await this.advance(token, message, deliveryId, now, delay)) === 'changed') {
             consistent = true;
             continue;
@@ -179,6 +179,11 @@ export class CheckLoop {
     this.lastSafetyFill.set(token.roomId, now);
     await this.admissions.fillSafely(token.roomId);
   }
+}
+
+/** A queue delay (whole seconds, 1-900) that makes a check due at `at`, or as soon as SQS allows. */
+function delayUntil(at: number, now: number): number {
+  return Math.min(MAX_CHECK_DELAY_SECONDS, Math.max(1, Math.ceil((at - now) / 1000)));
 }
 
 /**
