@@ -33,10 +33,13 @@ async function runtime(timings: Record<string, number> = {}): Promise<LocalRunti
   return startLocalRuntime({ port: 0, rooms: [], pages: false, schedules: false, timings, log: () => undefined });
 }
 
+/** The local name of the tokens table. */
+const tokensTable = (rt: LocalRuntime) => rt.resources.get(rt.logicalId('WaitingRoomTablesTokens', 'AWS::DynamoDB::Table'))!.ref;
+
 async function tokenItem(rt: LocalRuntime, tokenId: string): Promise<Record<string, unknown> | undefined> {
   const documents = DynamoDBDocumentClient.from(rt.clients.dynamodb);
   const { Item } = await documents.send(
-    new GetCommand({ TableName: rt.resources.get(rt.logicalId('WaitingRoomTablesTokens', 'AWS::DynamoDB::Table'))!.ref, Key: { tokenId }, ConsistentRead: true }),
+    new GetCommand({ TableName: tokensTable(rt), Key: { tokenId }, ConsistentRead: true }),
   );
   return Item;
 }
@@ -161,7 +164,7 @@ const scenarios: Record<string, () => Promise<Record<string, unknown>>> = {
 /** Tokens left in the tokens table (a consistent count). */
 async function tokenCount(rt: LocalRuntime): Promise<number> {
   const client = rt.clients.dynamodb;
-  const table = rt.resources.get(rt.logicalId('WaitingRoomTablesTokens', 'AWS::DynamoDB::Table'))!.ref;
+  const table = tokensTable(rt);
   let count = 0;
   let start: Record<string, never> | undefined;
   do {
