@@ -8,7 +8,7 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { TOKEN_ID_PATTERN } from '../domain/index.js';
 import { ROOM_ID_PATTERN } from '../shared/http.js';
-import { createLogger } from '../shared/logger.js';
+import { createLogger, withInvocation } from '../shared/logger.js';
 import { checkLoopFrom, domainDeps } from '../shared/wiring.js';
 
 const logger = createLogger('waiting-room-checker');
@@ -34,6 +34,5 @@ async function check(record: SQSRecord): Promise<void> {
 }
 
 export const handler = async (event: SQSEvent, context: Context) => {
-  logger.addContext(context);
-  return processPartialResponse(event, check, processor, { context });
+  return withInvocation(logger, context, {}, () => processPartialResponse(event, check, processor, { context }));
 };

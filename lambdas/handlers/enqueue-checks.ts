@@ -7,7 +7,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { createLogger } from '../shared/logger.js';
+import { createLogger, withInvocation } from '../shared/logger.js';
 import { checkLoopFrom, domainDeps } from '../shared/wiring.js';
 
 const logger = createLogger('waiting-room-enqueuer');
@@ -21,6 +21,5 @@ async function startCheckLoop(record: DynamoDBRecord): Promise<void> {
 }
 
 export const handler = async (event: DynamoDBStreamEvent, context: Context) => {
-  logger.addContext(context);
-  return processPartialResponse(event, startCheckLoop, processor, { context });
+  return withInvocation(logger, context, {}, () => processPartialResponse(event, startCheckLoop, processor, { context }));
 };

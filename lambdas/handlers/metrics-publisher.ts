@@ -22,7 +22,7 @@ import { systemClock, type Clock, type Timings } from '../domain/index.js';
 import { MetricsPublisher, type MetricsSink, type PublishSummary, type RoomsSource } from '../domain/metrics.js';
 import type { StatsStore } from '../domain/stats.js';
 import { readEnv, required, timingsFromEnv } from '../shared/env.js';
-import { createLogger } from '../shared/logger.js';
+import { createLogger, withInvocation } from '../shared/logger.js';
 import { METRICS_NAMESPACE } from '../shared/metric-names.js';
 import { dynamoDocumentClient } from '../shared/wiring.js';
 
@@ -92,7 +92,6 @@ let run: (() => Promise<PublishSummary>) | undefined;
 
 /** The state machine's input is ignored. */
 export const handler = async (_input?: unknown, context?: Context): Promise<PublishSummary> => {
-  if (context) logger.addContext(context);
   run ??= createMetricsPublisher({ sink: sinkFromEnv(), logger });
-  return run();
+  return withInvocation(logger, context, {}, run);
 };

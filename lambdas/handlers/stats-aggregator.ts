@@ -19,7 +19,7 @@ import { DynamoStatsStore, shardIdOf, tokenChangeOf, type TokenStreamEvent } fro
 import { systemClock, type Clock } from '../domain/index.js';
 import { StatsAggregator, padSequenceNumber, type StatsStore, type TokenChange } from '../domain/stats.js';
 import { readEnv, required } from '../shared/env.js';
-import { createLogger } from '../shared/logger.js';
+import { createLogger, withInvocation } from '../shared/logger.js';
 import { dynamoDocumentClient } from '../shared/wiring.js';
 
 export interface StatsBatchResponse {
@@ -38,8 +38,7 @@ export function createStatsAggregatorHandler(deps: StatsAggregatorDeps) {
   const aggregator = new StatsAggregator(deps);
   const { logger } = deps;
 
-  return async (event: TokenStreamEvent, context?: Context): Promise<StatsBatchResponse> => {
-    if (context) logger.addContext(context);
+  const aggregate = async (event: TokenStreamEvent): Promise<StatsBatchResponse> => {
     const records = event.Records ?? [];
     if (records.length === 0) return { batchItemFailures: [], state: {} }; // e.g. the end of a window
     const shardId = shardIdOf(event);
@@ -81,6 +80,7 @@ export function createStatsAggregatorHandler(deps: StatsAggregatorDeps) {
       .flatMap((record) => (record.dynamodb?.SequenceNumber ? [{ itemIdentifier: record.dynamodb.SequenceNumber }] : []));
     return { batchItemFailures, state: {} };
   };
+  return (event: TokenStreamEvent, context?: Context): Promise<StatsBatchResponse> => withInvocation(logger, context, {}, () => aggregate(event));
 }
 
 const logger = createLogger('waiting-room-stats');

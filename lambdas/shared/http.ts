@@ -6,6 +6,7 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { withInvocation } from './logger.js';
 import { z } from 'zod';
 import {
   ContentionError,
@@ -156,17 +157,17 @@ export function httpHandler(
   logger: Logger,
   handle: (event: APIGatewayProxyEventV2) => Promise<HttpResponse>,
 ): (event: APIGatewayProxyEventV2, context?: Context) => Promise<HttpResponse> {
-  return async (event, context) => {
-    logger.resetKeys();
-    // Every line names the Lambda request, the function and whether this was a cold start.
-    if (context) logger.addContext(context);
+  return (event, context) => {
     const { roomId, tokenId } = event.pathParameters ?? {};
-    // Ids are public, but come from the caller: keep them short in logs.
-    logger.appendKeys({ requestId: event.requestContext?.requestId, roomId: roomId?.slice(0, 64), tokenId: tokenId?.slice(0, 64) });
-    try {
-      return await handle(event);
-    } catch (error) {
-      return errorToResponse(error, logger);
-    }
+    // Every line names the Lambda request, the function and whether this was a cold start, and
+    // the route's ids (public, but from the caller: kept short).
+    const keys = { requestId: event.requestContext?.requestId, roomId: roomId?.slice(0, 64), tokenId: tokenId?.slice(0, 64) };
+    return withInvocation(logger, context, keys, async () => {
+      try {
+        return await handle(event);
+      } catch (error) {
+        return errorToResponse(error, logger);
+      }
+    });
   };
 }
