@@ -19,6 +19,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { isPreflight, preflightHeaders, withCorsHeaders } from './http-api-cors.js';
 import { LOCAL_ACCOUNT } from './intrinsics.js';
 import type { LocalFunction } from './lambda-host.js';
+import { ConcurrencyLimit, TokenBucket, type SheddingOptions } from './load-shedding.js';
 import type { CorsDefinition, RouteDefinition } from './template.js';
 
 /** API Gateway's own payload limit. */
@@ -198,8 +199,26 @@ export function fromHttpApiResult(result: unknown): GatewayResponse {
   return { statusCode, headers, body: result.isBase64Encoded === true ? Buffer.from(raw, 'base64') : Buffer.from(raw) };
 }
 
+/** API Gateway's own answer beyond the stage's throttling (plus Retry-After, which API Gateway leaves out). */
+function stageThrottled(retryAfterSeconds: number): GatewayResponse {
+  return {
+    statusCode: 429,
+    headers: { 'Content-Type': 'application/json', 'Retry-After': String(retryAfterSeconds) },
+    body: Buffer.from(JSON.stringify({ message: 'Too Many Requests' })),
+  };
+}
+
+/** The API's own error shape, for a request its function had no room for. */
+const FUNCTION_BUSY: GatewayResponse = {
+  statusCode: 429,
+  headers: { 'Content-Type': 'application/json', 'Retry-After': '1' },
+  body: Buffer.from(JSON.stringify({ error: { code: 'THROTTLED', message: 'Too many requests, try again shortly' } })),
+};
+
 export class HttpGateway {
   private server?: http.Server;
+  private readonly bucket?: TokenBucket;
+  private readonly limits = new Map<LocalFunction, ConcurrencyLimit>();
 
   constructor(
     private readonly routes: LocalRoute[],
@@ -207,7 +226,17 @@ export class HttpGateway {
     private readonly onError?: (message: string, error: unknown) => void,
     /** The API's CORS configuration (corsOf the template); without one, no CORS headers at all. */
     private readonly cors?: CorsDefinition,
-  ) {}
+    /** How load is shed; without it, never (every request waits for its function). */
+    private readonly shedding?: SheddingOptions,
+  ) {
+    if (shedding?.stage) this.bucket = new TokenBucket(shedding.stage.rateLimit, shedding.stage.burstLimit);
+    if (shedding) for (const route of routes) if (!this.limits.has(route.fn)) this.limits.set(route.fn, new ConcurrencyLimit(shedding.concurrencyPerFunction));
+  }
+
+  /** Invocations of each API function running now and waiting for a slot (tests, the bench). */
+  load(): Record<string, { active: number; waiting: number }> {
+    return Object.fromEntries([...this.limits].map(([fn, limit]) => [fn.name, { active: limit.active, waiting: limit.waiting }]));
+  }
 
   async listen(port: number, host = '127.0.0.1'): Promise<number> {
     this.server = http.createServer((request, response) => {
@@ -282,12 +311,18 @@ export class HttpGateway {
       };
     }
     const params = Object.fromEntries(route.names.map((name, i) => [name, values[i]!]));
+    if (this.bucket && !this.bucket.take()) return stageThrottled(this.bucket.retryAfterSeconds());
+    const limit = this.limits.get(route.fn);
+    const release = limit ? await limit.acquire(this.shedding!.maxWaitMs) : () => undefined;
+    if (!release) return FUNCTION_BUSY;
     try {
       return fromHttpApiResult(await route.fn.invoke<unknown>(toHttpApiEvent(request, route, params, body)));
     } catch (error) {
       // What the HTTP API answers when the integration fails.
       this.onError?.(`${route.fn.name} failed`, error);
       return INTERNAL_ERROR;
+    } finally {
+      release();
     }
   }
 }

@@ -29,7 +29,8 @@ import { provision, type Provisioned } from './provision.js';
 import { StateMachineHost, schedulesOf, startStepFunctionsApi } from './state-machines.js';
 import { QueuePoller } from './queue-poller.js';
 import { StreamPoller } from './stream-poller.js';
-import { corsOf, eventSourceMappingsOf, functionsOf, resourcesOfType, routesOf, synthesizeTemplate, type CfnTemplate } from './template.js';
+import { DEFAULT_CONCURRENCY_PER_FUNCTION, DEFAULT_MAX_WAIT_MS } from './load-shedding.js';
+import { corsOf, eventSourceMappingsOf, functionsOf, resourcesOfType, routesOf, stageThrottleOf, synthesizeTemplate, type CfnTemplate } from './template.js';
 
 export interface LocalRuntimeOptions {
   /** HTTP port; 0 picks a free one. @default 3000 */
@@ -51,6 +52,12 @@ export interface LocalRuntimeOptions {
   log?: (line: string) => void;
   /** Extra HTTP routes, tried after the API routes and the runtime's own pages. */
   extraRoutes?: ExtraRoute[];
+  /**
+   * How the API sheds load (./load-shedding.ts): invocations of one function at once, and how
+   * long a request waits for one before its 429. The stage's throttling comes from the template.
+   * @default 8 at once, 1,500 ms
+   */
+  shedding?: { concurrencyPerFunction?: number; maxWaitMs?: number };
   /** Serve the waiting-room and admin pages and the demo origin. @default true */
   pages?: boolean;
   /** Start the template's scheduled state machines at their rate. @default true */
@@ -293,7 +300,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }
     extraRoutes.push(...(options.extraRoutes ?? []));
     const routes = routesOf(template).map((r) => compileRoute(r, functions.get(r.functionLogicalId)!));
-    const gateway = new HttpGateway(routes, extraRoutes, onError, corsOf(template));
+    const stage = stageThrottleOf(template);
+    const gateway = new HttpGateway(routes, extraRoutes, onError, corsOf(template), {
+      ...(stage ? { stage } : {}),
+      concurrencyPerFunction: options.shedding?.concurrencyPerFunction ?? DEFAULT_CONCURRENCY_PER_FUNCTION,
+      maxWaitMs: options.shedding?.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
+    });
     serving.gateway = gateway;
     const port = await gateway.listen(requestedPort, options.host ?? '127.0.0.1').catch((error: NodeJS.ErrnoException) => {
       throw new StartupError(error.code === 'EADDRINUSE' ? `Port ${requestedPort} (PORT) is already in use: set PORT to a free port` : error.message);

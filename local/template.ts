@@ -128,6 +128,14 @@ export function corsOf(template: CfnTemplate): CorsDefinition | undefined {
   };
 }
 
+/** The `$default` stage's throttling (DefaultRouteSettings of AWS::ApiGatewayV2::Stage); undefined when it sets none. */
+export function stageThrottleOf(template: CfnTemplate): { rateLimit: number; burstLimit: number } | undefined {
+  const stages = resourcesOfType(template, 'AWS::ApiGatewayV2::Stage');
+  const settings = stages[0]?.[1].Properties?.DefaultRouteSettings as { ThrottlingRateLimit?: unknown; ThrottlingBurstLimit?: unknown } | undefined;
+  if (settings?.ThrottlingRateLimit === undefined || settings.ThrottlingBurstLimit === undefined) return undefined;
+  return { rateLimit: Number(settings.ThrottlingRateLimit), burstLimit: Number(settings.ThrottlingBurstLimit) };
+}
+
 export interface EventSourceMappingDefinition {
   logicalId: string;
   functionLogicalId: string;
