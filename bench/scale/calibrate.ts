@@ -18,7 +18,8 @@ import { HttpVisitorApi } from './http-api.js';
 import { ScenarioRun } from './scenario-run.js';
 import { SdkCounter } from './sdk-counter.js';
 import { table } from './report.js';
-import { Visitor, type Scheduler } from './visitor.js';
+import { RealScheduler } from './real-scheduler.js';
+import { Visitor } from './visitor.js';
 
 export const TOLERANCE = 0.1;
 /**
@@ -102,35 +103,6 @@ export async function modelCounts(plan: CalibrationPlan, responseLatencyMs = 0):
   await run.runFor(plan.durationMs);
   run.finish();
   return new Map(Object.entries(run.meter.tally.since(before).toObject()));
-}
-
-/** Real timers that can all be stopped at once. */
-class RealScheduler implements Scheduler {
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private stopped = false;
-  failures = 0;
-
-  now(): number {
-    return Date.now();
-  }
-
-  after(ms: number, task: () => void | Promise<void>): void {
-    if (this.stopped) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (this.stopped) return;
-      Promise.resolve()
-        .then(task)
-        .catch(() => (this.failures += 1));
-    }, ms);
-    this.timers.add(timer);
-  }
-
-  stop(): void {
-    this.stopped = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
-  }
 }
 
 export async function localCounts(plan: CalibrationPlan): Promise<Map<string, number>> {

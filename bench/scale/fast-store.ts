@@ -133,6 +133,7 @@ export class FastStore extends InMemoryStore {
     if (token.secretHash !== request.secretHash || token.roomId !== request.roomId) return { kind: 'mismatch', token: this.snapshot(token) };
     token.lastSeenAt = request.now;
     token.signal = request.signal;
+    token.heard = true;
     token.expiresAtSeconds = request.expiresAtSeconds;
     this.snapshots.delete(token.tokenId);
     return { kind: 'touched', token: this.snapshot(token) };

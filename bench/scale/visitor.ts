@@ -5,7 +5,8 @@
  *
  * - join → token view. Admitted: heartbeat every view.heartbeatIntervalSeconds for the visit,
  *   then leave (DELETE) or, if the plan says so, go silent.
- * - Waiting in the front zone: heartbeat every view.heartbeatIntervalSeconds.
+ * - Waiting in the front zone: heartbeat every view.heartbeatIntervalSeconds (the first one at
+ *   once when the join's answer says heartbeatNow: a seat looks free, and a join admits nobody).
  * - Waiting far back: read the shared status every farPollDelaySeconds (the first poll after
  *   joining at the join view's estimate / 10, within 2-60 s), work out the place with placeOf and
  *   heartbeat at once when it says 'front'; send a keep-place signal on the domain's per-ticket
@@ -145,7 +146,8 @@ export class Visitor {
     }
     if (view.zone === 'front') {
       this.mode = 'front';
-      if (source === 'keep-place') return this.heartbeat();
+      // From far back, or told by the join that a seat looks free (a join admits nobody): at once.
+      if (source === 'keep-place' || (source === 'join' && view.heartbeatNow)) return this.heartbeat();
       this.schedule(this.heartbeatMs, () => this.heartbeat());
       return;
     }

@@ -100,6 +100,8 @@ export function tokenFromItem(item: Item): Token {
     signal: item.signal === 'keep-place' ? 'keep-place' : 'heartbeat',
     issuedAt: num(item.issuedAt),
     lastSeenAt: num(item.lastSeenAt),
+    // Tokens written before `heard` existed were all answered.
+    heard: item.heard !== false,
     checkSeq: num(item.checkSeq),
     // Tokens written before checkDueAt existed had their checks at the heartbeat timeout: never due too late.
     checkDueAt: num(item.checkDueAt),
@@ -121,6 +123,7 @@ export function tokenToItem(token: Token, lineShards: number): Item {
     signal: token.signal,
     issuedAt: token.issuedAt,
     lastSeenAt: token.lastSeenAt,
+    heard: token.heard,
     checkSeq: token.checkSeq,
     checkDueAt: token.checkDueAt,
     [TOKEN_TTL_ATTRIBUTE]: token.expiresAtSeconds,

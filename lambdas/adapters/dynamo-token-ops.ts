@@ -74,13 +74,14 @@ export class DynamoTokenOps {
       const { Attributes } = await this.update({
         TableName: this.tables.tokens,
         Key: { [TOKENS_KEY]: request.tokenId },
-        UpdateExpression: 'SET lastSeenAt = :now, #signal = :signal, #ttl = :ttl',
+        UpdateExpression: 'SET lastSeenAt = :now, #signal = :signal, heard = :heard, #ttl = :ttl',
         // Authenticates (by the secret's hash) and scopes to the room, in the same write.
         ConditionExpression: `attribute_exists(${TOKENS_KEY}) AND secretHash = :hash AND roomId = :room`,
         ExpressionAttributeNames: { '#signal': 'signal', '#ttl': TOKEN_TTL_ATTRIBUTE },
         ExpressionAttributeValues: {
           ':now': request.now,
           ':signal': request.signal,
+          ':heard': true,
           ':ttl': request.expiresAtSeconds,
           ':hash': request.secretHash,
           ':room': request.roomId,
@@ -158,7 +159,7 @@ export class DynamoTokenOps {
       roomCondition += ' AND admitter = :owner';
     }
     const tokenUpdates = tokens.map((entry) => {
-      const values: Item = { ':admitted': 'ADMITTED', ':waiting': 'WAITING', ':heartbeat': 'heartbeat', ':liveSince': request.liveSince, ':room': roomId, ':now': now };
+      const values: Item = { ':admitted': 'ADMITTED', ':waiting': 'WAITING', ':heartbeat': 'heartbeat', ':heard': true, ':liveSince': request.liveSince, ':room': roomId, ':now': now };
       let update = `SET #state = :admitted, admittedAt = :now REMOVE ${LINE_INDEX.partitionKey}, ${LINE_INDEX.sortKey}`;
       if (entry.rearm) {
         // A new check loop step, due soon: the old step's message finds the sequence moved on.
@@ -170,8 +171,10 @@ export class DynamoTokenOps {
           TableName: this.tables.tokens,
           Key: { [TOKENS_KEY]: entry.tokenId },
           UpdateExpression: update,
-          // Live: waiting, heartbeating (a token older than signals heartbeats), heard from since liveSince.
-          ConditionExpression: '#state = :waiting AND (#signal = :heartbeat OR attribute_not_exists(#signal)) AND lastSeenAt >= :liveSince AND roomId = :room',
+          // Live: waiting, heartbeating (a token older than signals heartbeats), heard from since the
+          // join (a token older than `heard` was) and since liveSince.
+          ConditionExpression:
+            '#state = :waiting AND (#signal = :heartbeat OR attribute_not_exists(#signal)) AND (heard = :heard OR attribute_not_exists(heard)) AND lastSeenAt >= :liveSince AND roomId = :room',
           ExpressionAttributeNames: { '#state': 'state', '#signal': 'signal' },
           ExpressionAttributeValues: values,
         },

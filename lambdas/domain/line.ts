@@ -17,9 +17,12 @@ export function lineShardOf(ticket: number, lineShards: number): number {
   return ((ticket % lineShards) + lineShards) % lineShards;
 }
 
-/** A token that may be admitted now: waiting, heartbeating, and heard from since `liveSince`. */
-export function isLive(token: Pick<Token, 'state' | 'signal' | 'lastSeenAt'>, liveSince: number): boolean {
-  return token.state === 'WAITING' && token.signal === 'heartbeat' && token.lastSeenAt >= liveSince;
+/**
+ * A token that may be admitted now: waiting, heartbeating, heard from since `liveSince`, and heard
+ * from at all since its join (so its visitor holds the secret: never an orphan of a lost answer).
+ */
+export function isLive(token: Pick<Token, 'state' | 'signal' | 'lastSeenAt' | 'heard'>, liveSince: number): boolean {
+  return token.state === 'WAITING' && token.signal === 'heartbeat' && token.heard && token.lastSeenAt >= liveSince;
 }
 
 export interface HeadQuery {

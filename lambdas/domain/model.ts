@@ -78,6 +78,12 @@ export interface Token {
   signal: Signal;
   issuedAt: number;
   lastSeenAt: number;
+  /**
+   * Whether the visitor has used its secret since the join (a heartbeat or a keep-place signal).
+   * Until then the token may be an orphan, whose visitor never received the join's answer: it is
+   * never admitted, and its check removes it once its timeout passes (issue 10, item 4).
+   */
+  heard: boolean;
   admittedAt?: number;
   /** Sequence number of the token's one live check loop. */
   checkSeq: number;
@@ -122,6 +128,11 @@ export interface TokenView {
   zone: Zone;
   heartbeatIntervalSeconds: number;
   keepPlaceIntervalSeconds: number;
+  /**
+   * Set on a join's answer when a seat looks free for this ticket: heartbeat at once to take it. A
+   * join admits nobody, because only a signal with the secret shows that the answer arrived.
+   */
+  heartbeatNow?: true;
   /** The admission pass (a JWT), once admitted. */
   pass?: string;
   /** When the pass expires, epoch milliseconds. */

@@ -29,8 +29,8 @@ export class Visitors {
 
   /**
    * Takes a ticket and joins the line. A visitor who joins in the front zone starts as heartbeating
-   * (and takes a free seat at once when nobody live is ahead); one who joins far back starts as
-   * keeping its place.
+   * (its first heartbeat, sent at once, takes a free seat when nobody live is ahead); one who joins
+   * far back starts as keeping its place.
    */
   async join(roomId: string): Promise<JoinResult> {
     const { store, clock, ids, timings, views, tickets } = this.deps;
@@ -50,15 +50,18 @@ export class Visitors {
       signal: zone === 'front' ? 'heartbeat' : 'keep-place',
       issuedAt: now,
       lastSeenAt: now,
+      heard: false,
       checkSeq: 0,
       checkDueAt: now + timings.checkDelaySeconds * 1000,
       expiresAtSeconds: Math.ceil(now / 1000) + timings.tokenRetentionSeconds,
     };
     await store.putToken(token, room.lineShards);
-    const admitted = await this.admissions.admitSelfSafely(token, room);
-    const current: Token = admitted ? { ...token, state: 'ADMITTED', admittedAt: clock.now() } : token;
-    // Admitted: this environment's view now shows it (views.patch), for its own view and the next joins.
-    return { view: await this.view(current, admitted ? ((await views.get(roomId)) ?? room) : room), secret };
+    // Admits nobody, not even itself: until the visitor uses its secret, nobody knows it got this
+    // answer (a lost answer would leave an orphan holding a seat). When a seat looks free, the
+    // answer says to heartbeat at once, and that heartbeat takes the seat.
+    const view = await this.view(token, room);
+    if (zone === 'front' && room.state === 'open' && room.activeCount < room.capacity) view.heartbeatNow = true;
+    return { view, secret };
   }
 
   /** The token's state and position, without side effects. */

@@ -7,6 +7,7 @@ import {
   timingsWithDefaults,
   type DomainDeps,
   type EnvironmentOptions,
+  type JoinResult,
   type IdSource,
   type Timings,
   type WaitingRoomEvents,
@@ -21,12 +22,25 @@ export function sequentialIds(): IdSource {
   };
 }
 
+/**
+ * A visitor who joined and, in the front zone, has heartbeated once since (its page does so at once
+ * when the answer says a seat looks free, else at its interval): heard from, so it may be admitted.
+ * A join alone admits nobody.
+ */
+export async function arrive(visitors: Visitors, roomId: string): Promise<JoinResult> {
+  const joined = await visitors.join(roomId);
+  if (joined.view.zone !== 'front') return joined;
+  return { view: await visitors.heartbeat(roomId, joined.view.tokenId, joined.secret), secret: joined.secret };
+}
+
 export interface DomainFixture {
   store: InMemoryStore;
   checks: InMemoryCheckQueue;
   clock: FakeClock;
   deps: DomainDeps;
   visitors: Visitors;
+  /** arrive() with this fixture's visitors. */
+  arrive(roomId: string): Promise<JoinResult>;
   checkLoop: CheckLoop;
   rooms: Rooms;
   events: { admitted: number[]; removed: { ticket: number; reason: string }[] };
@@ -61,12 +75,14 @@ export function domainFixture(options: DomainFixtureOptions = {}): DomainFixture
     ...environmentOf(store, clock, { roomViewMaxAgeMs: 0, ...options.environment }),
     ...options.deps,
   };
+  const visitors = new Visitors(deps);
   return {
     store,
     checks,
     clock,
     deps,
-    visitors: new Visitors(deps),
+    visitors,
+    arrive: (roomId) => arrive(visitors, roomId),
     checkLoop: new CheckLoop(deps, checks),
     rooms: new Rooms(deps, options.lineShards ?? 4),
     events,

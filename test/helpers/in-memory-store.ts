@@ -130,6 +130,7 @@ export class InMemoryStore implements WaitingRoomStore {
     if (token.secretHash !== request.secretHash || token.roomId !== request.roomId) return { kind: 'mismatch', token: clone(token) };
     token.lastSeenAt = request.now;
     token.signal = request.signal;
+    token.heard = true;
     token.expiresAtSeconds = request.expiresAtSeconds;
     return { kind: 'touched', token: clone(token) };
   }

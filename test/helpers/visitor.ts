@@ -12,12 +12,23 @@ export class HttpError extends Error {
   }
 }
 
+/** A shed request (429) is sent again after its Retry-After, as the page does, for this long at most. */
+const THROTTLED_RETRY_FOR_MS = 30_000;
+
 async function call<T>(url: string, init: RequestInit = {}): Promise<T> {
-  const response = await fetch(url, init);
-  const text = await response.text();
-  const body = text ? (JSON.parse(text) as unknown) : undefined;
-  if (!response.ok) throw new HttpError(response.status, body);
-  return body as T;
+  const giveUpAt = Date.now() + THROTTLED_RETRY_FOR_MS;
+  for (;;) {
+    const response = await fetch(url, init);
+    const text = await response.text();
+    const body = text ? (JSON.parse(text) as unknown) : undefined;
+    if (response.status === 429 && Date.now() < giveUpAt) {
+      const retryAfterS = Number(response.headers.get('retry-after') ?? 1);
+      await sleep((Number.isFinite(retryAfterS) ? retryAfterS : 1) * 1000 * (0.5 + Math.random()));
+      continue;
+    }
+    if (!response.ok) throw new HttpError(response.status, body);
+    return body as T;
+  }
 }
 
 export class Visitor {
@@ -36,6 +47,8 @@ export class Visitor {
     const { secret, ...view } = await call<TokenView & { secret: string }>(`${baseUrl}/rooms/${roomId}/tokens`, { method: 'POST' });
     visitor.secret = secret;
     visitor.view = view;
+    // As the page does: a join admits nobody, and when a seat looks free it says to heartbeat at once.
+    if (view.heartbeatNow) await visitor.heartbeat();
     return visitor;
   }
 

@@ -36,6 +36,7 @@ import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/emulators.js
 import { createTableInput } from '../../local/provision.js';
 import { resourcesOfType, synthesizeTemplate } from '../../local/template.js';
 import { FakeClock, InMemoryCheckQueue, InMemoryStore } from '../helpers/in-memory-store.js';
+import { arrive } from '../helpers/domain-fixture.js';
 
 type Kind = 'memory' | 'dynamo';
 
@@ -95,6 +96,7 @@ function newToken(roomId: string, ticket: number, overrides: Partial<Token> = {}
     signal: 'heartbeat',
     issuedAt: T0,
     lastSeenAt: T0,
+    heard: true,
     checkSeq: 0,
     checkDueAt: T0 + 10_000,
     expiresAtSeconds: T0 / 1000 + 86_400,
@@ -176,7 +178,8 @@ function domainOn(store: WaitingRoomStore) {
     random: () => 0.5,
     ...environmentOf(store, clock, { roomViewMaxAgeMs: 0 }),
   };
-  return { clock, checks, events, deps, visitors: new Visitors(deps), checkLoop: new CheckLoop(deps, checks), rooms: new Rooms(deps, SHARDS) };
+  const visitors = new Visitors(deps);
+  return { clock, checks, events, deps, visitors, arrive: (roomId: string) => arrive(visitors, roomId), checkLoop: new CheckLoop(deps, checks), rooms: new Rooms(deps, SHARDS) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -936,7 +939,7 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
       const roomId = uid('room');
       await d.rooms.configure(roomId, { capacity: 2 });
       const views = [];
-      for (let i = 0; i < 5; i++) views.push((await d.visitors.join(roomId)).view);
+      for (let i = 0; i < 5; i++) views.push((await d.arrive(roomId)).view);
       expect(views.map((v) => [v.ticket, v.state, v.position, v.zone])).toEqual([
         [1, 'admitted', 0, 'front'],
         [2, 'admitted', 0, 'front'],
@@ -956,7 +959,7 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
       const d = domainOn(store);
       const roomId = uid('room');
       await d.rooms.configure(roomId, { capacity: 1 });
-      const [a, b, c] = [await d.visitors.join(roomId), await d.visitors.join(roomId), await d.visitors.join(roomId)];
+      const [a, b, c] = [await d.arrive(roomId), await d.arrive(roomId), await d.arrive(roomId)];
       d.clock.advance(2_000);
       await d.visitors.leave(roomId, a.view.tokenId, a.secret);
       expect(await store.getToken(a.view.tokenId)).toBeUndefined();
@@ -974,7 +977,7 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
       const roomId = uid('room');
       await d.rooms.configure(roomId, { capacity: 1 });
       const joined = [];
-      for (let i = 0; i < 7; i++) joined.push(await d.visitors.join(roomId));
+      for (let i = 0; i < 7; i++) joined.push(await d.arrive(roomId));
       d.clock.advance(1_000);
       const { room } = await d.rooms.configure(roomId, { capacity: 5 });
       expect(room).toMatchObject({ capacity: 5, activeCount: 5, lastAdmittedTicket: 5, admittedTotal: 5 });
@@ -989,9 +992,9 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
       const d = domainOn(store);
       const roomId = uid('room');
       await d.rooms.configure(roomId, { capacity: 1 });
-      const a = await d.visitors.join(roomId);
+      const a = await d.arrive(roomId);
       await d.checkLoop.start((await store.getToken(a.view.tokenId))!);
-      const b = await d.visitors.join(roomId);
+      const b = await d.arrive(roomId);
       expect(b.view.state).toBe('waiting');
 
       d.clock.advance(10_000);

@@ -80,6 +80,7 @@ const token: Token = {
   signal: 'heartbeat',
   issuedAt: 1,
   lastSeenAt: 2,
+  heard: true,
   checkSeq: 0,
   checkDueAt: 3,
   expiresAtSeconds: 4,
@@ -250,6 +251,7 @@ describe('DynamoStore', () => {
         signal: 'heartbeat',
         issuedAt: 1,
         lastSeenAt: 2,
+        heard: true,
         checkSeq: 0,
         checkDueAt: 3,
         expiresAt: 4,
@@ -261,7 +263,7 @@ describe('DynamoStore', () => {
       await expect(store.putToken({ ...token, roomId: '' }, 4)).rejects.toThrow(/empty string/);
     });
 
-    it('reads a token strongly unless asked otherwise; one from before signals heartbeats', async () => {
+    it('reads a token strongly unless asked otherwise; one from before signals heartbeats, one from before `heard` was heard', async () => {
       ddb.on(GetCommand).resolves({ Item: { tokenId: 't1', roomId: 'shop', ticket: 9, secretHash: 'h', state: 'WAITING', issuedAt: 1, lastSeenAt: 2, checkSeq: 0, expiresAt: 4 } });
       await expect(store.getToken('t1')).resolves.toEqual({ ...token, checkDueAt: 0 });
       await store.getToken('t1', false);
@@ -290,9 +292,9 @@ describe('DynamoStore', () => {
       await expect(store.touchToken(touch)).resolves.toEqual({ kind: 'not-found' });
       await expect(store.touchToken(touch)).resolves.toEqual({ kind: 'mismatch', token });
       expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({
-        UpdateExpression: 'SET lastSeenAt = :now, #signal = :signal, #ttl = :ttl',
+        UpdateExpression: 'SET lastSeenAt = :now, #signal = :signal, heard = :heard, #ttl = :ttl',
         ConditionExpression: 'attribute_exists(tokenId) AND secretHash = :hash AND roomId = :room',
-        ExpressionAttributeValues: { ':now': 9, ':signal': 'keep-place', ':ttl': 4, ':hash': 'h', ':room': 'shop' },
+        ExpressionAttributeValues: { ':now': 9, ':signal': 'keep-place', ':heard': true, ':ttl': 4, ':hash': 'h', ':room': 'shop' },
         ReturnValues: 'ALL_NEW',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       });
@@ -377,8 +379,9 @@ describe('DynamoStore', () => {
         TableName: 'tokens',
         Key: { tokenId: 't1' },
         UpdateExpression: 'SET #state = :admitted, admittedAt = :now REMOVE lineShard, lineTicket',
-        ConditionExpression: '#state = :waiting AND (#signal = :heartbeat OR attribute_not_exists(#signal)) AND lastSeenAt >= :liveSince AND roomId = :room',
-        ExpressionAttributeValues: { ':liveSince': 100, ':room': 'shop', ':now': 200, ':heartbeat': 'heartbeat' },
+        ConditionExpression:
+          '#state = :waiting AND (#signal = :heartbeat OR attribute_not_exists(#signal)) AND (heard = :heard OR attribute_not_exists(heard)) AND lastSeenAt >= :liveSince AND roomId = :room',
+        ExpressionAttributeValues: { ':liveSince': 100, ':room': 'shop', ':now': 200, ':heartbeat': 'heartbeat', ':heard': true },
       });
       expect(items[1]!.Update?.Key).toEqual({ tokenId: 't2' });
       expect(items[2]!.Update).toMatchObject({

@@ -7,7 +7,7 @@ async function fullRoom(capacity: number, waiting: number, options: Parameters<t
   const f = domainFixture(options);
   await f.rooms.configure('shop', { capacity });
   const joined = [];
-  for (let i = 0; i < capacity + waiting; i++) joined.push(await f.visitors.join('shop'));
+  for (let i = 0; i < capacity + waiting; i++) joined.push(await f.arrive('shop'));
   return { f, joined, admissions: new Admissions(f.deps) };
 }
 
@@ -275,7 +275,7 @@ describe('room configuration', () => {
     await expect(f.rooms.configure('new', { state: 'open' })).rejects.toThrow(/give a capacity/);
     const { created } = await f.rooms.configure('new', { capacity: 1 });
     expect(created).toBe(true);
-    await f.visitors.join('new');
+    await f.arrive('new');
     const { room: changed, created: again } = await f.rooms.configure('new', { state: 'paused' });
     expect(again).toBe(false);
     expect(changed).toMatchObject({ capacity: 1, state: 'paused', nextTicket: 1, activeCount: 1, lineShards: 4 });
@@ -284,7 +284,7 @@ describe('room configuration', () => {
   it('admits the next visitors at once when capacity is raised or the room reopens', async () => {
     const f = domainFixture();
     await f.rooms.configure('shop', { capacity: 1 });
-    for (let i = 0; i < 4; i++) await f.visitors.join('shop');
+    for (let i = 0; i < 4; i++) await f.arrive('shop');
     await f.rooms.configure('shop', { capacity: 3 });
     expect(f.events.admitted).toEqual([1, 2, 3]);
     await f.rooms.configure('shop', { state: 'paused', capacity: 4 });
@@ -304,7 +304,7 @@ describe('room configuration', () => {
     const f = domainFixture({ environment: { roomViewMaxAgeMs: 1_000 } });
     await f.rooms.configure('shop', { capacity: 1 });
     const joined = [];
-    for (let i = 0; i < 3; i++) joined.push(await f.visitors.join('shop'));
+    for (let i = 0; i < 3; i++) joined.push(await f.arrive('shop'));
     // A measured admission rate, so that the estimate depends on the time it is computed at.
     f.clock.advance(30_000);
     await f.visitors.heartbeat('shop', joined[1]!.view.tokenId, joined[1]!.secret);
@@ -326,8 +326,8 @@ describe('room configuration', () => {
     const f = domainFixture({ deps: { waitingCounts: { waiting: async (id) => counted.get(id) } } });
     await f.rooms.configure('shop', { capacity: 1 });
     await expect(f.rooms.status('shop')).resolves.toMatchObject({ active: 0, waiting: 0, estimatedWaitSeconds: 0 });
-    await f.visitors.join('shop');
-    await f.visitors.join('shop');
+    await f.arrive('shop');
+    await f.arrive('shop');
     const status = await f.rooms.status('shop');
     expect(status).toMatchObject({
       state: 'open',

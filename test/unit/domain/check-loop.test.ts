@@ -5,7 +5,7 @@ import { domainFixture, type DomainFixture } from '../../helpers/domain-fixture.
 async function oneVisitor(capacity = 1) {
   const f = domainFixture();
   await f.rooms.configure('shop', { capacity });
-  const joined = await f.visitors.join('shop');
+  const joined = await f.arrive('shop');
   const token = f.store.tokens.get(joined.view.tokenId)!;
   await f.checkLoop.start(token);
   return { f, ...joined };
@@ -42,7 +42,7 @@ describe('check loop', () => {
 
   it('frees a silent seat right at its deadline: an early check waits out the last second', async () => {
     const { f, view, secret } = await oneVisitor();
-    const next = await f.visitors.join('shop');
+    const next = await f.arrive('shop');
     f.clock.advance(500);
     await f.visitors.heartbeat('shop', view.tokenId, secret); // last heartbeat at t0 + 500
     const last = f.clock.now();
@@ -64,9 +64,30 @@ describe('check loop', () => {
     expect(f.store.tokens.get(next.view.tokenId)?.state).toBe('ADMITTED');
   });
 
+  it('never seats an orphan (a join whose answer never arrived): later visitors go ahead, and its check removes it', async () => {
+    const f = domainFixture();
+    await f.rooms.configure('shop', { capacity: 2 });
+    const orphan = await f.visitors.join('shop'); // nothing ever heard with its secret
+    await f.checkLoop.start(f.store.tokens.get(orphan.view.tokenId)!);
+    const next = await f.arrive('shop');
+    expect(next.view.state).toBe('admitted');
+    // A seat still free, the orphan first in line and heartbeating as far as its signal says:
+    // neither a fill nor the checks seat it.
+    await f.rooms.configure('shop', { capacity: 3 });
+    expect(f.store.tokens.get(orphan.view.tokenId)?.state).toBe('WAITING');
+    f.clock.advance(10_000);
+    await deliverDue(f);
+    expect(f.store.tokens.get(orphan.view.tokenId)?.state).toBe('WAITING');
+    f.clock.advance(10_000);
+    await expect(deliverDue(f)).resolves.toMatchObject({ [orphan.view.tokenId]: 'evicted' });
+    expect(f.store.tokens.has(orphan.view.tokenId)).toBe(false);
+    expect(f.store.rooms.get('shop')?.activeCount).toBe(1);
+    expect(f.events.admitted).toEqual([2]);
+  });
+
   it('evicts a visitor silent for the heartbeat timeout and admits the next in line', async () => {
     const { f, view } = await oneVisitor();
-    const next = await f.visitors.join('shop');
+    const next = await f.arrive('shop');
     f.clock.advance(10_000);
     await deliverDue(f);
     f.clock.advance(10_000); // silent for exactly 20 s
@@ -82,7 +103,7 @@ describe('check loop', () => {
     await f.rooms.configure('shop', { capacity: 0 });
     let far: Token | undefined;
     for (let i = 0; i <= FRONT_ZONE_MIN_TICKETS; i++) {
-      const { view } = await f.visitors.join('shop');
+      const { view } = await f.arrive('shop');
       far = f.store.tokens.get(view.tokenId)!;
     }
     expect(far!.signal).toBe('keep-place');
@@ -107,7 +128,7 @@ describe('check loop', () => {
     const f = domainFixture();
     await f.rooms.configure('shop', { capacity: 1 });
     const joined = [];
-    for (let i = 0; i <= FRONT_ZONE_MIN_TICKETS + 1; i++) joined.push(await f.visitors.join('shop'));
+    for (let i = 0; i <= FRONT_ZONE_MIN_TICKETS + 1; i++) joined.push(await f.arrive('shop'));
     const far = f.store.tokens.get(joined[joined.length - 1]!.view.tokenId)!;
     expect(far.signal).toBe('keep-place');
     await f.checkLoop.start(far);
@@ -211,7 +232,7 @@ describe('check loop', () => {
 
   it('ends the loop of a token that is gone, and offers a seat that looks free', async () => {
     const { f, view } = await oneVisitor(1);
-    const waiting = await f.visitors.join('shop');
+    const waiting = await f.arrive('shop');
     // The visitor left, but the follow-up admission did not happen (say the function timed out).
     f.store.tokens.delete(view.tokenId);
     f.store.rooms.get('shop')!.activeCount = 0;
@@ -224,8 +245,8 @@ describe('check loop', () => {
   it('offers a free seat on behalf of a live waiting visitor, at most once a second per room', async () => {
     const f = domainFixture();
     await f.rooms.configure('shop', { capacity: 0 });
-    const a = await f.visitors.join('shop');
-    const b = await f.visitors.join('shop');
+    const a = await f.arrive('shop');
+    const b = await f.arrive('shop');
     for (const j of [a, b]) await f.checkLoop.start(f.store.tokens.get(j.view.tokenId)!);
     f.store.rooms.get('shop')!.capacity = 1; // a seat freed whose wake-up found the admitter busy
     f.clock.advance(10_000);
@@ -238,7 +259,7 @@ describe('check loop', () => {
 
   it('does nothing but its own step for a visitor when no seat is free', async () => {
     const { f } = await oneVisitor(1);
-    const { view } = await f.visitors.join('shop');
+    const { view } = await f.arrive('shop');
     await f.checkLoop.start(f.store.tokens.get(view.tokenId)!);
     f.clock.advance(10_000);
     const due = f.checks.takeDue().find((m) => m.message.tokenId === view.tokenId)!;
@@ -250,7 +271,7 @@ describe('check loop', () => {
   it('evicts a silent waiting visitor without touching the seats', async () => {
     const f = domainFixture();
     await f.rooms.configure('shop', { capacity: 0 });
-    const { view } = await f.visitors.join('shop');
+    const { view } = await f.arrive('shop');
     await f.checkLoop.start(f.store.tokens.get(view.tokenId)!);
     f.clock.advance(30_000);
     await expect(deliverDue(f)).resolves.toEqual({ [view.tokenId]: 'evicted' });

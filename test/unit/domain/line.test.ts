@@ -16,6 +16,7 @@ function token(ticket: number, overrides: Partial<Token> = {}): Token {
     signal: 'heartbeat',
     issuedAt: NOW,
     lastSeenAt: NOW,
+    heard: true,
     checkSeq: 0,
     checkDueAt: NOW,
     expiresAtSeconds: 0,

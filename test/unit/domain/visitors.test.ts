@@ -17,21 +17,25 @@ async function roomOf(capacity: number, state: 'open' | 'paused' | 'closed' = 'o
 }
 
 describe('joining', () => {
-  it('admits at once when a seat is free and nobody is ahead', async () => {
+  it('admits nobody, not even itself: its first heartbeat takes the free seat', async () => {
     const f = await roomOf(2);
     const { view, secret } = await f.visitors.join('shop');
-    expect(view).toMatchObject({ roomId: 'shop', ticket: 1, state: 'admitted', position: 0, estimatedWaitSeconds: 0, roomState: 'open' });
+    expect(view).toMatchObject({ roomId: 'shop', ticket: 1, state: 'waiting', position: 1, zone: 'front', roomState: 'open', heartbeatNow: true });
     expect(secret).toHaveLength(43);
+    expect(f.store.rooms.get('shop')?.activeCount).toBe(0);
+    expect(f.store.tokens.get(view.tokenId)?.heard).toBe(false);
+    await expect(f.visitors.heartbeat('shop', view.tokenId, secret)).resolves.toMatchObject({ state: 'admitted', position: 0, estimatedWaitSeconds: 0 });
     expect(f.store.rooms.get('shop')?.activeCount).toBe(1);
   });
 
   it('waits when the room is full, with its place in line, a wait estimate and its zone', async () => {
     const f = await roomOf(1);
-    await f.visitors.join('shop');
+    await f.arrive('shop');
     const second = await f.visitors.join('shop');
     const third = await f.visitors.join('shop');
     expect(second.view).toMatchObject({ ticket: 2, state: 'waiting', position: 1, zone: 'front', heartbeatIntervalSeconds: 5, keepPlaceIntervalSeconds: 300 });
     expect(third.view).toMatchObject({ ticket: 3, state: 'waiting', position: 2, zone: 'front' });
+    expect(third.view.heartbeatNow).toBeUndefined(); // no seat free: the heartbeat comes at its interval
     expect(third.view.estimatedWaitSeconds).toBeGreaterThan(second.view.estimatedWaitSeconds);
   });
 
@@ -98,7 +102,7 @@ describe('joining', () => {
     f.store.conflicts.set('admitTokens', 100);
     const deferred: string[] = [];
     f.deps.events = { admissionDeferred: (e) => deferred.push(e.roomId) };
-    const { view } = await f.visitors.join('shop');
+    const { view } = await f.arrive('shop');
     expect(view.state).toBe('waiting');
     expect(deferred).toEqual(['shop']);
   });
@@ -107,7 +111,7 @@ describe('joining', () => {
 describe('reading a token', () => {
   it('answers state and position without writing anything', async () => {
     const f = await roomOf(1);
-    await f.visitors.join('shop');
+    await f.arrive('shop');
     const { view, secret } = await f.visitors.join('shop');
     f.store.calls.length = 0;
     f.clock.advance(3_000);
@@ -128,8 +132,8 @@ describe('reading a token', () => {
     const passes: PassIssuer = { issue: async (claims, now) => ({ pass: `pass-for-${claims.tokenId}`, expiresAt: now + 60_000 }) };
     const f = domainFixture({ deps: { passes }, timings: { admittedHeartbeatIntervalSeconds: 8 } });
     await f.rooms.configure('shop', { capacity: 1 });
-    const admitted = await f.visitors.join('shop');
-    const waiting = await f.visitors.join('shop');
+    const admitted = await f.arrive('shop');
+    const waiting = await f.arrive('shop');
     expect(admitted.view).toMatchObject({ pass: `pass-for-${admitted.view.tokenId}`, passExpiresAt: f.clock.now() + 60_000, heartbeatIntervalSeconds: 8 });
     expect(waiting.view).toMatchObject({ heartbeatIntervalSeconds: 5 });
     expect(waiting.view.pass).toBeUndefined();
@@ -203,8 +207,8 @@ describe('heartbeats and keep-place signals', () => {
 describe('leaving', () => {
   it('frees the seat and admits the next visitor at once', async () => {
     const f = await roomOf(1);
-    const first = await f.visitors.join('shop');
-    const second = await f.visitors.join('shop');
+    const first = await f.arrive('shop');
+    const second = await f.arrive('shop');
     await f.visitors.leave('shop', first.view.tokenId, first.secret);
     expect(f.store.tokens.has(first.view.tokenId)).toBe(false);
     expect(f.store.tokens.get(second.view.tokenId)?.state).toBe('ADMITTED');
@@ -215,8 +219,8 @@ describe('leaving', () => {
 
   it('removes a waiting visitor from the line without touching the seats', async () => {
     const f = await roomOf(1);
-    await f.visitors.join('shop');
-    const second = await f.visitors.join('shop');
+    await f.arrive('shop');
+    const second = await f.arrive('shop');
     await f.visitors.leave('shop', second.view.tokenId, second.secret);
     expect(f.store.waitingIn('shop')).toEqual([]);
     expect(f.store.lineShard.size).toBe(0);

@@ -240,8 +240,9 @@ export class FakeApi {
         admitted: false,
       };
       this.tokens.set(token.tokenId, token);
-      this.admitIfFirst(token, room);
-      return response(201, { ...this.view(token, room), secret: token.secret });
+      // As the server: a join admits nobody, and says to heartbeat at once when a seat looks free.
+      const seatFree = room.state === 'open' && room.active < room.capacity && token.ticket === room.lastAdmitted + 1;
+      return response(201, { ...this.view(token, room), ...(seatFree ? { heartbeatNow: true } : {}), secret: token.secret });
     }
     const token = this.tokens.get(decodeURIComponent(match[2]!));
     if (!token || token.roomId !== roomId) return response(404, errorBody('TOKEN_NOT_FOUND'));

@@ -328,8 +328,10 @@ export class WaitingRoomClient {
     if (joined.kind === 'failed') return { kind: 'error', error: joined.error };
     const { secret, ...view } = joined.value;
     this.credentials.write({ roomId: this.roomId, tokenId: view.tokenId, secret });
-    // The join is the ticket's first signal: the keep-place schedule starts from it.
-    this.memory.signalled(view.tokenId, this.now());
+    // The join is the ticket's first signal: the keep-place schedule starts from it. When a seat
+    // looks free, the first heartbeat goes at once and takes it (a join admits nobody: only a
+    // signal with the secret shows that the answer arrived).
+    if (!view.heartbeatNow) this.memory.signalled(view.tokenId, this.now());
     return { kind: 'view', view };
   }
 
