@@ -20,7 +20,6 @@
 import { Admissions } from './admission.js';
 import { realSleep, type DomainDeps } from './deps.js';
 import { ContentionError } from './errors.js';
-import { isLive } from './line.js';
 import type { CheckMessage, Token } from './model.js';
 import { REARM_PREFIX } from './admission.js';
 import type { CheckQueue } from './ports.js';
@@ -118,6 +117,7 @@ export class CheckLoop {
         if (removed === 'removed') {
           this.deps.events?.removed?.({ roomId: token.roomId, tokenId: token.tokenId, ticket: token.ticket, state: token.state, reason: 'silent' });
           if (token.state === 'ADMITTED') await this.admissions.fillSafely(token.roomId);
+          else await this.offerFreeSeats(token);
           return 'evicted';
         }
         consistent = true; // a signal, an admission, a duplicate or a conflict got there first: look again
@@ -166,13 +166,17 @@ export class CheckLoop {
   }
 
   /**
-   * The checker's part in filling seats: a live waiting token whose room shows a free seat starts
-   * an admission (it is the safety net for a wake-up that found the admitter busy).
+   * The checker's part in filling seats: a waiting token of the front zone whose room shows a free
+   * seat starts an admission, at most once a second per room. For a live token it is the safety net
+   * for a wake-up that found the admitter busy; for a ghost or an orphan at the head of the line
+   * (silent, or never heard from since its join) it is what moves the line on: the admitter, finding
+   * too few live visitors, brings the next tickets into the front zone (frontFloor), and nobody
+   * else would, since nobody behind them heartbeats yet.
    */
   private async offerFreeSeats(token: Token): Promise<void> {
-    const { clock, timings, views } = this.deps;
+    const { clock, views } = this.deps;
     const now = clock.now();
-    if (!isLive(token, now - timings.heartbeatTimeoutSeconds * 1000)) return;
+    if (token.state !== 'WAITING' || token.signal !== 'heartbeat') return;
     const room = await views.get(token.roomId);
     if (!room || room.state !== 'open' || room.activeCount >= room.capacity) return;
     if (now - (this.lastSafetyFill.get(token.roomId) ?? -Infinity) < SAFETY_FILL_INTERVAL_MS) return;

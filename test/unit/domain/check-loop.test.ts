@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHECK_DELIVERY_SLACK_MS, ContentionError, FRONT_ZONE_MIN_TICKETS, MAX_DEFER_MS, STALL_MS, type Token } from '../../../lambdas/domain/index.js';
+import { CHECK_DELIVERY_SLACK_MS, ContentionError, FRONT_ZONE_MIN_TICKETS, MAX_DEFER_MS, STALL_MS, placeOf, statusOf, type Token } from '../../../lambdas/domain/index.js';
 import { domainFixture, type DomainFixture } from '../../helpers/domain-fixture.js';
 
 async function oneVisitor(capacity = 1) {
@@ -83,6 +83,24 @@ describe('check loop', () => {
     expect(f.store.tokens.has(orphan.view.tokenId)).toBe(false);
     expect(f.store.rooms.get('shop')?.activeCount).toBe(1);
     expect(f.events.admitted).toEqual([2]);
+  });
+
+  it('moves the line on past orphans at its head: their checks bring the next tickets into the front zone', async () => {
+    const f = domainFixture();
+    await f.rooms.configure('shop', { capacity: 1 });
+    // The whole front zone is orphans, a seat is free, and nobody behind them heartbeats yet.
+    for (let i = 0; i < FRONT_ZONE_MIN_TICKETS; i++) {
+      const { view } = await f.visitors.join('shop');
+      await f.checkLoop.start(f.store.tokens.get(view.tokenId)!);
+    }
+    const far = await f.visitors.join('shop');
+    expect(far.view.zone).toBe('far');
+    f.clock.advance(10_000);
+    await deliverDue(f);
+    const status = statusOf(f.store.rooms.get('shop')!, f.clock.now(), f.deps.timings);
+    expect(placeOf(far.view.ticket, status).zone).toBe('front');
+    // Its page sees that, heartbeats, and takes the seat.
+    await expect(f.visitors.heartbeat('shop', far.view.tokenId, far.secret)).resolves.toMatchObject({ state: 'admitted' });
   });
 
   it('evicts a visitor silent for the heartbeat timeout and admits the next in line', async () => {
