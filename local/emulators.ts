@@ -10,6 +10,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { interceptLocalhostDns, startFauxqs, type FauxqsServer } from 'fauxqs';
+import { freezable, type Thaw } from './freezable.js';
 import { LOCAL_REGION } from './intrinsics.js';
 
 export class StartupError extends Error {
@@ -142,6 +143,8 @@ export interface MessagingEmulator {
   /** The host name fauxqs uses in queue URLs, for SQS clients. */
   sqsEndpoint: string;
   server: FauxqsServer;
+  /** Freezes the emulator as a stopped process would be, until the returned thaw (fault tests). */
+  freeze(): Thaw;
   stop(): Promise<void>;
 }
 
@@ -153,9 +156,11 @@ let dnsIntercepted = false;
  * 0.0.0.0 and has no option for it (its `host` names the host in queue URLs): its listen call is
  * rewritten for the length of its start-up only.
  */
-async function loopbackOnly<T>(start: () => Promise<T>): Promise<T> {
+async function loopbackOnly<T>(start: () => Promise<T>): Promise<{ value: T; servers: net.Server[] }> {
   const listen = net.Server.prototype.listen;
+  const servers: net.Server[] = [];
   net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]) {
+    servers.push(this);
     const [first] = args;
     if (typeof first === 'object' && first !== null && 'host' in first && ['0.0.0.0', '::', undefined].includes((first as net.ListenOptions).host)) {
       args[0] = { ...(first as net.ListenOptions), host: '127.0.0.1' };
@@ -163,7 +168,7 @@ async function loopbackOnly<T>(start: () => Promise<T>): Promise<T> {
     return (listen as (...a: unknown[]) => net.Server).apply(this, args);
   } as typeof listen;
   try {
-    return await start();
+    return { value: await start(), servers };
   } finally {
     net.Server.prototype.listen = listen;
   }
@@ -175,11 +180,12 @@ export async function startMessaging(): Promise<MessagingEmulator> {
     interceptLocalhostDns();
     dnsIntercepted = true;
   }
-  const server = await loopbackOnly(() => startFauxqs({ port: 0, logger: false, defaultRegion: LOCAL_REGION }));
+  const { value: server, servers } = await loopbackOnly(() => startFauxqs({ port: 0, logger: false, defaultRegion: LOCAL_REGION }));
   return {
     endpoint: `http://127.0.0.1:${server.port}`,
     sqsEndpoint: `http://sqs.${LOCAL_REGION}.localhost:${server.port}`,
     server,
+    freeze: freezable(servers),
     stop: () => server.stop(),
   };
 }

@@ -25,6 +25,7 @@ import { LOCAL_REGION, type LocalResource } from './intrinsics.js';
 import { LocalFunction, functionEnvironment } from './lambda-host.js';
 import { localPages, type Notice } from './pages.js';
 import { NoticePoller } from './notices.js';
+import { QueueAlarmWatcher, queueDepthAlarmsOf } from './queue-alarms.js';
 import { provision, type Provisioned } from './provision.js';
 import { StateMachineHost, schedulesOf, startStepFunctionsApi } from './state-machines.js';
 import { QueuePoller } from './queue-poller.js';
@@ -83,7 +84,14 @@ export interface LocalRuntime {
   clients: { dynamodb: DynamoDBClient; sqs: SQSClient; sns: SNSClient; streams: DynamoDBStreamsClient };
   stateMachines: StateMachineHost;
   /** Where the emulators listen (for the AWS CLI: aws --endpoint-url ...). */
-  emulators: { dynamodb: string; messaging: string; /** DynamoDB Local's watchdog shell (Java is its child). */ dynamodbWatchdogPid: number };
+  emulators: {
+    dynamodb: string;
+    messaging: string;
+    /** DynamoDB Local's watchdog shell (Java is its child). */
+    dynamodbWatchdogPid: number;
+    /** Freezes the SQS/SNS emulator (in this process) as SIGSTOP would, until the returned thaw: for fault tests. */
+    freezeMessaging(): () => void;
+  };
   /** Notifications published to the admin topic (shown instead of e-mailed), newest last. */
   notices(): Notice[];
   /** Logical id of the one resource (of `type`, if given) whose logical id starts with `prefix`. */
@@ -92,6 +100,9 @@ export interface LocalRuntime {
   queueMessages(logicalIdPrefix: string): { body: string; receiveCount: number; state: 'ready' | 'delayed' | 'inflight' }[];
   stop(): Promise<void>;
 }
+
+/** How often the queue-depth alarms look at their queues (CloudWatch: once a minute). */
+const QUEUE_ALARM_EVERY_MS = 5_000;
 
 /** AWS-only resource types the runtime does not emulate, whose names may still appear in settings or text. */
 const DESCRIPTIVE_ONLY = new Set([
@@ -231,6 +242,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }
 
     const onError = (message: string, error: unknown) => log(`${message}${error ? `: ${error instanceof Error ? error.message : String(error)}` : ''}`);
+    const alarms = new QueueAlarmWatcher({
+      alarms: queueDepthAlarmsOf(template),
+      resources,
+      sns: clients.sns,
+      // Locally a queue's name is its logical id (see queueMessages).
+      visible: (queueLogicalId) => messaging.server.inspectQueue(queueLogicalId)?.messages.ready.length ?? 0,
+      everyMs: QUEUE_ALARM_EVERY_MS,
+      onError,
+    });
+    alarms.start();
+    stops.push(() => alarms.stop());
     for (const mapping of eventSourceMappingsOf(template)) {
       const fn = functions.get(mapping.functionLogicalId)!;
       const source = resources.get(mapping.sourceLogicalId)!;
@@ -337,7 +359,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       functions,
       clients,
       stateMachines,
-      emulators: { dynamodb: db.endpoint, messaging: messaging.endpoint, dynamodbWatchdogPid: db.pid },
+      emulators: { dynamodb: db.endpoint, messaging: messaging.endpoint, dynamodbWatchdogPid: db.pid, freezeMessaging: () => messaging.freeze() },
       notices: () => [...notices],
       logicalId,
       queueMessages,

@@ -177,7 +177,7 @@ describe('check loop over the real queue', () => {
     }
   });
 
-  it('retries a message the checker cannot process, then moves it to the DLQ', async () => {
+  it('retries a message the checker cannot process, then moves it to the DLQ, and tells the admins', async () => {
     const checkQueue = runtime.resources.get(runtime.logicalId('WaitingRoomCheckLoopCheckQueue', 'AWS::SQS::Queue'))!.ref;
     const poison = JSON.stringify({ tokenId: 'not-a-token-id', roomId: 'x', seq: 'one' });
     await runtime.clients.sqs.send(new SendMessageCommand({ QueueUrl: checkQueue, MessageBody: poison }));
@@ -190,7 +190,10 @@ describe('check loop over the real queue', () => {
     expect(dead.body).toBe(poison);
     expect(dead.receiveCount).toBeGreaterThanOrEqual(2); // delivered, failed, retried, failed
     expect(runtime.queueMessages('WaitingRoomCheckLoopCheckQueue').some((m) => m.body === poison)).toBe(false);
-  }, 60_000);
+    // The DLQ's alarm, as CloudWatch would raise it, reaches the admins' notices (local/queue-alarms.ts).
+    const notice = await eventually(async () => runtime.notices().find((n) => n.subject.startsWith('ALARM') && n.subject.includes('CheckDlqNotEmpty')), 20_000, 'the DLQ notice', 250);
+    expect(notice.message).toMatch(/failure queue CheckDlq .*check loops they carried stopped.*ALARM: 1 message visible/s);
+  }, 80_000);
 });
 
 describe('the HTTP shim', () => {
