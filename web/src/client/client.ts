@@ -21,6 +21,7 @@ import {
   type StorageLike,
   type Timers,
 } from './environment.js';
+import { workerTimers } from './worker-timers.js';
 import type { WaitingRoomEvent, WaitingRoomEvents } from './events.js';
 import { expectJoined, expectStatus, expectView, Http, toWaitingRoomError } from './http.js';
 import { createTabCoordinator, type TabCoordinator, type TabMessage } from './tabs.js';
@@ -136,7 +137,8 @@ export class WaitingRoomClient {
     this.leaveOnPageHide = options.leaveOnPageHide ?? this.mode === 'wait';
     this.fetchFn = options.fetch ?? defaultFetch();
     this.storage = options.storage ?? defaultStorage();
-    this.timers = options.timers ?? defaultTimers();
+    // A Worker's timers keep time in a background tab (worker-timers.ts); the page's own otherwise.
+    this.timers = options.timers ?? workerTimers() ?? defaultTimers();
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.network = options.network ?? defaultNetwork();

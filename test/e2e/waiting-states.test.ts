@@ -1,0 +1,170 @@
+/**
+ * The waiting page in headless Chromium, beyond the happy journey (issue 10, items 2 and 12):
+ *
+ * - a paused or closed room: visitors in line read that their place is kept, in English and in
+ *   Korean, and back to "in line" once it reopens;
+ * - a tab in the background: Chrome's intensive throttling of a tab hidden for 5 minutes (chained
+ *   timers woken about once a minute) cannot be waited for in a test, so the page's own timers are
+ *   throttled to a minute by an init script and the tab reports itself hidden. The client's timers
+ *   run in a Worker, so the visitor keeps heartbeating, is admitted, is told by the title and a
+ *   notification (permission granted), and is taken to the site. The same page without Worker
+ *   falls silent and loses its place: the throttling is real enough to matter.
+ *
+ * Not testable here: Chrome's real throttling and freezing policies (a frozen or discarded tab runs
+ * nothing, Worker included; the ticket survives a reload for as long as its token lives), and the
+ * notification as the system shows it.
+ */
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../../local/preamble.js';
+import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
+import { Visitor, admin } from '../helpers/visitor.js';
+
+const TIMEOUT_S = 3;
+let runtime: LocalRuntime;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  runtime = await startLocalRuntime({
+    port: 0,
+    timings: { heartbeatTimeoutSeconds: TIMEOUT_S, checkDelaySeconds: 1, heartbeatIntervalSeconds: 1 },
+    rooms: [],
+    schedules: false,
+    log: () => undefined,
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.WR_CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}, 180_000);
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => undefined);
+  await browser?.close();
+  await runtime?.stop();
+});
+
+async function page(locale: string, initScript?: string): Promise<Page> {
+  const context = await browser.newContext({ locale, viewport: { width: 900, height: 760 } });
+  contexts.push(context);
+  if (initScript) await context.addInitScript(initScript);
+  return context.newPage();
+}
+
+const title = (p: Page) => p.locator('#wr-title').textContent();
+const lead = (p: Page) => p.locator('#wr-lead').textContent();
+
+describe('a paused or closed room', () => {
+  it('tells the people in line that their place is kept, in English and in Korean, and takes it back when it reopens', async () => {
+    const room = `hold-${Date.now()}`;
+    await admin(runtime.url, 'PUT', `/rooms/${room}`, { capacity: 0 });
+    const en = await page('en-US');
+    const ko = await page('ko-KR');
+    for (const p of [en, ko]) {
+      await p.goto(`${runtime.url}/?room=${room}`);
+      await p.locator('#wr-card[data-state="waiting"]').waitFor({ timeout: 15_000 });
+    }
+    await expect(title(en)).resolves.toBe('You’re in line');
+
+    await admin(runtime.url, 'PUT', `/rooms/${room}`, { state: 'paused' });
+    await en.locator('#wr-card[data-room-state="paused"]').waitFor({ timeout: 10_000 });
+    await ko.locator('#wr-card[data-room-state="paused"]').waitFor({ timeout: 10_000 });
+    await expect(title(en)).resolves.toBe('Entry is paused');
+    await expect(lead(en)).resolves.toMatch(/Your place in line is kept/);
+    await expect(title(ko)).resolves.toBe('입장이 잠시 중지되었습니다');
+    await expect(en.locator('#wr-wait').textContent()).resolves.not.toMatch(/less than a minute/i);
+
+    await admin(runtime.url, 'PUT', `/rooms/${room}`, { state: 'closed' });
+    await en.locator('#wr-card[data-room-state="closed"]').waitFor({ timeout: 10_000 });
+    await ko.locator('#wr-card[data-room-state="closed"]').waitFor({ timeout: 10_000 });
+    await expect(title(en)).resolves.toBe('The waiting room is closed for now');
+    await expect(lead(en)).resolves.toMatch(/keep your place/);
+    await expect(title(ko)).resolves.toBe('대기실이 잠시 닫혀 있습니다');
+
+    await admin(runtime.url, 'PUT', `/rooms/${room}`, { state: 'open' });
+    await en.locator('#wr-card[data-room-state="open"]').waitFor({ timeout: 10_000 });
+    await ko.locator('#wr-card[data-room-state="open"]').waitFor({ timeout: 10_000 });
+    await expect(title(en)).resolves.toBe('You’re in line');
+    await expect(title(ko)).resolves.toBe('대기열에 들어왔습니다');
+  }, 120_000);
+});
+
+/** The page's own timers of a second or more woken only after a minute, as in a tab hidden for 5 minutes; the tab hidden; notifications allowed and recorded. */
+const BACKGROUND_TAB = `
+  const pageTimeout = window.setTimeout.bind(window);
+  window.setTimeout = (callback, ms, ...args) => pageTimeout(callback, ms >= 1000 ? Math.max(ms, 60000) : ms, ...args);
+  Object.defineProperty(Document.prototype, 'visibilityState', { get: () => 'hidden' });
+  Object.defineProperty(Document.prototype, 'hidden', { get: () => true });
+  window.__notifications = [];
+  window.Notification = class {
+    static permission = 'granted';
+    static requestPermission() { return Promise.resolve('granted'); }
+    constructor(title, options) { window.__notifications.push({ title, body: options && options.body }); }
+  };
+`;
+
+describe('a waiting tab in the background', () => {
+  it('keeps its place with timers in a Worker while its page timers sleep, and is taken to the site', async () => {
+    const room = `background-${Date.now()}`;
+    await admin(runtime.url, 'PUT', `/rooms/${room}`, { capacity: 1 });
+    const holder = await Visitor.join(runtime.url, room);
+    holder.startHeartbeats(1_000);
+    try {
+      const tab = await page('en-US', BACKGROUND_TAB);
+      await tab.goto(`${runtime.url}/?room=${room}`);
+      await tab.locator('#wr-card[data-state="waiting"]').waitFor({ timeout: 15_000 });
+      // Several heartbeat timeouts with the page's timers asleep: still in line.
+      await tab.waitForTimeout(4 * TIMEOUT_S * 1_000);
+      await expect(tab.locator('#wr-card').getAttribute('data-state')).resolves.toBe('waiting');
+      await holder.leave();
+      await tab.waitForURL(`**/origin/${room}/`, { timeout: 20_000 });
+    } finally {
+      holder.stopHeartbeats();
+    }
+  }, 120_000);
+
+  it('announces the turn in the title and a notification before it goes', async () => {
+    const room = `notify-${Date.now()}`;
+    await admin(runtime.url, 'PUT', `/rooms/${room}`, { capacity: 1 });
+    const holder = await Visitor.join(runtime.url, room);
+    holder.startHeartbeats(1_000);
+    try {
+      // The redirect held back (an origin that never answers), so the page can be read once admitted.
+      const tab = await page('en-US', BACKGROUND_TAB);
+      await tab.route('**/origin/**', () => undefined);
+      await tab.goto(`${runtime.url}/?room=${room}`);
+      await tab.locator('#wr-card[data-state="waiting"]').waitFor({ timeout: 15_000 });
+      await holder.leave();
+      await tab.locator('#wr-card[data-state="admitted"]').waitFor({ timeout: 20_000 });
+      await expect(tab.title()).resolves.toBe('It’s your turn!');
+      await expect
+        .poll(() => tab.evaluate(() => (globalThis as unknown as { __notifications: { title: string; body: string }[] }).__notifications), { timeout: 5_000 })
+        .toEqual([{ title: 'It’s your turn!', body: 'Taking you to the site now…' }]);
+    } finally {
+      holder.stopHeartbeats();
+    }
+  }, 120_000);
+
+  it('falls silent without a Worker (the control): the throttled page timers alone lose its place', async () => {
+    const room = `no-worker-${Date.now()}`;
+    await admin(runtime.url, 'PUT', `/rooms/${room}`, { capacity: 0 });
+    const tab = await page('en-US', `${BACKGROUND_TAB}\n  delete window.Worker;`);
+    await tab.goto(`${runtime.url}/?room=${room}`);
+    await tab.locator('#wr-card[data-state="waiting"]').waitFor({ timeout: 15_000 });
+    const tokenId = await tab.evaluate(() => {
+      const storage = (globalThis as unknown as { localStorage: Record<string, string> & { getItem(key: string): string | null } }).localStorage;
+      const key = Object.keys(storage).find((k) => k.endsWith(':credential'));
+      return key ? (JSON.parse(storage.getItem(key)!) as { tokenId: string }).tokenId : undefined;
+    });
+    expect(tokenId).toBeDefined();
+    // Its heartbeats sleep a minute: the token is removed after the timeout and a check or two.
+    await expect
+      .poll(async () => (await fetch(`${runtime.url}/rooms/${room}/tokens/${tokenId}`, { headers: { Authorization: `Bearer ${'x'.repeat(43)}` } })).status, {
+        timeout: 30_000,
+        interval: 1_000,
+      })
+      .toBe(404);
+  }, 120_000);
+});
