@@ -3,7 +3,10 @@ import { defineConfig } from 'vitest/config';
 /**
  * Test projects, one per level (STYLE.md): unit (domain, handlers, adapters, web client),
  * infra (CDK template and cdk-nag), integration (local runtime over HTTP on real emulators),
- * e2e (the page in headless Chromium). `npm test` runs them all.
+ * e2e (the page in headless Chromium). `npm test` runs them all: unit and infra together first,
+ * then integration, then e2e (sequence.groupOrder). The last two time things against configured
+ * timeouts on a real runtime: on two cores, a runtime with Chromium beside another runtime under
+ * load starves both (a first check took over 10 s where it takes 2.5 s).
  */
 export default defineConfig({
   test: {
@@ -11,11 +14,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 },
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000, sequence: { groupOrder: 0 } },
       },
       {
         extends: true,
-        test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 180_000 },
+        test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 180_000, sequence: { groupOrder: 0 } },
       },
       {
         extends: true,
@@ -25,6 +28,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -36,6 +40,7 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 240_000,
           fileParallelism: false,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -7,10 +7,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { SignJWT, importJWK } from 'jose';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../local/preamble.js';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
+import { TestBrowser } from './browser.js';
 import { REPO_ROOT } from '../../lib/paths.js';
 import { admin } from '../helpers/visitor.js';
 
@@ -18,8 +19,7 @@ const ROOM = 'e2e';
 const TIMEOUT_S = 3;
 const DELAY_S = 1;
 let runtime: LocalRuntime;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+let browser: TestBrowser;
 
 beforeAll(async () => {
   runtime = await startLocalRuntime({
@@ -29,24 +29,15 @@ beforeAll(async () => {
     schedules: false,
     log: () => undefined,
   });
-  browser = await chromium.launch({
-    executablePath: process.env.WR_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await TestBrowser.launch();
 }, 180_000);
 
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
   await browser?.close();
   await runtime?.stop();
 });
 
-async function visitor(): Promise<BrowserContext> {
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 900, height: 760 } });
-  contexts.push(context);
-  return context;
-}
+const visitor = (): Promise<BrowserContext> => browser.visitor();
 
 const lastTicket = async () => (await admin<{ lastTicket: number }>(runtime.url, 'GET', `/rooms/${ROOM}`)).lastTicket;
 

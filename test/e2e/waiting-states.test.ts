@@ -14,16 +14,16 @@
  * nothing, Worker included; the ticket survives a reload for as long as its token lives), and the
  * notification as the system shows it.
  */
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../local/preamble.js';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
+import { TestBrowser } from './browser.js';
 import { Visitor, admin } from '../helpers/visitor.js';
 
 const TIMEOUT_S = 3;
 let runtime: LocalRuntime;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+let browser: TestBrowser;
 
 beforeAll(async () => {
   runtime = await startLocalRuntime({
@@ -33,25 +33,15 @@ beforeAll(async () => {
     schedules: false,
     log: () => undefined,
   });
-  browser = await chromium.launch({
-    executablePath: process.env.WR_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await TestBrowser.launch();
 }, 180_000);
 
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
   await browser?.close();
   await runtime?.stop();
 });
 
-async function page(locale: string, initScript?: string): Promise<Page> {
-  const context = await browser.newContext({ locale, viewport: { width: 900, height: 760 } });
-  contexts.push(context);
-  if (initScript) await context.addInitScript(initScript);
-  return context.newPage();
-}
+const page = async (locale: string, initScript?: string): Promise<Page> => (await browser.visitor(locale, initScript)).newPage();
 
 const title = (p: Page) => p.locator('#wr-title').textContent();
 const lead = (p: Page) => p.locator('#wr-lead').textContent();
