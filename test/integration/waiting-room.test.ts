@@ -157,7 +157,7 @@ describe('check loop over the real queue', () => {
       const first = await eventually(async () => {
         const item = await tokenItem(v.view.tokenId);
         return Number(item?.checkSeq ?? 0) >= 1 ? item : undefined;
-      }, 10_000, 'the first check');
+      }, 20 * DELAY_S * 1000, 'the first check'); // about 2.5 s unloaded: the stream poll, the delay, the batching window
       const seqBefore = Number(first.checkSeq);
       const checkQueue = runtime.resources.get(runtime.logicalId('WaitingRoomCheckLoopCheckQueue', 'AWS::SQS::Queue'))!.ref;
       await runtime.clients.sqs.send(
