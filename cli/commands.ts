@@ -1,0 +1,113 @@
+/**
+ * The CLI's commands. Each returns what it found: `json` for --json (stable: the API's own
+ * shapes, documented in the README) and `lines` for people.
+ */
+import type { AdminApi } from './admin-api.js';
+import { integerOption, option, type ParsedArgs } from './args.js';
+import { CliError, EXIT } from './errors.js';
+
+/** A room as GET /admin/rooms/{roomId} answers it. */
+export interface AdminRoom {
+  roomId: string;
+  capacity: number;
+  state: 'open' | 'paused' | 'closed';
+  activeCount: number;
+  lastTicket: number;
+  lastAdmittedTicket: number;
+  admittedTotal: number;
+  evictedTotal: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Outcome {
+  json: unknown;
+  lines: string[];
+}
+
+const ROOM_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const STATES = new Set(['open', 'paused', 'closed']);
+
+function roomIdOf(args: ParsedArgs, at: number): string {
+  const roomId = args.words[at];
+  if (!roomId) throw new CliError('Which room? Give its id', EXIT.usage);
+  if (!ROOM_ID.test(roomId)) throw new CliError(`${roomId} is not a room id (letters, digits, - and _, up to 64, starting with a letter or digit)`, EXIT.usage);
+  return roomId;
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd());
+}
+
+const roomRow = (r: AdminRoom) => [r.roomId, r.state, `${r.activeCount}/${r.capacity}`, String(r.lastTicket - r.lastAdmittedTicket), String(r.admittedTotal), String(r.evictedTotal)];
+const ROOM_HEADER = ['ROOM', 'STATE', 'SEATS', 'IN LINE', 'ADMITTED', 'EVICTED'];
+
+export async function roomsList(api: AdminApi): Promise<Outcome> {
+  const { rooms } = await api.request<{ rooms: AdminRoom[] }>('GET', '/admin/rooms');
+  const sorted = [...rooms].sort((a, b) => a.roomId.localeCompare(b.roomId));
+  return { json: { rooms: sorted }, lines: sorted.length === 0 ? ['No rooms yet: create one with `waiting-room rooms set ID --capacity N`'] : table([ROOM_HEADER, ...sorted.map(roomRow)]) };
+}
+
+function describeRoom(r: AdminRoom): string[] {
+  return [
+    `${r.roomId}: ${r.state}, ${r.activeCount} of ${r.capacity} seats taken`,
+    `  tickets issued up to ${r.lastTicket}, admitted up to ${r.lastAdmittedTicket} (at most ${Math.max(0, r.lastTicket - r.lastAdmittedTicket)} in line)`,
+    `  admitted ${r.admittedTotal}, evicted ${r.evictedTotal} in all; created ${r.createdAt}, changed ${r.updatedAt}`,
+  ];
+}
+
+export async function roomsGet(api: AdminApi, args: ParsedArgs): Promise<Outcome> {
+  const room = await api.request<AdminRoom>('GET', `/admin/rooms/${roomIdOf(args, 2)}`);
+  return { json: room, lines: describeRoom(room) };
+}
+
+export async function roomsSet(api: AdminApi, args: ParsedArgs): Promise<Outcome> {
+  const roomId = roomIdOf(args, 2);
+  const capacity = integerOption(args, 'capacity', 0, 1_000_000);
+  const state = option(args, 'state');
+  if (state !== undefined && !STATES.has(state)) throw new CliError(`--state must be open, paused or closed (got ${state})`, EXIT.usage);
+  if (capacity === undefined && state === undefined) throw new CliError('Nothing to set: give --capacity N and/or --state open|paused|closed', EXIT.usage);
+  const room = await api.request<AdminRoom>('PUT', `/admin/rooms/${roomId}`, { ...(capacity !== undefined ? { capacity } : {}), ...(state !== undefined ? { state } : {}) });
+  return { json: room, lines: describeRoom(room) };
+}
+
+export async function metricsRefresh(api: AdminApi): Promise<Outcome> {
+  const started = await api.request<{ executionArn: string; startedAt: string }>('POST', '/admin/metrics/refresh');
+  return { json: started, lines: [`Metrics run started at ${started.startedAt}: ${started.executionArn}`] };
+}
+
+/** One reading of `rooms watch`: the room's seats and counts, and the public status's line length. */
+export interface WatchReading {
+  at: string;
+  room: AdminRoom;
+  waiting: number | undefined;
+  estimatedWaitSeconds: number | undefined;
+}
+
+export function watchLine(r: WatchReading): string {
+  const { room } = r;
+  const wait = r.estimatedWaitSeconds === undefined ? '' : `, next wait about ${Math.round(r.estimatedWaitSeconds)} s`;
+  return `${r.at.slice(11, 19)}  ${room.roomId} ${room.state}  seats ${room.activeCount}/${room.capacity}  waiting ${r.waiting ?? '?'}${wait}  admitted ${room.admittedTotal}  evicted ${room.evictedTotal}`;
+}
+
+/**
+ * `rooms watch ID`: a reading every --every seconds (default 3), printed as it comes (a line, or
+ * a JSON object per line with --json), --count times or until interrupted.
+ */
+export async function roomsWatch(api: AdminApi, args: ParsedArgs, print: (reading: WatchReading) => void, sleep: (ms: number) => Promise<void>, stopped: () => boolean): Promise<void> {
+  const roomId = roomIdOf(args, 2);
+  const everyS = integerOption(args, 'every', 1, 3_600) ?? 3;
+  const count = integerOption(args, 'count', 1, 1_000_000);
+  for (let i = 0; count === undefined || i < count; i++) {
+    if (stopped()) return;
+    const room = await api.request<AdminRoom>('GET', `/admin/rooms/${roomId}`);
+    // The public status (no signature) says how many really wait and the estimate a newcomer sees.
+    const status = await fetch(`${api.baseUrl}/rooms/${roomId}/status`)
+      .then((r) => (r.ok ? (r.json() as Promise<{ waiting?: number; estimatedWaitSeconds?: number }>) : undefined))
+      .catch(() => undefined);
+    print({ at: new Date().toISOString(), room, waiting: status?.waiting, estimatedWaitSeconds: status?.estimatedWaitSeconds });
+    if (count !== undefined && i === count - 1) return;
+    await sleep(everyS * 1_000);
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * `waiting-room`: the operator's CLI (README, "Operating it").
+ *
+ *   waiting-room rooms list                     [target] [--json]
+ *   waiting-room rooms get ID                   [target] [--json]
+ *   waiting-room rooms set ID [--capacity N] [--state open|paused|closed]   (creates a missing room)
+ *   waiting-room rooms watch ID [--every S] [--count N]
+ *   waiting-room metrics refresh
+ *
+ * target: --stack NAME [--region R] [--profile P] · --api URL · --local [--port N]
+ * Exit codes: cli/errors.ts.
+ */
+import { AdminApi, type FetchLike } from './admin-api.js';
+import { flag, parseArgs } from './args.js';
+import { metricsRefresh, roomsGet, roomsList, roomsSet, roomsWatch, watchLine, type Outcome } from './commands.js';
+import { CliError, EXIT, type ExitCode } from './errors.js';
+import { resolveTarget, type TargetDeps } from './target.js';
+
+export const USAGE = `Usage: waiting-room <command> <target> [--json]
+
+Commands:
+  rooms list                       every room, with its seats and line
+  rooms get ID                     one room
+  rooms set ID [--capacity N] [--state open|paused|closed]
+                                   change a room (created when missing: give --capacity)
+  rooms watch ID [--every S] [--count N]
+                                   live counts, every S seconds (default 3), until Ctrl-C
+  metrics refresh                  publish the metrics now (a run of the metrics loop)
+
+Target (one of):
+  --stack NAME [--region R] [--profile P]   a deployed stack (reads its ApiUrl output); signs with SigV4
+  --api URL [--region R] [--profile P]      the API's URL; signs with SigV4
+  --local [--port N]                        npm start on this machine (port: PORT, or 3000)
+
+--json prints the API's own JSON (rooms watch: one object per line).
+Exit codes: 0 done, 1 unexpected, 2 bad usage or refused input, 3 no such room,
+4 no credentials or not allowed, 5 API unreachable or failing.`;
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+  env: NodeJS.ProcessEnv;
+  fetch?: FetchLike;
+  stackOutputs?: TargetDeps['stackOutputs'];
+  sleep?: (ms: number) => Promise<void>;
+  /** True once the user interrupted (Ctrl-C): a watch ends. */
+  stopped?: () => boolean;
+}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  const json = argv.includes('--json');
+  try {
+    const args = parseArgs(argv);
+    const [group, command] = args.words;
+    if (flag(args, 'help') || group === 'help' || group === undefined) {
+      io.out(USAGE);
+      return group === undefined && !flag(args, 'help') ? EXIT.usage : EXIT.ok;
+    }
+    const known = new Set(['rooms list', 'rooms get', 'rooms set', 'rooms watch', 'metrics refresh']);
+    if (!known.has(`${group} ${command}`)) throw new CliError(`Unknown command "${args.words.join(' ')}": try waiting-room --help`, EXIT.usage);
+    const api = new AdminApi(await resolveTarget(args, { env: io.env, ...(io.stackOutputs ? { stackOutputs: io.stackOutputs } : {}) }), io.fetch);
+    if (command === 'watch') {
+      const sleep = io.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+      await roomsWatch(api, args, (reading) => io.out(json ? JSON.stringify(reading) : watchLine(reading)), sleep, io.stopped ?? (() => false));
+      return EXIT.ok;
+    }
+    const run: Record<string, () => Promise<Outcome>> = {
+      'rooms list': () => roomsList(api),
+      'rooms get': () => roomsGet(api, args),
+      'rooms set': () => roomsSet(api, args),
+      'metrics refresh': () => metricsRefresh(api),
+    };
+    const outcome = await run[`${group} ${command}`]!();
+    if (json) io.out(JSON.stringify(outcome.json, null, 2));
+    else for (const line of outcome.lines) io.out(line);
+    return EXIT.ok;
+  } catch (error) {
+    const failure = error instanceof CliError ? error : new CliError(`Unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, EXIT.failed);
+    if (json) io.err(JSON.stringify({ error: { exitCode: failure.exitCode, message: failure.message, ...(failure.code ? { code: failure.code } : {}) } }));
+    else io.err(`waiting-room: ${failure.message}`);
+    return failure.exitCode;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The operator's CLI against the local runtime (--local): creating and changing a room, reading
+ * it, listing, watching live counts, starting a metrics run, and the exit codes of an unknown
+ * room, refused input and an API that is not there. Runs the real entry (bin/waiting-room.ts)
+ * in a process of its own, as an operator would.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../../cli/errors.js';
+import { REPO_ROOT } from '../../lib/paths.js';
+import '../../local/preamble.js';
+import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
+import { freePort } from '../../local/emulators.js';
+
+let runtime: LocalRuntime;
+
+beforeAll(async () => {
+  runtime = await startLocalRuntime({ port: 0, rooms: [], schedules: false, pages: false, log: () => undefined });
+}, 120_000);
+afterAll(async () => {
+  await runtime?.stop();
+});
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bin/waiting-room.ts'), ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, PORT: String(runtime.port) },
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+describe('waiting-room CLI on the local runtime', () => {
+  it('creates, changes, reads, lists and watches a room, and starts a metrics run', async () => {
+    const created = await cli('rooms', 'set', 'clishop', '--capacity', '3', '--local', '--json');
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ roomId: 'clishop', capacity: 3, state: 'open', activeCount: 0 });
+
+    const paused = await cli('rooms', 'set', 'clishop', '--state', 'paused', '--local');
+    expect(paused).toMatchObject({ code: 0 });
+    expect(paused.stdout).toMatch(/^clishop: paused, 0 of 3 seats taken/);
+
+    const got = await cli('rooms', 'get', 'clishop', '--local', '--json');
+    expect(JSON.parse(got.stdout)).toMatchObject({ roomId: 'clishop', capacity: 3, state: 'paused' });
+
+    const listed = await cli('rooms', 'list', '--local');
+    expect(listed.stdout).toMatch(/^clishop\s+paused\s+0\/3\s+0\s+0\s+0$/m);
+
+    const watched = await cli('rooms', 'watch', 'clishop', '--every', '1', '--count', '2', '--local', '--json');
+    const readings = watched.stdout.trim().split('\n').map((line) => JSON.parse(line) as { room: { roomId: string }; waiting: number });
+    expect(readings).toHaveLength(2);
+    expect(readings.every((r) => r.room.roomId === 'clishop' && r.waiting === 0)).toBe(true);
+
+    const refreshed = await cli('metrics', 'refresh', '--local', '--json');
+    expect(refreshed.code).toBe(0);
+    expect(JSON.parse(refreshed.stdout)).toMatchObject({ executionArn: expect.stringContaining('arn:aws:states:') });
+  }, 120_000);
+
+  it('ends with the exit code scripts rely on: unknown room, refused input, nothing listening', async () => {
+    const unknown = await cli('rooms', 'get', 'nosuchroom', '--local');
+    expect(unknown.code).toBe(EXIT.notFound);
+    expect(unknown.stderr).toMatch(/^waiting-room: .*nosuchroom/);
+
+    const refused = await cli('rooms', 'set', 'fresh', '--state', 'open', '--local');
+    expect(refused.code).toBe(EXIT.usage); // a new room needs a capacity
+    expect(refused.stderr).toMatch(/capacity/i);
+
+    const nobody = await cli('rooms', 'list', '--local', '--port', String(await freePort()));
+    expect(nobody.code).toBe(EXIT.unreachable);
+    expect(nobody.stderr).toMatch(/Cannot reach the waiting-room API/);
+  }, 120_000);
+});

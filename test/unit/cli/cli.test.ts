@@ -1,0 +1,120 @@
+/**
+ * The operator's CLI without a server: its command line, its targets (a stack's output, the API
+ * URL's region), SigV4 signing of every request on AWS, the JSON it prints, and the exit code and
+ * one-line message of each kind of failure (cli/errors.ts).
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { FetchLike } from '../../../cli/admin-api.js';
+import { parseArgs } from '../../../cli/args.js';
+import { EXIT } from '../../../cli/errors.js';
+import { runCli, type CliIo } from '../../../cli/main.js';
+import { regionOfApiUrl } from '../../../cli/target.js';
+
+const ROOM = { roomId: 'shop', capacity: 5, state: 'open', activeCount: 2, lastTicket: 9, lastAdmittedTicket: 4, admittedTotal: 4, evictedTotal: 1, createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:01:00.000Z' };
+const API = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
+
+afterEach(() => vi.unstubAllEnvs());
+
+function io(answer: (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => { status: number; body?: unknown } | Error) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const requests: { url: string; method: string; headers: Record<string, string>; body?: string }[] = [];
+  const fetchFn: FetchLike = async (url, init) => {
+    requests.push({ url, ...init });
+    const a = answer(url, init);
+    if (a instanceof Error) throw a;
+    return { status: a.status, text: async () => (a.body === undefined ? '' : JSON.stringify(a.body)) };
+  };
+  const cli: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), env: {}, fetch: fetchFn, stackOutputs: async (name): Promise<Record<string, string>> => (name === 'shop-prod' ? { ApiUrl: `${API}/` } : {}) };
+  return { cli, out, err, requests };
+}
+
+describe('the command line', () => {
+  it('reads words, valued options and flags, and refuses what it does not know', () => {
+    expect(parseArgs(['rooms', 'set', 'shop', '--capacity', '5', '--state=paused', '--json'])).toEqual({
+      words: ['rooms', 'set', 'shop'],
+      options: new Map<string, string | true>([['capacity', '5'], ['state', 'paused'], ['json', true]]),
+    });
+    expect(() => parseArgs(['--capacity'])).toThrow(/needs a value/);
+    expect(() => parseArgs(['--json=yes'])).toThrow(/takes no value/);
+  });
+
+  it('knows the region of an API Gateway URL', () => {
+    expect(regionOfApiUrl(API)).toBe('eu-west-1');
+    expect(regionOfApiUrl('http://127.0.0.1:3000')).toBeUndefined();
+  });
+});
+
+describe('on AWS', () => {
+  it('finds the API from the stack and signs every request with SigV4 for execute-api in its region', async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
+    vi.stubEnv('AWS_PROFILE', '');
+    const { cli, out, requests } = io(() => ({ status: 200, body: ROOM }));
+    await expect(runCli(['rooms', 'set', 'shop', '--capacity', '5', '--stack', 'shop-prod'], cli)).resolves.toBe(EXIT.ok);
+    expect(requests).toHaveLength(1);
+    const [request] = requests;
+    expect(request).toMatchObject({ url: `${API}/admin/rooms/shop`, method: 'PUT', body: '{"capacity":5}' });
+    expect(request!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*, Signature=[0-9a-f]{64}$/);
+    expect(request!.headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
+    expect(out.join('\n')).toMatch(/shop: open, 2 of 5 seats taken/);
+  });
+
+  it('says what is missing: no such stack output, no region, no credentials', async () => {
+    const { cli, err } = io(() => ({ status: 200, body: ROOM }));
+    await expect(runCli(['rooms', 'list', '--stack', 'other'], cli)).resolves.toBe(EXIT.usage);
+    expect(err.at(-1)).toMatch(/no ApiUrl output/);
+    await expect(runCli(['rooms', 'list', '--api', 'https://example.com'], cli)).resolves.toBe(EXIT.usage);
+    expect(err.at(-1)).toMatch(/--region/);
+  });
+});
+
+describe('answers and failures', () => {
+  const local = ['--local', '--port', '3999'];
+
+  it('prints the API\'s JSON with --json, and a table for people', async () => {
+    const { cli, out } = io(() => ({ status: 200, body: { rooms: [{ ...ROOM, roomId: 'zoo' }, ROOM] } }));
+    await expect(runCli(['rooms', 'list', ...local, '--json'], cli)).resolves.toBe(EXIT.ok);
+    expect(JSON.parse(out.join('\n'))).toEqual({ rooms: [ROOM, { ...ROOM, roomId: 'zoo' }] });
+    out.length = 0;
+    await runCli(['rooms', 'list', ...local], cli);
+    expect(out[0]).toMatch(/^ROOM\s+STATE\s+SEATS\s+IN LINE\s+ADMITTED\s+EVICTED$/);
+    expect(out[1]).toMatch(/^shop\s+open\s+2\/5\s+5\s+4\s+1$/);
+  });
+
+  it.each([
+    ['an unknown room', { status: 404, body: { error: { code: 'ROOM_NOT_FOUND', message: 'Room nope not found' } } }, EXIT.notFound, /Room nope not found/],
+    ['a refusal', { status: 403, body: { message: 'Forbidden' } }, EXIT.denied, /execute-api:Invoke/],
+    ['bad input', { status: 400, body: { error: { code: 'BAD_REQUEST', message: 'capacity: too big' } } }, EXIT.usage, /capacity: too big/],
+    ['a failing API', { status: 503, body: { error: { code: 'UNAVAILABLE', message: 'DynamoDB Local died' } } }, EXIT.unreachable, /try again/],
+    ['throttling', { status: 429, body: { message: 'Too Many Requests' } }, EXIT.unreachable, /throttling/],
+  ])('ends %s with its exit code and a sentence', async (_what, answer, code, message) => {
+    const { cli, err } = io(() => answer);
+    await expect(runCli(['rooms', 'get', 'nope', ...local], cli)).resolves.toBe(code);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(message);
+  });
+
+  it('says when the API cannot be reached, and reports failures as JSON with --json', async () => {
+    const { cli, err } = io(() => Object.assign(new TypeError('fetch failed'), { cause: new Error('connect ECONNREFUSED 127.0.0.1:3999') }));
+    await expect(runCli(['rooms', 'get', 'shop', ...local, '--json'], cli)).resolves.toBe(EXIT.unreachable);
+    expect(JSON.parse(err[0]!)).toEqual({ error: { exitCode: EXIT.unreachable, message: expect.stringMatching(/Cannot reach .*ECONNREFUSED/) } });
+  });
+
+  it('refuses bad usage before any request', async () => {
+    const { cli, requests, err } = io(() => ({ status: 200, body: ROOM }));
+    for (const argv of [
+      ['rooms', 'set', 'shop', ...local],
+      ['rooms', 'set', 'shop', '--state', 'ajar', ...local],
+      ['rooms', 'set', 'shop', '--capacity', '-1', ...local],
+      ['rooms', 'get', 'bad/id', ...local],
+      ['rooms', 'fly', ...local],
+      ['rooms', 'list'],
+      ['rooms', 'list', '--local', '--api', API],
+    ]) {
+      await expect(runCli(argv, cli), argv.join(' ')).resolves.toBe(EXIT.usage);
+    }
+    expect(requests).toEqual([]);
+    expect(err).toHaveLength(7);
+  });
+});
