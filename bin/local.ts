@@ -11,10 +11,12 @@ import { TIMING_VARIABLES } from '../lambdas/shared/env.js';
 import { startLocalRuntime } from '../local/runtime.js';
 import { launcherChain, watchLaunchers } from '../local/launcher.js';
 
-const USAGE = `Usage: npm start [-- --data DIR]
+const USAGE = `Usage: npm start [-- --data DIR] [-- --unsigned-admin]
 
 Runs the waiting room locally on DynamoDB Local (Java 17+) and fauxqs.
-  --data DIR   keep DynamoDB data in DIR between runs (default: in memory)
+  --data DIR         keep DynamoDB data in DIR between runs (default: in memory)
+  --unsigned-admin   take /admin requests without a SigV4 signature, for curl (default: signed,
+                     as on AWS; \`npm run cli -- ... --local\` and the admin page sign)
 
 Environment (defaults in brackets):
   PORT                                    HTTP port [3000]
@@ -32,8 +34,8 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-function parseArgs(argv: string[]): { dataDir?: string } {
-  const result: { dataDir?: string } = {};
+function parseArgs(argv: string[]): { dataDir?: string; unsignedAdmin?: boolean } {
+  const result: { dataDir?: string; unsignedAdmin?: boolean } = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') {
@@ -45,6 +47,8 @@ function parseArgs(argv: string[]): { dataDir?: string } {
       result.dataDir = dir;
     } else if (arg.startsWith('--data=')) {
       result.dataDir = arg.slice('--data='.length);
+    } else if (arg === '--unsigned-admin') {
+      result.unsignedAdmin = true;
     } else {
       fail(`unknown argument ${arg}\n\n${USAGE}`);
     }
@@ -99,6 +103,7 @@ async function main(): Promise<void> {
     timings,
     rooms: [{ roomId: 'demo', capacity: env.WR_DEMO_CAPACITY }],
     ...(args.dataDir ? { dataDir: args.dataDir } : {}),
+    ...(args.unsignedAdmin ? { unsignedAdmin: true } : {}),
     // A dead emulator stops everything, loudly: never serve silently broken.
     onFatal: (reason) => void stop(reason, 1),
   });
@@ -117,6 +122,7 @@ async function main(): Promise<void> {
       `  API          ${u}`,
       `  Waiting page ${u}/?room=demo`,
       `  Admin page   ${u}/admin`,
+      `  Admin API    ${args.unsignedAdmin ? 'unsigned (--unsigned-admin): curl -X PUT ' + u + '/admin/rooms/demo -d \'{"capacity":2}\'' : 'SigV4-signed, as on AWS: npm run cli -- rooms list --local'}`,
       `  Demo origin  ${u}/origin/demo/ (admits only visitors with a valid pass for the room demo)`,
       `  Rooms        demo (capacity ${env.WR_DEMO_CAPACITY})`,
       `  Timings      heartbeat every ${timings.heartbeatIntervalSeconds} s in the front zone (the next ${timings.frontZoneSeconds} s of the line) and ${timings.admittedHeartbeatIntervalSeconds} s once admitted, removed after ${timings.heartbeatTimeoutSeconds} s of silence;`,

@@ -1,19 +1,18 @@
 /**
- * The admin API, as the CLI calls it: JSON over HTTPS, signed with SigV4 (service execute-api)
- * from the AWS SDK's credential chain when the API is on AWS, unsigned against `npm start`
- * (whose /admin needs no signature). Every failure becomes a CliError with its exit code and a
+ * The admin API, as the CLI calls it: JSON over HTTP(S), signed with SigV4 (service execute-api):
+ * from the AWS SDK's credential chain when the API is on AWS, with the local runtime's own
+ * credentials against `npm start`, which checks signatures as API Gateway does. Every failure becomes a CliError with its exit code and a
  * sentence that says what to do.
  */
-import { Sha256 } from '@aws-crypto/sha256-js';
-import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { CliError, EXIT } from './errors.js';
+import { signedHeaders } from './sign.js';
 
 export interface AdminTarget {
   /** The API's base URL, without a trailing slash. */
   baseUrl: string;
   /** Sign requests (on AWS) with these credentials, for this region. */
-  signing?: { credentials: AwsCredentialIdentityProvider; region: string };
+  signing?: { credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider; region: string };
   /** Where the target came from, for messages (`--stack shop-prod`, `--local`). */
   describe: string;
 }
@@ -59,19 +58,8 @@ export class AdminApi {
 
   private async sign(url: URL, method: string, headers: Record<string, string>, body: string | undefined): Promise<Record<string, string>> {
     const { credentials, region } = this.target.signing!;
-    const signer = new SignatureV4({ credentials, region, service: 'execute-api', sha256: Sha256 });
     try {
-      const signed = await signer.sign({
-        method,
-        protocol: url.protocol,
-        hostname: url.hostname,
-        ...(url.port ? { port: Number(url.port) } : {}),
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        headers,
-        ...(body !== undefined ? { body } : {}),
-      });
-      return signed.headers as Record<string, string>;
+      return await signedHeaders({ url, method, headers, ...(body !== undefined ? { body } : {}), credentials, region });
     } catch (error) {
       throw new CliError(
         `No AWS credentials to sign with (${error instanceof Error ? error.message : String(error)}): set AWS_PROFILE or AWS_ACCESS_KEY_ID, or run \`aws sso login\`, or use --local for npm start`,

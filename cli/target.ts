@@ -1,10 +1,12 @@
 /**
  * Which API the CLI talks to: `--api URL` (signed), `--stack NAME` (its ApiUrl output, read with
- * CloudFormation, signed), or `--local` (npm start on 127.0.0.1, PORT or --port, unsigned). The
+ * CloudFormation, signed), or `--local` (npm start on 127.0.0.1, PORT or --port, signed with the
+ * local runtime's own credentials). The
  * region comes from --region, else the API's own host name, else the SDK's usual settings.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/intrinsics.js';
 import type { AdminTarget } from './admin-api.js';
 import { flag, integerOption, option, type ParsedArgs } from './args.js';
 import { CliError, EXIT } from './errors.js';
@@ -52,7 +54,7 @@ export async function resolveTarget(args: ParsedArgs, deps: TargetDeps): Promise
   }
   if (local) {
     const port = integerOption(args, 'port', 1, 65_535) ?? (deps.env.PORT ? Number(deps.env.PORT) : 3000);
-    return { baseUrl: `http://127.0.0.1:${port}`, describe: `--local, port ${port}` };
+    return { baseUrl: `http://127.0.0.1:${port}`, signing: { credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION }, describe: `--local, port ${port}` };
   }
   const profile = option(args, 'profile') ?? deps.env.AWS_PROFILE;
   let baseUrl = api;

@@ -11,13 +11,13 @@ import { createRequire } from 'node:module';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { interceptLocalhostDns, startFauxqs, type FauxqsServer } from 'fauxqs';
 import { freezable, type Thaw } from './freezable.js';
-import { LOCAL_REGION } from './intrinsics.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './intrinsics.js';
 
 export class StartupError extends Error {
   override name = 'StartupError';
 }
 
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+export { LOCAL_CREDENTIALS } from './intrinsics.js';
 
 /** A free TCP port on this machine. */
 export async function freePort(): Promise<number> {

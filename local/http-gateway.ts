@@ -1,8 +1,9 @@
 /**
  * Plays the HTTP API for the local runtime: each request on a route of the template becomes a
  * payload format 2.0 event for the same handler Lambda runs, and the handler's result becomes the
- * response, as API Gateway maps it. CORS is the API's own (./http-api-cors.ts). Locally the IAM
- * routes (/admin) need no signature (on AWS they need SigV4).
+ * response, as API Gateway maps it. CORS is the API's own (./http-api-cors.ts); load is shed as
+ * ./load-shedding.ts says. The IAM routes (/admin) need a SigV4 signature by the local credentials,
+ * as on AWS (./sigv4-check.ts), unless the gateway is told to take them unsigned.
  * Other paths are served by `extraRoutes` (the pages, the demo origin) or answered 404.
  *
  * Event shape (APIGatewayProxyEventV2): version '2.0', routeKey, rawPath, rawQueryString,
@@ -20,6 +21,7 @@ import { isPreflight, preflightHeaders, withCorsHeaders } from './http-api-cors.
 import { LOCAL_ACCOUNT } from './intrinsics.js';
 import type { LocalFunction } from './lambda-host.js';
 import { ConcurrencyLimit, TokenBucket, type SheddingOptions } from './load-shedding.js';
+import { iamRefusal } from './sigv4-check.js';
 import type { CorsDefinition, RouteDefinition } from './template.js';
 
 /** API Gateway's own payload limit. */
@@ -87,6 +89,13 @@ export function decodedSegment(text: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The request's headers by lower-case name, repeated ones joined with commas (as signed). */
+function lowerCaseHeaders(request: http.IncomingMessage): Record<string, string> {
+  const headers = dictionary();
+  for (let i = 0; i < request.rawHeaders.length; i += 2) joinValue(headers, request.rawHeaders[i]!.toLowerCase(), request.rawHeaders[i + 1]!);
+  return headers;
 }
 
 /** A record without a prototype, so that any key is its own. */
@@ -228,6 +237,8 @@ export class HttpGateway {
     private readonly cors?: CorsDefinition,
     /** How load is shed; without it, never (every request waits for its function). */
     private readonly shedding?: SheddingOptions,
+    /** Take IAM routes without a signature (quick local experiments; API Gateway never does). */
+    private readonly unsignedIam = false,
   ) {
     if (shedding?.stage) this.bucket = new TokenBucket(shedding.stage.rateLimit, shedding.stage.burstLimit);
     if (shedding) for (const route of routes) if (!this.limits.has(route.fn)) this.limits.set(route.fn, new ConcurrencyLimit(shedding.concurrencyPerFunction));
@@ -311,6 +322,10 @@ export class HttpGateway {
       };
     }
     const params = Object.fromEntries(route.names.map((name, i) => [name, values[i]!]));
+    if (route.definition.authorization === 'AWS_IAM' && !this.unsignedIam) {
+      const refusal = await iamRefusal({ method: request.method ?? 'GET', target: request.url ?? '/', headers: lowerCaseHeaders(request), body });
+      if (refusal) return { statusCode: 403, headers: { 'Content-Type': 'application/json' }, body: Buffer.from(JSON.stringify({ message: refusal })) };
+    }
     if (this.bucket && !this.bucket.take()) return stageThrottled(this.bucket.retryAfterSeconds());
     const limit = this.limits.get(route.fn);
     const release = limit ? await limit.acquire(this.shedding!.maxWaitMs) : () => undefined;

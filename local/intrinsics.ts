@@ -12,6 +12,8 @@ export interface LocalResource {
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
+/** The credentials of everything local: the emulators take them, and /admin requests are signed with them. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 const PSEUDO: Record<string, string> = {
   'AWS::Region': LOCAL_REGION,

@@ -14,6 +14,8 @@ import { PassRejectedError, passFromHeaders, verifyPass } from '../verifier/inde
 import { recentPoints } from '../lambdas/adapters/memory-metrics.js';
 import { ROOM_ID_PATTERN } from '../lambdas/shared/http.js';
 import { decodedSegment, type ExtraRoute } from './http-gateway.js';
+import { signingProxy } from '../cli/signing-proxy.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './intrinsics.js';
 
 export interface Notice {
   at: string;
@@ -59,7 +61,12 @@ export interface PagesOptions {
    * let a pass signed by that server's key in, and make this process fetch a client-chosen URL).
    */
   jwksUrl: () => string;
+  /** The runtime's own base URL, where the admin page's signed calls go. */
+  apiUrl: () => string;
 }
+
+/** Where the admin page calls the API: the signing proxy (cli/signing-proxy.ts). */
+const CONSOLE_PREFIX = '/console';
 
 export async function localPages(options: PagesOptions): Promise<Pages> {
   const dir = mkdtempSync(path.join(tmpdir(), 'wr-web-'));
@@ -78,7 +85,8 @@ export async function localPages(options: PagesOptions): Promise<Pages> {
       return true;
     }
     if (url.pathname === '/admin' || url.pathname === '/admin.html') {
-      send(response, 200, TYPES['.html']!, await page('admin.html'));
+      // The page calls the API through the signing proxy below, as the console does on AWS.
+      send(response, 200, TYPES['.html']!, (await page('admin.html')).replace(/data-api-base="[^"]*"/, `data-api-base="${CONSOLE_PREFIX}"`));
       return true;
     }
     if (url.pathname.startsWith('/assets/')) {
@@ -147,5 +155,8 @@ export async function localPages(options: PagesOptions): Promise<Pages> {
     return true;
   };
 
-  return { routes: [pagesRoute, metricsRoute, originRoute], close: () => rmSync(dir, { recursive: true, force: true }) };
+  // The admin page's calls, signed with the local credentials: the gateway checks them as API Gateway would.
+  const consoleRoute: ExtraRoute = signingProxy({ baseUrl: options.apiUrl, credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION, prefix: CONSOLE_PREFIX });
+
+  return { routes: [pagesRoute, metricsRoute, originRoute, consoleRoute], close: () => rmSync(dir, { recursive: true, force: true }) };
 }

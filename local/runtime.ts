@@ -59,6 +59,12 @@ export interface LocalRuntimeOptions {
    * @default 8 at once, 1,500 ms
    */
   shedding?: { concurrencyPerFunction?: number; maxWaitMs?: number };
+  /**
+   * Take /admin requests without a SigV4 signature, for quick experiments with curl. Off: the
+   * local gateway checks signatures as API Gateway does (the CLI, the admin page and the tests sign).
+   * @default false
+   */
+  unsignedAdmin?: boolean;
   /** Serve the waiting-room and admin pages and the demo origin. @default true */
   pages?: boolean;
   /** Start the template's scheduled state machines at their rate. @default true */
@@ -316,7 +322,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     let ownUrl = ''; // set once the gateway listens
     const extraRoutes: ExtraRoute[] = [];
     if (options.pages !== false) {
-      const pages = await localPages({ notices: () => [...notices], jwksUrl: () => `${ownUrl}/.well-known/jwks.json` });
+      const pages = await localPages({ notices: () => [...notices], jwksUrl: () => `${ownUrl}/.well-known/jwks.json`, apiUrl: () => ownUrl });
       stops.push(async () => pages.close());
       extraRoutes.push(...pages.routes);
     }
@@ -327,7 +333,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ...(stage ? { stage } : {}),
       concurrencyPerFunction: options.shedding?.concurrencyPerFunction ?? DEFAULT_CONCURRENCY_PER_FUNCTION,
       maxWaitMs: options.shedding?.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
-    });
+    }, options.unsignedAdmin ?? false);
     serving.gateway = gateway;
     const port = await gateway.listen(requestedPort, options.host ?? '127.0.0.1').catch((error: NodeJS.ErrnoException) => {
       throw new StartupError(error.code === 'EADDRINUSE' ? `Port ${requestedPort} (PORT) is already in use: set PORT to a free port` : error.message);

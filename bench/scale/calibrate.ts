@@ -18,6 +18,7 @@ import { HttpVisitorApi } from './http-api.js';
 import { ScenarioRun } from './scenario-run.js';
 import { SdkCounter } from './sdk-counter.js';
 import { table } from './report.js';
+import { signedAdminHeaders } from '../../test/helpers/visitor.js';
 import { RealScheduler } from './real-scheduler.js';
 import { Visitor } from './visitor.js';
 
@@ -122,11 +123,9 @@ export async function localCounts(plan: CalibrationPlan): Promise<Map<string, nu
   try {
     // The room is created just before the visitors come, as in the model: its admission rate is
     // measured from its creation, and the front zone follows from that rate.
-    const created = await fetch(`${runtime.url}/admin/rooms/${plan.roomId}`, {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ capacity: plan.capacity }),
-    });
+    const roomUrl = `${runtime.url}/admin/rooms/${plan.roomId}`;
+    const body = JSON.stringify({ capacity: plan.capacity });
+    const created = await fetch(roomUrl, { method: 'PUT', headers: await signedAdminHeaders(roomUrl, 'PUT', body, { 'content-type': 'application/json' }), body });
     if (!created.ok) throw new Error(`creating the calibration room answered ${created.status}`);
     const api = new HttpVisitorApi(runtime.url);
     const scheduler = new RealScheduler();

@@ -1,5 +1,7 @@
 /** A visitor driven over HTTP, as a browser would: join, read, heartbeat, leave. */
+import { signedHeaders } from '../../cli/sign.js';
 import type { TokenView } from '../../lambdas/domain/index.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/intrinsics.js';
 
 export type { TokenView };
 
@@ -105,11 +107,18 @@ export class Visitor {
   }
 }
 
+/** The headers of an admin request signed as the CLI signs it (SigV4, the local credentials): the local gateway checks them as API Gateway does. */
+export async function signedAdminHeaders(url: string, method: string, body?: string, headers: Record<string, string> = {}): Promise<Record<string, string>> {
+  return signedHeaders({ url: new URL(url), method, headers, ...(body !== undefined ? { body } : {}), credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION });
+}
+
 export async function admin<T>(baseUrl: string, method: string, path: string, body?: unknown): Promise<T> {
-  return call<T>(`${baseUrl}/admin${path}`, {
+  const url = `${baseUrl}/admin${path}`;
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  return call<T>(url, {
     method,
-    headers: { 'Content-Type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    headers: await signedAdminHeaders(url, method, text, { 'content-type': 'application/json' }),
+    ...(text === undefined ? {} : { body: text }),
   });
 }
 

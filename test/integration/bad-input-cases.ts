@@ -3,12 +3,16 @@
  * body, expected status, expected error code (when the answer is the API's JSON error)].
  */
 export type Case = [string, string, string, Record<string, string>, string | undefined, number, string | undefined];
+/** A header that tells the table's runner to send an admin case unsigned (it is not sent). */
+export const UNSIGNED = 'x-test-unsigned';
 const long = 'a'.repeat(65);
 const okToken = 'A'.repeat(22);
 export function cases(room: string, closed: string, token: string, secret: string, other: { token: string; secret: string }): Case[] {
   const bearer = { Authorization: `Bearer ${secret}` };
   const json = { 'Content-Type': 'application/json' };
   const t = `/rooms/${room}/tokens/${token}`;
+  const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const amzDay = amzDate.slice(0, 8);
   return [
     ['join: room id too long', 'POST', `/rooms/${long}/tokens`, {}, undefined, 400, 'BAD_REQUEST'],
     ['join: room id with @', 'POST', '/rooms/sh@p/tokens', {}, undefined, 400, 'BAD_REQUEST'],
@@ -64,6 +68,11 @@ export function cases(room: string, closed: string, token: string, secret: strin
     ['admin: unknown field', 'PUT', '/admin/rooms/bad-input-new', json, '{"capacity":1,"color":"red"}', 400, 'BAD_REQUEST'],
     ['admin: state only, unknown room (a capacity creates one)', 'PUT', '/admin/rooms/bad-input-none', json, '{"state":"paused"}', 400, 'BAD_REQUEST'],
     ['admin: get unknown room', 'GET', '/admin/rooms/bad-input-none', {}, undefined, 404, 'ROOM_NOT_FOUND'],
+    ['admin: unsigned', 'GET', '/admin/rooms', { [UNSIGNED]: 'yes' }, undefined, 403, undefined],
+    ['admin: unsigned change', 'PUT', `/admin/rooms/${room}`, { ...json, [UNSIGNED]: 'yes' }, '{"capacity":100}', 403, undefined],
+    ['admin: forged signature', 'GET', '/admin/rooms', { Authorization: `AWS4-HMAC-SHA256 Credential=local/${amzDay}/us-east-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`, 'X-Amz-Date': amzDate }, undefined, 403, undefined],
+    ['admin: another access key', 'GET', '/admin/rooms', { Authorization: `AWS4-HMAC-SHA256 Credential=AKIDOTHER/${amzDay}/us-east-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`, 'X-Amz-Date': amzDate }, undefined, 403, undefined],
+    ['admin: malformed authorization', 'GET', '/admin/rooms', { Authorization: 'AWS4-HMAC-SHA256 nonsense' }, undefined, 403, undefined],
     ['admin: bad room id', 'PUT', '/admin/rooms/sh@p', json, '{"capacity":1}', 400, 'BAD_REQUEST'],
     ['admin: malformed encoding', 'GET', '/admin/rooms/%E0', {}, undefined, 400, 'BAD_REQUEST'],
     ['admin: metrics refresh with GET', 'GET', '/admin/metrics/refresh', {}, undefined, 404, undefined],

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../local/preamble.js';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
 import { ROOM_VIEW_MAX_AGE_MS } from '../../lambdas/domain/index.js';
-import { Visitor, admin, eventually, roomActiveCount, sleep } from '../helpers/visitor.js';
+import { Visitor, admin, eventually, roomActiveCount, signedAdminHeaders, sleep } from '../helpers/visitor.js';
 
 const TIMEOUT_S = 3;
 const DELAY_S = 1;
@@ -199,7 +199,8 @@ describe('check loop over the real queue', () => {
 describe('the HTTP shim', () => {
   it('passes bad input to the handlers, which answer JSON errors', async () => {
     const roomId = await room(1);
-    const malformed = await fetch(`${url}/admin/rooms/${roomId}`, { method: 'PUT', body: '{"capacity":', headers: { 'Content-Type': 'application/json' } });
+    const adminUrl = `${url}/admin/rooms/${roomId}`;
+    const malformed = await fetch(adminUrl, { method: 'PUT', body: '{"capacity":', headers: await signedAdminHeaders(adminUrl, 'PUT', '{"capacity":', { 'content-type': 'application/json' }) });
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe('BAD_REQUEST');
     const big = await fetch(`${url}/rooms/${roomId}/tokens`, { method: 'POST', body: JSON.stringify({ pad: 'x'.repeat(5000) }) });

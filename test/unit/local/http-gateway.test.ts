@@ -9,6 +9,7 @@ import { HttpGateway, compileRoute } from '../../../local/http-gateway.js';
 import type { LocalFunction } from '../../../local/lambda-host.js';
 import { corsOf, routesOf, type CfnTemplate, type CorsDefinition, type RouteDefinition } from '../../../local/template.js';
 import { rawRequest } from '../../helpers/raw-http.js';
+import { signedAdminHeaders } from '../../helpers/visitor.js';
 
 const CORS: CorsDefinition = {
   allowOrigins: ['*'],
@@ -54,6 +55,8 @@ beforeAll(async () => {
     [],
     () => undefined,
     CORS,
+    undefined,
+    true, // IAM routes unsigned here (--unsigned-admin); the check itself: 'IAM authorization' below
   );
   port = await gateway.listen(0);
 });
@@ -113,9 +116,26 @@ describe('the events it builds (payload format 2.0)', () => {
     expect(binary).toMatchObject({ body: Buffer.from([0xff, 0x00, 0x01]).toString('base64'), isBase64Encoded: true });
   });
 
-  it('call IAM routes without a signature (SigV4 is not checked locally)', async () => {
+  it('call IAM routes without a signature when told to (npm start -- --unsigned-admin)', async () => {
     expect((await rawRequest(port, 'PUT', '/admin/rooms/shop', {}, '{}')).status).toBe(200);
     expect(admin.events).toHaveLength(1);
+  });
+
+  it('IAM authorization: refuse an unsigned call to an IAM route without running its function, and run a signed one', async () => {
+    const checked = new HttpGateway([compileRoute(route('PUT /admin/rooms/{roomId}', 'Admin', 'AWS_IAM'), admin as unknown as LocalFunction)], [], () => undefined, CORS);
+    const checkedPort = await checked.listen(0);
+    try {
+      const unsigned = await rawRequest(checkedPort, 'PUT', '/admin/rooms/shop', { 'Content-Type': 'application/json' }, '{}');
+      expect(unsigned.status).toBe(403);
+      expect(JSON.parse(unsigned.body)).toEqual({ message: 'Forbidden' });
+      expect(admin.events).toHaveLength(0);
+      const url = `http://127.0.0.1:${checkedPort}/admin/rooms/shop`;
+      const headers = await signedAdminHeaders(url, 'PUT', '{}', { 'content-type': 'application/json' });
+      expect((await rawRequest(checkedPort, 'PUT', '/admin/rooms/shop', headers, '{}')).status).toBe(200);
+      expect(admin.events).toHaveLength(1);
+    } finally {
+      await checked.close();
+    }
   });
 
   it('match a greedy {name+} parameter across segments', async () => {
