@@ -15,6 +15,8 @@ export interface AdminTarget {
   signing?: { credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider; region: string };
   /** Where the target came from, for messages (`--stack shop-prod`, `--local`). */
   describe: string;
+  /** The local runtime (npm start), not AWS. */
+  local?: boolean;
 }
 
 export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<{ status: number; text(): Promise<string> }>;

@@ -6,15 +6,19 @@
  *   waiting-room rooms set ID [--capacity N] [--state open|paused|closed]   (creates a missing room)
  *   waiting-room rooms watch ID [--every S] [--count N]
  *   waiting-room metrics refresh
+ *   waiting-room console [--listen PORT]        the admin page on 127.0.0.1, signing its calls
  *
  * target: --stack NAME [--region R] [--profile P] · --api URL · --local [--port N]
  * Exit codes: cli/errors.ts.
  */
 import { AdminApi, type FetchLike } from './admin-api.js';
-import { flag, parseArgs } from './args.js';
+import { flag, integerOption, parseArgs } from './args.js';
+import { startConsole } from './console.js';
 import { metricsRefresh, roomsGet, roomsList, roomsSet, roomsWatch, watchLine, type Outcome } from './commands.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
 import { resolveTarget, type TargetDeps } from './target.js';
+
+const DEFAULT_CONSOLE_PORT = 3100;
 
 export const USAGE = `Usage: waiting-room <command> <target> [--json]
 
@@ -26,6 +30,8 @@ Commands:
   rooms watch ID [--every S] [--count N]
                                    live counts, every S seconds (default 3), until Ctrl-C
   metrics refresh                  publish the metrics now (a run of the metrics loop)
+  console [--listen PORT]          the admin page on http://127.0.0.1:PORT (default 3100), its calls
+                                   signed with your credentials; Ctrl-C ends it
 
 Target (one of):
   --stack NAME [--region R] [--profile P]   a deployed stack (reads its ApiUrl output); signs with SigV4
@@ -56,12 +62,24 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       io.out(USAGE);
       return group === undefined && !flag(args, 'help') ? EXIT.usage : EXIT.ok;
     }
-    const known = new Set(['rooms list', 'rooms get', 'rooms set', 'rooms watch', 'metrics refresh']);
+    const known = new Set(['rooms list', 'rooms get', 'rooms set', 'rooms watch', 'metrics refresh', 'console undefined']);
     if (!known.has(`${group} ${command}`)) throw new CliError(`Unknown command "${args.words.join(' ')}": try waiting-room --help`, EXIT.usage);
-    const api = new AdminApi(await resolveTarget(args, { env: io.env, ...(io.stackOutputs ? { stackOutputs: io.stackOutputs } : {}) }), io.fetch);
+    const target = await resolveTarget(args, { env: io.env, ...(io.stackOutputs ? { stackOutputs: io.stackOutputs } : {}) });
+    const api = new AdminApi(target, io.fetch);
+    const sleep = io.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    const stopped = io.stopped ?? (() => false);
+    if (group === 'console') {
+      const listen = integerOption(args, 'listen', 0, 65_535) ?? DEFAULT_CONSOLE_PORT;
+      const running = await startConsole(target, api, listen).catch((error: NodeJS.ErrnoException) => {
+        throw new CliError(error.code === 'EADDRINUSE' ? `Port ${listen} is in use: give --listen PORT` : error.message, EXIT.usage);
+      });
+      io.out(`Admin console on ${running.url} for ${target.describe} (${target.baseUrl}); Ctrl-C ends it`);
+      while (!stopped()) await sleep(200);
+      await running.close();
+      return EXIT.ok;
+    }
     if (command === 'watch') {
-      const sleep = io.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-      await roomsWatch(api, args, (reading) => io.out(json ? JSON.stringify(reading) : watchLine(reading)), sleep, io.stopped ?? (() => false));
+      await roomsWatch(api, args, (reading) => io.out(json ? JSON.stringify(reading) : watchLine(reading)), sleep, stopped);
       return EXIT.ok;
     }
     const run: Record<string, () => Promise<Outcome>> = {

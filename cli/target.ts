@@ -54,7 +54,7 @@ export async function resolveTarget(args: ParsedArgs, deps: TargetDeps): Promise
   }
   if (local) {
     const port = integerOption(args, 'port', 1, 65_535) ?? (deps.env.PORT ? Number(deps.env.PORT) : 3000);
-    return { baseUrl: `http://127.0.0.1:${port}`, signing: { credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION }, describe: `--local, port ${port}` };
+    return { baseUrl: `http://127.0.0.1:${port}`, signing: { credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION }, describe: `--local, port ${port}`, local: true };
   }
   const profile = option(args, 'profile') ?? deps.env.AWS_PROFILE;
   let baseUrl = api;

@@ -4,18 +4,13 @@
  * with a valid admission pass, and /admin/metrics (recent metric points and notices) for the
  * admin page. On AWS the pages are static files and the origin is the user's own site.
  */
-import { readFile } from 'node:fs/promises';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type http from 'node:http';
-import { buildWeb } from '../web/build.js';
 import { PassRejectedError, passFromHeaders, verifyPass } from '../verifier/index.js';
 import { recentPoints } from '../lambdas/adapters/memory-metrics.js';
 import { ROOM_ID_PATTERN } from '../lambdas/shared/http.js';
 import { decodedSegment, type ExtraRoute } from './http-gateway.js';
 import { signingProxy } from '../cli/signing-proxy.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './intrinsics.js';
+import { CONTENT_TYPES, buildWebAssets, send } from './web-assets.js';
 
 export interface Notice {
   at: string;
@@ -23,19 +18,9 @@ export interface Notice {
   message: string;
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json',
-};
+const TYPES = CONTENT_TYPES;
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-function send(response: http.ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}): void {
-  response.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...headers });
-  response.end(body);
-}
 
 function originPage(title: string, body: string, roomId: string, keepAlive: boolean): string {
   return `<!doctype html>
@@ -69,9 +54,8 @@ export interface PagesOptions {
 const CONSOLE_PREFIX = '/console';
 
 export async function localPages(options: PagesOptions): Promise<Pages> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'wr-web-'));
-  await buildWeb(dir);
-  const page = async (file: string) => readFile(path.join(dir, file), 'utf8');
+  const web = await buildWebAssets();
+  const page = web.page;
 
   const pagesRoute: ExtraRoute = async (request, response, url) => {
     if (request.method !== 'GET') return false;
@@ -86,21 +70,10 @@ export async function localPages(options: PagesOptions): Promise<Pages> {
     }
     if (url.pathname === '/admin' || url.pathname === '/admin.html') {
       // The page calls the API through the signing proxy below, as the console does on AWS.
-      send(response, 200, TYPES['.html']!, (await page('admin.html')).replace(/data-api-base="[^"]*"/, `data-api-base="${CONSOLE_PREFIX}"`));
+      send(response, 200, TYPES['.html']!, await web.adminPage(CONSOLE_PREFIX));
       return true;
     }
-    if (url.pathname.startsWith('/assets/')) {
-      const name = path.basename(url.pathname);
-      const type = TYPES[path.extname(name)];
-      if (!type || name.startsWith('.')) return false;
-      try {
-        send(response, 200, type, await readFile(path.join(dir, 'assets', name)), { 'Cache-Control': 'public, max-age=60' });
-        return true;
-      } catch {
-        return false;
-      }
-    }
-    return false;
+    return web.serveAsset(response, url);
   };
 
   const metricsRoute: ExtraRoute = (request, response, url) => {
@@ -158,5 +131,5 @@ export async function localPages(options: PagesOptions): Promise<Pages> {
   // The admin page's calls, signed with the local credentials: the gateway checks them as API Gateway would.
   const consoleRoute: ExtraRoute = signingProxy({ baseUrl: options.apiUrl, credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION, prefix: CONSOLE_PREFIX });
 
-  return { routes: [pagesRoute, metricsRoute, originRoute, consoleRoute], close: () => rmSync(dir, { recursive: true, force: true }) };
+  return { routes: [pagesRoute, metricsRoute, originRoute, consoleRoute], close: () => web.close() };
 }

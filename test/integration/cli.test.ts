@@ -4,10 +4,10 @@
  * room, refused input and an API that is not there. Runs the real entry (bin/waiting-room.ts)
  * in a process of its own, as an operator would.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EXIT } from '../../cli/errors.js';
 import { REPO_ROOT } from '../../lib/paths.js';
 import '../../local/preamble.js';
@@ -17,7 +17,7 @@ import { freePort } from '../../local/emulators.js';
 let runtime: LocalRuntime;
 
 beforeAll(async () => {
-  runtime = await startLocalRuntime({ port: 0, rooms: [], schedules: false, pages: false, log: () => undefined });
+  runtime = await startLocalRuntime({ port: 0, rooms: [], schedules: false, log: () => undefined }); // with pages: the metrics route the console's chart reads
 }, 120_000);
 afterAll(async () => {
   await runtime?.stop();
@@ -61,6 +61,32 @@ describe('waiting-room CLI on the local runtime', () => {
     const refreshed = await cli('metrics', 'refresh', '--local', '--json');
     expect(refreshed.code).toBe(0);
     expect(JSON.parse(refreshed.stdout)).toMatchObject({ executionArn: expect.stringContaining('arn:aws:states:') });
+  }, 120_000);
+
+  it('serves the admin console: the page, its calls signed through the proxy, the chart data; Ctrl-C ends it', async () => {
+    const listen = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bin/waiting-room.ts'), 'console', '--local', '--port', String(runtime.port), '--listen', String(listen)], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      await vi.waitFor(() => expect(output).toMatch(/Admin console on http:\/\/127\.0\.0\.1:\d+/), { timeout: 60_000, interval: 200 });
+      const base = `http://127.0.0.1:${listen}`;
+      const html = await (await fetch(`${base}/`)).text();
+      expect(html).toContain('data-api-base="/console"');
+      const rooms = await fetch(`${base}/console/admin/rooms`);
+      expect(rooms.status).toBe(200);
+      expect(((await rooms.json()) as { rooms: { roomId: string }[] }).rooms.some((r) => r.roomId === 'clishop')).toBe(true);
+      expect((await fetch(`${base}/console/admin/metrics`)).status).toBe(200);
+      expect((await fetch(`${base}/console/admin/rooms`, { headers: { 'Sec-Fetch-Site': 'cross-site' } })).status).toBe(403);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGINT');
+      await expect(exited).resolves.toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
   }, 120_000);
 
   it('ends with the exit code scripts rely on: unknown room, refused input, nothing listening', async () => {
