@@ -2,7 +2,9 @@
 /**
  * The CDK app: `npx cdk synth` / `npx cdk deploy -c adminEmail=ops@example.com`. Without adminEmail
  * the template asks for it as the parameter AdminEmail (`cdk deploy --parameters AdminEmail=...`).
- * Context: adminEmail (required), rooms (JSON, e.g. '[{"roomId":"shop","capacity":200}]'),
+ * Context: adminEmail (required), rooms (JSON, e.g. '[{"roomId":"shop","capacity":200}]': created
+ * when missing, never reset by a redeploy; none by default), resetRooms ('true': set the listed
+ * rooms' capacity and state from `rooms` on this deploy, undoing changes made since),
  * alarms (JSON thresholds, e.g. '{"waitingUsersThreshold":500,"fullRoomMinutes":10}'; see WaitingRoomAlarms),
  * removalPolicy ('destroy' to delete tables with the stack), dashboard ('true': a CloudWatch dashboard, $3 a month),
  * tracing ('true': X-Ray tracing of the functions and the metrics loop), stackName.
@@ -35,7 +37,8 @@ new WaitingRoomStack(app, context('stackName') ?? 'WaitingRoom', {
   description: 'Serverless virtual waiting room',
   waitingRoom: {
     adminEmail: context('adminEmail') ?? process.env.WR_ADMIN_EMAIL ?? '',
-    rooms: parseJson<RoomDefinition[]>('rooms', '[{"roomId":"shop","capacity":200}]'),
+    rooms: parseJson<RoomDefinition[]>('rooms', '[{"roomId":"shop","capacity":200}]') ?? [],
+    resetRooms: context('resetRooms') === 'true',
     alarms: parseJson<WaitingRoomAlarms>('alarms', '{"waitingUsersThreshold":500}'),
     removalPolicy: context('removalPolicy') === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     dashboard: context('dashboard') === 'true',

@@ -31,9 +31,10 @@ export class WaitingRoomStack extends Stack {
     // The URL ends with "/": HTTP API's `$default` stage has no path prefix.
     const apiUrl = room.api.url;
     new CfnOutput(this, 'ApiUrl', { value: apiUrl, description: 'Base URL of the waiting-room API' });
+    const firstRoom = props.waitingRoom.rooms?.[0]?.roomId ?? '<roomId>';
     new CfnOutput(this, 'JoinExample', {
-      value: `curl -X POST ${apiUrl}rooms/demo/tokens`,
-      description: 'Join the demo room',
+      value: `curl -X POST ${apiUrl}rooms/${firstRoom}/tokens`,
+      description: `Join the room ${firstRoom}`,
     });
     if (room.statusCache) {
       new CfnOutput(this, 'StatusUrl', {

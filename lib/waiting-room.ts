@@ -43,8 +43,14 @@ export type { RoomDefinition, WaitingRoomAlarms };
 export interface WaitingRoomProps {
   /** Where alarm notifications are e-mailed (an SNS e-mail subscription; confirm the first mail). */
   adminEmail: string;
-  /** Rooms created at deploy time. @default [{ roomId: 'demo', capacity: 5 }] */
-  rooms?: RoomDefinition[];
+  /**
+   * Rooms created at deploy time when missing. A room that exists keeps the capacity and state it
+   * was given since (through the admin API or the CLI): a redeploy never undoes an operator's
+   * change, unless `resetRooms`. @default [] (no rooms: create them with the CLI or the admin API)
+   */
+  readonly rooms?: RoomDefinition[];
+  /** Set each listed room's capacity and state from `rooms` on every deploy, undoing runtime changes. @default false */
+  readonly resetRooms?: boolean;
   /**
    * Timings (DESIGN §4, README "Zones, and why these timings").
    * @default heartbeat timeout 20 s, first check 10 s, heartbeat every 5 s, keep-place every 300 s,
@@ -253,8 +259,8 @@ export class WaitingRoom extends Construct {
       });
     }
 
-    const rooms = props.rooms ?? [{ roomId: 'demo', capacity: 5 }];
-    new SeedRooms(this, 'SeedRooms', { table: this.roomsTable, rooms, lineShards: props.lineShards ?? DEFAULT_LINE_SHARDS });
+    const rooms = props.rooms ?? [];
+    new SeedRooms(this, 'SeedRooms', { table: this.roomsTable, rooms, lineShards: props.lineShards ?? DEFAULT_LINE_SHARDS, reset: props.resetRooms ?? false });
 
     const roomIds = rooms.map((r) => r.roomId);
     this.statsAggregator = new StatsAggregator(this, 'StatsAggregator', {

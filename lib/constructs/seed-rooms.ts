@@ -1,7 +1,10 @@
 /**
  * Creates the rooms given in the construct's props at deploy time, with one idempotent UpdateItem
- * per room: capacity and state are set from the props, counters are created only if missing, so
- * redeploying never resets a live room's tickets or seats. (Timestamps are set by the first join.)
+ * per room. Counters are created only if missing, so a redeploy never resets a live room's tickets
+ * or seats; capacity and state too are set only when missing, so a redeploy never undoes what an
+ * operator changed since through the admin API. With `reset`, capacity and state are set from the
+ * props on every deploy (the call carries the synthesis time, so CloudFormation runs it each time).
+ * (Timestamps are set by the first join.)
  */
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -18,8 +21,9 @@ export interface RoomDefinition {
 }
 
 export class SeedRooms extends Construct {
-  constructor(scope: Construct, id: string, props: { table: Table; rooms: RoomDefinition[]; lineShards: number }) {
+  constructor(scope: Construct, id: string, props: { table: Table; rooms: RoomDefinition[]; lineShards: number; reset: boolean }) {
     super(scope, id);
+    const settings = props.reset ? '#capacity = :capacity, #state = :state, seededAt = :seededAt' : '#capacity = if_not_exists(#capacity, :capacity), #state = if_not_exists(#state, :state)';
     for (const room of props.rooms) {
       const call: AwsSdkCall = {
         service: 'DynamoDB',
@@ -30,7 +34,7 @@ export class SeedRooms extends Construct {
           // Like DynamoStore.upsertRoom: counters only when missing, the line's shards fixed at creation,
           // and a wake-up for the admitter (the change may free seats). Tickets live in their own item.
           UpdateExpression:
-            'SET #capacity = :capacity, #state = :state, ' +
+            `SET ${settings}, ` +
             'activeCount = if_not_exists(activeCount, :zero), lastAdmittedTicket = if_not_exists(lastAdmittedTicket, :zero), ' +
             'admittedTotal = if_not_exists(admittedTotal, :zero), lineShards = if_not_exists(lineShards, :shards), ' +
             'frontFloor = if_not_exists(frontFloor, :zero) ADD wakeSeq :one',
@@ -41,6 +45,7 @@ export class SeedRooms extends Construct {
             ':zero': { N: '0' },
             ':one': { N: '1' },
             ':shards': { N: String(props.lineShards) },
+            ...(props.reset ? { ':seededAt': { N: String(Date.now()) } } : {}),
           },
         },
         physicalResourceId: PhysicalResourceId.of(`room-${room.roomId}`),

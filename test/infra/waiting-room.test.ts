@@ -16,7 +16,7 @@ type Resource = { Type: string; Properties: Record<string, unknown>; Metadata?: 
 
 beforeAll(() => {
   // Bundled for real: this is the template `cdk deploy` would use, checked by cdk-nag.
-  synthesized = synthWaitingRoom({ checkerTimeout: Duration.seconds(20) });
+  synthesized = synthWaitingRoom({ checkerTimeout: Duration.seconds(20), rooms: [{ roomId: 'shop', capacity: 200 }] });
   template = synthesized.template;
 });
 
@@ -290,7 +290,7 @@ describe('API', () => {
     const text = (name: string) => outputs[name]!.Value['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : '<token>')).join('');
     expect(text('ApiUrl')).toMatch(/^https:\/\/<token>\.execute-api\.eu-west-1\.<token>\/$/);
     expect(text('JwksUrl')).toBe(`${text('ApiUrl')}.well-known/jwks.json`);
-    expect(text('JoinExample')).toBe(`curl -X POST ${text('ApiUrl')}rooms/demo/tokens`);
+    expect(text('JoinExample')).toBe(`curl -X POST ${text('ApiUrl')}rooms/shop/tokens`);
   });
 });
 
@@ -318,15 +318,29 @@ describe('admission pass keys', () => {
 });
 
 describe('rooms from props', () => {
-  it('creates the default demo room without ever resetting its counters', () => {
-    const room = Object.values(template.findResources('Custom::AWS') as Record<string, Resource>);
-    expect(room).toHaveLength(1);
-    const create = JSON.stringify(room[0]!.Properties.Create);
-    expect(create).toContain('demo');
+  const seedCalls = (t: Template) => Object.values(t.findResources('Custom::AWS') as Record<string, Resource>).map((r) => JSON.stringify(r.Properties.Create));
+
+  it('creates the listed rooms when missing, never resetting their counters, nor the capacity and state set since', () => {
+    const [create] = seedCalls(template);
+    expect(seedCalls(template)).toHaveLength(1);
+    expect(create).toContain('shop');
+    expect(create).toContain('#capacity = if_not_exists(#capacity, :capacity), #state = if_not_exists(#state, :state)');
     expect(create).toContain('activeCount = if_not_exists(activeCount, :zero)');
     expect(create).toContain('lineShards = if_not_exists(lineShards, :shards)');
     // Tickets live in their own counter item, which seeding never touches.
     expect(create).not.toContain('nextTicket');
+  });
+
+  it('creates no room unless asked (no demo room on AWS)', () => {
+    expect(seedCalls(synthWaitingRoom({}, { bundle: false }).template)).toEqual([]);
+  });
+
+  it('gives a redeploy with the same rooms the same call (CloudFormation runs nothing), and sets capacity and state on every deploy only with resetRooms', () => {
+    const rooms = [{ roomId: 'shop', capacity: 200 }];
+    const again = seedCalls(synthWaitingRoom({ rooms }, { bundle: false }).template);
+    expect(again).toEqual(seedCalls(synthWaitingRoom({ rooms }, { bundle: false }).template));
+    const reset = seedCalls(synthWaitingRoom({ rooms, resetRooms: true }, { bundle: false }).template);
+    expect(reset[0]).toContain('SET #capacity = :capacity, #state = :state, seededAt = :seededAt');
   });
 });
 

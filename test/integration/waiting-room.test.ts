@@ -183,7 +183,8 @@ describe('check loop over the real queue', () => {
     await runtime.clients.sqs.send(new SendMessageCommand({ QueueUrl: checkQueue, MessageBody: poison }));
     const dead = await eventually(
       async () => runtime.queueMessages('WaitingRoomCheckLoopCheckDlq').find((m) => m.body === poison),
-      30_000,
+      // Two receives a visibility timeout (6 s) apart: about 12 s; five times that on a loaded machine.
+      5 * 2 * 6_000,
       'the poison message in the DLQ',
       250,
     );
@@ -193,7 +194,7 @@ describe('check loop over the real queue', () => {
     // The DLQ's alarm, as CloudWatch would raise it, reaches the admins' notices (local/queue-alarms.ts).
     const notice = await eventually(async () => runtime.notices().find((n) => n.subject.startsWith('ALARM') && n.subject.includes('CheckDlqNotEmpty')), 20_000, 'the DLQ notice', 250);
     expect(notice.message).toMatch(/failure queue CheckDlq .*check loops they carried stopped.*ALARM: 1 message visible/s);
-  }, 80_000);
+  }, 120_000);
 });
 
 describe('the HTTP shim', () => {
