@@ -6,7 +6,7 @@
  */
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { CliError, EXIT } from './errors.js';
-import { signedHeaders } from './sign.js';
+import { signedHeaders } from '../local/sigv4-sign.js';
 
 export interface AdminTarget {
   /** The API's base URL, without a trailing slash. */

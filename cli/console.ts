@@ -1,6 +1,6 @@
 /**
  * `waiting-room console`: the admin page on 127.0.0.1, its calls signed by a signing proxy with
- * the operator's credentials (cli/signing-proxy.ts), against a deployed stack or `npm start`. No
+ * the operator's credentials (local/signing-proxy.ts), against a deployed stack or `npm start`. No
  * Cognito, no new AWS resources: what the operator may do is what their IAM identity may do. On
  * AWS the chart reads CloudWatch (cli/console-metrics.ts); locally, the runtime's metrics sink.
  */
@@ -9,7 +9,7 @@ import http from 'node:http';
 import { buildWebAssets, send } from '../local/web-assets.js';
 import type { AdminApi, AdminTarget } from './admin-api.js';
 import { chartPoints } from './console-metrics.js';
-import { signingProxy } from './signing-proxy.js';
+import { signingProxy } from '../local/signing-proxy.js';
 
 const PREFIX = '/console';
 

@@ -8,7 +8,7 @@ import { PassRejectedError, passFromHeaders, verifyPass } from '../verifier/inde
 import { recentPoints } from '../lambdas/adapters/memory-metrics.js';
 import { ROOM_ID_PATTERN } from '../lambdas/shared/http.js';
 import { decodedSegment, type ExtraRoute } from './http-gateway.js';
-import { signingProxy } from '../cli/signing-proxy.js';
+import { signingProxy } from './signing-proxy.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './intrinsics.js';
 import { CONTENT_TYPES, buildWebAssets, send } from './web-assets.js';
 
@@ -50,7 +50,7 @@ export interface PagesOptions {
   apiUrl: () => string;
 }
 
-/** Where the admin page calls the API: the signing proxy (cli/signing-proxy.ts). */
+/** Where the admin page calls the API: the signing proxy (local/signing-proxy.ts). */
 const CONSOLE_PREFIX = '/console';
 
 export async function localPages(options: PagesOptions): Promise<Pages> {

@@ -6,7 +6,7 @@
  * request's own time, and compared in constant time.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { signedHeaders } from '../cli/sign.js';
+import { signedHeaders } from './sigv4-sign.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './intrinsics.js';
 
 /** SigV4's allowed clock skew. */

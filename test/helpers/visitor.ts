@@ -1,5 +1,5 @@
 /** A visitor driven over HTTP, as a browser would: join, read, heartbeat, leave. */
-import { signedHeaders } from '../../cli/sign.js';
+import { signedHeaders } from '../../local/sigv4-sign.js';
 import type { TokenView } from '../../lambdas/domain/index.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/intrinsics.js';
 

@@ -4,7 +4,7 @@
  * signing (path, query, body, a signed header) it is refused with API Gateway's messages.
  */
 import { describe, expect, it } from 'vitest';
-import { signedHeaders } from '../../../cli/sign.js';
+import { signedHeaders } from '../../../local/sigv4-sign.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/intrinsics.js';
 import { iamRefusal, type SignedRequestFacts } from '../../../local/sigv4-check.js';
 

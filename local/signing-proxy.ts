@@ -10,7 +10,7 @@
  */
 import type http from 'node:http';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { signedHeaders } from './sign.js';
+import { signedHeaders } from './sigv4-sign.js';
 
 export interface SigningProxyOptions {
   /** Where calls go (the API's base URL), looked up per call. */

@@ -1,6 +1,6 @@
 /**
  * SigV4 for API Gateway (service execute-api), as the AWS SDK signs: one place for the CLI, the
- * console's signing proxy and the tests.
+ * signing proxy of the admin page, the local gateway's check (./sigv4-check.ts) and the tests.
  */
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
