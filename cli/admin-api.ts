@@ -17,6 +17,8 @@ export interface AdminTarget {
   describe: string;
   /** The local runtime (npm start), not AWS. */
   local?: boolean;
+  /** The stack's outputs, when the target is a stack (--stack). */
+  outputs?: Record<string, string>;
 }
 
 export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<{ status: number; text(): Promise<string> }>;

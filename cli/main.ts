@@ -6,14 +6,17 @@
  *   waiting-room rooms set ID [--capacity N] [--state open|paused|closed]   (creates a missing room)
  *   waiting-room rooms watch ID [--every S] [--count N]
  *   waiting-room metrics refresh
+ *   waiting-room keys rotate                    (--stack only)
  *   waiting-room console [--listen PORT]        the admin page on 127.0.0.1, signing its calls
  *
  * target: --stack NAME [--region R] [--profile P] · --api URL · --local [--port N]
  * Exit codes: cli/errors.ts.
  */
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { AdminApi, type FetchLike } from './admin-api.js';
 import { flag, integerOption, parseArgs } from './args.js';
 import { startConsole } from './console.js';
+import { keysRotate, lambdaClient } from './keys.js';
 import { metricsRefresh, roomsGet, roomsList, roomsSet, roomsWatch, watchLine, type Outcome } from './commands.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
 import { resolveTarget, type TargetDeps } from './target.js';
@@ -30,6 +33,7 @@ Commands:
   rooms watch ID [--every S] [--count N]
                                    live counts, every S seconds (default 3), until Ctrl-C
   metrics refresh                  publish the metrics now (a run of the metrics loop)
+  keys rotate                      rotate the admission-pass signing key (--stack; 16 min apart at least)
   console [--listen PORT]          the admin page on http://127.0.0.1:PORT (default 3100), its calls
                                    signed with your credentials; Ctrl-C ends it
 
@@ -49,6 +53,8 @@ export interface CliIo {
   fetch?: FetchLike;
   stackOutputs?: TargetDeps['stackOutputs'];
   sleep?: (ms: number) => Promise<void>;
+  /** Lambda, for keys rotate (a seam for tests). */
+  lambda?: Pick<LambdaClient, 'send'>;
   /** True once the user interrupted (Ctrl-C): a watch ends. */
   stopped?: () => boolean;
 }
@@ -62,7 +68,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       io.out(USAGE);
       return group === undefined && !flag(args, 'help') ? EXIT.usage : EXIT.ok;
     }
-    const known = new Set(['rooms list', 'rooms get', 'rooms set', 'rooms watch', 'metrics refresh', 'console undefined']);
+    const known = new Set(['rooms list', 'rooms get', 'rooms set', 'rooms watch', 'metrics refresh', 'keys rotate', 'console undefined']);
     if (!known.has(`${group} ${command}`)) throw new CliError(`Unknown command "${args.words.join(' ')}": try waiting-room --help`, EXIT.usage);
     const target = await resolveTarget(args, { env: io.env, ...(io.stackOutputs ? { stackOutputs: io.stackOutputs } : {}) });
     const api = new AdminApi(target, io.fetch);
@@ -87,6 +93,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       'rooms get': () => roomsGet(api, args),
       'rooms set': () => roomsSet(api, args),
       'metrics refresh': () => metricsRefresh(api),
+      'keys rotate': () => {
+        if (target.local) throw new CliError('The local runtime makes a new pass key set each run: nothing to rotate', EXIT.usage);
+        return keysRotate(io.lambda ?? lambdaClient(target.signing!.region, target.signing!.credentials), target.outputs?.RotatePassKeyFunctionName);
+      },
     };
     const outcome = await run[`${group} ${command}`]!();
     if (json) io.out(JSON.stringify(outcome.json, null, 2));

@@ -58,8 +58,9 @@ export async function resolveTarget(args: ParsedArgs, deps: TargetDeps): Promise
   }
   const profile = option(args, 'profile') ?? deps.env.AWS_PROFILE;
   let baseUrl = api;
+  let outputs: Record<string, string> | undefined;
   if (stack !== undefined) {
-    const outputs = await (deps.stackOutputs ?? describeStackOutputs)(stack, option(args, 'region') ?? deps.env.AWS_REGION, profile);
+    outputs = await (deps.stackOutputs ?? describeStackOutputs)(stack, option(args, 'region') ?? deps.env.AWS_REGION, profile);
     baseUrl = outputs.ApiUrl;
     if (!baseUrl) throw new CliError(`The stack ${stack} has no ApiUrl output: is it a waiting-room stack?`, EXIT.usage);
   }
@@ -74,5 +75,6 @@ export async function resolveTarget(args: ParsedArgs, deps: TargetDeps): Promise
     baseUrl: baseUrl!.replace(/\/+$/, ''),
     signing: { credentials: fromNodeProviderChain(profile ? { profile } : {}), region },
     describe: stack !== undefined ? `--stack ${stack}` : `--api ${baseUrl}`,
+    ...(outputs ? { outputs } : {}),
   };
 }

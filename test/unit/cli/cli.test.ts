@@ -118,3 +118,37 @@ describe('answers and failures', () => {
     expect(err).toHaveLength(7);
   });
 });
+
+describe('keys rotate', () => {
+  const rotateIo = (payload: unknown, extra: { FunctionError?: string } = {}) => {
+    const base = io(() => ({ status: 200, body: ROOM }));
+    const invoked: unknown[] = [];
+    base.cli.stackOutputs = async (): Promise<Record<string, string>> => ({ ApiUrl: `${API}/`, RotatePassKeyFunctionName: 'shop-prod-rotate' });
+    base.cli.lambda = {
+      send: (async (command: { input: unknown }) => {
+        invoked.push(command.input);
+        return { Payload: new TextEncoder().encode(JSON.stringify(payload)), ...extra };
+      }) as never,
+    };
+    return { ...base, invoked };
+  };
+
+  it("invokes the stack's rotate function and says which key signs now", async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
+    const { cli, out, invoked } = rotateIo({ kid: 'k2', nextKid: 'k3', previousKids: ['k1'], initialized: false, prepublished: true });
+    await expect(runCli(['keys', 'rotate', '--stack', 'shop-prod'], cli)).resolves.toBe(EXIT.ok);
+    expect(invoked).toEqual([expect.objectContaining({ FunctionName: 'shop-prod-rotate' })]);
+    expect(out.join('\n')).toMatch(/signed with k2[\s\S]*next key k3[\s\S]*k1/);
+  });
+
+  it('fails plainly when the function fails, without a stack, and locally', async () => {
+    const failing = rotateIo({ errorMessage: 'boom' }, { FunctionError: 'Unhandled' });
+    await expect(runCli(['keys', 'rotate', '--stack', 'shop-prod'], failing.cli)).resolves.toBe(EXIT.failed);
+    expect(failing.err.at(-1)).toMatch(/rotation failed.*boom/);
+    await expect(runCli(['keys', 'rotate', '--api', API], failing.cli)).resolves.toBe(EXIT.usage);
+    expect(failing.err.at(-1)).toMatch(/needs --stack/);
+    await expect(runCli(['keys', 'rotate', '--local'], failing.cli)).resolves.toBe(EXIT.usage);
+    expect(failing.err.at(-1)).toMatch(/nothing to rotate/);
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * `waiting-room keys rotate`: rotates the admission-pass signing key of a deployed stack by
+ * invoking its rotate function (the stack's RotatePassKeyFunctionName output; lambdas/handlers/
+ * rotate-pass-key.ts). The local runtime makes a new key set each run, so there is nothing to
+ * rotate there. Leave at least 16 minutes between rotations (README, "Pass key rotation").
+ */
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import type { Outcome } from './commands.js';
+import { CliError, EXIT } from './errors.js';
+
+export interface RotationAnswer {
+  kid: string;
+  nextKid?: string;
+  previousKids?: string[];
+  initialized?: boolean;
+  prepublished?: boolean;
+}
+
+export async function keysRotate(
+  lambda: Pick<LambdaClient, 'send'>,
+  functionName: string | undefined,
+): Promise<Outcome> {
+  if (!functionName) throw new CliError('keys rotate needs --stack NAME: the rotate function is named by the stack output RotatePassKeyFunctionName', EXIT.usage);
+  let answer;
+  try {
+    answer = await lambda.send(new InvokeCommand({ FunctionName: functionName, Payload: new TextEncoder().encode('{}') }));
+  } catch (error) {
+    const name = error instanceof Error ? error.name : '';
+    const message = error instanceof Error ? error.message : String(error);
+    if (name === 'AccessDeniedException') throw new CliError(`Not allowed to invoke ${functionName} (lambda:InvokeFunction): ${message}`, EXIT.denied);
+    if (name === 'CredentialsProviderError') throw new CliError(`No AWS credentials: ${message}`, EXIT.denied);
+    if (name === 'ResourceNotFoundException') throw new CliError(`No function ${functionName}: ${message}`, EXIT.usage);
+    throw new CliError(`Cannot invoke ${functionName}: ${message}`, EXIT.unreachable);
+  }
+  const text = answer.Payload ? new TextDecoder().decode(answer.Payload) : '';
+  if (answer.FunctionError) throw new CliError(`The rotation failed: ${text}`, EXIT.failed);
+  const result = JSON.parse(text) as RotationAnswer;
+  const lines = [
+    result.initialized ? `Key set initialized: signing with ${result.kid}` : `Rotated: passes are now signed with ${result.kid} (functions switch within 5 minutes)`,
+    ...(result.nextKid ? [`  next key ${result.nextKid} published ahead`] : []),
+    ...(result.previousKids?.length ? [`  still published for passes already out: ${result.previousKids.join(', ')}`] : []),
+    ...(result.prepublished === false && !result.initialized ? ['  warning: the new key was not published ahead; origins may refuse its passes until they refetch the JWKS'] : []),
+    '  leave at least 16 minutes before the next rotation',
+  ];
+  return { json: result, lines };
+}
+
+export function lambdaClient(region: string, credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider): LambdaClient {
+  return new LambdaClient({ region, credentials });
+}
