@@ -11,8 +11,8 @@ import { signedHeaders } from '../local/sigv4-sign.js';
 export interface AdminTarget {
   /** The API's base URL, without a trailing slash. */
   baseUrl: string;
-  /** Sign requests (on AWS) with these credentials, for this region. */
-  signing?: { credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider; region: string };
+  /** Requests are signed with these credentials, for this region (the local runtime's own for --local). */
+  signing: { credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider; region: string };
   /** Where the target came from, for messages (`--stack shop-prod`, `--local`). */
   describe: string;
   /** The local runtime (npm start), not AWS. */
@@ -40,8 +40,8 @@ export class AdminApi {
   async request<T>(method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown): Promise<T> {
     const url = new URL(`${this.target.baseUrl}${path}`);
     const text = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string> = { host: url.host, accept: 'application/json', ...(text !== undefined ? { 'content-type': 'application/json' } : {}) };
-    const signed = this.target.signing ? await this.sign(url, method, headers, text) : headers;
+    const headers: Record<string, string> = { accept: 'application/json', ...(text !== undefined ? { 'content-type': 'application/json' } : {}) };
+    const signed = await this.sign(url, method, headers, text);
     let response: Awaited<ReturnType<FetchLike>>;
     try {
       response = await this.fetchFn(url.href, { method, headers: signed, ...(text !== undefined ? { body: text } : {}) });
@@ -61,7 +61,7 @@ export class AdminApi {
   }
 
   private async sign(url: URL, method: string, headers: Record<string, string>, body: string | undefined): Promise<Record<string, string>> {
-    const { credentials, region } = this.target.signing!;
+    const { credentials, region } = this.target.signing;
     try {
       return await signedHeaders({ url, method, headers, ...(body !== undefined ? { body } : {}), credentials, region });
     } catch (error) {
@@ -80,7 +80,7 @@ function failure(status: number, body: unknown, target: AdminTarget): CliError {
   if (status === 404 && error?.code === 'ROOM_NOT_FOUND') return new CliError(message, EXIT.notFound, error.code);
   if (status === 401 || status === 403) {
     return new CliError(
-      `Not allowed (${status}: ${message}). The credentials need execute-api:Invoke on the /admin routes of this API${target.signing ? '' : '; on AWS, the API needs signed requests (leave out --local)'}`,
+      `Not allowed (${status}: ${message}). The credentials need execute-api:Invoke on the /admin routes of this API`,
       EXIT.denied,
       error?.code,
     );

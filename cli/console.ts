@@ -20,8 +20,8 @@ export interface RunningConsole {
 
 export async function startConsole(target: AdminTarget, api: AdminApi, port: number): Promise<RunningConsole> {
   const web = await buildWebAssets();
-  const proxy = target.signing ? signingProxy({ baseUrl: () => target.baseUrl, credentials: target.signing.credentials, region: target.signing.region, prefix: PREFIX }) : undefined;
-  const cloudWatch = target.local ? undefined : new CloudWatchClient({ region: target.signing!.region, credentials: target.signing!.credentials });
+  const proxy = signingProxy({ baseUrl: () => target.baseUrl, ...target.signing, prefix: PREFIX });
+  const cloudWatch = target.local ? undefined : new CloudWatchClient(target.signing);
   const server = http.createServer((request, response) => {
     void (async () => {
       const url = new URL(request.url ?? '/', 'http://127.0.0.1');
@@ -35,7 +35,7 @@ export async function startConsole(target: AdminTarget, api: AdminApi, port: num
         send(response, 200, 'application/json', JSON.stringify({ points: await chartPoints(cloudWatch, rooms.map((r) => r.roomId)), notices: [] }));
         return;
       }
-      if (proxy && (await proxy(request, response, url))) return;
+      if (await proxy(request, response, url)) return;
       send(response, 404, 'application/json', JSON.stringify({ message: 'Not Found' }));
     })().catch((error: unknown) => {
       if (!response.headersSent) send(response, 502, 'application/json', JSON.stringify({ message: error instanceof Error ? error.message : String(error) }));

@@ -95,7 +95,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       'metrics refresh': () => metricsRefresh(api),
       'keys rotate': () => {
         if (target.local) throw new CliError('The local runtime makes a new pass key set each run: nothing to rotate', EXIT.usage);
-        return keysRotate(io.lambda ?? lambdaClient(target.signing!.region, target.signing!.credentials), target.outputs?.RotatePassKeyFunctionName);
+        return keysRotate(io.lambda ?? lambdaClient(target.signing.region, target.signing.credentials), target.outputs?.RotatePassKeyFunctionName);
       },
     };
     const outcome = await run[`${group} ${command}`]!();

@@ -60,12 +60,13 @@ function sendJson(response: http.ServerResponse, status: number, body: unknown):
   send(response, status, { 'Content-Type': 'application/json' }, JSON.stringify(body));
 }
 
-async function readBody(request: http.IncomingMessage): Promise<Buffer | 'too-large'> {
+/** A request's body, or 'too-large' past `maxBytes` (the rest is left unread). */
+export async function readBody(request: http.IncomingMessage, maxBytes = MAX_PAYLOAD_BYTES): Promise<Buffer | 'too-large'> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > MAX_PAYLOAD_BYTES) return 'too-large';
+    if (size > maxBytes) return 'too-large';
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

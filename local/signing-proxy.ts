@@ -10,6 +10,7 @@
  */
 import type http from 'node:http';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { readBody } from './http-gateway.js';
 import { signedHeaders } from './sigv4-sign.js';
 
 export interface SigningProxyOptions {
@@ -49,17 +50,14 @@ export function signingProxy(options: SigningProxyOptions): (request: http.Incom
       answer(response, 405, { message: `${method} is not an admin method` });
       return true;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of request) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_BODY_BYTES) {
-        answer(response, 413, { message: 'Request Entity Too Large' });
-        return true;
-      }
-      chunks.push(chunk as Buffer);
+    const read = await readBody(request, MAX_BODY_BYTES);
+    if (read === 'too-large') {
+      // The rest of the body is still on the connection: close it, as the gateway does.
+      response.setHeader('Connection', 'close');
+      answer(response, 413, { message: 'Request Entity Too Large' });
+      return true;
     }
-    const body = Buffer.concat(chunks).toString('utf8');
+    const body = read.toString('utf8');
     const target = new URL(`${options.baseUrl().replace(/\/+$/, '')}${url.pathname.slice(prefix.length)}${url.search}`);
     const headers: Record<string, string> = { accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) };
     try {
