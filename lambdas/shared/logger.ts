@@ -71,12 +71,12 @@ export function createLogger(serviceName: string): Logger {
  * the keys given, and none of another invocation's.
  */
 export function withInvocation<T>(logger: Logger, context: Context | undefined, keys: LogAttributes, run: () => Promise<T>): Promise<T> {
-  const base = scopes.getStore()?.get(logger) ?? logger;
   // The cold-start flag belongs to the environment (the long-lived logger), not to the child,
   // whose first addContext always says cold: a second one says warm.
-  const coldStart = !warm.has(base);
-  warm.add(base);
-  const child = base.createChild();
+  const coldStart = !warm.has(logger);
+  warm.add(logger);
+  // Through the proxy: a child of the invocation's logger when one is running already.
+  const child = logger.createChild();
   if (context) {
     child.addContext(context);
     if (!coldStart) child.addContext(context);
