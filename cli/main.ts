@@ -7,6 +7,7 @@
  *   waiting-room rooms watch ID [--every S] [--count N]
  *   waiting-room metrics refresh
  *   waiting-room keys rotate                    (--stack only)
+ *   waiting-room dlq list [--peek N] · dlq redrive NAME [--no-wait] · dlq purge NAME --yes   (--stack or --local)
  *   waiting-room console [--listen PORT]        the admin page on 127.0.0.1, signing its calls
  *
  * target: --stack NAME [--region R] [--profile P] · --api URL · --local [--port N]
@@ -18,6 +19,7 @@ import { flag, integerOption, parseArgs } from './args.js';
 import { startConsole } from './console.js';
 import { keysRotate, lambdaClient } from './keys.js';
 import { metricsRefresh, roomsGet, roomsList, roomsSet, roomsWatch, watchLine, type Outcome } from './commands.js';
+import { dlqList, dlqPurge, dlqRedrive, failureQueuesOf, localOutputs, queueNamed, sqsClientFor, type SqsLike } from './dlq.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
 import { resolveTarget, type TargetDeps } from './target.js';
 
@@ -34,6 +36,10 @@ Commands:
                                    live counts, every S seconds (default 3), until Ctrl-C
   metrics refresh                  publish the metrics now (a run of the metrics loop)
   keys rotate                      rotate the admission-pass signing key (--stack; 16 min apart at least)
+  dlq list [--peek N]              what sits in each failure queue (--peek: up to N messages, 10 at most)
+  dlq redrive NAME [--no-wait]     move a dead-letter queue's messages back to their source queue
+                                   (SQS's message-move task), once the cause is fixed
+  dlq purge NAME --yes             delete the messages of a failure queue you have dealt with
   console [--listen PORT]          the admin page on http://127.0.0.1:PORT (default 3100), its calls
                                    signed with your credentials; Ctrl-C ends it
 
@@ -55,6 +61,8 @@ export interface CliIo {
   sleep?: (ms: number) => Promise<void>;
   /** Lambda, for keys rotate (a seam for tests). */
   lambda?: Pick<LambdaClient, 'send'>;
+  /** SQS, for dlq (a seam for tests). */
+  sqs?: SqsLike;
   /** True once the user interrupted (Ctrl-C): a watch ends. */
   stopped?: () => boolean;
 }
@@ -68,7 +76,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       io.out(USAGE);
       return group === undefined && !flag(args, 'help') ? EXIT.usage : EXIT.ok;
     }
-    const known = new Set(['rooms list', 'rooms get', 'rooms set', 'rooms watch', 'metrics refresh', 'keys rotate', 'console undefined']);
+    const known = new Set(['rooms list', 'rooms get', 'rooms set', 'rooms watch', 'metrics refresh', 'keys rotate', 'dlq list', 'dlq redrive', 'dlq purge', 'console undefined']);
     if (!known.has(`${group} ${command}`)) throw new CliError(`Unknown command "${args.words.join(' ')}": try waiting-room --help`, EXIT.usage);
     const target = await resolveTarget(args, { env: io.env, ...(io.stackOutputs ? { stackOutputs: io.stackOutputs } : {}) });
     const api = new AdminApi(target, io.fetch);
@@ -88,6 +96,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       await roomsWatch(api, args, (reading) => io.out(json ? JSON.stringify(reading) : watchLine(reading)), sleep, stopped);
       return EXIT.ok;
     }
+    const dlq = async (): Promise<Record<string, () => Promise<Outcome>>> => {
+      const queues = failureQueuesOf(target.local ? await localOutputs(target.baseUrl, io.fetch ?? (fetch as unknown as FetchLike)) : target.outputs);
+      const sqs = io.sqs ?? sqsClientFor(target, queues);
+      return {
+        'dlq list': () => dlqList(sqs, queues, integerOption(args, 'peek', 0, 10) ?? 0),
+        'dlq redrive': () =>
+          dlqRedrive(sqs, queueNamed(queues, args.words[2]), { local: target.local ?? false, wait: !flag(args, 'no-wait'), sleep, ...(json ? {} : { progress: io.out }) }),
+        'dlq purge': () => dlqPurge(sqs, queueNamed(queues, args.words[2]), flag(args, 'yes')),
+      };
+    };
     const run: Record<string, () => Promise<Outcome>> = {
       'rooms list': () => roomsList(api),
       'rooms get': () => roomsGet(api, args),
@@ -98,7 +116,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
         return keysRotate(io.lambda ?? lambdaClient(target.signing.region, target.signing.credentials), target.outputs?.RotatePassKeyFunctionName);
       },
     };
-    const outcome = await run[`${group} ${command}`]!();
+    const outcome = await (group === 'dlq' ? await dlq() : run)[`${group} ${command}`]!();
     if (json) io.out(JSON.stringify(outcome.json, null, 2));
     else for (const line of outcome.lines) io.out(line);
     return EXIT.ok;

@@ -1,5 +1,6 @@
 import { Aws, CfnOutput, CfnParameter, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { failureQueuesJson } from './constructs/failure-queues.js';
 import { EMAIL, WaitingRoom, type WaitingRoomProps } from './waiting-room.js';
 
 export interface WaitingRoomStackProps extends StackProps {
@@ -57,6 +58,10 @@ export class WaitingRoomStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', {
       value: room.stateMachine.stateMachineArn,
       description: 'Metrics loop (runs every minute); start a run now with POST /admin/metrics/refresh',
+    });
+    new CfnOutput(this, 'FailureQueues', {
+      value: failureQueuesJson(this, room.failureQueues),
+      description: 'Queues of work that failed every retry, as JSON [{name, url, sourceUrl?, lost}]: waiting-room dlq list / dlq redrive',
     });
     new CfnOutput(this, 'RotatePassKeyFunctionName', {
       value: room.passKeys.rotateFunction.functionName,

@@ -27,6 +27,7 @@ import { ROOM_ID_PATTERN } from '../lambdas/shared/http.js';
 import { AlarmTopic } from './constructs/alarm-topic.js';
 import { DEFAULT_ALARMS, alarmProblems, apiServerErrorsAlarm, type WaitingRoomAlarms } from './constructs/alarms.js';
 import { WaitingRoomApi } from './constructs/api.js';
+import type { FailureQueue } from './constructs/failure-queues.js';
 import { StatusCache } from './constructs/status-cache.js';
 import { CheckLoop } from './constructs/check-loop.js';
 import { WaitingRoomDashboard } from './constructs/dashboard.js';
@@ -156,6 +157,8 @@ export class WaitingRoom extends Construct {
   readonly alarms: Alarm[];
   /** The CloudWatch dashboard; undefined unless props.dashboard. */
   readonly dashboard?: Dashboard;
+  /** Where work that failed every retry waits (constructs/failure-queues.ts): `waiting-room dlq list`. */
+  readonly failureQueues: readonly FailureQueue[];
 
   constructor(scope: Construct, id: string, props: WaitingRoomProps) {
     super(scope, id);
@@ -272,6 +275,7 @@ export class WaitingRoom extends Construct {
       iteratorAgeSeconds: alarmSettings.iteratorAgeSeconds,
       tracing,
     });
+    this.failureQueues = [...this.checkLoop.failureQueues, ...this.statsAggregator.failureQueues];
     this.metricsLoop = new MetricsLoop(this, 'MetricsLoop', {
       rooms: this.roomsTable,
       stats: this.statsTable,
@@ -291,11 +295,7 @@ export class WaitingRoom extends Construct {
       this.dashboard = new WaitingRoomDashboard(this, 'Dashboard', {
         alarms: this.alarms,
         roomIds,
-        failureQueues: {
-          CheckDlq: this.checkLoop.deadLetterQueue,
-          EnqueuerStreamFailures: this.checkLoop.streamFailureQueue,
-          StatsStreamFailures: this.statsAggregator.failureQueue,
-        },
+        failureQueues: Object.fromEntries(this.failureQueues.map((q) => [q.name, q.queue])),
         streamConsumers: { Enqueuer: this.checkLoop.enqueuer, StatsAggregator: this.statsAggregator.function },
         functions: {
           Join: functions.join,

@@ -20,6 +20,7 @@ import { CheckLoop, DEFAULT_LINE_SHARDS, Rooms, environmentOf, randomIds, system
 import { serializePassKeySet, generateKeySet } from '../lambdas/adapters/pass-key-sources.js';
 import type { RoomDefinition, WaitingRoomProps } from '../lib/waiting-room.js';
 import { LOCAL_CREDENTIALS, StartupError, assertPortFree, startDynamoDbLocal, startMessaging, type DynamoDbLocal, type MessagingEmulator } from './emulators.js';
+import { outputsRoute, resolvedOutputs } from './outputs.js';
 import { HttpGateway, compileRoute, type ExtraRoute } from './http-gateway.js';
 import { LOCAL_REGION, type LocalResource } from './intrinsics.js';
 import { LocalFunction, functionEnvironment } from './lambda-host.js';
@@ -86,6 +87,8 @@ export interface LocalRuntime {
   timings: Timings;
   template: CfnTemplate;
   resources: ReadonlyMap<string, LocalResource>;
+  /** The stack's outputs that resolve locally (./outputs.ts; also GET /local/outputs). */
+  outputs: Readonly<Record<string, string>>;
   functions: ReadonlyMap<string, LocalFunction>;
   clients: { dynamodb: DynamoDBClient; sqs: SQSClient; sns: SNSClient; streams: DynamoDBStreamsClient };
   stateMachines: StateMachineHost;
@@ -326,6 +329,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       stops.push(async () => pages.close());
       extraRoutes.push(...pages.routes);
     }
+    const outputs = resolvedOutputs(template, resources);
+    extraRoutes.push(outputsRoute(() => outputs));
     extraRoutes.push(...(options.extraRoutes ?? []));
     const routes = routesOf(template).map((r) => compileRoute(r, functions.get(r.functionLogicalId)!));
     const stage = stageThrottleOf(template);
@@ -362,6 +367,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       timings,
       template,
       resources,
+      outputs,
       functions,
       clients,
       stateMachines,

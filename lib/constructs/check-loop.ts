@@ -18,6 +18,7 @@ import { Construct } from 'constructs';
 import { CHECK_DELIVERY_SLACK_MS } from '../../lambdas/domain/index.js';
 import type { AlarmTopic } from './alarm-topic.js';
 import { failureQueueAlarm, iteratorAgeAlarm } from './alarms.js';
+import type { FailureQueue } from './failure-queues.js';
 import { WaitingRoomFunction } from './function.js';
 import { grantAdmission } from './table-access.js';
 
@@ -44,6 +45,8 @@ export class CheckLoop extends Construct {
   readonly deadLetterQueue: Queue;
   /** Where stream batches that failed every retry are described (Lambda on-failure destination). */
   readonly streamFailureQueue: Queue;
+  /** Both, with what their messages stand for (failure-queues.ts). */
+  readonly failureQueues: readonly FailureQueue[];
   readonly enqueuer: WaitingRoomFunction;
   readonly checker: WaitingRoomFunction;
 
@@ -106,8 +109,13 @@ export class CheckLoop extends Construct {
     grantAdmission(this.checker, { rooms: props.rooms, tokens: props.tokens });
 
     const { alarmTopic } = props;
-    alarmTopic.alarm(this, 'CheckDlqNotEmpty', failureQueueAlarm(this.deadLetterQueue, 'CheckDlq', 'the check loops they carried stopped (those visitors are never evicted; TTL removes them after a day)'));
-    alarmTopic.alarm(this, 'EnqueuerStreamFailuresNotEmpty', failureQueueAlarm(this.streamFailureQueue, 'EnqueuerStreamFailures', 'new tokens got no check loop'));
+    this.failureQueues = [
+      { name: 'CheckDlq', queue: this.deadLetterQueue, source: this.queue, lost: 'the check loops they carried stopped (those visitors are never evicted; TTL removes them after a day)' },
+      { name: 'EnqueuerStreamFailures', queue: this.streamFailureQueue, lost: 'new tokens got no check loop' },
+    ];
+    const [dlq, streamFailures] = this.failureQueues;
+    alarmTopic.alarm(this, 'CheckDlqNotEmpty', failureQueueAlarm(dlq!.queue, dlq!.name, dlq!.lost));
+    alarmTopic.alarm(this, 'EnqueuerStreamFailuresNotEmpty', failureQueueAlarm(streamFailures!.queue, streamFailures!.name, streamFailures!.lost));
     alarmTopic.alarm(this, 'EnqueuerIteratorAge', iteratorAgeAlarm(this.enqueuer, 'Enqueuer', props.iteratorAgeSeconds));
   }
 }

@@ -16,6 +16,7 @@ import { Construct } from 'constructs';
 import type { Token, TokenState } from '../../lambdas/domain/index.js';
 import type { AlarmTopic } from './alarm-topic.js';
 import { failureQueueAlarm, iteratorAgeAlarm } from './alarms.js';
+import type { FailureQueue } from './failure-queues.js';
 import { WaitingRoomFunction } from './function.js';
 import { grantTable } from './table-access.js';
 
@@ -47,6 +48,8 @@ export class StatsAggregator extends Construct {
   readonly function: WaitingRoomFunction;
   /** Where stats batches that failed every retry are described (Lambda on-failure destination). */
   readonly failureQueue: Queue;
+  /** The failure queue, with what its messages stand for (failure-queues.ts). */
+  readonly failureQueues: readonly FailureQueue[];
 
   constructor(scope: Construct, id: string, props: StatsAggregatorProps) {
     super(scope, id);
@@ -96,7 +99,9 @@ export class StatsAggregator extends Construct {
     );
     grantTable(this.function, props.stats, ['GetItem', 'UpdateItem']);
 
-    props.alarmTopic.alarm(this, 'StatsStreamFailuresNotEmpty', failureQueueAlarm(this.failureQueue, 'StatsStreamFailures', 'their stats changes are not counted and the counts drift until the room is quiet'));
+    const failures: FailureQueue = { name: 'StatsStreamFailures', queue: this.failureQueue, lost: 'their stats changes are not counted and the counts drift until the room is quiet' };
+    this.failureQueues = [failures];
+    props.alarmTopic.alarm(this, 'StatsStreamFailuresNotEmpty', failureQueueAlarm(failures.queue, failures.name, failures.lost));
     props.alarmTopic.alarm(this, 'IteratorAge', iteratorAgeAlarm(this.function, 'StatsAggregator', props.iteratorAgeSeconds));
   }
 }

@@ -527,6 +527,22 @@ describe('stack outputs', () => {
     template.hasOutput('StateMachineArn', { Value: { Ref: stateMachineId() } });
     template.hasOutput('RotatePassKeyFunctionName', { Value: { Ref: functionId('rotate-pass-key') } });
   });
+
+  it('list every failure queue as JSON, with the source queue of the DLQ and what each one loses (waiting-room dlq)', () => {
+    const queueId = (prefix: string) => Object.keys(resources('AWS::SQS::Queue')).find((id) => id.startsWith(prefix));
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const listed = JSON.parse(joined(outputs.FailureQueues!.Value)) as { name: string; url: string; sourceUrl?: string; lost: string }[];
+    expect(listed.map((q) => [q.name, q.url, q.sourceUrl])).toEqual([
+      ['CheckDlq', `<${queueId('WaitingRoomCheckLoopCheckDlq')}>`, `<${queueId('WaitingRoomCheckLoopCheckQueue')}>`],
+      ['EnqueuerStreamFailures', `<${queueId('WaitingRoomCheckLoopStreamFailures')}>`, undefined],
+      ['StatsStreamFailures', `<${queueId('WaitingRoomStatsAggregatorFailures')}>`, undefined],
+    ]);
+    // Each says what is lost in the words of its alarm.
+    for (const queue of listed) {
+      const [, alarm] = alarms().find(([id]) => id.includes(`${queue.name}NotEmpty`))!;
+      expect(joined(alarm.Properties.AlarmDescription)).toContain(queue.lost);
+    }
+  });
 });
 
 describe('alarm props', () => {

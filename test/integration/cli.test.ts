@@ -4,6 +4,7 @@
  * room, refused input and an API that is not there. Runs the real entry (bin/waiting-room.ts)
  * in a process of its own, as an operator would.
  */
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -87,6 +88,35 @@ describe('waiting-room CLI on the local runtime', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  }, 120_000);
+
+  it('lists the failure queues, moves a dead-letter message back to its source queue, purges a stream failure queue', async () => {
+    const queueUrl = (id: string) => runtime.resources.get(runtime.logicalId(id, 'AWS::SQS::Queue'))!.ref;
+    const dlq = queueUrl('WaitingRoomCheckLoopCheckDlq');
+    const streamFailures = queueUrl('WaitingRoomCheckLoopStreamFailures');
+    // A check of a token that is gone: the checker drops it once it is back in the check queue.
+    await runtime.clients.sqs.send(new SendMessageCommand({ QueueUrl: dlq, MessageBody: JSON.stringify({ tokenId: 'AAAAAAAAAAAAAAAAAAAAAA', roomId: 'clishop', seq: 1 }) }));
+    await runtime.clients.sqs.send(new SendMessageCommand({ QueueUrl: streamFailures, MessageBody: JSON.stringify({ DDBStreamBatchInfo: { batchSize: 2 } }) }));
+
+    const listed = await cli('dlq', 'list', '--local', '--json');
+    expect(listed.code).toBe(0);
+    const queues = (JSON.parse(listed.stdout) as { queues: { name: string; messages: number; redrivesTo: string | null }[] }).queues;
+    expect(queues.map((q) => [q.name, q.messages])).toEqual([['CheckDlq', 1], ['EnqueuerStreamFailures', 1], ['StatsStreamFailures', 0]]);
+    expect(queues[0]!.redrivesTo).toMatch(/CheckQueue/);
+    const peeked = await cli('dlq', 'list', '--local', '--peek', '5');
+    expect(peeked.stdout).toMatch(/check of token AAAAAAAAAAAAAAAAAAAAAA in clishop/);
+    expect(peeked.stdout).toMatch(/a stream batch of 2 records/);
+
+    const refused = await cli('dlq', 'redrive', 'EnqueuerStreamFailures', '--local');
+    expect(refused.code).toBe(EXIT.usage);
+    const redriven = await cli('dlq', 'redrive', 'CheckDlq', '--local', '--json');
+    expect(redriven.code).toBe(0);
+    expect(JSON.parse(redriven.stdout)).toMatchObject({ queue: 'CheckDlq', method: 'local-move', status: 'COMPLETED', moved: 1 });
+    expect(runtime.queueMessages('WaitingRoomCheckLoopCheckDlq')).toHaveLength(0);
+
+    expect((await cli('dlq', 'purge', 'EnqueuerStreamFailures', '--local')).code).toBe(EXIT.usage); // no --yes
+    expect((await cli('dlq', 'purge', 'EnqueuerStreamFailures', '--local', '--yes')).code).toBe(0);
+    await vi.waitFor(() => expect(runtime.queueMessages('WaitingRoomCheckLoopStreamFailures')).toHaveLength(0), { timeout: 10_000 });
   }, 120_000);
 
   it('ends with the exit code scripts rely on: unknown room, refused input, nothing listening', async () => {
