@@ -8,6 +8,7 @@ import '../local/preamble.js';
 import { z } from 'zod';
 import { DEFAULT_TIMINGS, timingProblems, timingsWithDefaults, type Timings } from '../lambdas/domain/index.js';
 import { TIMING_VARIABLES } from '../lambdas/shared/env.js';
+import { WEBHOOK_FORMATS } from '../lambdas/notify/alarm-notice.js';
 import { startLocalRuntime } from '../local/runtime.js';
 import { launcherChain, watchLaunchers } from '../local/launcher.js';
 
@@ -27,7 +28,9 @@ Environment (defaults in brackets):
   WR_ADMITTED_HEARTBEAT_INTERVAL_SECONDS  how often admitted visitors heartbeat [${DEFAULT_TIMINGS.admittedHeartbeatIntervalSeconds}, or the above when only that is set]
   WR_KEEP_PLACE_INTERVAL_SECONDS          how often far-back visitors keep their place [300]
   WR_KEEP_PLACE_TIMEOUT_SECONDS           silence after which a far-back visitor is removed [1200]
-  WR_FRONT_ZONE_SECONDS                   the front zone: tickets due within this many seconds [60]`;
+  WR_FRONT_ZONE_SECONDS                   the front zone: tickets due within this many seconds [60]
+  WR_ALARM_WEBHOOK_URL                    also post alarm notices to this webhook (a chat channel or any URL) [none]
+  WR_ALARM_WEBHOOK_FORMAT                 slack ({"text"}) or json [slack]`;
 
 function fail(message: string): never {
   console.error(`npm start: ${message}`);
@@ -59,6 +62,8 @@ function parseArgs(argv: string[]): { dataDir?: string; unsignedAdmin?: boolean 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   WR_DEMO_CAPACITY: z.coerce.number().int().min(0).max(1_000_000).default(5),
+  WR_ALARM_WEBHOOK_URL: z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL').optional(),
+  WR_ALARM_WEBHOOK_FORMAT: z.enum(WEBHOOK_FORMATS).default('slack'),
 });
 
 async function main(): Promise<void> {
@@ -104,6 +109,7 @@ async function main(): Promise<void> {
     rooms: [{ roomId: 'demo', capacity: env.WR_DEMO_CAPACITY }],
     ...(args.dataDir ? { dataDir: args.dataDir } : {}),
     ...(args.unsignedAdmin ? { unsignedAdmin: true } : {}),
+    ...(env.WR_ALARM_WEBHOOK_URL ? { notifications: { webhooks: [{ name: 'Local', url: env.WR_ALARM_WEBHOOK_URL, format: env.WR_ALARM_WEBHOOK_FORMAT }] } } : {}),
     // A dead emulator stops everything, loudly: never serve silently broken.
     onFatal: (reason) => void stop(reason, 1),
   });

@@ -24,6 +24,7 @@ import { Construct } from 'constructs';
 import { DEFAULT_LINE_SHARDS, MAX_LINE_SHARDS, timingProblems, timingsWithDefaults, type Timings } from '../lambdas/domain/index.js';
 import { timingsToEnv } from '../lambdas/shared/env.js';
 import { ROOM_ID_PATTERN } from '../lambdas/shared/http.js';
+import { AlarmNotifications, webhookProblems, type AlarmNotificationSettings } from './constructs/alarm-notifications.js';
 import { AlarmTopic } from './constructs/alarm-topic.js';
 import { DEFAULT_ALARMS, alarmProblems, apiServerErrorsAlarm, type WaitingRoomAlarms } from './constructs/alarms.js';
 import { WaitingRoomApi } from './constructs/api.js';
@@ -102,6 +103,11 @@ export interface WaitingRoomProps {
   dashboard?: boolean;
   /** X-Ray tracing of every function and of the metrics state machine. @default false */
   tracing?: boolean;
+  /**
+   * Alarm notices beyond e-mail: webhooks (a chat channel or any HTTPS endpoint, each through a
+   * forwarder function) and a Slack channel through AWS Chatbot. @default e-mail only
+   */
+  readonly notifications?: AlarmNotificationSettings;
 }
 
 /** What an admin e-mail address must look like (also the CloudFormation parameter's pattern). */
@@ -127,6 +133,7 @@ export function validateWaitingRoomProps(props: WaitingRoomProps): void {
   }
   if ((props.checkMaxReceiveCount ?? 5) < 1) problems.push('checkMaxReceiveCount must be at least 1');
   problems.push(...alarmProblems(props.alarms));
+  problems.push(...webhookProblems(props.notifications?.webhooks));
   if (problems.length > 0) throw new Error(`Invalid WaitingRoom props:\n- ${problems.join('\n- ')}`);
 }
 
@@ -157,6 +164,8 @@ export class WaitingRoom extends Construct {
   readonly alarms: Alarm[];
   /** The CloudWatch dashboard; undefined unless props.dashboard. */
   readonly dashboard?: Dashboard;
+  /** Alarm notices beyond e-mail (webhook forwarders, Chatbot), when props.notifications asks for them. */
+  readonly notifications: AlarmNotifications;
   /** Where work that failed every retry waits (constructs/failure-queues.ts): `waiting-room dlq list`. */
   readonly failureQueues: readonly FailureQueue[];
 
@@ -275,7 +284,8 @@ export class WaitingRoom extends Construct {
       iteratorAgeSeconds: alarmSettings.iteratorAgeSeconds,
       tracing,
     });
-    this.failureQueues = [...this.checkLoop.failureQueues, ...this.statsAggregator.failureQueues];
+    this.notifications = new AlarmNotifications(this, 'Notifications', { topic: this.alarmTopic, ...props.notifications, tracing });
+    this.failureQueues = [...this.checkLoop.failureQueues, ...this.statsAggregator.failureQueues, ...this.notifications.failureQueues];
     this.metricsLoop = new MetricsLoop(this, 'MetricsLoop', {
       rooms: this.roomsTable,
       stats: this.statsTable,

@@ -39,12 +39,23 @@ export class NoticePoller {
   }
 }
 
+/** A CloudWatch alarm's message (JSON) as its e-mail says it: the description, then the new state and why; anything else as it is. */
+function readable(message: string): string {
+  try {
+    const alarm = JSON.parse(message) as { AlarmName?: unknown; AlarmDescription?: string; NewStateValue?: string; NewStateReason?: string };
+    if (typeof alarm.AlarmName === 'string') return `${alarm.AlarmDescription ?? ''}\n\n${alarm.NewStateValue ?? ''}: ${alarm.NewStateReason ?? ''}`;
+  } catch {
+    // not JSON
+  }
+  return message;
+}
+
 /** An SNS envelope (as delivered to SQS) or a raw message. */
 export function parseNotice(body: string): Notice {
   try {
     const envelope = JSON.parse(body) as { Subject?: string; Message?: string; Timestamp?: string };
     if (typeof envelope.Message === 'string') {
-      return { at: envelope.Timestamp ?? new Date().toISOString(), subject: envelope.Subject ?? '(no subject)', message: envelope.Message };
+      return { at: envelope.Timestamp ?? new Date().toISOString(), subject: envelope.Subject ?? '(no subject)', message: readable(envelope.Message) };
     }
   } catch {
     // not JSON: a raw message

@@ -129,7 +129,8 @@ export async function provision(template: CfnTemplate, clients: ProvisionClients
     const topicLogicalId = (p.TopicArn as { Ref?: string }).Ref!;
     if (p.Protocol === 'email') {
       emailSubscriptions.push({ topicLogicalId, endpoint: String(p.Endpoint) });
-    } else {
+    } else if (p.Protocol !== 'lambda') {
+      // A function's subscription is played by the runtime (./topic-subscribers.ts).
       await clients.sns.send(
         new SubscribeCommand({ TopicArn: resources.get(topicLogicalId)!.ref, Protocol: String(p.Protocol), Endpoint: String(resolve(p.Endpoint, resources)) }),
       );

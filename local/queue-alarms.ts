@@ -7,7 +7,7 @@
  * Locally the depth is looked at every few seconds instead of once a minute.
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { LOCAL_REGION, resolve, type LocalResource } from './intrinsics.js';
+import { LOCAL_ACCOUNT, LOCAL_REGION, resolve, type LocalResource } from './intrinsics.js';
 import { referencedIds, resourcesOfType, type CfnTemplate } from './template.js';
 
 export interface QueueDepthAlarm {
@@ -79,9 +79,9 @@ export class QueueAlarmWatcher {
         const topicArn = resources.get(topic)?.ref;
         if (!topicArn) continue;
         try {
-          await this.options.sns.send(
-            new PublishCommand({ TopicArn: topicArn, Subject: `${state}: "${alarm.logicalId}" in ${LOCAL_REGION}`, Message: `${description}\n\n${state}: ${reason}.` }),
-          );
+          // The message CloudWatch publishes: the alarm's state change as JSON (the notices show it as text).
+          const message = { AlarmName: alarm.logicalId, AlarmDescription: description, AWSAccountId: LOCAL_ACCOUNT, NewStateValue: state, NewStateReason: `${reason}.`, OldStateValue: previous, StateChangeTime: new Date().toISOString(), Region: LOCAL_REGION };
+          await this.options.sns.send(new PublishCommand({ TopicArn: topicArn, Subject: `${state}: "${alarm.logicalId}" in ${LOCAL_REGION}`, Message: JSON.stringify(message) }));
         } catch (error) {
           this.options.onError(`alarm ${alarm.logicalId}`, error);
         }

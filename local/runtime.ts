@@ -21,6 +21,7 @@ import { serializePassKeySet, generateKeySet } from '../lambdas/adapters/pass-ke
 import type { RoomDefinition, WaitingRoomProps } from '../lib/waiting-room.js';
 import { LOCAL_CREDENTIALS, StartupError, assertPortFree, startDynamoDbLocal, startMessaging, type DynamoDbLocal, type MessagingEmulator } from './emulators.js';
 import { outputsRoute, resolvedOutputs } from './outputs.js';
+import { queueUrlOfArn, topicSubscribersOf, TopicSubscriberPoller } from './topic-subscribers.js';
 import { HttpGateway, compileRoute, type ExtraRoute } from './http-gateway.js';
 import { LOCAL_REGION, type LocalResource } from './intrinsics.js';
 import { LocalFunction, functionEnvironment } from './lambda-host.js';
@@ -66,6 +67,8 @@ export interface LocalRuntimeOptions {
    * @default false
    */
   unsignedAdmin?: boolean;
+  /** Alarm notices beyond e-mail (the WaitingRoom prop): locally one webhook with a `url` (one process runs every function, so their environments must agree). */
+  notifications?: WaitingRoomProps['notifications'];
   /** Serve the waiting-room and admin pages and the demo origin. @default true */
   pages?: boolean;
   /** Start the template's scheduled state machines at their rate. @default true */
@@ -183,6 +186,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ...(options.lineShards !== undefined ? { lineShards: options.lineShards } : {}),
       checkMaxReceiveCount: options.checkMaxReceiveCount ?? 5,
       streamRetryAttempts: options.streamRetryAttempts ?? 5,
+      ...(options.notifications ? { notifications: options.notifications } : {}),
     };
     const template = synthesizeTemplate(props);
     const clients = {
@@ -245,6 +249,26 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         notices.push(notice);
         if (notices.length > 50) notices.shift();
         log(`NOTICE to ${provisioned.emailSubscriptions.map((e) => e.endpoint).join(', ')}: ${notice.subject} ${notice.message}`);
+      });
+      poller.start();
+      stops.push(() => poller.stop());
+    }
+
+    // Functions subscribed to a topic (alarm webhooks): a queue each, read and invoked as SNS and Lambda would.
+    for (const subscriber of topicSubscribersOf(template, resources)) {
+      const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: `LocalTopicSubscriber${subscriber.functionLogicalId}`.slice(0, 80) }));
+      const { Attributes } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+      const topicArn = resources.get(subscriber.topicLogicalId)!.ref;
+      await clients.sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn! }));
+      const onFailureQueueUrl = subscriber.onFailureArn ? queueUrlOfArn(resources, subscriber.onFailureArn) : undefined;
+      const poller = new TopicSubscriberPoller({
+        subscriber,
+        fn: functions.get(subscriber.functionLogicalId)!,
+        topicArn,
+        queueUrl: QueueUrl!,
+        ...(onFailureQueueUrl ? { onFailureQueueUrl } : {}),
+        sqs: clients.sqs,
+        onError: (message, error) => log(`${message}${error instanceof Error ? `: ${error.message}` : ''}`),
       });
       poller.start();
       stops.push(() => poller.stop());

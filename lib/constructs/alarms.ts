@@ -110,7 +110,7 @@ export function failureQueueAlarm(queue: IQueue, name: string, lost: string): Al
   return {
     alarmDescription:
       `Messages are waiting in the failure queue ${name} (${queue.queueName}): they could not be processed after every retry, ` +
-      `so ${lost}. Read them, fix the cause in the logs of the consumer, then redrive or delete them.`,
+      `so ${lost}. See them with \`waiting-room dlq list --peek 5\`, fix the cause in the logs of the consumer, then \`dlq redrive ${name}\` (a dead-letter queue) or \`dlq purge ${name} --yes\`.`,
     metric: queue.metricApproximateNumberOfMessagesVisible({ period: MINUTE, statistic: 'Maximum' }),
     threshold: 0,
     comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
