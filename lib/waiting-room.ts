@@ -21,9 +21,8 @@ import type { Alarm, Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { DEFAULT_LINE_SHARDS, MAX_LINE_SHARDS, timingProblems, timingsWithDefaults, type Timings } from '../lambdas/domain/index.js';
+import { DEFAULT_LINE_SHARDS, MAX_LINE_SHARDS, ROOM_ID_PATTERN, timingProblems, timingsWithDefaults, type Timings } from '../lambdas/domain/index.js';
 import { timingsToEnv } from '../lambdas/shared/env.js';
-import { ROOM_ID_PATTERN } from '../lambdas/shared/http.js';
 import { AlarmNotifications, webhookProblems, type AlarmNotificationSettings } from './constructs/alarm-notifications.js';
 import { AlarmTopic } from './constructs/alarm-topic.js';
 import { DEFAULT_ALARMS, alarmProblems, apiServerErrorsAlarm, type WaitingRoomAlarms } from './constructs/alarms.js';
@@ -146,7 +145,7 @@ export class WaitingRoom extends Construct {
   readonly checkLoop: CheckLoop;
   readonly api: WaitingRoomApi;
   /** The API functions, by handler name. */
-  readonly apiFunctions: Readonly<Record<'join' | 'getToken' | 'heartbeat' | 'leave' | 'roomStatus' | 'admin' | 'jwks', WaitingRoomFunction>>;
+  readonly apiFunctions: Readonly<Record<'join' | 'getToken' | 'heartbeat' | 'leave' | 'roomStatus' | 'admin' | 'jwks' | 'openApi', WaitingRoomFunction>>;
   readonly passKeys: PassKeys;
   /** CloudFront in front of the API, the room status cached at the edge (undefined with statusCache: false). */
   readonly statusCache?: StatusCache;
@@ -221,6 +220,8 @@ export class WaitingRoom extends Construct {
       roomStatus: fn('room-status', 'GET /rooms/{roomId}/status: public room status'),
       admin: fn('admin', '/admin: create and configure rooms'),
       jwks: fn('jwks', 'GET /.well-known/jwks.json: public keys that verify admission passes'),
+      // Built from the code alone: it reads no table, queue or key, so it is granted none.
+      openApi: fn('openapi', 'GET /openapi.json: the OpenAPI document of the API'),
     };
     this.apiFunctions = functions;
     // Each function gets exactly the actions it performs on the tables it uses.
@@ -256,6 +257,7 @@ export class WaitingRoom extends Construct {
         { method: 'POST', path: '/rooms/{roomId}/tokens/{tokenId}/keep-place', function: functions.heartbeat, authorization: 'none' },
         { method: 'GET', path: '/rooms/{roomId}/status', function: functions.roomStatus, authorization: 'none' },
         { method: 'GET', path: '/.well-known/jwks.json', function: functions.jwks, authorization: 'none' },
+        { method: 'GET', path: '/openapi.json', function: functions.openApi, authorization: 'none' },
         { method: 'GET', path: '/admin/rooms', function: functions.admin, authorization: 'iam' },
         { method: 'GET', path: '/admin/rooms/{roomId}', function: functions.admin, authorization: 'iam' },
         { method: 'PUT', path: '/admin/rooms/{roomId}', function: functions.admin, authorization: 'iam' },
@@ -315,6 +317,7 @@ export class WaitingRoom extends Construct {
           RoomStatus: functions.roomStatus,
           Admin: functions.admin,
           Jwks: functions.jwks,
+          OpenApi: functions.openApi,
           Enqueuer: this.checkLoop.enqueuer,
           Checker: this.checkLoop.checker,
           StatsAggregator: this.statsAggregator.function,

@@ -6,7 +6,7 @@
  */
 import { PassRejectedError, passFromHeaders, verifyPass } from '../verifier/index.js';
 import { recentPoints } from '../lambdas/adapters/memory-metrics.js';
-import { ROOM_ID_PATTERN } from '../lambdas/shared/http.js';
+import { ROOM_ID_PATTERN } from '../lambdas/domain/id-patterns.js';
 import { decodedSegment, type ExtraRoute } from './http-gateway.js';
 import { signingProxy } from './signing-proxy.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './intrinsics.js';

@@ -5,7 +5,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IdSource } from './ports.js';
 
-export { SECRET_PATTERN, TOKEN_ID_PATTERN } from './id-patterns.js';
+export { ROOM_ID_PATTERN, SECRET_PATTERN, TOKEN_ID_PATTERN } from './id-patterns.js';
 
 export const randomIds: IdSource = {
   tokenId: () => randomBytes(16).toString('base64url'),

@@ -9,11 +9,11 @@
  */
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { z } from 'zod';
-import { MAX_CAPACITY, ROOM_STATES, ValidationError, type Room } from '../domain/index.js';
+import { roomChangeSchema, roomIdSchema, type AdminRoom, type MetricsRefresh } from '../api/schemas.js';
+import { ValidationError, type Room } from '../domain/index.js';
 import { readEnv, required } from '../shared/env.js';
 import { createLogger } from '../shared/logger.js';
-import { httpHandler, json, jsonBody, noBody, pathParams, roomIdSchema, type HttpResponse } from '../shared/http.js';
+import { httpHandler, json, jsonBody, noBody, pathParams, type HttpResponse } from '../shared/http.js';
 import { domainDeps, roomsFrom } from '../shared/wiring.js';
 
 const logger = createLogger('waiting-room-admin');
@@ -23,15 +23,7 @@ const stepFunctions = new SFNClient({});
 /** The metrics state machine's ARN, from STATE_MACHINE_ARN (a ConfigurationError naming it when missing). */
 const metricsStateMachineArn = (): string => readEnv({ STATE_MACHINE_ARN: required() }).STATE_MACHINE_ARN;
 
-export const roomChangeSchema = z
-  .object({
-    capacity: z.number().int().min(0).max(MAX_CAPACITY).optional(),
-    state: z.enum(ROOM_STATES).optional(),
-  })
-  .strict()
-  .refine((change) => change.capacity !== undefined || change.state !== undefined, 'give capacity, state or both');
-
-function adminView(room: Room) {
+function adminView(room: Room): AdminRoom {
   return {
     roomId: room.roomId,
     capacity: room.capacity,
@@ -68,7 +60,8 @@ const routes: Record<string, (event: APIGatewayProxyEventV2) => Promise<HttpResp
     );
     if (!executionArn) throw new Error('StartExecution returned no executionArn');
     logger.info('metrics refresh started', { executionArn });
-    return json(202, { executionArn, startedAt: (startDate ?? new Date()).toISOString() });
+    const started: MetricsRefresh = { executionArn, startedAt: (startDate ?? new Date()).toISOString() };
+    return json(202, started);
   },
 };
 

@@ -1,6 +1,7 @@
 /** GET /rooms/{roomId}/tokens/{tokenId}: state and position, no side effect. */
 import { createLogger } from '../shared/logger.js';
-import { bearerSecret, httpHandler, json, pathParams, roomIdSchema, tokenIdSchema } from '../shared/http.js';
+import { roomIdSchema, tokenIdSchema } from '../api/schemas.js';
+import { bearerSecret, httpHandler, json, pathParams } from '../shared/http.js';
 import { domainDeps, visitorsFrom } from '../shared/wiring.js';
 import { passIssuerFromEnv } from '../shared/passes.js';
 

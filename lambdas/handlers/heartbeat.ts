@@ -4,7 +4,8 @@
  *   POST /rooms/{roomId}/tokens/{tokenId}/keep-place  "keep my place" (far back, minutes apart)
  */
 import { createLogger } from '../shared/logger.js';
-import { bearerSecret, httpHandler, json, noBody, pathParams, roomIdSchema, tokenIdSchema } from '../shared/http.js';
+import { roomIdSchema, tokenIdSchema } from '../api/schemas.js';
+import { bearerSecret, httpHandler, json, noBody, pathParams } from '../shared/http.js';
 import { domainDeps, visitorsFrom } from '../shared/wiring.js';
 import { passIssuerFromEnv } from '../shared/passes.js';
 

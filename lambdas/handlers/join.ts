@@ -1,6 +1,7 @@
 /** POST /rooms/{roomId}/tokens: join the line. 201 with the token view and, this once, the secret. */
 import { createLogger } from '../shared/logger.js';
-import { httpHandler, json, noBody, pathParams, roomIdSchema } from '../shared/http.js';
+import { roomIdSchema } from '../api/schemas.js';
+import { httpHandler, json, noBody, pathParams } from '../shared/http.js';
 import { domainDeps, visitorsFrom } from '../shared/wiring.js';
 import { passIssuerFromEnv } from '../shared/passes.js';
 

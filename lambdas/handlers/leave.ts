@@ -1,6 +1,7 @@
 /** DELETE /rooms/{roomId}/tokens/{tokenId}: leave; a held seat goes to the next visitor at once. */
 import { createLogger } from '../shared/logger.js';
-import { bearerSecret, httpHandler, noContent, pathParams, roomIdSchema, tokenIdSchema } from '../shared/http.js';
+import { roomIdSchema, tokenIdSchema } from '../api/schemas.js';
+import { bearerSecret, httpHandler, noContent, pathParams } from '../shared/http.js';
 import { domainDeps, visitorsFrom } from '../shared/wiring.js';
 
 const logger = createLogger('waiting-room-leave');

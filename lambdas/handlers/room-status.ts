@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createLogger } from '../shared/logger.js';
-import { httpHandler, ifNoneMatch, pathParams, roomIdSchema, type HttpResponse } from '../shared/http.js';
+import { roomIdSchema } from '../api/schemas.js';
+import { httpHandler, ifNoneMatch, pathParams, type HttpResponse } from '../shared/http.js';
 import { domainDeps, roomsFrom } from '../shared/wiring.js';
 
 export const STATUS_CACHE_CONTROL = 'public, max-age=1, stale-while-revalidate=2';

@@ -1,6 +1,7 @@
 /**
  * HTTP plumbing for the API handlers (HTTP API, payload format 2.0): request parsing and
- * validation (zod), and the one mapping of errors to statuses and JSON bodies (DESIGN §3). No
+ * validation (zod, with the API's schemas from lambdas/api/schemas.ts, which the OpenAPI document
+ * describes), and the one mapping of errors to statuses and JSON bodies (DESIGN §3). No
  * stack trace ever leaves. CORS is the API's own (lib/constructs/api.ts): API Gateway answers
  * preflights and adds the CORS headers to these responses, ignoring any a function would add.
  */
@@ -8,6 +9,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { withInvocation } from './logger.js';
 import { z } from 'zod';
+import { MAX_BODY_BYTES, emptyBodySchema } from '../api/schemas.js';
 import {
   ContentionError,
   DomainError,
@@ -17,17 +19,9 @@ import {
   RoomClosedError,
   RoomNotFoundError,
   SECRET_PATTERN,
-  TOKEN_ID_PATTERN,
   TokenNotFoundError,
   ValidationError,
 } from '../domain/index.js';
-
-/** Largest request body accepted, in bytes. */
-export const MAX_BODY_BYTES = 4096;
-
-export const ROOM_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-export const roomIdSchema = z.string().regex(ROOM_ID_PATTERN, 'must be 1-64 letters, digits, "-" or "_"');
-export const tokenIdSchema = z.string().regex(TOKEN_ID_PATTERN, 'must be a 22-character token id');
 
 /** What the API handlers answer: a payload 2.0 result, always with headers and a (possibly empty) body. */
 export interface HttpResponse extends APIGatewayProxyStructuredResultV2 {
@@ -36,6 +30,7 @@ export interface HttpResponse extends APIGatewayProxyStructuredResultV2 {
   body: string;
 }
 
+/** An error answer (errorBodySchema in lambdas/api/schemas.ts describes it, with every code). */
 export interface ErrorBody {
   error: { code: string; message: string; details?: string[] };
 }
@@ -124,7 +119,7 @@ export function jsonBody<T extends z.ZodType>(event: APIGatewayProxyEventV2, sch
 
 /** Routes without a body accept none, or an empty JSON object. */
 export function noBody(event: APIGatewayProxyEventV2): void {
-  jsonBody(event, z.object({}).strict());
+  jsonBody(event, emptyBodySchema);
 }
 
 /** A request header: HTTP APIs deliver header names lowercased, repeated headers joined with commas. */

@@ -358,7 +358,7 @@ describe('tracing', () => {
   it('is off unless asked for, and then on for every function of the waiting room and the metrics loop', () => {
     for (const id of ourFunctionIds()) expect(resources('AWS::Lambda::Function')[id]!.Properties.TracingConfig, id).toBeUndefined();
     const traced = Object.entries(resources('AWS::Lambda::Function', optedIn)).filter(([, r]) => r.Metadata?.['WaitingRoom:Entry']);
-    expect(traced).toHaveLength(12);
+    expect(traced).toHaveLength(13);
     for (const [id, fn] of traced) expect(fn.Properties.TracingConfig, id).toEqual({ Mode: 'Active' });
   });
 });
@@ -474,7 +474,7 @@ describe('alarms', () => {
   });
 
   it('have no errors-and-throttles alarm per function: their failures raise the 5XX, queue, iterator-age and execution alarms', () => {
-    expect(ourFunctionIds()).toHaveLength(12);
+    expect(ourFunctionIds()).toHaveLength(13);
     for (const name of ['Errors', 'Throttles']) expect(alarmsOn(name, optedIn), name).toEqual([]);
   });
 

@@ -126,7 +126,7 @@ describe('functions', () => {
   it('run Node.js 22 on arm64, log JSON without START/END/REPORT lines, are not traced by default, and tell the local runtime their entry', () => {
     const ours = Object.values(template.findResources('AWS::Lambda::Function') as Record<string, Resource>).filter((f) => f.Metadata?.['WaitingRoom:Entry']);
     expect(ours.map((f) => f.Metadata!['WaitingRoom:Entry']).sort()).toEqual(
-      ['admin', 'check-tokens', 'enqueue-checks', 'get-token', 'heartbeat', 'join', 'jwks', 'leave', 'metrics-publisher', 'room-status', 'rotate-pass-key', 'stats-aggregator'].map(
+      ['admin', 'check-tokens', 'enqueue-checks', 'get-token', 'heartbeat', 'join', 'jwks', 'leave', 'metrics-publisher', 'openapi', 'room-status', 'rotate-pass-key', 'stats-aggregator'].map(
         (h) => `lambdas/handlers/${h}.ts`,
       ),
     );
@@ -201,6 +201,8 @@ describe('functions', () => {
     for (const entry of ['join', 'get-token', 'room-status']) {
       expect(actionsOf(functionId(entry)).filter((a) => a.startsWith('sqs:')), entry).toEqual([]);
     }
+    // The OpenAPI document is built from the code alone.
+    expect(actionsOf(functionId('openapi'))).toEqual([]);
   });
 });
 
@@ -225,6 +227,7 @@ describe('API', () => {
       { route: 'GET /.well-known/jwks.json', auth: 'NONE' },
       { route: 'GET /admin/rooms', auth: 'AWS_IAM' },
       { route: 'GET /admin/rooms/{roomId}', auth: 'AWS_IAM' },
+      { route: 'GET /openapi.json', auth: 'NONE' },
       { route: 'GET /rooms/{roomId}/status', auth: 'NONE' },
       { route: 'GET /rooms/{roomId}/tokens/{tokenId}', auth: 'NONE' },
       { route: 'POST /admin/metrics/refresh', auth: 'AWS_IAM' },
@@ -308,7 +311,7 @@ describe('admission pass keys', () => {
 
   it('let only the functions that sign passes or publish the JWKS read the key set', () => {
     const readers = ['join', 'get-token', 'heartbeat', 'jwks', 'rotate-pass-key'];
-    for (const entry of ['join', 'get-token', 'heartbeat', 'leave', 'room-status', 'admin', 'jwks', 'check-tokens', 'enqueue-checks', 'rotate-pass-key']) {
+    for (const entry of ['join', 'get-token', 'heartbeat', 'leave', 'room-status', 'admin', 'jwks', 'openapi', 'check-tokens', 'enqueue-checks', 'rotate-pass-key']) {
       const fn = template.findResources('AWS::Lambda::Function')[functionId(entry)] as Resource;
       const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
       expect('PASS_KEYS_SECRET_ARN' in variables, entry).toBe(readers.includes(entry));

@@ -1,0 +1,197 @@
+/**
+ * The API's operations, one per route of the HTTP API (lib/waiting-room.ts declares the same
+ * routes, each with its function; a test checks that the two lists are the same): what each
+ * takes, who may call it, and what it answers when it succeeds. ./document.ts turns this list into
+ * the OpenAPI document, adding the error answers each kind of route can give:
+ *   every route: 429 (throttled) and 500;
+ *   a route with path parameters or a body: 400; with a body: 413;
+ *   a visitor route (bearer secret): 401; an admin route (SigV4): 403, from API Gateway;
+ *   and the ones listed in `errors` (404, 409), which depend on what the route looks up.
+ */
+import type { z } from 'zod';
+import {
+  adminRoomListSchema,
+  adminRoomSchema,
+  emptyBodySchema,
+  joinAnswerSchema,
+  jwksSchema,
+  metricsRefreshSchema,
+  openApiDocumentSchema,
+  roomChangeSchema,
+  roomStatusSchema,
+  tokenViewSchema,
+} from './schemas.js';
+
+/** public: anyone · visitor: `Authorization: Bearer <secret>` · admin: IAM, a SigV4-signed request. */
+export type Caller = 'public' | 'visitor' | 'admin';
+
+/** Response headers the document describes (components.headers). */
+export type ResponseHeader = 'Location' | 'ETag' | 'CacheControl';
+
+export interface SuccessAnswer {
+  readonly status: 200 | 201 | 202 | 204 | 304;
+  readonly description: string;
+  /** The JSON body; none for 204 and 304. */
+  readonly schema?: z.ZodType;
+  readonly headers?: readonly ResponseHeader[];
+}
+
+export interface ApiOperation {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** As in the route key, e.g. /rooms/{roomId}/tokens; each {name} is a path parameter of ./schemas.ts. */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly tag: 'visitors' | 'rooms' | 'passes' | 'admin' | 'meta';
+  readonly caller: Caller;
+  /** The JSON body the route accepts; required unless it may be left out. */
+  readonly body?: { readonly schema: z.ZodType; readonly required: boolean };
+  /** The route answers 304 to a matching If-None-Match. */
+  readonly conditional?: boolean;
+  readonly success: readonly SuccessAnswer[];
+  readonly errors?: readonly (404 | 409)[];
+}
+
+/** Routes that take no input accept an absent body or `{}`; anything else is a 400. */
+const noBody = { schema: emptyBodySchema, required: false } as const;
+
+const tokenView = (description: string): SuccessAnswer => ({ status: 200, description, schema: tokenViewSchema });
+
+export const API_OPERATIONS: readonly ApiOperation[] = [
+  {
+    method: 'POST',
+    path: '/rooms/{roomId}/tokens',
+    operationId: 'joinRoom',
+    summary: 'Join the line',
+    description: 'Takes a ticket. The answer carries the secret, this once: keep it, every token route needs it.',
+    tag: 'visitors',
+    caller: 'public',
+    body: noBody,
+    success: [{ status: 201, description: 'Joined: the token view and the secret.', schema: joinAnswerSchema, headers: ['Location'] }],
+    errors: [404, 409],
+  },
+  {
+    method: 'GET',
+    path: '/rooms/{roomId}/tokens/{tokenId}',
+    operationId: 'getToken',
+    summary: 'Read state and position (no side effect)',
+    tag: 'visitors',
+    caller: 'visitor',
+    success: [tokenView('The token view.')],
+    errors: [404],
+  },
+  {
+    method: 'DELETE',
+    path: '/rooms/{roomId}/tokens/{tokenId}',
+    operationId: 'leaveRoom',
+    summary: 'Leave (a seat held goes to the next visitor at once)',
+    tag: 'visitors',
+    caller: 'visitor',
+    success: [{ status: 204, description: 'Left.' }],
+    errors: [404],
+  },
+  {
+    method: 'POST',
+    path: '/rooms/{roomId}/tokens/{tokenId}/heartbeat',
+    operationId: 'heartbeat',
+    summary: 'I am still here (front zone and admitted visitors)',
+    description: 'A waiting visitor first in line takes a free seat; an admitted one gets a fresh pass.',
+    tag: 'visitors',
+    caller: 'visitor',
+    body: noBody,
+    success: [tokenView('The token view after the heartbeat.')],
+    errors: [404],
+  },
+  {
+    method: 'POST',
+    path: '/rooms/{roomId}/tokens/{tokenId}/keep-place',
+    operationId: 'keepPlace',
+    summary: 'Keep my place (far-back visitors, minutes apart)',
+    description: 'Never admits: a visitor who reaches the front zone heartbeats instead.',
+    tag: 'visitors',
+    caller: 'visitor',
+    body: noBody,
+    success: [tokenView('The token view after the signal.')],
+    errors: [404],
+  },
+  {
+    method: 'GET',
+    path: '/rooms/{roomId}/status',
+    operationId: 'getRoomStatus',
+    summary: 'Public room status',
+    description: 'The same bytes for every visitor, cacheable for a second: a far-back page works out its own place from it.',
+    tag: 'rooms',
+    caller: 'public',
+    conditional: true,
+    success: [
+      { status: 200, description: 'The room status.', schema: roomStatusSchema, headers: ['ETag', 'CacheControl'] },
+      { status: 304, description: 'The If-None-Match header names the current bytes.', headers: ['ETag', 'CacheControl'] },
+    ],
+    errors: [404],
+  },
+  {
+    method: 'GET',
+    path: '/.well-known/jwks.json',
+    operationId: 'getPassKeys',
+    summary: 'Public keys that verify admission passes',
+    tag: 'passes',
+    caller: 'public',
+    success: [{ status: 200, description: 'The JSON Web Key Set.', schema: jwksSchema, headers: ['CacheControl'] }],
+    errors: [404],
+  },
+  {
+    method: 'GET',
+    path: '/openapi.json',
+    operationId: 'getOpenApiDocument',
+    summary: 'This description of the API (OpenAPI 3.1)',
+    tag: 'meta',
+    caller: 'public',
+    success: [{ status: 200, description: 'The OpenAPI document.', schema: openApiDocumentSchema, headers: ['CacheControl'] }],
+  },
+  {
+    method: 'GET',
+    path: '/admin/rooms',
+    operationId: 'listRooms',
+    summary: 'List rooms',
+    tag: 'admin',
+    caller: 'admin',
+    success: [{ status: 200, description: 'Every room.', schema: adminRoomListSchema }],
+  },
+  {
+    method: 'GET',
+    path: '/admin/rooms/{roomId}',
+    operationId: 'getRoom',
+    summary: 'Read a room',
+    tag: 'admin',
+    caller: 'admin',
+    success: [{ status: 200, description: 'The room.', schema: adminRoomSchema }],
+    errors: [404],
+  },
+  {
+    method: 'PUT',
+    path: '/admin/rooms/{roomId}',
+    operationId: 'putRoom',
+    summary: 'Create a room, or change its capacity and state',
+    description: 'A change that frees seats (more capacity, or reopening) admits the next visitors at once.',
+    tag: 'admin',
+    caller: 'admin',
+    body: { schema: roomChangeSchema, required: true },
+    success: [
+      { status: 200, description: 'Changed.', schema: adminRoomSchema },
+      { status: 201, description: 'Created.', schema: adminRoomSchema },
+    ],
+    errors: [404],
+  },
+  {
+    method: 'POST',
+    path: '/admin/metrics/refresh',
+    operationId: 'refreshMetrics',
+    summary: 'Publish the metrics now',
+    description: 'Starts a run of the metrics state machine instead of waiting for the next scheduled one.',
+    tag: 'admin',
+    caller: 'admin',
+    body: noBody,
+    success: [{ status: 202, description: 'Started.', schema: metricsRefreshSchema }],
+  },
+];

@@ -1,0 +1,233 @@
+/**
+ * The API's shapes as zod schemas (DESIGN §3): path parameters, request bodies, and every body a
+ * route answers with, success and error. They are the one source for both sides of the API: the
+ * handlers validate requests with them (lambdas/shared/http.ts, lambdas/handlers/*.ts), and the
+ * OpenAPI document (./document.ts) is generated from them with zod's own `z.toJSONSchema`.
+ *
+ * An HTTP API has no request models of its own (only REST APIs do): the function validates, with
+ * these schemas, before any table is read; the document's request bodies and parameters are what
+ * the same schemas say. The response schemas are not checked at run time; their TypeScript types
+ * are checked against the domain's (`_ShapesMatchTheDomain` below), and the integration test
+ * validates real answers against the document.
+ *
+ * Response objects list every field the server sends (`additionalProperties: false` in the
+ * document, zod's output default): a field added to a view fails the tests until it is described
+ * here. Clients should still ignore fields they do not know, as new ones may come.
+ */
+import { z } from 'zod';
+import {
+  MAX_CAPACITY,
+  ROOM_ID_PATTERN,
+  ROOM_STATES,
+  SECRET_PATTERN,
+  TOKEN_ID_PATTERN,
+  type RoomChange,
+  type RoomStatus,
+  type TokenView,
+} from '../domain/index.js';
+import { PASS_ALGORITHM, type PassJwks } from '../domain/pass-keys.js';
+
+/**
+ * The schemas the document names (its `components.schemas`), by id: request bodies as the
+ * handlers read them (zod's input side), responses as the server writes them (the output side).
+ */
+export const requestComponents = z.registry<{ id: string }>();
+export const responseComponents = z.registry<{ id: string }>();
+const namedIn =
+  (registry: typeof requestComponents) =>
+  <T extends z.ZodType>(id: string, schema: T): T => {
+    registry.add(schema, { id });
+    return schema;
+  };
+const request = namedIn(requestComponents);
+const response = namedIn(responseComponents);
+
+// Path parameters
+
+export const roomIdSchema = z
+  .string()
+  .regex(ROOM_ID_PATTERN, 'must be 1-64 letters, digits, "-" or "_"')
+  .meta({ description: 'A room id: 1-64 letters, digits, "-" or "_", starting with a letter or digit.', examples: ['shop'] });
+export const tokenIdSchema = z
+  .string()
+  .regex(TOKEN_ID_PATTERN, 'must be a 22-character token id')
+  .meta({ description: 'A token id: 16 random bytes in base64url (22 characters). Public: it may appear in URLs and logs.' });
+
+// Request bodies
+
+/** Largest request body accepted, in bytes (413 beyond). */
+export const MAX_BODY_BYTES = 4096;
+
+/** The body of routes that take none: nothing, or an empty JSON object. */
+export const emptyBodySchema = request('EmptyBody', z.strictObject({}).meta({ description: 'No body, or an empty JSON object.' }));
+
+export const roomChangeSchema = request(
+  'RoomChange',
+  z
+    .strictObject({
+      capacity: z.number().int().min(0).max(MAX_CAPACITY).optional().describe('Seats: how many visitors may be admitted at once. Required to create a room.'),
+      state: z.enum(ROOM_STATES).optional().describe('open: joins and admissions · paused: joins, no admissions · closed: no joins, no admissions.'),
+    })
+    .refine((change) => change.capacity !== undefined || change.state !== undefined, 'give capacity, state or both')
+    // What the refinement says, in JSON Schema: at least one of the two properties.
+    .meta({ description: 'Creates a room (capacity required) or changes its capacity, state or both.', minProperties: 1, examples: [{ capacity: 200 }, { state: 'paused' }] }),
+);
+
+// Responses
+
+const count = (description: string) => z.number().int().min(0).describe(description);
+const seconds = (description: string) => z.number().positive().describe(description);
+const isoTime = (description: string) => z.iso.datetime().describe(description);
+
+export const tokenViewSchema = response(
+  'TokenView',
+  z
+    .object({
+      roomId: roomIdSchema,
+      tokenId: tokenIdSchema,
+      ticket: z.number().int().min(1).describe('The ticket taken at the join: tickets follow arrival order.'),
+      state: z.enum(['waiting', 'admitted']),
+      position: count('Tickets ahead not admitted yet, plus one (0 once admitted): an upper bound that only goes down.'),
+      estimatedWaitSeconds: count('Estimated wait before admission, in seconds.'),
+      roomState: z.enum(ROOM_STATES).describe("The room's state: a waiting visitor learns of a pause or a close."),
+      zone: z.enum(['front', 'far']).describe('front: heartbeat every heartbeatIntervalSeconds · far: poll the room status, keep-place every keepPlaceIntervalSeconds.'),
+      heartbeatIntervalSeconds: seconds('How often to send a heartbeat while in the front zone or admitted.'),
+      keepPlaceIntervalSeconds: seconds('How often to send keep-place while far from the front.'),
+      heartbeatNow: z.literal(true).optional().describe('A seat looks free for this ticket: heartbeat at once to take it (a join admits nobody).'),
+      pass: z.string().optional().describe('Once admitted: the admission pass, a JWT (ES256) the protected origin verifies with the JWKS.'),
+      passExpiresAt: z.number().int().optional().describe('When the pass expires, epoch milliseconds; every heartbeat renews it.'),
+    })
+    .meta({ description: "A visitor's state and place in line." }),
+);
+
+export const joinAnswerSchema = response(
+  'JoinAnswer',
+  tokenViewSchema
+    .extend({
+      secret: z.string().regex(SECRET_PATTERN).describe('32 random bytes in base64url: send as `Authorization: Bearer <secret>`. Returned this once, never again.'),
+    })
+    .meta({ description: 'The token view of a new visitor, and its secret.' }),
+);
+
+export const roomStatusSchema = response(
+  'RoomStatus',
+  z
+    .object({
+      roomId: roomIdSchema,
+      state: z.enum(ROOM_STATES),
+      capacity: count('Seats.'),
+      active: count('Seats taken (authoritative).'),
+      waiting: count('Visitors in line, as counted from the token stream (converges to the truth).'),
+      lastAdmittedTicket: count('The highest ticket admitted so far.'),
+      lastTicket: count('The last ticket issued or reserved.'),
+      frontZoneTicket: count('Waiting tickets up to this one are in the front zone and heartbeat; the others keep their place.'),
+      ticketsPerSecond: z.number().min(0).describe('How fast lastAdmittedTicket advances, tickets per second.'),
+      rateMeasured: z.boolean().describe('Whether ticketsPerSecond was measured from recent admissions (else assumed from the capacity).'),
+      estimatedWaitSeconds: count('Estimated wait of a visitor joining now, in seconds.'),
+      heartbeatIntervalSeconds: seconds('How often a front-zone visitor heartbeats.'),
+      keepPlaceIntervalSeconds: seconds('How often a far-back visitor sends keep-place.'),
+    })
+    .meta({ description: 'The public status of a room: the same bytes for every visitor, enough for a page to work out its own place from its ticket.' }),
+);
+
+export const adminRoomSchema = response(
+  'AdminRoom',
+  z
+    .object({
+      roomId: roomIdSchema,
+      capacity: count('Seats.'),
+      state: z.enum(ROOM_STATES),
+      activeCount: count('Seats taken.'),
+      lastTicket: count('The last ticket issued or reserved (0 before the first join).'),
+      lastAdmittedTicket: count('The highest ticket admitted so far.'),
+      admittedTotal: count('Visitors admitted since the room was created.'),
+      evictedTotal: count('Visitors removed after going silent (not counting those who left).'),
+      createdAt: isoTime('When the room was created.'),
+      updatedAt: isoTime('When the room last changed.'),
+    })
+    .meta({ description: 'A room as operators see it.' }),
+);
+export type AdminRoom = z.output<typeof adminRoomSchema>;
+
+export const adminRoomListSchema = response('AdminRoomList', z.object({ rooms: z.array(adminRoomSchema).describe('Every room, by id.') }));
+
+export const metricsRefreshSchema = response(
+  'MetricsRefresh',
+  z
+    .object({
+      executionArn: z.string().describe('The metrics state machine execution just started.'),
+      startedAt: isoTime('When it started.'),
+    })
+    .meta({ description: 'A metrics run, started now instead of at the next scheduled one.' }),
+);
+export type MetricsRefresh = z.output<typeof metricsRefreshSchema>;
+
+export const jwksSchema = response(
+  'Jwks',
+  z
+    .object({
+      keys: z.array(
+        z.object({
+          kty: z.literal('EC'),
+          crv: z.literal('P-256'),
+          x: z.string(),
+          y: z.string(),
+          kid: z.string(),
+          alg: z.literal(PASS_ALGORITHM),
+          use: z.literal('sig'),
+        }),
+      ),
+    })
+    .meta({ description: 'The public keys that verify admission passes (RFC 7517): the signing key, the next one, and recently replaced ones.' }),
+);
+
+/** Every `code` a function's error answer may carry. */
+export const ERROR_CODES = [
+  'BAD_REQUEST',
+  'MISSING_CREDENTIAL',
+  'INVALID_CREDENTIAL',
+  'ROOM_NOT_FOUND',
+  'TOKEN_NOT_FOUND',
+  'PASSES_NOT_CONFIGURED',
+  'ROOM_CLOSED',
+  'PAYLOAD_TOO_LARGE',
+  'THROTTLED',
+  'INTERNAL',
+] as const;
+
+export const errorBodySchema = response(
+  'Error',
+  z
+    .object({
+      error: z.object({
+        code: z.enum(ERROR_CODES).describe('Stable, for programs.'),
+        message: z.string().describe('For people; may change.'),
+        details: z.array(z.string()).optional().describe('What was wrong with the input, one line per problem (400 only).'),
+      }),
+    })
+    .meta({ description: "A function's error answer. Never a stack trace." }),
+);
+
+export const gatewayErrorSchema = response(
+  'GatewayError',
+  z
+    .object({ message: z.string() })
+    .meta({ description: "API Gateway's own error answer (throttled stage, refused signature, failed integration): it keeps API Gateway's shape." }),
+);
+
+export const openApiDocumentSchema = response(
+  'OpenApiDocument',
+  z
+    .looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) })
+    .meta({ description: 'This document: OpenAPI 3.1.' }),
+);
+
+/** Each pair holds when the schema's type and the domain's are the same both ways. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+type _ShapesMatchTheDomain = [
+  Holds<Same<z.output<typeof tokenViewSchema>, TokenView>>,
+  Holds<Same<z.output<typeof roomStatusSchema>, RoomStatus>>,
+  Holds<Same<z.output<typeof roomChangeSchema>, RoomChange>>,
+  Holds<Same<z.output<typeof jwksSchema>, PassJwks>>,
+];
