@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /** The operator's CLI: `npm run cli -- rooms list --local` (cli/main.ts says what it does). */
 import { runCli } from '../cli/main.js';
 

@@ -15,11 +15,11 @@ import { WaitingRoomFunction } from './constructs/function.js';
 
 export interface PassAuthorizerProps {
   /** The waiting room's JWKS URL, e.g. `waitingRoom.jwksUrl`. */
-  jwksUrl: string;
+  readonly jwksUrl: string;
   /** The room whose passes are accepted. */
-  roomId: string;
+  readonly roomId: string;
   /** Seconds of clock skew tolerated on expiry. @default 5 */
-  clockToleranceSeconds?: number;
+  readonly clockToleranceSeconds?: number;
 }
 
 export class PassAuthorizer extends Construct {

@@ -9,7 +9,7 @@ export interface WaitingRoomStackProps extends StackProps {
    * parameter `AdminEmail`: synthesis works offline, and a deploy without the address fails with
    * CloudFormation's message naming the parameter.
    */
-  waitingRoom: Omit<WaitingRoomProps, 'adminEmail'> & { adminEmail?: string };
+  readonly waitingRoom: Omit<WaitingRoomProps, 'adminEmail'> & { readonly adminEmail?: string };
 }
 
 /** A stack holding one WaitingRoom, with the outputs an operator needs. */

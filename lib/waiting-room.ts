@@ -22,7 +22,7 @@ import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { DEFAULT_LINE_SHARDS, MAX_LINE_SHARDS, ROOM_ID_PATTERN, timingProblems, timingsWithDefaults, type Timings } from '../lambdas/domain/index.js';
-import { timingsToEnv } from '../lambdas/shared/env.js';
+import { timingsToEnv } from '../lambdas/shared/env-names.js';
 import { AlarmNotifications, webhookProblems, type AlarmNotificationSettings } from './constructs/alarm-notifications.js';
 import { AlarmTopic } from './constructs/alarm-topic.js';
 import { DEFAULT_ALARMS, alarmProblems, apiServerErrorsAlarm, type WaitingRoomAlarms } from './constructs/alarms.js';
@@ -43,7 +43,7 @@ export type { RoomDefinition, WaitingRoomAlarms };
 
 export interface WaitingRoomProps {
   /** Where alarm notifications are e-mailed (an SNS e-mail subscription; confirm the first mail). */
-  adminEmail: string;
+  readonly adminEmail: string;
   /**
    * Rooms created at deploy time when missing. A room that exists keeps the capacity and state it
    * was given since (through the admin API or the CLI): a redeploy never undoes an operator's
@@ -57,51 +57,51 @@ export interface WaitingRoomProps {
    * @default heartbeat timeout 20 s, first check 10 s, heartbeat every 5 s, keep-place every 300 s,
    * keep-place timeout 1200 s, front zone 60 s
    */
-  timings?: Partial<Timings>;
+  readonly timings?: Partial<Timings>;
   /**
    * Shards of the line index of each room created by this deployment (fixed for a room's life):
    * 32 take 25,000 joins a second at 1,000 index writes a second per shard.
    * @default 32
    */
-  lineShards?: number;
+  readonly lineShards?: number;
   /** What happens to the tables when the stack is deleted. @default RemovalPolicy.RETAIN */
-  removalPolicy?: RemovalPolicy;
+  readonly removalPolicy?: RemovalPolicy;
   /**
    * API stage throttling, requests per second and burst (429 beyond). The defaults are API
    * Gateway's own account-level defaults in most regions, so the stage never throttles below what
    * the account allows; before a drop above them, raise the account quota and these with it.
    * @default 10000 and 5000
    */
-  apiRateLimit?: number;
-  apiBurstLimit?: number;
+  readonly apiRateLimit?: number;
+  readonly apiBurstLimit?: number;
   /** Origins allowed to call the API from a browser (CORS). @default all origins */
-  allowOrigins?: string[];
+  readonly allowOrigins?: string[];
   /**
    * A CloudFront distribution in front of the API that caches the room status at the edge for a
    * second, so that waiting pages polling it do not reach the API (DESIGN §3). Costs nothing idle.
    * @default true
    */
-  statusCache?: boolean;
+  readonly statusCache?: boolean;
   /** Origin Shield for the status cache: one origin fetch a second per room worldwide. @default none */
-  statusCacheOriginShieldRegion?: string;
+  readonly statusCacheOriginShieldRegion?: string;
   /** Write the API's access log (JSON, no request bodies) to a log group kept a month. @default false */
-  apiAccessLogs?: boolean;
+  readonly apiAccessLogs?: boolean;
   /** Checker function timeout; the check queue's visibility timeout is six times this. @default 20 s */
-  checkerTimeout?: Duration;
+  readonly checkerTimeout?: Duration;
   /** Deliveries of a check message before it moves to the DLQ. @default 5 */
-  checkMaxReceiveCount?: number;
+  readonly checkMaxReceiveCount?: number;
   /** Attempts at a failing token-stream batch before it is set aside in the failure queue (both stream consumers). @default 5 */
-  streamRetryAttempts?: number;
+  readonly streamRetryAttempts?: number;
   /**
    * Alarm thresholds; every alarm e-mails adminEmail through the alarm topic.
    * @default waitingUsersThreshold 1000 for waitingUsersMinutes 5, fullRoomMinutes 15, iteratorAgeSeconds 60,
    * apiServerErrorsPerMinute 5, perRoom false (the service-wide full alarm only)
    */
-  alarms?: WaitingRoomAlarms;
+  readonly alarms?: WaitingRoomAlarms;
   /** A CloudWatch dashboard of the rooms and the pipeline ($3 a month beyond the account's first three). @default false */
-  dashboard?: boolean;
+  readonly dashboard?: boolean;
   /** X-Ray tracing of every function and of the metrics state machine. @default false */
-  tracing?: boolean;
+  readonly tracing?: boolean;
   /**
    * Alarm notices beyond e-mail: webhooks (a chat channel or any HTTPS endpoint, each through a
    * forwarder function) and a Slack channel through AWS Chatbot. @default e-mail only

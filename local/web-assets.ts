@@ -1,13 +1,15 @@
 /**
- * The built browser pages and assets (web/build.ts), served from a temporary directory: by the
- * local runtime (local/pages.ts) and by the admin console (cli/console.ts).
+ * The built browser pages and assets (web/build.ts): by the local runtime (local/pages.ts) and by
+ * the admin console (cli/console.ts). The installed package has them built (scripts/build-package.ts,
+ * in BUILT_PAGES_DIR) and serves them as they are; the repository builds them at start-up into a
+ * temporary directory, with esbuild, a devDependency loaded only then.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildWeb } from '../web/build.js';
+import { BUILT_PAGES_DIR, REPO_ROOT } from '../lib/paths.js';
 
 export const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -32,8 +34,13 @@ export interface WebAssets {
 }
 
 export async function buildWebAssets(): Promise<WebAssets> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'wr-web-'));
-  await buildWeb(dir);
+  const built = path.join(REPO_ROOT, BUILT_PAGES_DIR);
+  const prebuilt = existsSync(path.join(built, 'admin.html'));
+  const dir = prebuilt ? built : mkdtempSync(path.join(tmpdir(), 'wr-web-'));
+  if (!prebuilt) {
+    const { buildWeb } = await import('../web/build.js');
+    await buildWeb(dir);
+  }
   const page = (file: string) => readFile(path.join(dir, file), 'utf8');
   return {
     page,
@@ -50,6 +57,8 @@ export async function buildWebAssets(): Promise<WebAssets> {
         return false;
       }
     },
-    close: () => rmSync(dir, { recursive: true, force: true }),
+    close: () => {
+      if (!prebuilt) rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

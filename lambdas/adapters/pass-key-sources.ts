@@ -23,11 +23,9 @@ import {
   type PassKeySet,
   type PassPrivateJwk,
 } from '../domain/pass-keys.js';
+import { PASS_KEYS_ENV } from '../shared/env-names.js';
 
-/** The environment variable that carries the key set as JSON (local runtime). */
-export const PASS_KEYS_ENV = 'WR_PASS_KEYS';
-/** The environment variable that carries the ARN of the secret holding the key set (AWS). */
-export const PASS_KEYS_SECRET_ENV = 'PASS_KEYS_SECRET_ARN';
+export { PASS_KEYS_ENV, PASS_KEYS_SECRET_ENV } from '../shared/env-names.js';
 
 export interface PassKeySource {
   getKeySet(): Promise<PassKeySet>;

@@ -4,6 +4,9 @@
  */
 import { z } from 'zod';
 import { DEFAULT_LINE_SHARDS, DEFAULT_TIMINGS, MAX_LINE_SHARDS, assertTimings, type Timings } from '../domain/index.js';
+import { TIMING_KEYS as timingKeys, TIMING_VARIABLES, type TimingVariable } from './env-names.js';
+
+export { TIMING_VARIABLES, timingsToEnv } from './env-names.js';
 
 export class ConfigurationError extends Error {
   override name = 'ConfigurationError';
@@ -21,33 +24,11 @@ export function readEnv<T extends z.ZodRawShape>(shape: T, env: NodeJS.ProcessEn
 export const required = () => z.string().min(1, 'is required');
 const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
 
-/** The environment variable of each timing (one table: the schema, the writer and the reader follow from it). */
-export const TIMING_VARIABLES = {
-  heartbeatTimeoutSeconds: 'WR_HEARTBEAT_TIMEOUT_SECONDS',
-  checkDelaySeconds: 'WR_CHECK_DELAY_SECONDS',
-  heartbeatIntervalSeconds: 'WR_HEARTBEAT_INTERVAL_SECONDS',
-  admittedHeartbeatIntervalSeconds: 'WR_ADMITTED_HEARTBEAT_INTERVAL_SECONDS',
-  keepPlaceIntervalSeconds: 'WR_KEEP_PLACE_INTERVAL_SECONDS',
-  keepPlaceTimeoutSeconds: 'WR_KEEP_PLACE_TIMEOUT_SECONDS',
-  frontZoneSeconds: 'WR_FRONT_ZONE_SECONDS',
-  tokenRetentionSeconds: 'WR_TOKEN_RETENTION_SECONDS',
-  assumedVisitSeconds: 'WR_ASSUMED_VISIT_SECONDS',
-  passTtlSeconds: 'WR_PASS_TTL_SECONDS',
-} as const satisfies Record<keyof Timings, string>;
-
-type TimingVariable = (typeof TIMING_VARIABLES)[keyof Timings];
-const timingKeys = Object.keys(TIMING_VARIABLES) as (keyof Timings)[];
-
 /** The timings every function reads, with the defaults of DESIGN §4. */
 export const TIMING_ENV = Object.fromEntries(timingKeys.map((key) => [TIMING_VARIABLES[key], seconds(DEFAULT_TIMINGS[key])])) as Record<
   TimingVariable,
   ReturnType<typeof seconds>
 >;
-
-/** Environment variables for a set of timings: what the construct and the local runtime pass to functions. */
-export function timingsToEnv(t: Timings): Record<TimingVariable, string> {
-  return Object.fromEntries(timingKeys.map((key) => [TIMING_VARIABLES[key], String(t[key])])) as Record<TimingVariable, string>;
-}
 
 export function timingsFromEnv(env: NodeJS.ProcessEnv = process.env): Timings {
   const e = readEnv(TIMING_ENV, env) as Record<TimingVariable, number>;

@@ -23,21 +23,21 @@ import { WaitingRoomFunction } from './function.js';
 import { grantAdmission } from './table-access.js';
 
 export interface CheckLoopProps {
-  rooms: Table;
-  tokens: Table;
-  environment: Record<string, string>;
+  readonly rooms: Table;
+  readonly tokens: Table;
+  readonly environment: Record<string, string>;
   /** Checker timeout; the queue's visibility timeout is six times this. */
-  checkerTimeout: Duration;
+  readonly checkerTimeout: Duration;
   /** Deliveries of one check message before it moves to the DLQ. */
-  maxReceiveCount: number;
+  readonly maxReceiveCount: number;
   /** Attempts at one stream batch before it goes to the stream failure queue. */
-  streamRetryAttempts: number;
+  readonly streamRetryAttempts: number;
   /** Where its alarms notify. */
-  alarmTopic: AlarmTopic;
+  readonly alarmTopic: AlarmTopic;
   /** The enqueuer's iterator age, in seconds, above which its alarm fires. */
-  iteratorAgeSeconds: number;
+  readonly iteratorAgeSeconds: number;
   /** X-Ray tracing of its functions. @default false */
-  tracing?: boolean;
+  readonly tracing?: boolean;
 }
 
 export class CheckLoop extends Construct {

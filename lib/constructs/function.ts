@@ -1,7 +1,13 @@
 /**
- * A waiting-room Lambda function: Node.js 22 on arm64, bundled by esbuild from local node_modules
- * (no Docker), ESM output, its own log group. The template resource carries the handler's
- * TypeScript entry as metadata, so the local runtime runs the very same handler.
+ * A waiting-room Lambda function: Node.js 22 on arm64, bundled by esbuild (no Docker), ESM output,
+ * its own log group. The template resource carries the handler's TypeScript entry as metadata, so
+ * the local runtime runs the very same handler.
+ *
+ * Where the code comes from: in this repository, NodejsFunction bundles the handler's entry at
+ * synth from local node_modules, pinned by the repository's lock file. The installed package has
+ * neither: its build (scripts/build-package.ts) bundles every handler ahead, with HANDLER_BUNDLING,
+ * into `dist/functions/<handler>/`, and a function whose handler has that folder deploys it as it
+ * is (one way or the other, Lambda runs `index.handler`).
  *
  * Logs cost $0.50 per GB ingested, so they say only what the code says: JSON format, application
  * level INFO (Lambda sets AWS_LAMBDA_LOG_LEVEL=INFO, which Powertools Logger honours before
@@ -12,25 +18,61 @@
  * $5 per million beyond the free 100,000 a month (the idle metrics publisher alone: 43,200).
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { ApplicationLogLevel, Architecture, Code, LoggingFormat, Runtime, SystemLogLevel, Tracing, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, type BundlingOptions, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ENTRY_METADATA, REPO_ROOT } from '../paths.js';
+import { ENTRY_METADATA, PREBUNDLED_FUNCTIONS_DIR, REPO_ROOT } from '../paths.js';
 
 export interface WaitingRoomFunctionProps {
   /** File name in lambdas/handlers, without extension. */
-  handler: string;
-  description: string;
-  environment?: Record<string, string>;
-  timeout?: Duration;
-  memorySize?: number;
-  logRetention?: RetentionDays;
-  removalPolicy?: RemovalPolicy;
+  readonly handler: string;
+  readonly description: string;
+  /** Environment variables, beside NODE_OPTIONS (source maps) and the Powertools service name and log level that every function has. @default none */
+  readonly environment?: Record<string, string>;
+  /** @default 10 seconds */
+  readonly timeout?: Duration;
+  /** @default 512 MB */
+  readonly memorySize?: number;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** What happens to the log group when the stack is deleted. @default RemovalPolicy.DESTROY */
+  readonly removalPolicy?: RemovalPolicy;
   /** X-Ray active tracing. @default false */
-  tracing?: boolean;
+  readonly tracing?: boolean;
+}
+
+/**
+ * How esbuild bundles a handler, as NodejsFunction's bundling options; the package build maps them
+ * to esbuild's own (scripts/build-package.ts). No `platform`: NodejsFunction always passes esbuild
+ * `--platform=node`, and its `platform` option is Docker's.
+ */
+export const HANDLER_BUNDLING = {
+  format: OutputFormat.ESM,
+  target: 'node22',
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  mainFields: ['module', 'main'],
+  // Bundle the SDK too: the versions that run are the versions that were tested.
+  externalModules: [],
+  banner: "import { createRequire as __wrCreateRequire } from 'node:module'; const require = __wrCreateRequire(import.meta.url);",
+} satisfies BundlingOptions;
+
+/** The handler's code: pre-bundled when the package build made it (the installed package), else bundled from its entry at synth. */
+function handlerCode(handler: string, entryPath: string): Pick<NodejsFunctionProps, 'code' | 'handler' | 'entry' | 'projectRoot' | 'depsLockFilePath' | 'bundling'> {
+  const prebundled = path.join(REPO_ROOT, PREBUNDLED_FUNCTIONS_DIR, handler);
+  if (existsSync(path.join(prebundled, 'index.mjs'))) return { code: Code.fromAsset(prebundled), handler: 'index.handler' };
+  return {
+    entry: path.join(REPO_ROOT, entryPath),
+    handler: 'handler',
+    projectRoot: REPO_ROOT,
+    depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+    bundling: HANDLER_BUNDLING,
+  };
 }
 
 /** The functions' application log level, on AWS (Lambda's log controls) and locally (POWERTOOLS_LOG_LEVEL). */
@@ -48,10 +90,7 @@ export class WaitingRoomFunction extends NodejsFunction {
     });
     super(scope, id, {
       description: props.description,
-      entry: path.join(REPO_ROOT, entryPath),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      ...handlerCode(props.handler, entryPath),
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
@@ -66,18 +105,6 @@ export class WaitingRoomFunction extends NodejsFunction {
         POWERTOOLS_SERVICE_NAME: 'waiting-room',
         POWERTOOLS_LOG_LEVEL: LOG_LEVEL,
         ...props.environment,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        platform: 'node',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        // Bundle the SDK too: the versions that run are the versions that were tested.
-        externalModules: [],
-        banner: "import { createRequire as __wrCreateRequire } from 'node:module'; const require = __wrCreateRequire(import.meta.url);",
       },
     });
     this.entryPath = entryPath;

@@ -11,7 +11,7 @@ import type { CfnFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { PASS_KEYS_SECRET_ENV } from '../../lambdas/adapters/pass-key-sources.js';
+import { PASS_KEYS_SECRET_ENV } from '../../lambdas/shared/env-names.js';
 import { LOCAL_RUNTIME_METADATA } from '../paths.js';
 import { WaitingRoomFunction } from './function.js';
 
@@ -19,7 +19,7 @@ export class PassKeys extends Construct {
   readonly secret: Secret;
   readonly rotateFunction: WaitingRoomFunction;
 
-  constructor(scope: Construct, id: string, props: { removalPolicy: RemovalPolicy; environment: Record<string, string>; tracing?: boolean }) {
+  constructor(scope: Construct, id: string, props: { readonly removalPolicy: RemovalPolicy; readonly environment: Record<string, string>; readonly tracing?: boolean }) {
     super(scope, id);
     // The generated placeholder is replaced by a real key set when the stack is created.
     this.secret = new Secret(this, 'KeySet', {

@@ -14,14 +14,14 @@ import type { RoomState } from '../../lambdas/domain/index.js';
 import { ROOMS_KEY } from '../../lambdas/shared/schema.js';
 
 export interface RoomDefinition {
-  roomId: string;
-  capacity: number;
+  readonly roomId: string;
+  readonly capacity: number;
   /** @default 'open' */
-  state?: RoomState;
+  readonly state?: RoomState;
 }
 
 export class SeedRooms extends Construct {
-  constructor(scope: Construct, id: string, props: { table: Table; rooms: RoomDefinition[]; lineShards: number; reset: boolean }) {
+  constructor(scope: Construct, id: string, props: { readonly table: Table; readonly rooms: RoomDefinition[]; readonly lineShards: number; readonly reset: boolean }) {
     super(scope, id);
     const settings = props.reset ? '#capacity = :capacity, #state = :state, seededAt = :seededAt' : '#capacity = if_not_exists(#capacity, :capacity), #state = if_not_exists(#state, :state)';
     for (const room of props.rooms) {

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { ROOMS_KEY, STATS_KEY, TOKENS_KEY, TOKEN_TTL_ATTRIBUTE, LINE_INDEX } from '../../lambdas/shared/schema.js';
 
 export interface WaitingRoomTablesProps {
-  removalPolicy: RemovalPolicy;
+  readonly removalPolicy: RemovalPolicy;
 }
 
 export class WaitingRoomTables extends Construct {
