@@ -5,7 +5,7 @@
  *   PORT=3000 WR_DEMO_CAPACITY=5 WR_HEARTBEAT_TIMEOUT_SECONDS=20 npm start [-- --data DIR]   (npm start -- --help lists every setting)
  */
 import '../local/preamble.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_TIMINGS, timingProblems, timingsWithDefaults, type Timings } from '../lambdas/domain/index.js';
 import { TIMING_VARIABLES } from '../lambdas/shared/env.js';
 import { WEBHOOK_FORMATS } from '../lambdas/notify/alarm-notice.js';

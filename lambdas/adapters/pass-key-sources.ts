@@ -13,7 +13,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { exportJWK, generateKeyPair } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod';
 import { systemClock, type Clock } from '../domain/ports.js';
 import {
   MAX_PREVIOUS_PASS_KEYS,

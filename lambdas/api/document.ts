@@ -17,7 +17,7 @@
  * No `servers` unless given: OpenAPI's default is `/`, the root of wherever the document is
  * served, which is the API's own root on AWS (the `$default` stage) and locally alike.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { API_OPERATIONS, type ApiOperation, type Caller, type ResponseHeader, type SuccessAnswer } from './operations.js';
 import {
   MAX_BODY_BYTES,

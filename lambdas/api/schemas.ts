@@ -14,7 +14,7 @@
  * document, zod's output default): a field added to a view fails the tests until it is described
  * here. Clients should still ignore fields they do not know, as new ones may come.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   MAX_CAPACITY,
   ROOM_ID_PATTERN,

@@ -8,7 +8,7 @@
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context, SNSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { fixedUrl, postToWebhook, secretUrl } from '../adapters/webhook.js';
 import { alarmNotice, WEBHOOK_FORMATS, webhookBody } from '../notify/alarm-notice.js';
 import { readEnv } from '../shared/env.js';

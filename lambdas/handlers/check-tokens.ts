@@ -5,7 +5,7 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ROOM_ID_PATTERN, TOKEN_ID_PATTERN } from '../domain/index.js';
 import { createLogger, withInvocation } from '../shared/logger.js';
 import { checkLoopFrom, domainDeps } from '../shared/wiring.js';

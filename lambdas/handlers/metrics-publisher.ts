@@ -14,7 +14,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CloudWatchMetricsSink } from '../adapters/cloudwatch-metrics.js';
 import { DynamoRoomsSource, DynamoStatsStore } from '../adapters/dynamo-stats.js';
 import { memoryMetrics } from '../adapters/memory-metrics.js';

@@ -25,7 +25,7 @@ import type {
   APIGatewayRequestAuthorizerEventV2,
 } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
   DEFAULT_PASS_ISSUER,

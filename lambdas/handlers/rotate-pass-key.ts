@@ -15,7 +15,7 @@
  * `{ kid, nextKid, previousKids, prepublished, initialized }`; keys are never logged or returned.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PASS_KEYS_SECRET_ENV, rotateKeySetSecret, type RotationResult } from '../adapters/pass-key-sources.js';
 import { readEnv, required } from '../shared/env.js';
 import { createLogger } from '../shared/logger.js';

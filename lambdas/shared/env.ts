@@ -2,7 +2,7 @@
  * Configuration from environment variables, checked once at start-up: a missing or malformed
  * variable fails fast with its name.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_LINE_SHARDS, DEFAULT_TIMINGS, MAX_LINE_SHARDS, assertTimings, type Timings } from '../domain/index.js';
 import { TIMING_KEYS as timingKeys, TIMING_VARIABLES, type TimingVariable } from './env-names.js';
 

@@ -8,7 +8,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { withInvocation } from './logger.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_BODY_BYTES, emptyBodySchema } from '../api/schemas.js';
 import {
   ContentionError,
