@@ -5,3 +5,15 @@
 export { WaitingRoom, validateWaitingRoomProps, type RoomDefinition, type WaitingRoomAlarms, type WaitingRoomProps } from './waiting-room.js';
 export { WaitingRoomStack, type WaitingRoomStackProps } from './waiting-room-stack.js';
 export { PassAuthorizer, type PassAuthorizerProps } from './pass-authorizer.js';
+export { WaitingRoomGate } from './gate/gate.js';
+export {
+  validateWaitingRoomGateProps,
+  GATE_API_PATH,
+  GATE_PATH_PATTERNS,
+  WAITING_PATH,
+  type GateOriginByDomain,
+  type GateRoom,
+  type GateWafOptions,
+  type WaitingRoomGateProps,
+} from './gate/props.js';
+export type { WaitingRoomStackGateProps } from './waiting-room-stack.js';

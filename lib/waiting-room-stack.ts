@@ -1,7 +1,16 @@
 import { Aws, CfnOutput, CfnParameter, Stack, type StackProps } from 'aws-cdk-lib';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { Construct } from 'constructs';
 import { failureQueuesJson } from './constructs/failure-queues.js';
+import { WaitingRoomGate } from './gate/gate.js';
+import type { WaitingRoomGateProps } from './gate/props.js';
 import { EMAIL, WaitingRoom, type WaitingRoomProps } from './waiting-room.js';
+
+/** The edge gate of the stack's waiting room: the gate's props, with the certificate by ARN (in us-east-1). */
+export type WaitingRoomStackGateProps = Omit<WaitingRoomGateProps, 'waitingRoom' | 'apiUrl' | 'certificate'> & {
+  /** ARN of the ACM certificate (in us-east-1) for `domainNames`. @default none */
+  readonly certificateArn?: string;
+};
 
 export interface WaitingRoomStackProps extends StackProps {
   /**
@@ -10,11 +19,15 @@ export interface WaitingRoomStackProps extends StackProps {
    * CloudFormation's message naming the parameter.
    */
   readonly waitingRoom: Omit<WaitingRoomProps, 'adminEmail'> & { readonly adminEmail?: string };
+  /** Put the waiting room in front of a site with one CloudFront distribution (lib/gate/gate.ts). @default no gate */
+  readonly gate?: WaitingRoomStackGateProps;
 }
 
 /** A stack holding one WaitingRoom, with the outputs an operator needs. */
 export class WaitingRoomStack extends Stack {
   readonly waitingRoom: WaitingRoom;
+  /** The edge gate; undefined unless props.gate. */
+  readonly gate?: WaitingRoomGate;
 
   constructor(scope: Construct, id: string, props: WaitingRoomStackProps) {
     super(scope, id, props);
@@ -41,6 +54,23 @@ export class WaitingRoomStack extends Stack {
       new CfnOutput(this, 'StatusUrl', {
         value: room.statusCache.url,
         description: 'The API through CloudFront, room status cached at the edge: give it to waiting pages as data-status-base',
+      });
+    }
+    if (props.gate) {
+      const { certificateArn, ...gate } = props.gate;
+      this.gate = new WaitingRoomGate(this, 'Gate', {
+        ...gate,
+        waitingRoom: room,
+        ...(certificateArn ? { certificate: Certificate.fromCertificateArn(this, 'GateCertificate', certificateArn) } : {}),
+      });
+      new CfnOutput(this, 'GateUrl', { value: this.gate.url, description: 'The site through the waiting-room gate (point your domain here)' });
+      new CfnOutput(this, 'RotateEdgePassKeyFunctionName', {
+        value: this.gate.passKeys.rotateFunction.functionName,
+        description: "Rotates the gate's edge pass key: aws lambda invoke --function-name <this> --payload '{}' out.json",
+      });
+      new CfnOutput(this, 'GateKeyValueStoreArn', {
+        value: this.gate.keyValueStore.keyValueStoreArn,
+        description: 'KeyValueStore of the edge-pass keys (k.<kid>) that the gate function reads',
       });
     }
     new CfnOutput(this, 'JwksUrl', { value: room.jwksUrl, description: 'Public keys that verify admission passes (for origins)' });
