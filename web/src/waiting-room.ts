@@ -6,8 +6,10 @@
  * While the room is paused or closed the visitor keeps its place, and the page says so.
  *
  * Configuration comes from the page: <body data-room-id data-origin-url data-api-base
- * data-status-base data-leave-on-close>; a `?room=` query parameter overrides the room. The origin
- * URL is never read from the query string (that would make the page an open redirect).
+ * data-status-base data-leave-on-close>; a `?room=` query parameter overrides the room. Where an
+ * admitted visitor goes is data-origin-url, or `?return=` when it is a path of this very site (the
+ * edge gate sends visitors here with the URL they asked for); never another site from the query
+ * string (that would make the page an open redirect).
  *
  * data-leave-on-close is off by default: pagehide cannot tell a reload from a closed tab, so
  * leaving on pagehide makes a single-tab reload give up its place (DELETE, then a fresh join at the
@@ -16,6 +18,7 @@
  * timeout far back.
  */
 import { WaitingRoomClient, type ClientState, type ErrorEvent, type RoomState, type TokenView } from './client.js';
+import { sameSitePath } from './return-path.js';
 import { TurnNotice } from './turn-notice.js';
 import { EN, KO, humanizeWait, pickLocale, progressOf, type Locale, type Strings } from './waiting-room-text.js';
 
@@ -42,11 +45,12 @@ interface PageConfig {
 
 function readConfig(doc: Document, loc: Location): PageConfig {
   const data = doc.body.dataset;
-  const fromQuery = new URLSearchParams(loc.search).get('room');
+  const query = new URLSearchParams(loc.search);
+  const fromQuery = query.get('room');
   const roomId = fromQuery && ROOM_ID_PATTERN.test(fromQuery) ? fromQuery : (data.roomId ?? 'demo');
   return {
     roomId,
-    originUrl: safeOrigin(data.originUrl ?? '/', loc.href),
+    originUrl: sameSitePath(query.get('return'), loc) ?? safeOrigin(data.originUrl ?? '/', loc.href),
     apiBase: data.apiBase ?? '',
     ...(data.statusBase ? { statusBase: data.statusBase } : {}),
     leaveOnClose: data.leaveOnClose === 'true',
