@@ -97,6 +97,18 @@ describe('the installable construct', () => {
     expect(template.Outputs).toHaveProperty('ApiUrl');
   });
 
+  it('synthesizes the README app\'s gate from the package: the gate function with its configuration, and the built waiting page deployed', () => {
+    const gateFunctions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::CloudFront::Function');
+    const code = gateFunctions.map((f) => String((f.Properties.FunctionCode as string | undefined) ?? '')).find((c) => c.includes('const CONFIG'));
+    expect(code, 'the gate function, configured').toBeDefined();
+    expect(code).toContain('"roomId":"shop"');
+    expect(Object.values(template.Resources).some((r) => r.Type === 'Custom::CDKBucketDeployment')).toBe(true);
+    expect(template.Outputs).toHaveProperty('GateUrl');
+    // The deployed page is the real one (the package's prebuilt pages), rewritten for /waiting-room/.
+    const page = readdirSync(cdkOut, { recursive: true, encoding: 'utf8' }).find((file) => file.endsWith(`${path.sep}index.html`) && readFileSync(path.join(cdkOut, file), 'utf8').includes('data-api-base="/waiting-room/api"'));
+    expect(page, 'index.html of the waiting page in an asset').toBeDefined();
+  });
+
   it('ships the very bundles that NodejsFunction makes in this repository', () => {
     const { template: repository, outdir } = synthWaitingRoom();
     try {
