@@ -17,11 +17,18 @@ export interface RotationAnswer {
   prepublished?: boolean;
 }
 
-export async function keysRotate(
-  lambda: Pick<LambdaClient, 'send'>,
-  functionName: string | undefined,
-): Promise<Outcome> {
-  if (!functionName) throw new CliError('keys rotate needs --stack NAME: the rotate function is named by the stack output RotatePassKeyFunctionName', EXIT.usage);
+/** What the edge key rotation answers (lambdas/handlers/rotate-edge-pass-key.ts). */
+export interface EdgeRotationAnswer {
+  kid: string;
+  nextKid?: string;
+  previousKids: string[];
+  initialized: boolean;
+  stored: number;
+  removed: number;
+}
+
+/** Invokes a rotate function with `{}` and returns its JSON answer; every failure a CliError. */
+async function invokeRotation(lambda: Pick<LambdaClient, 'send'>, functionName: string): Promise<unknown> {
   let answer;
   try {
     answer = await lambda.send(new InvokeCommand({ FunctionName: functionName, Payload: new TextEncoder().encode('{}') }));
@@ -35,7 +42,15 @@ export async function keysRotate(
   }
   const text = answer.Payload ? new TextDecoder().decode(answer.Payload) : '';
   if (answer.FunctionError) throw new CliError(`The rotation failed: ${text}`, EXIT.failed);
-  const result = JSON.parse(text) as RotationAnswer;
+  return JSON.parse(text);
+}
+
+export async function keysRotate(
+  lambda: Pick<LambdaClient, 'send'>,
+  functionName: string | undefined,
+): Promise<Outcome> {
+  if (!functionName) throw new CliError('keys rotate needs --stack NAME: the rotate function is named by the stack output RotatePassKeyFunctionName', EXIT.usage);
+  const result = (await invokeRotation(lambda, functionName)) as RotationAnswer;
   const lines = [
     result.initialized ? `Key set initialized: signing with ${result.kid}` : `Rotated: passes are now signed with ${result.kid} (functions switch within 5 minutes)`,
     ...(result.nextKid ? [`  next key ${result.nextKid} published ahead`] : []),
@@ -48,4 +63,17 @@ export async function keysRotate(
 
 export function lambdaClient(region: string, credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider): LambdaClient {
   return new LambdaClient({ region, credentials });
+}
+
+/** `keys rotate --edge`: the gate's edge pass key (the stack output RotateEdgePassKeyFunctionName; 5 minutes apart at least). */
+export async function edgeKeysRotate(lambda: Pick<LambdaClient, 'send'>, functionName: string | undefined): Promise<Outcome> {
+  if (!functionName) throw new CliError('keys rotate --edge needs --stack NAME of a stack with a gate: the rotate function is named by the stack output RotateEdgePassKeyFunctionName', EXIT.usage);
+  const result = (await invokeRotation(lambda, functionName)) as EdgeRotationAnswer;
+  const lines = [
+    result.initialized ? `Edge key set initialized: signing with ${result.kid}` : `Rotated: edge passes are now signed with ${result.kid} (functions switch within 5 minutes)`,
+    ...(result.nextKid ? [`  next key ${result.nextKid} already in the gate's KeyValueStore`] : []),
+    ...(result.previousKids.length ? [`  still accepted for passes already out: ${result.previousKids.join(', ')}`] : []),
+    `  KeyValueStore: ${result.stored} written, ${result.removed} removed; leave at least 5 minutes before the next rotation`,
+  ];
+  return { json: result, lines };
 }

@@ -6,7 +6,7 @@
  *   waiting-room rooms set ID [--capacity N] [--state open|paused|closed]   (creates a missing room)
  *   waiting-room rooms watch ID [--every S] [--count N]
  *   waiting-room metrics refresh
- *   waiting-room keys rotate                    (--stack only)
+ *   waiting-room keys rotate [--edge]           (--stack only)
  *   waiting-room dlq list [--peek N] · dlq redrive NAME [--no-wait] · dlq purge NAME --yes   (--stack or --local)
  *   waiting-room console [--listen PORT]        the admin page on 127.0.0.1, signing its calls
  *
@@ -17,7 +17,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { AdminApi, type FetchLike } from './admin-api.js';
 import { flag, integerOption, parseArgs } from './args.js';
 import { startConsole } from './console.js';
-import { keysRotate, lambdaClient } from './keys.js';
+import { edgeKeysRotate, keysRotate, lambdaClient } from './keys.js';
 import { metricsRefresh, roomsGet, roomsList, roomsSet, roomsWatch, watchLine, type Outcome } from './commands.js';
 import { dlqList, dlqPurge, dlqRedrive, failureQueuesOf, localOutputs, queueNamed, sqsClientFor, type SqsLike } from './dlq.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
@@ -35,7 +35,8 @@ Commands:
   rooms watch ID [--every S] [--count N]
                                    live counts, every S seconds (default 3), until Ctrl-C
   metrics refresh                  publish the metrics now (a run of the metrics loop)
-  keys rotate                      rotate the admission-pass signing key (--stack; 16 min apart at least)
+  keys rotate [--edge]             rotate the admission-pass signing key (--stack; 16 min apart at least),
+                                   or with --edge the gate's edge pass key (5 min apart at least)
   dlq list [--peek N]              what sits in each failure queue (--peek: up to N messages, 10 at most)
   dlq redrive NAME [--no-wait]     move a dead-letter queue's messages back to their source queue
                                    (SQS's message-move task), once the cause is fixed
@@ -113,7 +114,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       'metrics refresh': () => metricsRefresh(api),
       'keys rotate': () => {
         if (target.local) throw new CliError('The local runtime makes a new pass key set each run: nothing to rotate', EXIT.usage);
-        return keysRotate(io.lambda ?? lambdaClient(target.signing.region, target.signing.credentials), target.outputs?.RotatePassKeyFunctionName);
+        const lambda = io.lambda ?? lambdaClient(target.signing.region, target.signing.credentials);
+        return flag(args, 'edge') ? edgeKeysRotate(lambda, target.outputs?.RotateEdgePassKeyFunctionName) : keysRotate(lambda, target.outputs?.RotatePassKeyFunctionName);
       },
     };
     const outcome = await (group === 'dlq' ? await dlq() : run)[`${group} ${command}`]!();

@@ -123,7 +123,7 @@ describe('keys rotate', () => {
   const rotateIo = (payload: unknown, extra: { FunctionError?: string } = {}) => {
     const base = io(() => ({ status: 200, body: ROOM }));
     const invoked: unknown[] = [];
-    base.cli.stackOutputs = async (): Promise<Record<string, string>> => ({ ApiUrl: `${API}/`, RotatePassKeyFunctionName: 'shop-prod-rotate' });
+    base.cli.stackOutputs = async (): Promise<Record<string, string>> => ({ ApiUrl: `${API}/`, RotatePassKeyFunctionName: 'shop-prod-rotate', RotateEdgePassKeyFunctionName: 'shop-prod-rotate-edge' });
     base.cli.lambda = {
       send: (async (command: { input: unknown }) => {
         invoked.push(command.input);
@@ -140,6 +140,19 @@ describe('keys rotate', () => {
     await expect(runCli(['keys', 'rotate', '--stack', 'shop-prod'], cli)).resolves.toBe(EXIT.ok);
     expect(invoked).toEqual([expect.objectContaining({ FunctionName: 'shop-prod-rotate' })]);
     expect(out.join('\n')).toMatch(/signed with k2[\s\S]*next key k3[\s\S]*k1/);
+  });
+
+  it("with --edge, invokes the gate's edge key rotation instead, and prints its JSON as it is", async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
+    const answer = { kid: 'e2', nextKid: 'e3', previousKids: ['e1'], initialized: false, stored: 1, removed: 1 };
+    const { cli, out, invoked } = rotateIo(answer);
+    await expect(runCli(['keys', 'rotate', '--edge', '--stack', 'shop-prod'], cli)).resolves.toBe(EXIT.ok);
+    expect(invoked).toEqual([expect.objectContaining({ FunctionName: 'shop-prod-rotate-edge' })]);
+    expect(out.join('\n')).toMatch(/edge passes are now signed with e2[\s\S]*e3[\s\S]*e1[\s\S]*1 written, 1 removed/);
+    const json = rotateIo(answer);
+    await runCli(['keys', 'rotate', '--edge', '--stack', 'shop-prod', '--json'], json.cli);
+    expect(JSON.parse(json.out.join('\n'))).toEqual(answer);
   });
 
   it('fails plainly when the function fails, without a stack, and locally', async () => {
