@@ -45,18 +45,7 @@ export class PassKeys extends Construct {
       id: 'AwsSolutions::AwsSolutions-SMG4',
       reason: 'Pass keys rotate on demand with the RotatePassKey function; Secrets Manager rotation would retire keys while passes signed with them are still valid.',
     });
-    const rotateLogicalId = Stack.of(this).getLogicalId(this.rotateFunction.node.defaultChild as CfnFunction);
-    Validations.of(provider).acknowledge(
-      {
-        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'The CDK custom-resource framework function uses the AWS managed basic execution role for its own logs.',
-      },
-      {
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${rotateLogicalId}.Arn>:*]`,
-        reason: 'The CDK custom-resource framework may invoke any version of the one rotate function it wraps.',
-      },
-      { id: 'AwsSolutions::AwsSolutions-L1', reason: 'The runtime of the CDK custom-resource framework function is chosen by aws-cdk-lib.' },
-    );
+    acknowledgeProviderFindings(provider, this.rotateFunction);
   }
 
   /** Lets a function sign passes or publish the JWKS: the secret's ARN in its environment, and read access. */
@@ -64,4 +53,20 @@ export class PassKeys extends Construct {
     fn.addEnvironment(PASS_KEYS_SECRET_ENV, this.secret.secretArn);
     this.secret.grantRead(fn);
   }
+}
+
+/** cdk-nag's findings on a custom-resource Provider that wraps one rotate function, each with its reason. */
+export function acknowledgeProviderFindings(provider: Provider, rotateFunction: WaitingRoomFunction): void {
+  const rotateLogicalId = Stack.of(provider).getLogicalId(rotateFunction.node.defaultChild as CfnFunction);
+  Validations.of(provider).acknowledge(
+    {
+      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'The CDK custom-resource framework function uses the AWS managed basic execution role for its own logs.',
+    },
+    {
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${rotateLogicalId}.Arn>:*]`,
+      reason: 'The CDK custom-resource framework may invoke any version of the one rotate function it wraps.',
+    },
+    { id: 'AwsSolutions::AwsSolutions-L1', reason: 'The runtime of the CDK custom-resource framework function is chosen by aws-cdk-lib.' },
+  );
 }

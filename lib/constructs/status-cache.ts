@@ -41,6 +41,24 @@ export interface StatusCacheProps {
 /** The status path behind CloudFront (API route /rooms/{roomId}/status). */
 export const STATUS_PATH_PATTERN = '/rooms/*/status';
 
+/**
+ * The room status' cache policy: the origin says max-age=1 (stale-while-revalidate=2), and the
+ * key is the path alone, so every visitor of a room shares one cached object.
+ */
+export function statusCachePolicy(scope: Construct, id: string): CachePolicy {
+  return new CachePolicy(scope, id, {
+    comment: 'Waiting-room status: the origin says max-age=1; the key is the path alone',
+    minTtl: Duration.seconds(0),
+    defaultTtl: Duration.seconds(1),
+    maxTtl: Duration.seconds(2),
+    queryStringBehavior: CacheQueryStringBehavior.none(),
+    headerBehavior: CacheHeaderBehavior.none(),
+    cookieBehavior: CacheCookieBehavior.none(),
+    enableAcceptEncodingGzip: true,
+    enableAcceptEncodingBrotli: true,
+  });
+}
+
 export class StatusCache extends Construct {
   readonly distribution: Distribution;
   /** Base URL through the distribution, ending with "/": `${url}rooms/<roomId>/status`. */
@@ -55,17 +73,7 @@ export class StatusCache extends Construct {
       protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY,
       ...(props.originShieldRegion ? { originShieldEnabled: true, originShieldRegion: props.originShieldRegion } : {}),
     });
-    this.statusCachePolicy = new CachePolicy(this, 'StatusCachePolicy', {
-      comment: 'Waiting-room status: the origin says max-age=1; the key is the path alone',
-      minTtl: Duration.seconds(0),
-      defaultTtl: Duration.seconds(1),
-      maxTtl: Duration.seconds(2),
-      queryStringBehavior: CacheQueryStringBehavior.none(),
-      headerBehavior: CacheHeaderBehavior.none(),
-      cookieBehavior: CacheCookieBehavior.none(),
-      enableAcceptEncodingGzip: true,
-      enableAcceptEncodingBrotli: true,
-    });
+    this.statusCachePolicy = statusCachePolicy(this, 'StatusCachePolicy');
     this.distribution = new Distribution(this, 'Distribution', {
       comment: `Waiting room: the API, with the room status cached at the edge (${Stack.of(this).stackName})`,
       priceClass: props.priceClass ?? PriceClass.PRICE_CLASS_100,

@@ -6,13 +6,14 @@
  * The functions that admit visitors (heartbeat, keep-place) sign edge passes with it; leave clears
  * the cookie. Idle cost: the secret, $0.40 a month.
  */
-import { CustomResource, Duration, Stack, Validations, type RemovalPolicy } from 'aws-cdk-lib';
+import { CustomResource, Duration, Validations, type RemovalPolicy } from 'aws-cdk-lib';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { WaitingRoomFunction } from '../constructs/function.js';
+import { acknowledgeProviderFindings } from '../constructs/pass-keys.js';
 import { LOCAL_RUNTIME_METADATA } from '../paths.js';
 
 export interface EdgePassKeysProps {
@@ -57,15 +58,7 @@ export class EdgePassKeys extends Construct {
       id: 'AwsSolutions::AwsSolutions-SMG4',
       reason: 'Edge pass keys rotate on demand with the RotateEdgePassKey function, which also updates the gate\'s KeyValueStore; Secrets Manager rotation would not.',
     });
-    const rotateLogicalId = Stack.of(this).getLogicalId(this.rotateFunction.node.defaultChild as CfnFunction);
-    Validations.of(provider).acknowledge(
-      {
-        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'The CDK custom-resource framework function uses the AWS managed basic execution role for its own logs.',
-      },
-      { id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${rotateLogicalId}.Arn>:*]`, reason: 'The CDK custom-resource framework may invoke any version of the one rotate function it wraps.' },
-      { id: 'AwsSolutions::AwsSolutions-L1', reason: 'The runtime of the CDK custom-resource framework function is chosen by aws-cdk-lib.' },
-    );
+    acknowledgeProviderFindings(provider, this.rotateFunction);
   }
 
   /** Lets a function sign edge passes (heartbeat, leave): the issuer and the secret's ARN in its environment, and read access. */

@@ -31,14 +31,10 @@
  * bundling (context `aws:cdk:bundling-stacks`, as for Lambda functions): then a placeholder page is
  * deployed, which keeps template tests fast.
  */
-import { EdgePassKeys } from './edge-pass-keys.js';
 import { ArnFormat, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AllowedMethods,
-  CacheCookieBehavior,
-  CacheHeaderBehavior,
   CachePolicy,
-  CacheQueryStringBehavior,
   Distribution,
   FunctionCode,
   FunctionEventType,
@@ -65,7 +61,9 @@ import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deplo
 import type { CfnWebACL } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { EDGE_PASS_MAX_LIFETIME_SECONDS } from '../../edge/edge-pass.js';
+import { statusCachePolicy } from '../constructs/status-cache.js';
 import { acknowledgeDeploymentFunction } from './deployment-findings.js';
+import { EdgePassKeys } from './edge-pass-keys.js';
 import { gateFunctionCode, routeFunctionCode, type GateConfig } from './gate-code.js';
 import {
   DEFAULT_UNPROTECTED_PATHS,
@@ -191,19 +189,7 @@ export class WaitingRoomGate extends Construct {
     const statusOrigin = props.originShieldRegion
       ? new HttpOrigin(apiDomain, { protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY, originShieldEnabled: true, originShieldRegion: props.originShieldRegion })
       : apiOrigin;
-    this.statusCachePolicy =
-      props.waitingRoom?.statusCache?.statusCachePolicy ??
-      new CachePolicy(this, 'StatusCachePolicy', {
-        comment: 'Waiting-room status: the origin says max-age=1; the key is the path alone',
-        minTtl: Duration.seconds(0),
-        defaultTtl: Duration.seconds(1),
-        maxTtl: Duration.seconds(2),
-        queryStringBehavior: CacheQueryStringBehavior.none(),
-        headerBehavior: CacheHeaderBehavior.none(),
-        cookieBehavior: CacheCookieBehavior.none(),
-        enableAcceptEncodingGzip: true,
-        enableAcceptEncodingBrotli: true,
-      });
+    this.statusCachePolicy = props.waitingRoom?.statusCache?.statusCachePolicy ?? statusCachePolicy(this, 'StatusCachePolicy');
     const siteOrigin: IOrigin = isOrigin(props.origin)
       ? props.origin
       : new HttpOrigin(props.origin.domainName, {
