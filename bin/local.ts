@@ -21,6 +21,7 @@ Runs the waiting room locally on DynamoDB Local (Java 17+) and fauxqs.
 
 Environment (defaults in brackets):
   PORT                                    HTTP port [3000]
+  EDGE_PORT                               port of the local edge, the gate in front of a demo site as CloudFront runs it; 0 picks a free one [3080]
   WR_DEMO_CAPACITY                        capacity of the room "demo" [5]
   WR_HEARTBEAT_TIMEOUT_SECONDS            silence after which a front-zone or admitted visitor is removed [20]
   WR_CHECK_DELAY_SECONDS                  delay of a visitor's first check, 1-900 [10]
@@ -61,6 +62,7 @@ function parseArgs(argv: string[]): { dataDir?: string; unsignedAdmin?: boolean 
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  EDGE_PORT: z.coerce.number().int().min(0).max(65535).default(3080),
   WR_DEMO_CAPACITY: z.coerce.number().int().min(0).max(1_000_000).default(5),
   WR_ALARM_WEBHOOK_URL: z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL').optional(),
   WR_ALARM_WEBHOOK_FORMAT: z.enum(WEBHOOK_FORMATS).default('slack'),
@@ -107,6 +109,7 @@ async function main(): Promise<void> {
     port: env.PORT,
     timings,
     rooms: [{ roomId: 'demo', capacity: env.WR_DEMO_CAPACITY }],
+    edge: { port: env.EDGE_PORT },
     ...(args.dataDir ? { dataDir: args.dataDir } : {}),
     ...(args.unsignedAdmin ? { unsignedAdmin: true } : {}),
     ...(env.WR_ALARM_WEBHOOK_URL ? { notifications: { webhooks: [{ name: 'Local', url: env.WR_ALARM_WEBHOOK_URL, format: env.WR_ALARM_WEBHOOK_FORMAT }] } } : {}),
@@ -130,6 +133,12 @@ async function main(): Promise<void> {
       `  Admin page   ${u}/admin`,
       `  Admin API    ${args.unsignedAdmin ? 'unsigned (--unsigned-admin): curl -X PUT ' + u + '/admin/rooms/demo -d \'{"capacity":2}\'' : 'SigV4-signed, as on AWS: npm run cli -- rooms list --local'}`,
       `  Demo origin  ${u}/origin/demo/ (admits only visitors with a valid pass for the room demo)`,
+      ...(runtime.edge
+        ? [
+            `  Edge (the gate, like CloudFront)  ${runtime.edge.url}/ → demo origin ${runtime.edge.origin.url}/`,
+            `               every path waits in the room demo: open ${runtime.edge.url}/products/1, queue at ${runtime.edge.url}/waiting-room/, API at ${runtime.edge.url}/waiting-room/api/`,
+          ]
+        : []),
       `  Rooms        demo (capacity ${env.WR_DEMO_CAPACITY})`,
       `  Timings      heartbeat every ${timings.heartbeatIntervalSeconds} s in the front zone (the next ${timings.frontZoneSeconds} s of the line) and ${timings.admittedHeartbeatIntervalSeconds} s once admitted, removed after ${timings.heartbeatTimeoutSeconds} s of silence;`,
       `               far back: keep-place every ${timings.keepPlaceIntervalSeconds} s, removed after ${timings.keepPlaceTimeoutSeconds} s`,

@@ -10,7 +10,7 @@ import { ROOM_ID_PATTERN } from '../lambdas/domain/id-patterns.js';
 import { decodedSegment, type ExtraRoute } from './http-gateway.js';
 import { signingProxy } from './signing-proxy.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './intrinsics.js';
-import { CONTENT_TYPES, buildWebAssets, send } from './web-assets.js';
+import { CONTENT_TYPES, buildWebAssets, send, type WebAssets } from './web-assets.js';
 
 export interface Notice {
   at: string;
@@ -34,6 +34,8 @@ ${keepAlive ? `<script type="module">import { WaitingRoomClient } from '/assets/
 
 export interface Pages {
   routes: ExtraRoute[];
+  /** The build of web/ the pages serve (the local edge serves it too, as its page bucket). */
+  web: WebAssets;
   close(): void;
 }
 
@@ -131,5 +133,5 @@ export async function localPages(options: PagesOptions): Promise<Pages> {
   // The admin page's calls, signed with the local credentials: the gateway checks them as API Gateway would.
   const consoleRoute: ExtraRoute = signingProxy({ baseUrl: options.apiUrl, credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION, prefix: CONSOLE_PREFIX });
 
-  return { routes: [pagesRoute, metricsRoute, originRoute, consoleRoute], close: () => web.close() };
+  return { routes: [pagesRoute, metricsRoute, originRoute, consoleRoute], web, close: () => web.close() };
 }

@@ -26,6 +26,10 @@ import { HttpGateway, compileRoute, type ExtraRoute } from './http-gateway.js';
 import { LOCAL_REGION, type LocalResource } from './intrinsics.js';
 import { LocalFunction, functionEnvironment } from './lambda-host.js';
 import { localPages, type Notice } from './pages.js';
+import { defaultGateRooms } from './edge/gate-config.js';
+import { localEdgeKeys, type LocalEdgeKeys } from './edge/keys.js';
+import { assertEdgePortFree, startLocalEdge, type LocalEdge, type LocalEdgeSettings } from './edge/local-edge.js';
+import { buildWebAssets, type WebAssets } from './web-assets.js';
 import { NoticePoller } from './notices.js';
 import { QueueAlarmWatcher, queueDepthAlarmsOf } from './queue-alarms.js';
 import { provision, type Provisioned } from './provision.js';
@@ -71,6 +75,13 @@ export interface LocalRuntimeOptions {
   notifications?: WaitingRoomProps['notifications'];
   /** Serve the waiting-room and admin pages and the demo origin. @default true */
   pages?: boolean;
+  /**
+   * The local edge (./edge/local-edge.ts): the gate's CloudFront distribution played on its own
+   * port, with the gate function in front of a demo origin on another; the API's functions then
+   * set the edge pass cookie. `npm start` turns it on (EDGE_PORT).
+   * @default false
+   */
+  edge?: LocalEdgeSettings | false;
   /** Start the template's scheduled state machines at their rate. @default true */
   schedules?: boolean;
   /** Each Wait state of a state machine lasts this many ms instead of its own seconds (tests). */
@@ -104,6 +115,8 @@ export interface LocalRuntime {
     /** Freezes the SQS/SNS emulator (in this process) as SIGSTOP would, until the returned thaw: for fault tests. */
     freezeMessaging(): () => void;
   };
+  /** The local edge and its demo origin; undefined unless the `edge` option asked for it. */
+  edge?: LocalEdge;
   /** Notifications published to the admin topic (shown instead of e-mailed), newest last. */
   notices(): Notice[];
   /** Logical id of the one resource (of `type`, if given) whose logical id starts with `prefix`. */
@@ -149,6 +162,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const log = options.log ?? ((line: string) => console.log(line));
   const requestedPort = options.port ?? 3000;
   if (requestedPort !== 0) await assertPortFree(requestedPort, 'PORT');
+  const edgeSettings = options.edge || undefined;
+  if (edgeSettings && edgeSettings.port !== undefined && edgeSettings.port !== 0 && edgeSettings.port === requestedPort) {
+    throw new StartupError(`EDGE_PORT and PORT are both ${requestedPort}: the edge needs a port of its own`);
+  }
+  if (edgeSettings) await assertEdgePortFree(edgeSettings.port ?? 0);
 
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -235,6 +253,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const secrets = new Set(resourcesOfType(template, 'AWS::SecretsManager::Secret').map(([id]) => id));
     Object.assign(process.env, functionEnvironment(definitions, resources, secrets));
     if (chosenLogLevel) process.env.POWERTOOLS_LOG_LEVEL = chosenLogLevel;
+    // Behind the local edge, the functions sign edge passes: they read the keys when loaded.
+    const edgeKeys: LocalEdgeKeys | undefined = edgeSettings ? localEdgeKeys() : undefined;
+    if (edgeKeys) Object.assign(process.env, edgeKeys.environment);
     await Promise.all([...functions.values()].map((f) => f.load()));
 
     // E-mail is not emulated: notifications to e-mail subscriptions land in a queue, printed and kept.
@@ -348,10 +369,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     let ownUrl = ''; // set once the gateway listens
     const extraRoutes: ExtraRoute[] = [];
+    let web: WebAssets | undefined; // the build of web/, shared by the pages and the edge
     if (options.pages !== false) {
       const pages = await localPages({ notices: () => [...notices], jwksUrl: () => `${ownUrl}/.well-known/jwks.json`, apiUrl: () => ownUrl });
       stops.push(async () => pages.close());
       extraRoutes.push(...pages.routes);
+      web = pages.web;
     }
     const outputs = resolvedOutputs(template, resources);
     extraRoutes.push(outputsRoute(() => outputs));
@@ -370,6 +393,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     stops.push(() => gateway.close());
     const url = `http://${options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'}:${port}`;
     ownUrl = `http://127.0.0.1:${port}`;
+
+    let edge: LocalEdge | undefined;
+    if (edgeSettings && edgeKeys) {
+      if (!web) {
+        const built = await buildWebAssets();
+        stops.push(async () => built.close());
+        web = built;
+      }
+      const started = await startLocalEdge({
+        port: edgeSettings.port ?? 0,
+        rooms: edgeSettings.rooms ?? defaultGateRooms((props.rooms ?? []).map((room) => room.roomId)),
+        keys: edgeKeys,
+        apiPort: port,
+        web,
+        onError,
+      });
+      stops.push(() => started.stop());
+      edge = started;
+    }
 
     const queueMessages = (prefix: string) => {
       const inspected = messaging.server.inspectQueue(logicalId(prefix, 'AWS::SQS::Queue'));
@@ -396,6 +438,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       clients,
       stateMachines,
       emulators: { dynamodb: db.endpoint, messaging: messaging.endpoint, dynamodbWatchdogPid: db.pid, freezeMessaging: () => messaging.freeze() },
+      ...(edge ? { edge } : {}),
       notices: () => [...notices],
       logicalId,
       queueMessages,

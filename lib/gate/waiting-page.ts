@@ -31,7 +31,7 @@ export const BUILT_PAGE = 'waiting-room.html';
 /** Its name in the bucket, under the waiting-room/ prefix. */
 export const GATE_PAGE = 'index.html';
 /** Built assets the gate leaves out: the admin page's script (the admin page is not served at the edge) and source maps. */
-const LEFT_OUT = /^admin\.|\.map$/;
+export const LEFT_OUT = /^admin\.|\.map$/;
 
 /** The built page, rewritten to be served under /waiting-room/ with the API at /waiting-room/api. */
 export function gatePageHtml(html: string): string {

@@ -13,7 +13,7 @@ import { freePort } from '../../local/emulators.js';
 import { Visitor } from '../helpers/visitor.js';
 
 const ENTRY = path.join(REPO_ROOT, 'bin/local.ts');
-const baseEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN' };
+const baseEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN', EDGE_PORT: '0' };
 /** The DynamoDB Local processes listening on `port` (other test files may run their own). */
 const javaOnPort = (port: string) => {
   try {
