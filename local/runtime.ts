@@ -12,8 +12,8 @@ import { Duration } from 'aws-cdk-lib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoStore } from '../lambdas/adapters/dynamo-store.js';
 import { SqsCheckQueue } from '../lambdas/adapters/sqs-check-queue.js';
 import { CheckLoop, DEFAULT_LINE_SHARDS, Rooms, environmentOf, randomIds, systemClock, timingsWithDefaults, type Timings } from '../lambdas/domain/index.js';
@@ -21,7 +21,7 @@ import { serializePassKeySet, generateKeySet } from '../lambdas/adapters/pass-ke
 import type { RoomDefinition, WaitingRoomProps } from '../lib/waiting-room.js';
 import { LOCAL_CREDENTIALS, StartupError, assertPortFree, startDynamoDbLocal, startMessaging, type DynamoDbLocal, type MessagingEmulator } from './emulators.js';
 import { outputsRoute, resolvedOutputs } from './outputs.js';
-import { queueUrlOfArn, topicSubscribersOf, TopicSubscriberPoller } from './topic-subscribers.js';
+import { startSubscriptions } from './subscriptions.js';
 import { HttpGateway, compileRoute, type ExtraRoute } from './http-gateway.js';
 import { LOCAL_REGION, type LocalResource } from './intrinsics.js';
 import { LocalFunction, functionEnvironment } from './lambda-host.js';
@@ -30,7 +30,6 @@ import { defaultGateRooms } from './edge/gate-config.js';
 import { localEdgeKeys, type LocalEdgeKeys } from './edge/keys.js';
 import { assertEdgePortFree, startLocalEdge, type LocalEdge, type LocalEdgeSettings } from './edge/local-edge.js';
 import { buildWebAssets, type WebAssets } from './web-assets.js';
-import { NoticePoller } from './notices.js';
 import { QueueAlarmWatcher, queueDepthAlarmsOf } from './queue-alarms.js';
 import { provision, type Provisioned } from './provision.js';
 import { StateMachineHost, schedulesOf, startStepFunctionsApi } from './state-machines.js';
@@ -258,42 +257,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     if (edgeKeys) Object.assign(process.env, edgeKeys.environment);
     await Promise.all([...functions.values()].map((f) => f.load()));
 
-    // E-mail is not emulated: notifications to e-mail subscriptions land in a queue, printed and kept.
-    const notices: Notice[] = [];
-    if (provisioned.emailSubscriptions.length > 0) {
-      const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: 'LocalNotices' }));
-      const { Attributes } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-      for (const subscription of new Set(provisioned.emailSubscriptions.map((e) => e.topicLogicalId))) {
-        await clients.sns.send(new SubscribeCommand({ TopicArn: resources.get(subscription)!.ref, Protocol: 'sqs', Endpoint: Attributes!.QueueArn! }));
-      }
-      const poller = new NoticePoller(clients.sqs, QueueUrl!, (notice) => {
-        notices.push(notice);
-        if (notices.length > 50) notices.shift();
-        log(`NOTICE to ${provisioned.emailSubscriptions.map((e) => e.endpoint).join(', ')}: ${notice.subject} ${notice.message}`);
-      });
-      poller.start();
-      stops.push(() => poller.stop());
-    }
-
-    // Functions subscribed to a topic (alarm webhooks): a queue each, read and invoked as SNS and Lambda would.
-    for (const subscriber of topicSubscribersOf(template, resources)) {
-      const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: `LocalTopicSubscriber${subscriber.functionLogicalId}`.slice(0, 80) }));
-      const { Attributes } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-      const topicArn = resources.get(subscriber.topicLogicalId)!.ref;
-      await clients.sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn! }));
-      const onFailureQueueUrl = subscriber.onFailureArn ? queueUrlOfArn(resources, subscriber.onFailureArn) : undefined;
-      const poller = new TopicSubscriberPoller({
-        subscriber,
-        fn: functions.get(subscriber.functionLogicalId)!,
-        topicArn,
-        queueUrl: QueueUrl!,
-        ...(onFailureQueueUrl ? { onFailureQueueUrl } : {}),
-        sqs: clients.sqs,
-        onError: (message, error) => log(`${message}${error instanceof Error ? `: ${error.message}` : ''}`),
-      });
-      poller.start();
-      stops.push(() => poller.stop());
-    }
+    // Topic subscribers: e-mail (a queue of notices, printed and kept) and functions (alarm webhooks).
+    const subscriptions = await startSubscriptions({ template, resources, emailSubscriptions: provisioned.emailSubscriptions, clients, functions, log });
+    stops.push(() => subscriptions.stop());
+    const notices = subscriptions.notices;
 
     const onError = (message: string, error: unknown) => log(`${message}${error ? `: ${error instanceof Error ? error.message : String(error)}` : ''}`);
     const alarms = new QueueAlarmWatcher({
@@ -371,7 +338,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const extraRoutes: ExtraRoute[] = [];
     let web: WebAssets | undefined; // the build of web/, shared by the pages and the edge
     if (options.pages !== false) {
-      const pages = await localPages({ notices: () => [...notices], jwksUrl: () => `${ownUrl}/.well-known/jwks.json`, apiUrl: () => ownUrl });
+      const pages = await localPages({ notices, jwksUrl: () => `${ownUrl}/.well-known/jwks.json`, apiUrl: () => ownUrl });
       stops.push(async () => pages.close());
       extraRoutes.push(...pages.routes);
       web = pages.web;
@@ -439,7 +406,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       stateMachines,
       emulators: { dynamodb: db.endpoint, messaging: messaging.endpoint, dynamodbWatchdogPid: db.pid, freezeMessaging: () => messaging.freeze() },
       ...(edge ? { edge } : {}),
-      notices: () => [...notices],
+      notices,
       logicalId,
       queueMessages,
       stop: stopAll,
