@@ -2,8 +2,9 @@
  * The CLI's commands. Each returns what it found: `json` for --json (stable: the API's own
  * shapes, documented in the README) and `lines` for people.
  */
+import { roomMessageProblem } from '../lambdas/domain/room-message.js';
 import type { AdminApi } from './admin-api.js';
-import { integerOption, option, type ParsedArgs } from './args.js';
+import { flag, integerOption, option, type ParsedArgs } from './args.js';
 import { CliError, EXIT } from './errors.js';
 
 /** A room as GET /admin/rooms/{roomId} answers it. */
@@ -16,6 +17,10 @@ export interface AdminRoom {
   lastAdmittedTicket: number;
   admittedTotal: number;
   evictedTotal: number;
+  /** Emergency stops so far. */
+  epoch: number;
+  /** The message to the line, when one is set. */
+  message?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -54,6 +59,8 @@ function describeRoom(r: AdminRoom): string[] {
     `${r.roomId}: ${r.state}, ${r.activeCount} of ${r.capacity} seats taken`,
     `  tickets issued up to ${r.lastTicket}, admitted up to ${r.lastAdmittedTicket} (at most ${Math.max(0, r.lastTicket - r.lastAdmittedTicket)} in line)`,
     `  admitted ${r.admittedTotal}, evicted ${r.evictedTotal} in all; created ${r.createdAt}, changed ${r.updatedAt}`,
+    ...(r.epoch > 0 ? [`  emergency stops: ${r.epoch} (admissions before the last one are revoked)`] : []),
+    ...(r.message !== undefined ? [`  message to the line: ${JSON.stringify(r.message)}`] : []),
   ];
 }
 
@@ -62,14 +69,46 @@ export async function roomsGet(api: AdminApi, args: ParsedArgs): Promise<Outcome
   return { json: room, lines: describeRoom(room) };
 }
 
-export async function roomsSet(api: AdminApi, args: ParsedArgs): Promise<Outcome> {
-  const roomId = roomIdOf(args, 2);
+/** The body of `rooms set`: --capacity, --state, --message TEXT or --clear-message, --revoke-passes. */
+function roomChangeOf(args: ParsedArgs): Record<string, unknown> {
   const capacity = integerOption(args, 'capacity', 0, 1_000_000);
   const state = option(args, 'state');
   if (state !== undefined && !STATES.has(state)) throw new CliError(`--state must be open, paused or closed (got ${state})`, EXIT.usage);
-  if (capacity === undefined && state === undefined) throw new CliError('Nothing to set: give --capacity N and/or --state open|paused|closed', EXIT.usage);
-  const room = await api.request<AdminRoom>('PUT', `/admin/rooms/${roomId}`, { ...(capacity !== undefined ? { capacity } : {}), ...(state !== undefined ? { state } : {}) });
+  const message = option(args, 'message');
+  const clearMessage = flag(args, 'clear-message');
+  if (message !== undefined && clearMessage) throw new CliError('Give --message TEXT or --clear-message, not both', EXIT.usage);
+  const problem = message !== undefined ? roomMessageProblem(message) : undefined;
+  if (problem) throw new CliError(`--${problem}`, EXIT.usage);
+  const revokePasses = flag(args, 'revoke-passes');
+  const change = {
+    ...(capacity !== undefined ? { capacity } : {}),
+    ...(state !== undefined ? { state } : {}),
+    ...(message !== undefined ? { message } : clearMessage ? { message: null } : {}),
+    ...(revokePasses ? { revokePasses: true } : {}),
+  };
+  if (Object.keys(change).length === 0) {
+    throw new CliError('Nothing to set: give --capacity N, --state open|paused|closed, --message TEXT, --clear-message or --revoke-passes', EXIT.usage);
+  }
+  return change;
+}
+
+export async function roomsSet(api: AdminApi, args: ParsedArgs): Promise<Outcome> {
+  const roomId = roomIdOf(args, 2);
+  const room = await api.request<AdminRoom>('PUT', `/admin/rooms/${roomId}`, roomChangeOf(args));
   return { json: room, lines: describeRoom(room) };
+}
+
+/**
+ * `rooms stop ID`: the emergency stop that queues everyone, `{"state":"paused","revokePasses":true}`:
+ * nobody is admitted until the room reopens, and every visitor inside is refused within one pass lifetime.
+ */
+export async function roomsStop(api: AdminApi, args: ParsedArgs): Promise<Outcome> {
+  const roomId = roomIdOf(args, 2);
+  const room = await api.request<AdminRoom>('PUT', `/admin/rooms/${roomId}`, { state: 'paused', revokePasses: true });
+  return {
+    json: room,
+    lines: [`Stopped ${roomId}: paused, and the admission of everyone inside revoked (epoch ${room.epoch}); reopen with \`rooms set ${roomId} --state open\``, ...describeRoom(room)],
+  };
 }
 
 export async function metricsRefresh(api: AdminApi): Promise<Outcome> {

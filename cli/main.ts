@@ -3,7 +3,9 @@
  *
  *   waiting-room rooms list                     [target] [--json]
  *   waiting-room rooms get ID                   [target] [--json]
- *   waiting-room rooms set ID [--capacity N] [--state open|paused|closed]   (creates a missing room)
+ *   waiting-room rooms set ID [--capacity N] [--state open|paused|closed] [--message TEXT | --clear-message] [--revoke-passes]
+ *                                               (creates a missing room)
+ *   waiting-room rooms stop ID                  (the emergency stop: paused, and every admission revoked)
  *   waiting-room rooms watch ID [--every S] [--count N]
  *   waiting-room metrics refresh
  *   waiting-room keys rotate [--edge]           (--stack only)
@@ -18,7 +20,7 @@ import { AdminApi, type FetchLike } from './admin-api.js';
 import { flag, integerOption, parseArgs } from './args.js';
 import { startConsole } from './console.js';
 import { edgeKeysRotate, keysRotate, lambdaClient } from './keys.js';
-import { metricsRefresh, roomsGet, roomsList, roomsSet, roomsWatch, watchLine, type Outcome } from './commands.js';
+import { metricsRefresh, roomsGet, roomsList, roomsSet, roomsStop, roomsWatch, watchLine, type Outcome } from './commands.js';
 import { dlqList, dlqPurge, dlqRedrive, failureQueuesOf, localOutputs, queueNamed, sqsClientFor, type SqsLike } from './dlq.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
 import { resolveTarget, type TargetDeps } from './target.js';
@@ -30,8 +32,11 @@ export const USAGE = `Usage: waiting-room <command> <target> [--json]
 Commands:
   rooms list                       every room, with its seats and line
   rooms get ID                     one room
-  rooms set ID [--capacity N] [--state open|paused|closed]
-                                   change a room (created when missing: give --capacity)
+  rooms set ID [--capacity N] [--state open|paused|closed] [--message TEXT | --clear-message] [--revoke-passes]
+                                   change a room (created when missing: give --capacity); --message: a note
+                                   to the line (280 characters, plain text); --revoke-passes: an emergency
+                                   stop, everyone inside refused within one pass lifetime
+  rooms stop ID                    the emergency stop that queues everyone: paused, and --revoke-passes
   rooms watch ID [--every S] [--count N]
                                    live counts, every S seconds (default 3), until Ctrl-C
   metrics refresh                  publish the metrics now (a run of the metrics loop)
@@ -77,7 +82,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       io.out(USAGE);
       return group === undefined && !flag(args, 'help') ? EXIT.usage : EXIT.ok;
     }
-    const known = new Set(['rooms list', 'rooms get', 'rooms set', 'rooms watch', 'metrics refresh', 'keys rotate', 'dlq list', 'dlq redrive', 'dlq purge', 'console undefined']);
+    const known = new Set(['rooms list', 'rooms get', 'rooms set', 'rooms stop', 'rooms watch', 'metrics refresh', 'keys rotate', 'dlq list', 'dlq redrive', 'dlq purge', 'console undefined']);
     if (!known.has(`${group} ${command}`)) throw new CliError(`Unknown command "${args.words.join(' ')}": try waiting-room --help`, EXIT.usage);
     const target = await resolveTarget(args, { env: io.env, ...(io.stackOutputs ? { stackOutputs: io.stackOutputs } : {}) });
     const api = new AdminApi(target, io.fetch);
@@ -111,6 +116,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       'rooms list': () => roomsList(api),
       'rooms get': () => roomsGet(api, args),
       'rooms set': () => roomsSet(api, args),
+      'rooms stop': () => roomsStop(api, args),
       'metrics refresh': () => metricsRefresh(api),
       'keys rotate': () => {
         if (target.local) throw new CliError('The local runtime makes a new pass key set each run: nothing to rotate', EXIT.usage);

@@ -215,7 +215,7 @@ export class WaitingRoom extends Construct {
     const functions = {
       join: fn('join', 'POST /rooms/{roomId}/tokens: join the line'),
       getToken: fn('get-token', 'GET /rooms/{roomId}/tokens/{tokenId}: state and position'),
-      heartbeat: fn('heartbeat', 'POST /rooms/{roomId}/tokens/{tokenId}/heartbeat and /keep-place: a visitor\'s signals'),
+      heartbeat: fn('heartbeat', 'POST /rooms/{roomId}/tokens/{tokenId}/heartbeat and /keep-place: a visitor\'s signals; POST /rooms/{roomId}/passes/revoke: the origin frees a seat'),
       leave: fn('leave', 'DELETE /rooms/{roomId}/tokens/{tokenId}: leave and free the seat'),
       roomStatus: fn('room-status', 'GET /rooms/{roomId}/status: public room status'),
       admin: fn('admin', '/admin: create and configure rooms'),
@@ -255,6 +255,9 @@ export class WaitingRoom extends Construct {
         { method: 'DELETE', path: '/rooms/{roomId}/tokens/{tokenId}', function: functions.leave, authorization: 'none' },
         { method: 'POST', path: '/rooms/{roomId}/tokens/{tokenId}/heartbeat', function: functions.heartbeat, authorization: 'none' },
         { method: 'POST', path: '/rooms/{roomId}/tokens/{tokenId}/keep-place', function: functions.heartbeat, authorization: 'none' },
+        // The origin frees a seat with the visitor's pass: the heartbeat function already reads the key
+        // set (to sign passes) and frees and fills seats, so serving it there grants nothing new.
+        { method: 'POST', path: '/rooms/{roomId}/passes/revoke', function: functions.heartbeat, authorization: 'none' },
         { method: 'GET', path: '/rooms/{roomId}/status', function: functions.roomStatus, authorization: 'none' },
         { method: 'GET', path: '/.well-known/jwks.json', function: functions.jwks, authorization: 'none' },
         { method: 'GET', path: '/openapi.json', function: functions.openApi, authorization: 'none' },

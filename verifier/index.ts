@@ -13,9 +13,15 @@
  * origin that refreshes its JWKS at least once between rotations (this verifier does, every
  * 10 minutes, when rotations are at least 16 minutes apart) never meets an unknown `kid`.
  *
+ * Emergency stops. A pass carries the room's epoch its visitor was admitted in (`ep`); an
+ * emergency stop moves the room to the next epoch. Offline, a verifier cannot know the room's
+ * epoch: it relies on the pass's short lifetime (60 s by default, and heartbeats refuse to renew a
+ * revoked pass). An origin that reads the room's public status (its `epoch`, cached a second) may
+ * pass it as `minEpoch` and refuse a revoked pass at once (reason `revoked`).
+ *
  * Self-contained: depends on `jose` only, so it can be copied or published on its own.
  */
-import { createRemoteJWKSet, customFetch, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, customFetch, decodeProtectedHeader, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 
 /** The name of the cookie that carries the pass. */
 export const PASS_COOKIE = 'wr_pass';
@@ -41,6 +47,7 @@ const ALGORITHM = 'ES256';
  * - `wrong-issuer`: `iss` is not the waiting room.
  * - `wrong-room`: valid pass for another room.
  * - `expired` / `not-yet-valid`: outside its validity window (beyond the clock tolerance).
+ * - `revoked`: valid, but of an epoch before `minEpoch` (an emergency stop ended the visit).
  * - `jwks-unavailable`: the key set could not be fetched. The visitor is not at fault; the origin
  *   should still refuse (fail closed), but may answer 503 rather than send them back to the line.
  */
@@ -54,6 +61,7 @@ export type PassRejectionReason =
   | 'wrong-room'
   | 'expired'
   | 'not-yet-valid'
+  | 'revoked'
   | 'jwks-unavailable';
 
 export class PassRejectedError extends Error {
@@ -72,6 +80,8 @@ export interface PassClaims {
   roomId: string;
   tokenId: string;
   ticket: number;
+  /** The room's epoch the visitor was admitted in (`ep`; 0 for a pass issued before epochs existed). */
+  epoch: number;
   issuedAt: number;
   expiresAt: number;
   /** The id of the key that signed it. */
@@ -81,9 +91,7 @@ export interface PassClaims {
 /** A fetch implementation, as `globalThis.fetch`. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
-export interface VerifyPassOptions {
-  /** The waiting room's JWKS, e.g. `https://<api>/.well-known/jwks.json`. */
-  jwksUrl: string | URL;
+interface CommonVerifyPassOptions {
   /** The room this origin belongs to: a pass for any other room is refused. */
   roomId: string;
   /** Expected `iss`. Default `waiting-room`. */
@@ -94,6 +102,41 @@ export interface VerifyPassOptions {
   fetch?: FetchLike;
   /** Verification time, for tests. Default now. */
   currentDate?: Date;
+  /**
+   * The room's current epoch, when the caller knows it (the room status's `epoch`): a pass of an
+   * earlier epoch is refused as `revoked`. Default: not checked (offline, the pass lifetime bounds it).
+   */
+  minEpoch?: number;
+}
+
+/**
+ * Where the public keys come from: `jwksUrl`, the waiting room's JWKS (fetched and cached), or
+ * `jwks`, a key set the caller already holds (the waiting room's own functions).
+ */
+export type VerifyPassOptions = CommonVerifyPassOptions &
+  (
+    | {
+        /** The waiting room's JWKS, e.g. `https://<api>/.well-known/jwks.json`. */
+        jwksUrl: string | URL;
+        jwks?: undefined;
+      }
+    | {
+        /** The public keys themselves (only public members are used). */
+        jwks: JSONWebKeySet;
+        jwksUrl?: undefined;
+      }
+  );
+
+/** Resolvers of key sets given as objects, kept as long as the object is. */
+let localSets = new WeakMap<JSONWebKeySet, ReturnType<typeof createLocalJWKSet>>();
+
+function localKeySetFor(jwks: JSONWebKeySet): ReturnType<typeof createLocalJWKSet> {
+  let keySet = localSets.get(jwks);
+  if (!keySet) {
+    keySet = createLocalJWKSet(jwks);
+    localSets.set(jwks, keySet);
+  }
+  return keySet;
 }
 
 type RemoteKeySet = ReturnType<typeof createRemoteJWKSet>;
@@ -127,6 +170,7 @@ function keySetFor(url: URL, fetchImpl: FetchLike | undefined): RemoteKeySet {
 export function clearJwksCache(): void {
   defaultFetchSets.clear();
   customFetchSets = new WeakMap();
+  localSets = new WeakMap();
 }
 
 const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -153,11 +197,13 @@ export async function verifyPass(pass: string, options: VerifyPassOptions): Prom
 
   const tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
   const issuer = options.issuer ?? DEFAULT_PASS_ISSUER;
-  const url = options.jwksUrl instanceof URL ? options.jwksUrl : new URL(options.jwksUrl);
+  let keys: RemoteKeySet | ReturnType<typeof createLocalJWKSet>;
+  if (options.jwks !== undefined) keys = localKeySetFor(options.jwks);
+  else keys = keySetFor(options.jwksUrl instanceof URL ? options.jwksUrl : new URL(options.jwksUrl), options.fetch);
 
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(pass, keySetFor(url, options.fetch), {
+    ({ payload } = await jwtVerify(pass, keys, {
       algorithms: [ALGORITHM],
       issuer,
       clockTolerance: tolerance,
@@ -168,16 +214,24 @@ export async function verifyPass(pass: string, options: VerifyPassOptions): Prom
     throw rejectionFor(error);
   }
 
-  const { sub, room, ticket, iat, exp } = payload;
+  const { sub, room, ticket, ep, iat, exp } = payload;
   if (typeof sub !== 'string' || typeof room !== 'string' || typeof ticket !== 'number' || !Number.isInteger(ticket)) {
     throw new PassRejectedError('malformed', 'The pass lacks its room, token or ticket');
   }
+  // Passes issued before epochs existed have no `ep`: epoch 0.
+  if (ep !== undefined && !(typeof ep === 'number' && Number.isSafeInteger(ep) && ep >= 0)) {
+    throw new PassRejectedError('malformed', 'The pass epoch is not a whole number');
+  }
+  const epoch = ep ?? 0;
   if (typeof iat !== 'number' || typeof exp !== 'number') throw new PassRejectedError('malformed', 'The pass lacks iat or exp');
   const now = Math.floor((options.currentDate ?? new Date()).getTime() / 1000);
   if (iat > now + tolerance) throw new PassRejectedError('not-yet-valid', 'The pass was issued in the future');
   if (room !== options.roomId) throw new PassRejectedError('wrong-room', 'The pass is for another room');
+  if (options.minEpoch !== undefined && epoch < options.minEpoch) {
+    throw new PassRejectedError('revoked', 'The pass was revoked by an emergency stop of the room');
+  }
 
-  return { roomId: room, tokenId: sub, ticket, issuedAt: iat, expiresAt: exp, keyId: header.kid };
+  return { roomId: room, tokenId: sub, ticket, epoch, issuedAt: iat, expiresAt: exp, keyId: header.kid };
 }
 
 function rejectionFor(error: unknown): PassRejectedError {

@@ -19,6 +19,7 @@ import {
   type EnvironmentOptions,
   type IdSource,
   type PassIssuer,
+  type RemovalReason,
   type Timings,
   type TokenState,
   type WaitingCounts,
@@ -68,7 +69,7 @@ export interface DeploymentOptions {
 export interface RemovalEvent {
   tokenId: string;
   state: TokenState;
-  reason: 'left' | 'silent';
+  reason: RemovalReason;
   at: number;
 }
 

@@ -33,7 +33,8 @@ export type BatchReader = (table: string, keys: Item[], consistent: boolean) => 
 /**
  * A room from its room item and, when read, its ticket counter item (nextTicket 0 without one).
  * Items written before the line was sharded read with the defaults: DEFAULT_LINE_SHARDS shards,
- * frontFloor 0, wakeSeq 0, ticket samples 0.
+ * frontFloor 0, wakeSeq 0, ticket samples 0; items without an epoch (never stopped, or written
+ * before epochs existed) are in epoch 0.
  */
 export function roomOf(item: Item, counter: Item | undefined): Room {
   const createdAt = num(item.createdAt);
@@ -57,9 +58,11 @@ export function roomOf(item: Item, counter: Item | undefined): Room {
     lineShards: num(item.lineShards, DEFAULT_LINE_SHARDS),
     frontFloor: num(item.frontFloor),
     wakeSeq: num(item.wakeSeq),
+    epoch: num(item.epoch),
     createdAt,
     updatedAt: num(item.updatedAt),
   };
+  if (typeof item.message === 'string' && item.message !== '') room.message = item.message;
   if (typeof item.admitter === 'string') room.admitter = item.admitter;
   if (typeof item.admitterUntil === 'number') room.admitterUntil = item.admitterUntil;
   return room;
@@ -108,6 +111,7 @@ export function tokenFromItem(item: Item): Token {
     expiresAtSeconds: num(item[TOKEN_TTL_ATTRIBUTE]),
   };
   if (typeof item.admittedAt === 'number') token.admittedAt = item.admittedAt;
+  if (typeof item.admittedEpoch === 'number') token.admittedEpoch = item.admittedEpoch;
   if (typeof item.checkBy === 'string') token.checkBy = item.checkBy;
   return token;
 }
@@ -129,6 +133,7 @@ export function tokenToItem(token: Token, lineShards: number): Item {
     [TOKEN_TTL_ATTRIBUTE]: token.expiresAtSeconds,
   };
   if (token.admittedAt !== undefined) item.admittedAt = token.admittedAt;
+  if (token.admittedEpoch !== undefined) item.admittedEpoch = token.admittedEpoch;
   if (token.checkBy !== undefined) item.checkBy = token.checkBy;
   if (token.state === 'WAITING') {
     item[LINE_INDEX.partitionKey] = lineShardKey(token.roomId, lineShardOf(token.ticket, lineShards));

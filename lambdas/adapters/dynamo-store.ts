@@ -113,14 +113,28 @@ export class DynamoStore implements WaitingRoomStore {
       values[':open'] = 'open';
       sets.push('#state = if_not_exists(#state, :open)');
     }
+    const removes: string[] = [];
+    if (typeof input.message === 'string') {
+      names['#message'] = 'message';
+      values[':message'] = input.message;
+      sets.push('#message = :message');
+    } else if (input.message === null) {
+      names['#message'] = 'message';
+      removes.push('#message');
+    }
+    // A change may need an admission (more seats, reopened): it wakes the admitter. A new room starts at wakeSeq 1.
+    const adds = ['wakeSeq :one'];
+    names['#epoch'] = 'epoch';
+    // An emergency stop moves the room to its next epoch (a new room that starts stopped: epoch 1).
+    if (input.bumpEpoch) adds.push('#epoch :one');
+    else sets.push('#epoch = if_not_exists(#epoch, :zero)');
     const counter = this.readCounter(input.roomId);
     counter.catch(() => undefined); // awaited below, or dropped when the write fails
     try {
       const { Attributes } = await this.update({
         TableName: this.tables.rooms,
         Key: { [ROOMS_KEY]: input.roomId },
-        // A change may need an admission (more seats, reopened): it wakes the admitter. A new room starts at wakeSeq 1.
-        UpdateExpression: `SET ${sets.join(', ')} ADD wakeSeq :one`,
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''} ADD ${adds.join(', ')}`,
         // Without a capacity this may only change an existing room.
         ConditionExpression: input.capacity === undefined ? `attribute_exists(${ROOMS_KEY})` : undefined,
         ExpressionAttributeNames: names,

@@ -138,17 +138,20 @@ export class DynamoTokenOps {
   }
 
   /**
-   * One TransactWriteItems: each token WAITING → ADMITTED (out of the line) on condition it is a live
-   * waiting token of the room, and, last, the room's counts on condition of the seats (and lease).
+   * One TransactWriteItems: each token WAITING → ADMITTED (out of the line, in the room's epoch) on
+   * condition it is a live waiting token of the room, and, last, the room's counts on condition of
+   * the seats, the epoch (and the lease).
    */
   async admitTokens(request: AdmitBatchRequest): Promise<AdmitBatchOutcome> {
     const { tokens, roomId, now } = request;
     if (tokens.length > MAX_ADMIT_BATCH) throw new Error(`admitTokens takes at most ${MAX_ADMIT_BATCH} tokens (TransactWriteItems takes 100 items), got ${tokens.length}`);
     if (new Set(tokens.map((t) => t.tokenId)).size !== tokens.length) throw new Error('admitTokens got the same token twice');
     const n = tokens.length;
-    const roomValues: Item = { ':n': n, ':open': 'open', ':now': now, ':capacity': request.capacity, ':seatsLeft': request.capacity - n };
+    const roomValues: Item = { ':n': n, ':open': 'open', ':now': now, ':capacity': request.capacity, ':seatsLeft': request.capacity - n, ':epoch': request.epoch };
     let roomSet = 'SET updatedAt = :now';
-    let roomCondition = '#state = :open AND #capacity >= :capacity AND activeCount <= :seatsLeft';
+    // Still in the epoch the admitter saw: an emergency stop that committed meanwhile refuses the batch (a room never stopped has no epoch: 0).
+    const inEpoch = request.epoch === 0 ? '(attribute_not_exists(#epoch) OR #epoch = :epoch)' : '#epoch = :epoch';
+    let roomCondition = `#state = :open AND #capacity >= :capacity AND activeCount <= :seatsLeft AND ${inEpoch}`;
     if (request.raiseLastAdmittedTo !== undefined) {
       roomValues[':raise'] = request.raiseLastAdmittedTo;
       roomSet += ', lastAdmittedTicket = :raise';
@@ -159,11 +162,20 @@ export class DynamoTokenOps {
       roomCondition += ' AND admitter = :owner';
     }
     const tokenUpdates = tokens.map((entry) => {
-      const values: Item = { ':admitted': 'ADMITTED', ':waiting': 'WAITING', ':heartbeat': 'heartbeat', ':heard': true, ':liveSince': request.liveSince, ':room': roomId, ':now': now };
-      let update = `SET #state = :admitted, admittedAt = :now REMOVE ${LINE_INDEX.partitionKey}, ${LINE_INDEX.sortKey}`;
+      const values: Item = {
+        ':admitted': 'ADMITTED',
+        ':waiting': 'WAITING',
+        ':heartbeat': 'heartbeat',
+        ':heard': true,
+        ':liveSince': request.liveSince,
+        ':room': roomId,
+        ':now': now,
+        ':epoch': request.epoch,
+      };
+      let update = `SET #state = :admitted, admittedAt = :now, admittedEpoch = :epoch REMOVE ${LINE_INDEX.partitionKey}, ${LINE_INDEX.sortKey}`;
       if (entry.rearm) {
         // A new check loop step, due soon: the old step's message finds the sequence moved on.
-        update = `SET #state = :admitted, admittedAt = :now, checkBy = :by, checkDueAt = :due ADD checkSeq :one REMOVE ${LINE_INDEX.partitionKey}, ${LINE_INDEX.sortKey}`;
+        update = `SET #state = :admitted, admittedAt = :now, admittedEpoch = :epoch, checkBy = :by, checkDueAt = :due ADD checkSeq :one REMOVE ${LINE_INDEX.partitionKey}, ${LINE_INDEX.sortKey}`;
         Object.assign(values, { ':by': entry.rearm.checkBy, ':due': entry.rearm.checkDueAt, ':one': 1 });
       }
       return {
@@ -186,7 +198,7 @@ export class DynamoTokenOps {
         Key: { [ROOMS_KEY]: roomId },
         UpdateExpression: `${roomSet} ADD activeCount :n, admittedTotal :n`,
         ConditionExpression: roomCondition,
-        ExpressionAttributeNames: { '#state': 'state', '#capacity': 'capacity' },
+        ExpressionAttributeNames: { '#state': 'state', '#capacity': 'capacity', '#epoch': 'epoch' },
         ExpressionAttributeValues: roomValues,
       },
     };

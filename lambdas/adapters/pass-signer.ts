@@ -1,6 +1,6 @@
 /**
  * The admission-pass issuer (DESIGN §7): a JWT signed ES256 with the key set's `current` key, the
- * key's `kid` in the header. Never with `next`: that key is only published, ahead of the rotation
+ * key's `kid` in the header, and the room's epoch of the admission in the `ep` claim. Never with `next`: that key is only published, ahead of the rotation
  * that makes it current, so origins know it before the first pass it signs. The key set comes
  * from a `PassKeySource` (which caches it); the private JWK is imported once per key, not once
  * per pass.
@@ -31,11 +31,11 @@ export class JosePassIssuer implements PassIssuer {
     }
   }
 
-  async issue(claims: { roomId: string; tokenId: string; ticket: number }, now: number): Promise<AdmissionPass> {
+  async issue(claims: { roomId: string; tokenId: string; ticket: number; epoch: number }, now: number): Promise<AdmissionPass> {
     const { current } = await this.keys.getKeySet();
     const key = await this.signingKey(current);
-    const { iss, sub, room, ticket, iat, exp } = passClaimsFor(claims, now, this.options.ttlSeconds);
-    const pass = await new SignJWT({ room, ticket })
+    const { iss, sub, room, ticket, ep, iat, exp } = passClaimsFor(claims, now, this.options.ttlSeconds);
+    const pass = await new SignJWT({ room, ticket, ep })
       .setProtectedHeader({ alg: PASS_ALGORITHM, kid: current.kid, typ: 'JWT' })
       .setIssuer(iss)
       .setSubject(sub)

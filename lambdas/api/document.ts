@@ -9,7 +9,8 @@
  * document's parameters and request bodies are generated from them with `z.toJSONSchema`, JSON
  * Schema draft 2020-12, the dialect of OpenAPI 3.1. Nothing is described twice.
  *
- * Security: visitor routes take the secret as a bearer token (`visitorSecret`); /admin routes are
+ * Security: visitor routes take the secret as a bearer token (`visitorSecret`); the origin's pass
+ * route takes the admission pass, as a bearer token or the `wr_pass` cookie; /admin routes are
  * IAM-authorized, a SigV4-signed request. OpenAPI has no scheme for SigV4, so `awsSigV4` is
  * written as API Gateway itself exports it: an apiKey in the Authorization header, marked
  * `x-amazon-apigateway-authtype: awsSigv4` (validators accept it; SigV4-aware tools read the mark).
@@ -126,10 +127,17 @@ const HEADERS: Record<keyof typeof HEADER_NAMES, JsonObject> = {
 /** Error answers by status, each a `components.responses` entry. */
 const ERROR_RESPONSES = {
   400: ['BadRequest', 'Malformed input: a path parameter that does not match its pattern, or a body the route does not take (BAD_REQUEST; `details` says what).'],
-  401: ['Unauthorized', 'No usable bearer secret (MISSING_CREDENTIAL), or one that does not match the token (INVALID_CREDENTIAL).'],
+  401: [
+    'Unauthorized',
+    'No usable bearer secret (MISSING_CREDENTIAL), or one that does not match the token (INVALID_CREDENTIAL); on the pass route, no admission pass (MISSING_PASS) or one that does not verify for the room: forged, expired, malformed or another room\'s (INVALID_PASS).',
+  ],
   403: ['Forbidden', 'API Gateway refused the request: no valid SigV4 signature, or credentials not allowed to invoke the route.'],
-  404: ['NotFound', 'Unknown room (ROOM_NOT_FOUND), or a token that is unknown, has left or was removed after going silent (TOKEN_NOT_FOUND); for the JWKS, admission passes are not configured (PASSES_NOT_CONFIGURED).'],
+  404: [
+    'NotFound',
+    'Unknown room (ROOM_NOT_FOUND), or a token that is unknown, has left or was removed after going silent (TOKEN_NOT_FOUND); for the JWKS and the pass route, admission passes are not configured (PASSES_NOT_CONFIGURED).',
+  ],
   409: ['Conflict', 'The room is closed and takes no new visitors (ROOM_CLOSED).'],
+  410: ['Gone', 'An emergency stop of the room revoked this admission (ADMISSION_REVOKED): the visitor may join the line again.'],
   413: ['PayloadTooLarge', `The body is larger than ${MAX_BODY_BYTES} bytes (PAYLOAD_TOO_LARGE); past API Gateway's own limit (10 MB), its own answer.`],
   429: ['Throttled', "Too many requests: a busy room or datastore (THROTTLED), or API Gateway's stage throttling (its own answer). Try again after Retry-After."],
   500: ['InternalError', 'A bug (INTERNAL), or a failed integration (API Gateway\'s own answer). Never a stack trace.'],
@@ -144,6 +152,7 @@ function errorResponses(): Record<string, JsonObject> {
     403: ref(gatewayErrorSchema),
     404: ref(errorBodySchema),
     409: ref(errorBodySchema),
+    410: ref(errorBodySchema),
     413: functionOrGateway,
     429: functionOrGateway,
     500: functionOrGateway,
@@ -163,7 +172,7 @@ function errorStatusesOf(operation: ApiOperation): ErrorStatus[] {
   const statuses = new Set<ErrorStatus>([429, 500, ...(operation.errors ?? [])]);
   if (takesInput) statuses.add(400);
   if (operation.body) statuses.add(413);
-  if (operation.caller === 'visitor') statuses.add(401);
+  if (operation.caller === 'visitor' || operation.caller === 'pass') statuses.add(401);
   if (operation.caller === 'admin') statuses.add(403);
   return [...statuses].sort((a, b) => a - b);
 }
@@ -176,7 +185,13 @@ function successResponse(answer: SuccessAnswer): JsonObject {
   };
 }
 
-const SECURITY: Record<Caller, JsonObject[] | undefined> = { public: undefined, visitor: [{ visitorSecret: [] }], admin: [{ awsSigV4: [] }] };
+const SECURITY: Record<Caller, JsonObject[] | undefined> = {
+  public: undefined,
+  visitor: [{ visitorSecret: [] }],
+  // Either one: the alternatives of an OpenAPI security requirement.
+  pass: [{ admissionPass: [] }, { admissionPassCookie: [] }],
+  admin: [{ awsSigV4: [] }],
+};
 
 function operationObject(operation: ApiOperation): JsonObject {
   const parameters = parametersOf(operation);
@@ -219,7 +234,7 @@ export function openApiDocument(options: OpenApiOptions = {}): OpenApiDocument {
     tags: [
       { name: 'visitors', description: 'Join, read, heartbeat, keep place, leave: a visitor with its token.' },
       { name: 'rooms', description: 'Public room status.' },
-      { name: 'passes', description: 'What a protected origin needs to verify admission passes.' },
+      { name: 'passes', description: 'What a protected origin needs: the keys that verify admission passes, and the route that frees a seat with one.' },
       { name: 'admin', description: 'Create and configure rooms, run the metrics (IAM, SigV4).' },
       { name: 'meta', description: 'This document.' },
     ],
@@ -233,6 +248,18 @@ export function openApiDocument(options: OpenApiOptions = {}): OpenApiDocument {
           type: 'http',
           scheme: 'bearer',
           description: "The visitor's secret from the join answer (32 bytes, base64url): `Authorization: Bearer <secret>`.",
+        },
+        admissionPass: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: "The visitor's admission pass (an ES256 JWT from its token view): `Authorization: Bearer <pass>`.",
+        },
+        admissionPassCookie: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'wr_pass',
+          description: "The visitor's admission pass in the `wr_pass` cookie, as the browser sends it (read before the Authorization header).",
         },
         awsSigV4: {
           type: 'apiKey',

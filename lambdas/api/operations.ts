@@ -5,8 +5,9 @@
  * the OpenAPI document, adding the error answers each kind of route can give:
  *   every route: 429 (throttled) and 500;
  *   a route with path parameters or a body: 400; with a body: 413;
- *   a visitor route (bearer secret): 401; an admin route (SigV4): 403, from API Gateway;
- *   and the ones listed in `errors` (404, 409), which depend on what the route looks up.
+ *   a visitor route (bearer secret) and a pass route (admission pass): 401; an admin route (SigV4):
+ *   403, from API Gateway; and the ones listed in `errors` (404, 409, 410), which depend on what the
+ *   route looks up.
  */
 import type { z } from 'zod';
 import {
@@ -22,8 +23,11 @@ import {
   tokenViewSchema,
 } from './schemas.js';
 
-/** public: anyone · visitor: `Authorization: Bearer <secret>` · admin: IAM, a SigV4-signed request. */
-export type Caller = 'public' | 'visitor' | 'admin';
+/**
+ * public: anyone · visitor: `Authorization: Bearer <secret>` · pass: the visitor's admission pass
+ * (`Authorization: Bearer <pass>` or the `wr_pass` cookie), from the origin · admin: IAM, a SigV4-signed request.
+ */
+export type Caller = 'public' | 'visitor' | 'pass' | 'admin';
 
 /** Response headers the document describes (components.headers). */
 export type ResponseHeader = 'Location' | 'ETag' | 'CacheControl';
@@ -50,7 +54,7 @@ export interface ApiOperation {
   /** The route answers 304 to a matching If-None-Match. */
   readonly conditional?: boolean;
   readonly success: readonly SuccessAnswer[];
-  readonly errors?: readonly (404 | 409)[];
+  readonly errors?: readonly (404 | 409 | 410)[];
 }
 
 /** Routes that take no input accept an absent body or `{}`; anything else is a 400. */
@@ -76,10 +80,11 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     path: '/rooms/{roomId}/tokens/{tokenId}',
     operationId: 'getToken',
     summary: 'Read state and position (no side effect)',
+    description: 'An admitted visitor whose admission an emergency stop revoked is answered 410 (ADMISSION_REVOKED).',
     tag: 'visitors',
     caller: 'visitor',
     success: [tokenView('The token view.')],
-    errors: [404],
+    errors: [404, 410],
   },
   {
     method: 'DELETE',
@@ -96,12 +101,13 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     path: '/rooms/{roomId}/tokens/{tokenId}/heartbeat',
     operationId: 'heartbeat',
     summary: 'I am still here (front zone and admitted visitors)',
-    description: 'A waiting visitor first in line takes a free seat; an admitted one gets a fresh pass.',
+    description:
+      'A waiting visitor first in line takes a free seat; an admitted one gets a fresh pass, unless an emergency stop revoked its admission: then 410 (ADMISSION_REVOKED), its token removed and its seat given to the next in line.',
     tag: 'visitors',
     caller: 'visitor',
     body: noBody,
     success: [tokenView('The token view after the heartbeat.')],
-    errors: [404],
+    errors: [404, 410],
   },
   {
     method: 'POST',
@@ -128,6 +134,19 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
       { status: 200, description: 'The room status.', schema: roomStatusSchema, headers: ['ETag', 'CacheControl'] },
       { status: 304, description: 'The If-None-Match header names the current bytes.', headers: ['ETag', 'CacheControl'] },
     ],
+    errors: [404],
+  },
+  {
+    method: 'POST',
+    path: '/rooms/{roomId}/passes/revoke',
+    operationId: 'revokePass',
+    summary: "Free the seat of the pass's visitor (the origin: checkout complete)",
+    description:
+      "The origin sends the visitor's admission pass (`Authorization: Bearer <pass>`, or the `wr_pass` cookie as the browser sent it). The pass is verified for this room (signature, issuer, expiry) and its token removed as a leave removes it: the seat goes to the next visitor in line at once. Idempotent: a pass whose visitor already left answers 204 too.",
+    tag: 'passes',
+    caller: 'pass',
+    body: noBody,
+    success: [{ status: 204, description: 'The seat is free (or was already).' }],
     errors: [404],
   },
   {
@@ -172,8 +191,9 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     method: 'PUT',
     path: '/admin/rooms/{roomId}',
     operationId: 'putRoom',
-    summary: 'Create a room, or change its capacity and state',
-    description: 'A change that frees seats (more capacity, or reopening) admits the next visitors at once.',
+    summary: 'Create a room, or change its capacity, state and message; stop it in an emergency',
+    description:
+      'A change that frees seats (more capacity, or reopening) admits the next visitors at once. revokePasses ends the admission of every visitor admitted so far (each refused at its next heartbeat, within one pass lifetime at most).',
     tag: 'admin',
     caller: 'admin',
     body: { schema: roomChangeSchema, required: true },

@@ -17,10 +17,12 @@
 import * as z from 'zod';
 import {
   MAX_CAPACITY,
+  MAX_ROOM_MESSAGE_LENGTH,
   ROOM_ID_PATTERN,
   ROOM_STATES,
   SECRET_PATTERN,
   TOKEN_ID_PATTERN,
+  roomMessageProblem,
   type RoomChange,
   type RoomStatus,
   type TokenView,
@@ -61,16 +63,45 @@ export const MAX_BODY_BYTES = 4096;
 /** The body of routes that take none: nothing, or an empty JSON object. */
 export const emptyBodySchema = request('EmptyBody', z.strictObject({}).meta({ description: 'No body, or an empty JSON object.' }));
 
+/** The operator's message to the line, as the API takes it (the domain's rule, lambdas/domain/room-message.ts). */
+const roomMessageSchema = z
+  .string()
+  .superRefine((text, context) => {
+    const problem = roomMessageProblem(text);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  })
+  // What the refinement says about length, in JSON Schema (which counts code points, as the domain does).
+  .meta({ maxLength: MAX_ROOM_MESSAGE_LENGTH });
+
 export const roomChangeSchema = request(
   'RoomChange',
   z
     .strictObject({
       capacity: z.number().int().min(0).max(MAX_CAPACITY).optional().describe('Seats: how many visitors may be admitted at once. Required to create a room.'),
       state: z.enum(ROOM_STATES).optional().describe('open: joins and admissions · paused: joins, no admissions · closed: no joins, no admissions.'),
+      message: roomMessageSchema
+        .nullable()
+        .optional()
+        .describe(
+          `A message to the line, shown on the waiting page and returned in the status: plain text on one line, at most ${MAX_ROOM_MESSAGE_LENGTH} characters (no control or bidirectional control characters), stored trimmed. null or "" clears it.`,
+        ),
+      revokePasses: z
+        .boolean()
+        .optional()
+        .describe(
+          'true: an emergency stop. Every visitor admitted so far has its admission revoked: refused at its next heartbeat (410 ADMISSION_REVOKED, its seat freed), its pass no longer renewed. With any state; {"state":"paused","revokePasses":true} queues everyone.',
+        ),
     })
-    .refine((change) => change.capacity !== undefined || change.state !== undefined, 'give capacity, state or both')
-    // What the refinement says, in JSON Schema: at least one of the two properties.
-    .meta({ description: 'Creates a room (capacity required) or changes its capacity, state or both.', minProperties: 1, examples: [{ capacity: 200 }, { state: 'paused' }] }),
+    .refine(
+      (change) => change.capacity !== undefined || change.state !== undefined || change.message !== undefined || change.revokePasses !== undefined,
+      'give capacity, state, message or revokePasses',
+    )
+    // What the refinement says, in JSON Schema: at least one of the properties.
+    .meta({
+      description: 'Creates a room (capacity required) or changes its capacity, state and message; revokePasses stops it in an emergency.',
+      minProperties: 1,
+      examples: [{ capacity: 200 }, { state: 'paused' }, { message: 'Saturday is sold out' }, { state: 'paused', revokePasses: true }],
+    }),
 );
 
 // Responses
@@ -96,6 +127,7 @@ export const tokenViewSchema = response(
       heartbeatNow: z.literal(true).optional().describe('A seat looks free for this ticket: heartbeat at once to take it (a join admits nobody).'),
       pass: z.string().optional().describe('Once admitted: the admission pass, a JWT (ES256) the protected origin verifies with the JWKS.'),
       passExpiresAt: z.number().int().optional().describe('When the pass expires, epoch milliseconds; every heartbeat renews it.'),
+      message: z.string().optional().describe("The operator's message to the line, when one is set: plain text, show it as text, never as HTML."),
     })
     .meta({ description: "A visitor's state and place in line." }),
 );
@@ -126,6 +158,8 @@ export const roomStatusSchema = response(
       estimatedWaitSeconds: count('Estimated wait of a visitor joining now, in seconds.'),
       heartbeatIntervalSeconds: seconds('How often a front-zone visitor heartbeats.'),
       keepPlaceIntervalSeconds: seconds('How often a far-back visitor sends keep-place.'),
+      epoch: count("The room's epoch: each emergency stop adds one, and a pass whose `ep` claim is lower was revoked (an origin that reads this may refuse it at once)."),
+      message: z.string().optional().describe("The operator's message to the line, when one is set: plain text, show it as text, never as HTML. Part of the bytes, hence of the ETag."),
     })
     .meta({ description: 'The public status of a room: the same bytes for every visitor, enough for a page to work out its own place from its ticket.' }),
 );
@@ -142,6 +176,8 @@ export const adminRoomSchema = response(
       lastAdmittedTicket: count('The highest ticket admitted so far.'),
       admittedTotal: count('Visitors admitted since the room was created.'),
       evictedTotal: count('Visitors removed after going silent (not counting those who left).'),
+      epoch: count('Emergency stops so far (revokePasses): visitors admitted in an earlier epoch are refused.'),
+      message: z.string().optional().describe("The message to the line, when one is set."),
       createdAt: isoTime('When the room was created.'),
       updatedAt: isoTime('When the room last changed.'),
     })
@@ -186,10 +222,13 @@ export const ERROR_CODES = [
   'BAD_REQUEST',
   'MISSING_CREDENTIAL',
   'INVALID_CREDENTIAL',
+  'MISSING_PASS',
+  'INVALID_PASS',
   'ROOM_NOT_FOUND',
   'TOKEN_NOT_FOUND',
   'PASSES_NOT_CONFIGURED',
   'ROOM_CLOSED',
+  'ADMISSION_REVOKED',
   'PAYLOAD_TOO_LARGE',
   'THROTTLED',
   'INTERNAL',

@@ -218,6 +218,8 @@ export class Admissions {
         ...(highest > view.lastAdmittedTicket ? { raiseLastAdmittedTo: highest } : {}),
         ...(owner !== undefined ? { owner } : {}),
         liveSince,
+        // An emergency stop that commits meanwhile refuses the batch: the fresh room, read below, has the new epoch.
+        epoch: view.epoch,
         now: clock.now(),
       });
       switch (outcome.kind) {
@@ -249,7 +251,7 @@ export class Admissions {
         case 'room-refused': {
           // A visitor's own admission does not retry: its view of the room and the line is out of date.
           if (owner === undefined) return { stop: true };
-          // Full, not open, smaller, lastAdmittedTicket moved, or the lease lost: the fresh room tells which.
+          // Full, not open, smaller, lastAdmittedTicket or the epoch moved, or the lease lost: the fresh room tells which.
           const fresh = await store.getRoom(view.roomId);
           if (!hasFreeSeat(fresh) || (owner !== undefined && fresh.admitter !== owner)) return { stop: true, ...(fresh ? { room: fresh } : {}) };
           view = fresh;

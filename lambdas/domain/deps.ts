@@ -1,4 +1,4 @@
-import type { CheckQueue, Clock, IdSource, PassIssuer, WaitingCounts, WaitingRoomEvents, WaitingRoomStore } from './ports.js';
+import type { CheckQueue, Clock, IdSource, PassIssuer, PassVerifier, WaitingCounts, WaitingRoomEvents, WaitingRoomStore } from './ports.js';
 import { RoomViews } from './room-views.js';
 import { TicketDispenser } from './tickets.js';
 import type { Timings } from './timings.js';
@@ -14,6 +14,8 @@ export interface DomainDeps {
   /** This function environment's ticket blocks. */
   tickets: TicketDispenser;
   passes?: PassIssuer;
+  /** Verifies admission passes (the origin frees a seat with one); without it, passes are off. */
+  passVerifier?: PassVerifier;
   /** The check queue, where this function may send checks (the checker, and functions that free seats): admissions re-arm check loops through it. */
   checks?: CheckQueue;
   /** Counted waiting visitors per room, for the public status. */

@@ -65,3 +65,41 @@ export class ContentionError extends DomainError {
     super(`Room ${roomId} is busy, try again`);
   }
 }
+
+/**
+ * The visitor was admitted before the room's last emergency stop (`revokePasses`): its admission is
+ * revoked and its token removed; it may join the line again (410 Gone).
+ */
+export class AdmissionRevokedError extends DomainError {
+  readonly code = 'ADMISSION_REVOKED';
+  constructor(readonly tokenId: string) {
+    super(`The admission of token ${tokenId} was revoked by an emergency stop of the room: join the line again`);
+  }
+}
+
+/** No admission pass in a request that needs one. */
+export class MissingPassError extends DomainError {
+  readonly code = 'MISSING_PASS';
+  constructor() {
+    super('An admission pass is required: Authorization: Bearer <pass>, or the wr_pass cookie');
+  }
+}
+
+/** An admission pass that does not verify for this room: forged, expired, malformed, or another room's. */
+export class InvalidPassError extends DomainError {
+  readonly code = 'INVALID_PASS';
+  constructor(
+    /** Why, as the verifier says it (verifier/index.ts PassRejectionReason); never the pass itself. */
+    readonly reason: string,
+  ) {
+    super(`The admission pass is not valid for this room (${reason})`);
+  }
+}
+
+/** Admission passes are not configured (no key set): nothing can verify one. */
+export class PassesNotConfiguredError extends DomainError {
+  readonly code = 'PASSES_NOT_CONFIGURED';
+  constructor() {
+    super('Admission passes are not configured');
+  }
+}

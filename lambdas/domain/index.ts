@@ -14,3 +14,5 @@ export { Visitors, type JoinResult } from './visitors.js';
 export { CHECK_DELIVERY_SLACK_MS, CheckLoop, nextDelaySeconds, type CheckOutcome } from './check-loop.js';
 export { MAX_DEFER_MS, STALL_MS, StallWatch } from './stall-watch.js';
 export { DEFAULT_LINE_SHARDS, MAX_CAPACITY, MAX_LINE_SHARDS, Rooms, statusOf, type RoomChange } from './rooms.js';
+export { Departures, admissionRevoked, type DepartureOutcome, type DepartureReason } from './departures.js';
+export { MAX_ROOM_MESSAGE_LENGTH, messageLength, normalizedRoomMessage, roomMessageProblem } from './room-message.js';

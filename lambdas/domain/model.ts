@@ -60,6 +60,13 @@ export interface Room {
   frontFloor: number;
   /** Bumped by every change that may need an admission (a seat freed, capacity raised, reopened). */
   wakeSeq: number;
+  /**
+   * Bumped by every emergency stop (`revokePasses`): a visitor admitted in an earlier epoch has its
+   * admission revoked (lambdas/domain/revocation.ts). 0 before the first stop.
+   */
+  epoch: number;
+  /** The operator's message to the line (plain text, lambdas/domain/room-message.ts), when one is set. */
+  message?: string;
   /** The one admitter at work on this room, and until when its lease runs. */
   admitter?: string;
   admitterUntil?: number;
@@ -85,6 +92,8 @@ export interface Token {
    */
   heard: boolean;
   admittedAt?: number;
+  /** The room's epoch the token was admitted in (set with ADMITTED; tokens admitted before epochs existed read 0). */
+  admittedEpoch?: number;
   /** Sequence number of the token's one live check loop. */
   checkSeq: number;
   /** Delivery id of the check message that last advanced `checkSeq` (or `rearm:…` when an admission re-armed the loop). */
@@ -137,6 +146,8 @@ export interface TokenView {
   pass?: string;
   /** When the pass expires, epoch milliseconds. */
   passExpiresAt?: number;
+  /** The operator's message to the line, when one is set: plain text, to be shown as text, never as HTML. */
+  message?: string;
 }
 
 /**
@@ -164,4 +175,8 @@ export interface RoomStatus {
   estimatedWaitSeconds: number;
   heartbeatIntervalSeconds: number;
   keepPlaceIntervalSeconds: number;
+  /** The room's epoch: passes of an earlier one were revoked by an emergency stop (an origin that reads this may refuse them at once). */
+  epoch: number;
+  /** The operator's message to the line, when one is set: plain text, to be shown as text, never as HTML. */
+  message?: string;
 }

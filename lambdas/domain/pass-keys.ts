@@ -77,13 +77,18 @@ export interface PassJwks {
   keys: PassPublicJwk[];
 }
 
-/** The claims of a pass (registered claims plus `room` and `ticket`). Times in epoch seconds. */
+/** The claims of a pass (registered claims plus `room`, `ticket` and `ep`). Times in epoch seconds. */
 export interface PassClaimSet {
   iss: typeof PASS_ISSUER;
   /** The token id. */
   sub: string;
   room: string;
   ticket: number;
+  /**
+   * The room's epoch the visitor was admitted in: an emergency stop moves the room to the next one,
+   * and a verifier that knows the room's epoch refuses a pass of an earlier one (lambdas/domain/departures.ts).
+   */
+  ep: number;
   iat: number;
   exp: number;
 }
@@ -155,7 +160,7 @@ export function rotatePassKeySet(keySet: PassKeySet, fresh: FreshPassKeys, maxPr
 
 /** The claims of a pass issued at `nowMs` (epoch milliseconds) for `ttlSeconds`. */
 export function passClaimsFor(
-  subject: { roomId: string; tokenId: string; ticket: number },
+  subject: { roomId: string; tokenId: string; ticket: number; epoch: number },
   nowMs: number,
   ttlSeconds: number,
 ): PassClaimSet {
@@ -166,6 +171,7 @@ export function passClaimsFor(
     sub: subject.tokenId,
     room: subject.roomId,
     ticket: subject.ticket,
+    ep: subject.epoch,
     iat,
     exp: iat + Math.ceil(ttlSeconds),
   };

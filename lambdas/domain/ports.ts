@@ -33,13 +33,18 @@ export interface AdmitBatchRequest {
   owner?: string;
   /** Each token must have been heard from with a heartbeat at or after this time (a ghost never takes a seat). */
   liveSince: number;
+  /**
+   * The room's epoch as the admitter saw it: the room must still be in it (an emergency stop that
+   * committed meanwhile refuses the batch), and the tokens are admitted in it (admittedEpoch).
+   */
+  epoch: number;
   now: number;
 }
 
 /**
  * admitted: every token and the room changed together · tokens-refused: these tokens are no longer
  * live waiting tokens of the room (left, admitted, silent, keeping their place) · room-refused: the
- * room is not open, too full or smaller now, lastAdmittedTicket moved, or the lease is lost ·
+ * room is not open, too full or smaller now, lastAdmittedTicket or the epoch moved, or the lease is lost ·
  * conflict: a concurrent transaction touched the same items; retry.
  */
 export type AdmitBatchOutcome =
@@ -79,6 +84,10 @@ export interface RoomUpsert {
   roomId: string;
   capacity?: number;
   state?: RoomState;
+  /** The operator's message to the line: a text sets it, null removes it, undefined leaves it as it is. */
+  message?: string | null;
+  /** Moves the room to the next epoch (an emergency stop: every earlier admission is revoked). */
+  bumpEpoch?: boolean;
   /** Shards of the line index, set when the room is created (never changed afterwards). */
   lineShards: number;
   now: number;
@@ -113,7 +122,7 @@ export interface WaitingRoomStore {
   /** Strongly consistent read of a room (nextTicket included). */
   getRoom(roomId: string): Promise<Room | undefined>;
   listRooms(): Promise<Room[]>;
-  /** Creates the room (capacity required) or changes capacity and state; counters are kept; a change wakes the admitter. */
+  /** Creates the room (capacity required) or changes capacity, state, message and epoch; counters are kept; a change wakes the admitter. */
   upsertRoom(input: RoomUpsert): Promise<Room | undefined>;
   /** Reserves `count` tickets in one atomic addition; returns the last of them (the block is last - count + 1 … last). */
   reserveTickets(roomId: string, count: number, now: number): Promise<number>;
@@ -158,7 +167,22 @@ export interface CheckQueue {
 }
 
 export interface PassIssuer {
-  issue(claims: { roomId: string; tokenId: string; ticket: number }, now: number): Promise<AdmissionPass>;
+  /** A pass for an admitted token; `epoch` is the room's epoch the token was admitted in (the `ep` claim). */
+  issue(claims: { roomId: string; tokenId: string; ticket: number; epoch: number }, now: number): Promise<AdmissionPass>;
+}
+
+/** What a verified admission pass says. */
+export interface VerifiedPass {
+  roomId: string;
+  tokenId: string;
+  ticket: number;
+  /** The room's epoch the visitor was admitted in (0 for a pass without an `ep` claim). */
+  epoch: number;
+}
+
+export interface PassVerifier {
+  /** The claims of a pass that is valid for `roomId` (signature, issuer, room, times); else throws InvalidPassError. */
+  verify(pass: string, roomId: string, now: number): Promise<VerifiedPass>;
 }
 
 export interface IdSource {
@@ -171,6 +195,9 @@ export interface WaitingCounts {
   waiting(roomId: string): Promise<number | undefined>;
 }
 
+/** Why a token was removed: left: the visitor said so · silent: evicted by the checker · revoked: admitted before an emergency stop · released: the origin freed the seat with the pass. */
+export type RemovalReason = 'left' | 'silent' | 'revoked' | 'released';
+
 /** Domain events, for logs and the local runtime's console. */
 export interface WaitingRoomEvents {
   admitted?(event: { roomId: string; tokenId: string; ticket: number }): void;
@@ -179,7 +206,7 @@ export interface WaitingRoomEvents {
     tokenId: string;
     ticket: number;
     state: Token['state'];
-    reason: 'left' | 'silent';
+    reason: RemovalReason;
   }): void;
   /** A follow-up admission failed after its cause (leave, eviction) succeeded; a later trigger retries it. */
   admissionDeferred?(event: { roomId: string; error: unknown }): void;

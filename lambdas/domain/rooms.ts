@@ -1,11 +1,13 @@
 /**
- * Rooms: what operators create and change, and the public status of a room.
+ * Rooms: what operators create and change (capacity, state, the message to the line, the emergency
+ * stop), and the public status of a room.
  */
 import { Admissions } from './admission.js';
 import type { DomainDeps } from './deps.js';
 import { RoomNotFoundError, ValidationError } from './errors.js';
 import type { Room, RoomState, RoomStatus } from './model.js';
 import { estimateWaitSeconds, lineFacts, lineRate } from './positions.js';
+import { normalizedRoomMessage, roomMessageProblem } from './room-message.js';
 import type { Timings } from './timings.js';
 
 export const MAX_CAPACITY = 1_000_000;
@@ -16,6 +18,13 @@ export const MAX_LINE_SHARDS = 256;
 export interface RoomChange {
   capacity?: number;
   state?: RoomState;
+  /** The message to the line (room-message.ts); null or "" clears it. */
+  message?: string | null;
+  /**
+   * An emergency stop: every visitor admitted so far has its admission revoked (departures.ts), with
+   * any state; `{ state: 'paused', revokePasses: true }` queues everyone.
+   */
+  revokePasses?: boolean;
 }
 
 export class Rooms {
@@ -30,19 +39,30 @@ export class Rooms {
   }
 
   /**
-   * Creates a room (capacity required) or changes its capacity and state. A change that frees
-   * seats (more capacity, or reopening) admits the next visitors at once.
+   * Creates a room (capacity required) or changes its capacity, state and message, and stops it in
+   * an emergency (revokePasses: a new epoch). A change that frees seats (more capacity, or
+   * reopening) admits the next visitors at once, in the room's epoch as it now is.
    */
   async configure(roomId: string, change: RoomChange): Promise<{ room: Room; created: boolean }> {
     const { store, clock, views } = this.deps;
     if (change.capacity !== undefined && (!Number.isInteger(change.capacity) || change.capacity < 0 || change.capacity > MAX_CAPACITY)) {
       throw new ValidationError(`capacity must be a whole number from 0 to ${MAX_CAPACITY}`);
     }
+    const problem = typeof change.message === 'string' ? roomMessageProblem(change.message) : undefined;
+    if (problem) throw new ValidationError(problem);
     const before = await store.getRoom(roomId);
     if (!before && change.capacity === undefined) {
       throw new ValidationError(`Room ${roomId} does not exist yet: give a capacity to create it`);
     }
-    const room = await store.upsertRoom({ roomId, ...change, lineShards: this.lineShards, now: clock.now() });
+    const room = await store.upsertRoom({
+      roomId,
+      ...(change.capacity !== undefined ? { capacity: change.capacity } : {}),
+      ...(change.state !== undefined ? { state: change.state } : {}),
+      ...(change.message !== undefined ? { message: normalizedRoomMessage(change.message) } : {}),
+      ...(change.revokePasses ? { bumpEpoch: true } : {}),
+      lineShards: this.lineShards,
+      now: clock.now(),
+    });
     if (!room) throw new RoomNotFoundError(roomId);
     views.offer(roomId, room);
     if (room.state === 'open' && room.activeCount < room.capacity) {
@@ -110,5 +130,8 @@ export function statusOf(
     estimatedWaitSeconds: seatFree ? 0 : wait,
     heartbeatIntervalSeconds: timings.heartbeatIntervalSeconds,
     keepPlaceIntervalSeconds: timings.keepPlaceIntervalSeconds,
+    epoch: room.epoch,
+    // Part of the bytes, hence of the ETag: a new message is a new status.
+    ...(room.message !== undefined ? { message: room.message } : {}),
   };
 }

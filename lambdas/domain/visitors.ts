@@ -1,19 +1,28 @@
 /**
- * What a visitor does: join, read, heartbeat, keep its place, leave (DESIGN §2 steps 1-2, §3).
+ * What a visitor does: join, read, heartbeat, keep its place, leave (DESIGN §2 steps 1-2, §3); and
+ * what the origin does for it: free its seat with its pass once it is done.
  *
  * Requests read the room through this environment's cached view (at most a second old) and make
  * at most one write of their own, plus, for a waiting visitor in the front zone when a seat looks
  * free, one admission of itself. Far from the front, a visitor's page works out its place from the
- * shared room status and only sends a keep-place signal minutes apart.
+ * shared room status and only sends a keep-place signal minutes apart. An admitted visitor whose
+ * admission an emergency stop revoked is refused (departures.ts).
  */
 import { Admissions } from './admission.js';
 import { hashSecret, secretMatches } from './credentials.js';
 import type { DomainDeps } from './deps.js';
-import { InvalidCredentialError, RoomClosedError, RoomNotFoundError, TokenNotFoundError } from './errors.js';
+import { Departures, admissionRevoked } from './departures.js';
+import {
+  AdmissionRevokedError,
+  ContentionError,
+  InvalidCredentialError,
+  PassesNotConfiguredError,
+  RoomClosedError,
+  RoomNotFoundError,
+  TokenNotFoundError,
+} from './errors.js';
 import type { Room, Signal, Token, TokenView } from './model.js';
 import { FRONT_ZONE_MIN_TICKETS, lineFacts, placeOf } from './positions.js';
-
-const MAX_LEAVE_ATTEMPTS = 5;
 
 export interface JoinResult {
   view: TokenView;
@@ -22,9 +31,11 @@ export interface JoinResult {
 
 export class Visitors {
   private readonly admissions: Admissions;
+  private readonly departures: Departures;
 
   constructor(private readonly deps: DomainDeps) {
     this.admissions = new Admissions(deps);
+    this.departures = new Departures(deps, this.admissions);
   }
 
   /**
@@ -64,10 +75,12 @@ export class Visitors {
     return { view, secret };
   }
 
-  /** The token's state and position, without side effects. */
+  /** The token's state and position, without side effects; a revoked admission is refused (the next heartbeat removes it). */
   async read(roomId: string, tokenId: string, secret: string): Promise<TokenView> {
     const token = await this.authenticate(roomId, tokenId, secret);
-    return this.view(token, await this.room(roomId));
+    const room = await this.room(roomId);
+    if (admissionRevoked(token, room)) throw new AdmissionRevokedError(tokenId);
+    return this.view(token, room);
   }
 
   /** "I am still here" from the front zone or an admitted visitor; a waiting visitor first in line takes a free seat. */
@@ -82,18 +95,29 @@ export class Visitors {
 
   /** "I leave": removes the token; a seat it held goes to the next in line at once. */
   async leave(roomId: string, tokenId: string, secret: string): Promise<void> {
-    const { store, clock } = this.deps;
-    for (let attempt = 0; attempt < MAX_LEAVE_ATTEMPTS; attempt++) {
-      const token = await this.authenticate(roomId, tokenId, secret);
-      const outcome = await store.removeToken({ token, now: clock.now() });
-      if (outcome === 'removed') {
-        this.deps.events?.removed?.({ roomId, tokenId, ticket: token.ticket, state: token.state, reason: 'left' });
-        if (token.state === 'ADMITTED') await this.admissions.fillSafely(roomId, { maxRounds: 2, budgetMs: 1_000 });
-        return;
-      }
-      // 'changed': admitted meanwhile (retry with the new state); 'conflict': retry.
-    }
-    throw new TokenNotFoundError(tokenId);
+    const outcome = await this.departures.remove(roomId, () => this.authenticate(roomId, tokenId, secret), 'left');
+    if (outcome !== 'removed') throw new TokenNotFoundError(tokenId);
+  }
+
+  /**
+   * The origin frees the seat of the visitor whose pass it holds (checkout complete): the pass is
+   * verified for this room, and its token removed as a leave removes it, the seat going to the next
+   * in line at once. Idempotent: a pass whose token is already gone frees nothing and succeeds.
+   */
+  async release(roomId: string, pass: string): Promise<void> {
+    const { store, clock, passVerifier } = this.deps;
+    if (!passVerifier) throw new PassesNotConfiguredError();
+    const claims = await passVerifier.verify(pass, roomId, clock.now());
+    const outcome = await this.departures.remove(
+      roomId,
+      async () => {
+        const token = await store.getToken(claims.tokenId);
+        // The pass's own token (its room and ticket), in whatever state: a leave removes either.
+        return token && token.roomId === roomId && token.ticket === claims.ticket ? token : undefined;
+      },
+      'released',
+    );
+    if (outcome === 'busy') throw new ContentionError(roomId);
   }
 
   /**
@@ -118,8 +142,18 @@ export class Visitors {
     }
     let token = touched.token;
     const room = await this.room(roomId);
+    if (admissionRevoked(token, room)) {
+      // An emergency stop: the seat goes to the next in line, and the pass is not renewed.
+      const read = async () => {
+        const current = await this.deps.store.getToken(tokenId);
+        return current && current.roomId === roomId && admissionRevoked(current, room) ? current : undefined;
+      };
+      await this.departures.remove(roomId, read, 'revoked');
+      throw new AdmissionRevokedError(tokenId);
+    }
     if (token.state === 'WAITING' && signal === 'heartbeat' && (await this.admissions.admitSelfSafely(token, room))) {
-      token = { ...token, state: 'ADMITTED', admittedAt: clock.now() };
+      // Admitted in the epoch of the room view it was admitted with: the transaction's condition.
+      token = { ...token, state: 'ADMITTED', admittedAt: clock.now(), admittedEpoch: room.epoch };
     }
     return this.view(token, room);
   }
@@ -162,9 +196,10 @@ export class Visitors {
       zone: place.zone,
       heartbeatIntervalSeconds: admitted ? timings.admittedHeartbeatIntervalSeconds : timings.heartbeatIntervalSeconds,
       keepPlaceIntervalSeconds: timings.keepPlaceIntervalSeconds,
+      ...(room.message !== undefined ? { message: room.message } : {}),
     };
     if (admitted && passes) {
-      const issued = await passes.issue({ roomId: token.roomId, tokenId: token.tokenId, ticket: token.ticket }, now);
+      const issued = await passes.issue({ roomId: token.roomId, tokenId: token.tokenId, ticket: token.ticket, epoch: token.admittedEpoch ?? 0 }, now);
       view.pass = issued.pass;
       view.passExpiresAt = issued.expiresAt;
     }

@@ -1,7 +1,9 @@
 /**
- * /admin routes (IAM-authorized on AWS): list rooms, read a room, create or change a room, and
- * publish the metrics now instead of waiting for the next scheduled run.
- *   GET /admin/rooms · GET /admin/rooms/{roomId} · PUT /admin/rooms/{roomId} {capacity?, state?}
+ * /admin routes (IAM-authorized on AWS): list rooms, read a room, create or change a room (its
+ * message to the line, an emergency stop), and publish the metrics now instead of waiting for the
+ * next scheduled run.
+ *   GET /admin/rooms · GET /admin/rooms/{roomId}
+ *   PUT /admin/rooms/{roomId} {capacity?, state?, message?, revokePasses?}
  *   POST /admin/metrics/refresh → 202 { executionArn, startedAt }
  *
  * Environment: ROOMS_TABLE, TOKENS_TABLE and the WR_* timings (read at start-up); STATE_MACHINE_ARN,
@@ -33,6 +35,8 @@ function adminView(room: Room): AdminRoom {
     lastAdmittedTicket: room.lastAdmittedTicket,
     admittedTotal: room.admittedTotal,
     evictedTotal: room.evictedTotal,
+    epoch: room.epoch,
+    ...(room.message !== undefined ? { message: room.message } : {}),
     createdAt: new Date(room.createdAt).toISOString(),
     updatedAt: new Date(room.updatedAt).toISOString(),
   };
@@ -49,7 +53,8 @@ const routes: Record<string, (event: APIGatewayProxyEventV2) => Promise<HttpResp
     const { roomId } = pathParams(event, { roomId: roomIdSchema });
     const change = jsonBody(event, roomChangeSchema);
     const { room, created } = await rooms.configure(roomId, change);
-    logger.info(created ? 'room created' : 'room changed', { capacity: room.capacity, state: room.state });
+    logger.info(created ? 'room created' : 'room changed', { capacity: room.capacity, state: room.state, epoch: room.epoch, message: room.message !== undefined });
+    if (change.revokePasses) logger.warn('emergency stop: admissions of earlier epochs revoked', { epoch: room.epoch, state: room.state });
     return json(created ? 201 : 200, adminView(room));
   },
   'POST /admin/metrics/refresh': async (event) => {

@@ -5,11 +5,15 @@
  *
  * Outcomes, as API Gateway expects them:
  * - valid pass → Allow policy for this `methodArn` (or `routeArn` for an HTTP API), principalId
- *   the token id, context `{ roomId, tokenId, ticket }` (`$context.authorizer.tokenId`...);
+ *   the token id, context `{ roomId, tokenId, ticket, epoch }` (`$context.authorizer.tokenId`...);
  * - pass for another room → Deny policy: API Gateway answers 403;
  * - no pass, or an expired, forged, malformed or unknown-key pass → throws `Error('Unauthorized')`:
  *   API Gateway answers 401 (send the visitor back to the waiting room);
  * - the JWKS cannot be loaded → throws another error: API Gateway answers 500 (fails closed).
+ *
+ * Offline, it cannot know the room's epoch: a pass that an emergency stop revoked is refused once it
+ * expires (passTtlSeconds, 60 s by default; heartbeats no longer renew it). The backend may compare
+ * the context's `epoch` with the room status's own, where it must refuse such a pass at once.
  *
  * Configure the authorizer with result caching off (`resultsCacheTtl: Duration.seconds(0)` in
  * CDK): a cached Allow would outlive the pass, and without caching the identity sources are
@@ -53,6 +57,8 @@ export interface PassAuthorizerContext {
   roomId: string;
   tokenId: string;
   ticket: number;
+  /** The room's epoch the visitor was admitted in (the pass's `ep`). */
+  epoch: number;
 }
 
 function policy(principalId: string, effect: 'Allow' | 'Deny', resource: string): APIGatewayAuthorizerResult {
@@ -97,7 +103,7 @@ export function createPassAuthorizer(
       logger.info('pass refused', { reason: error.reason });
       throw new Error('Unauthorized');
     }
-    const context: PassAuthorizerContext = { roomId: claims.roomId, tokenId: claims.tokenId, ticket: claims.ticket };
+    const context: PassAuthorizerContext = { roomId: claims.roomId, tokenId: claims.tokenId, ticket: claims.ticket, epoch: claims.epoch };
     logger.debug('pass accepted', { roomId: claims.roomId, tokenId: claims.tokenId, kid: claims.keyId });
     return { ...policy(claims.tokenId, 'Allow', resource), context };
   };

@@ -11,10 +11,14 @@ import { withInvocation } from './logger.js';
 import * as z from 'zod';
 import { MAX_BODY_BYTES, emptyBodySchema } from '../api/schemas.js';
 import {
+  AdmissionRevokedError,
   ContentionError,
   DomainError,
   InvalidCredentialError,
+  InvalidPassError,
   MissingCredentialError,
+  MissingPassError,
+  PassesNotConfiguredError,
   PayloadTooLargeError,
   RoomClosedError,
   RoomNotFoundError,
@@ -64,10 +68,13 @@ const THROTTLING_ERRORS = new Set([
 export function errorToResponse(error: unknown, logger?: Logger): HttpResponse {
   if (error instanceof DomainError) {
     if (error instanceof ValidationError) return errorResponse(400, error.code, error.message, error.issues);
-    if (error instanceof MissingCredentialError || error instanceof InvalidCredentialError) {
+    if (error instanceof MissingCredentialError || error instanceof InvalidCredentialError || error instanceof MissingPassError || error instanceof InvalidPassError) {
       return errorResponse(401, error.code, error.message, undefined, { 'WWW-Authenticate': 'Bearer' });
     }
-    if (error instanceof RoomNotFoundError || error instanceof TokenNotFoundError) return errorResponse(404, error.code, error.message);
+    if (error instanceof RoomNotFoundError || error instanceof TokenNotFoundError || error instanceof PassesNotConfiguredError) {
+      return errorResponse(404, error.code, error.message);
+    }
+    if (error instanceof AdmissionRevokedError) return errorResponse(410, error.code, error.message);
     if (error instanceof RoomClosedError) return errorResponse(409, error.code, error.message);
     if (error instanceof PayloadTooLargeError) return errorResponse(413, error.code, error.message);
     if (error instanceof ContentionError) return errorResponse(429, 'THROTTLED', error.message, undefined, { 'Retry-After': '1' });

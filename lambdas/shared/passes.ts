@@ -4,11 +4,12 @@
  *   5 minutes for the signing functions, 60 s for the JWKS function, which must see a rotation's
  *   new `next` key early; see the rotation timeline in `domain/pass-keys.ts`);
  * - locally, `WR_PASS_KEYS` holds the key set as JSON (the local runtime generates it at start-up);
- * - with neither, passes are off: token views carry no pass and the JWKS route answers 404.
+ * - with neither, passes are off: token views carry no pass, the JWKS route answers 404, and so
+ *   does the route that frees a seat with a pass.
  * Setting both is a configuration error. A malformed key set fails at start-up, naming the variable.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { PassIssuer } from '../domain/index.js';
+import type { PassIssuer, PassVerifier } from '../domain/index.js';
 import {
   DEFAULT_KEY_CACHE_TTL_MS,
   EnvKeySource,
@@ -18,6 +19,7 @@ import {
   type PassKeySource,
 } from '../adapters/pass-key-sources.js';
 import { JosePassIssuer } from '../adapters/pass-signer.js';
+import { KeySetPassVerifier } from '../adapters/pass-verifier.js';
 import { ConfigurationError, timingsFromEnv } from './env.js';
 
 export interface KeySourceOptions {
@@ -80,4 +82,18 @@ export function passIssuerFromEnv(env: NodeJS.ProcessEnv = process.env): PassIss
     byTtl.set(passTtlSeconds, issuer);
   }
   return issuer;
+}
+
+const verifiers = new WeakMap<PassKeySource, PassVerifier>();
+
+/** The pass verifier for the functions that free a seat with a pass (the same key set the issuer signs with), or undefined when passes are off. */
+export function passVerifierFromEnv(env: NodeJS.ProcessEnv = process.env): PassVerifier | undefined {
+  const source = keySourceFromEnv(env);
+  if (!source) return undefined;
+  let verifier = verifiers.get(source);
+  if (!verifier) {
+    verifier = new KeySetPassVerifier(source);
+    verifiers.set(source, verifier);
+  }
+  return verifier;
 }

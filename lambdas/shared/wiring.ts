@@ -21,6 +21,8 @@ import {
   type CheckQueue,
   type DomainDeps,
   type PassIssuer,
+  type PassVerifier,
+  type RemovalReason,
   type WaitingRoomEvents,
 } from '../domain/index.js';
 import { lineShardsFromEnv, readEnv, required, timingsFromEnv } from './env.js';
@@ -40,12 +42,20 @@ export function checkQueueFromEnv(): CheckQueue {
   return checkQueue;
 }
 
+/** The log line of each kind of removal. */
+const REMOVAL_LOG: Record<RemovalReason, string> = {
+  left: 'left',
+  silent: 'evicted after going silent',
+  revoked: 'admission revoked by an emergency stop',
+  released: 'seat released by the origin',
+};
+
 /** Domain events as log lines: one per admission and per removal. */
 export function loggedEvents(logger: Logger): WaitingRoomEvents {
   return {
     admitted: (e) => logger.info('admitted', { roomId: e.roomId, tokenId: e.tokenId, ticket: e.ticket }),
     removed: (e) =>
-      logger.info(e.reason === 'left' ? 'left' : 'evicted after going silent', {
+      logger.info(REMOVAL_LOG[e.reason], {
         roomId: e.roomId,
         tokenId: e.tokenId,
         ticket: e.ticket,
@@ -66,6 +76,8 @@ export function loggedEvents(logger: Logger): WaitingRoomEvents {
 
 export interface DomainOptions {
   passes?: PassIssuer;
+  /** Verifies admission passes: the function frees a seat with a visitor's pass. */
+  passVerifier?: PassVerifier;
   /** The function may send check messages (it frees seats, or admits visitors whose loop must be re-armed). */
   checks?: boolean;
   /** The function reads the counted waiting visitors (the public status). */
@@ -83,6 +95,7 @@ export function domainDeps(logger: Logger, options: DomainOptions = {}): DomainD
     events: loggedEvents(logger),
     ...environmentOf(store, systemClock),
     ...(options.passes ? { passes: options.passes } : {}),
+    ...(options.passVerifier ? { passVerifier: options.passVerifier } : {}),
     ...(options.checks ? { checks: checkQueueFromEnv() } : {}),
     ...(options.waitingCounts
       ? { waitingCounts: new DynamoWaitingCounts(dynamoDocumentClient(), readEnv({ STATS_TABLE: required() }).STATS_TABLE, systemClock) }

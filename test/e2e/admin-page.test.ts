@@ -1,7 +1,8 @@
 /**
  * The admin page in headless Chromium on the local runtime, whose /admin API checks SigV4 as API
  * Gateway does: the page's calls go through the runtime's signing proxy (/console/admin/...), so
- * it lists rooms and creates one; the same call unsigned, straight to /admin, is refused.
+ * it lists rooms and creates one, sets a room's message to the line and stops it in an emergency;
+ * the same call unsigned, straight to /admin, is refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../local/preamble.js';
@@ -22,7 +23,7 @@ afterAll(async () => {
 });
 
 describe('the admin page', () => {
-  it('lists and creates rooms through the signing proxy, while unsigned calls to /admin are refused', async () => {
+  it('lists and creates rooms, sets a message and stops a room through the signing proxy, while unsigned calls to /admin are refused', async () => {
     const page = await (await browser.visitor()).newPage();
     await page.goto(`${runtime.url}/admin`);
     await expect.poll(() => page.locator('#rooms-body').textContent(), { timeout: 15_000 }).toContain('listed');
@@ -33,6 +34,17 @@ describe('the admin page', () => {
     await page.click('#create-room button[type="submit"]');
     await expect.poll(() => page.locator('#admin-message').textContent(), { timeout: 10_000 }).toBe('Room from-page is paused with capacity 12.');
     await expect(admin(runtime.url, 'GET', '/rooms/from-page')).resolves.toMatchObject({ capacity: 12, state: 'paused' });
+
+    // The message to the line, saved with the row; then the emergency stop, after the operator confirms.
+    const message = page.getByRole('textbox', { name: /Message to the line of room listed/ });
+    await message.fill('Saturday is sold out');
+    await page.locator('#rooms-body tr', { hasText: 'listed' }).getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.locator('#admin-message').textContent(), { timeout: 10_000 }).toMatch(/^Saved listed: .*message “Saturday is sold out”/);
+    await expect(admin(runtime.url, 'GET', '/rooms/listed')).resolves.toMatchObject({ message: 'Saturday is sold out', epoch: 0 });
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Emergency stop of room listed' }).click();
+    await expect.poll(() => page.locator('#admin-message').textContent(), { timeout: 10_000 }).toMatch(/^Stopped listed: paused/);
+    await expect(admin(runtime.url, 'GET', '/rooms/listed')).resolves.toMatchObject({ state: 'paused', epoch: 1, message: 'Saturday is sold out' });
 
     const unsigned = await page.evaluate(async () => (await fetch('/admin/rooms')).status);
     expect(unsigned).toBe(403);

@@ -3,6 +3,9 @@
  *
  * - a paused or closed room: visitors in line read that their place is kept, in English and in
  *   Korean, and back to "in line" once it reopens;
+ * - the operator's message to the line (issue 12, item 6): shown as text (its markup as written),
+ *   under the page's own heading in English and in Korean, announced politely when it comes and
+ *   when it changes, gone once cleared; and shown to a visitor the closed room turns away;
  * - a tab in the background: Chrome's intensive throttling of a tab hidden for 5 minutes (chained
  *   timers woken about once a minute) cannot be waited for in a test, so the page's own timers are
  *   throttled to a minute by an init script and the tab reports itself hidden. The client's timers
@@ -78,6 +81,47 @@ describe('a paused or closed room', () => {
     await ko.locator('#wr-card[data-room-state="open"]').waitFor({ timeout: 10_000 });
     await expect(title(en)).resolves.toBe('You’re in line');
     await expect(title(ko)).resolves.toBe('대기열에 들어왔습니다');
+  }, 120_000);
+});
+
+describe("the operator's message to the line", () => {
+  it('is shown as text in both layouts, announced when it comes and changes, and gone once cleared; a closed room shows it too', async () => {
+    const room = `message-${Date.now()}`;
+    await admin(runtime.url, 'PUT', `/rooms/${room}`, { capacity: 0 });
+    const en = await page('en-US');
+    const ko = await page('ko-KR');
+    for (const p of [en, ko]) {
+      await p.goto(`${runtime.url}/?room=${room}`);
+      await p.locator('#wr-card[data-state="waiting"]').waitFor({ timeout: 15_000 });
+      await expect(p.locator('#wr-message').isHidden()).resolves.toBe(true);
+    }
+
+    const message = 'Saturday is <b>sold out</b> & Sunday <img src=x onerror=alert(1)>';
+    await admin(runtime.url, 'PUT', `/rooms/${room}`, { message });
+    for (const p of [en, ko]) {
+      await expect.poll(() => p.locator('#wr-message-text').textContent(), { timeout: 10_000 }).toBe(message);
+      await expect(p.locator('#wr-message').isVisible()).resolves.toBe(true);
+      // Text, never markup: nothing but the text node inside.
+      await expect(p.locator('#wr-message-text *').count()).resolves.toBe(0);
+    }
+    await expect(en.locator('#wr-message-label').textContent()).resolves.toBe('Message from the organizer');
+    await expect(ko.locator('#wr-message-label').textContent()).resolves.toBe('운영자 안내');
+    await expect.poll(() => en.locator('#wr-live').textContent(), { timeout: 5_000 }).toContain(`Message from the organizer: ${message}`);
+    await expect.poll(() => ko.locator('#wr-live').textContent(), { timeout: 5_000 }).toContain(`운영자 안내: ${message}`);
+
+    await admin(runtime.url, 'PUT', `/rooms/${room}`, { message: '토요일은 매진되었습니다' });
+    await expect.poll(() => ko.locator('#wr-message-text').textContent(), { timeout: 10_000 }).toBe('토요일은 매진되었습니다');
+    await expect.poll(() => ko.locator('#wr-live').textContent(), { timeout: 5_000 }).toBe('운영자 안내: 토요일은 매진되었습니다');
+
+    await admin(runtime.url, 'PUT', `/rooms/${room}`, { message: null, state: 'closed' });
+    await expect.poll(() => en.locator('#wr-message').isHidden(), { timeout: 10_000 }).toBe(true);
+
+    // Turned away by a closed room (no ticket, no view): the status still tells why.
+    await admin(runtime.url, 'PUT', `/rooms/${room}`, { message: 'Saturday is sold out' });
+    const late = await page('en-US');
+    await late.goto(`${runtime.url}/?room=${room}`);
+    await late.locator('#wr-card[data-state="closed"]').waitFor({ timeout: 15_000 });
+    await expect.poll(() => late.locator('#wr-message-text').textContent(), { timeout: 10_000 }).toBe('Saturday is sold out');
   }, 120_000);
 });
 

@@ -79,6 +79,8 @@ export class InMemoryStore implements WaitingRoomStore {
         lineShards: input.lineShards,
         frontFloor: 0,
         wakeSeq: 1,
+        epoch: input.bumpEpoch ? 1 : 0,
+        ...(typeof input.message === 'string' ? { message: input.message } : {}),
         createdAt: input.now,
         updatedAt: input.now,
       });
@@ -86,6 +88,9 @@ export class InMemoryStore implements WaitingRoomStore {
     }
     if (input.capacity !== undefined) existing.capacity = input.capacity;
     if (input.state !== undefined) existing.state = input.state;
+    if (typeof input.message === 'string') existing.message = input.message;
+    else if (input.message === null) delete existing.message;
+    if (input.bumpEpoch) existing.epoch += 1;
     existing.wakeSeq += 1;
     existing.updatedAt = input.now;
     return this.roomCopy(input.roomId);
@@ -185,6 +190,7 @@ export class InMemoryStore implements WaitingRoomStore {
       room.state === 'open' &&
       room.capacity >= request.capacity &&
       room.activeCount <= request.capacity - n &&
+      room.epoch === request.epoch &&
       (request.raiseLastAdmittedTo === undefined || room.lastAdmittedTicket < request.raiseLastAdmittedTo) &&
       (request.owner === undefined || room.admitter === request.owner);
     if (!roomOk) return { kind: 'room-refused' };
@@ -199,6 +205,7 @@ export class InMemoryStore implements WaitingRoomStore {
       const token = this.tokens.get(entry.tokenId)!;
       token.state = 'ADMITTED';
       token.admittedAt = request.now;
+      token.admittedEpoch = request.epoch;
       if (entry.rearm) {
         token.checkSeq += 1;
         token.checkBy = entry.rearm.checkBy;

@@ -231,11 +231,27 @@ describe('API', () => {
       { route: 'GET /rooms/{roomId}/status', auth: 'NONE' },
       { route: 'GET /rooms/{roomId}/tokens/{tokenId}', auth: 'NONE' },
       { route: 'POST /admin/metrics/refresh', auth: 'AWS_IAM' },
+      { route: 'POST /rooms/{roomId}/passes/revoke', auth: 'NONE' },
       { route: 'POST /rooms/{roomId}/tokens', auth: 'NONE' },
       { route: 'POST /rooms/{roomId}/tokens/{tokenId}/heartbeat', auth: 'NONE' },
       { route: 'POST /rooms/{roomId}/tokens/{tokenId}/keep-place', auth: 'NONE' },
       { route: 'PUT /admin/rooms/{roomId}', auth: 'AWS_IAM' },
     ]);
+  });
+
+  it("serves the origin's revoke route from the heartbeat function, which already holds the pass key set and the writes that free a seat", () => {
+    const integrations = template.findResources('AWS::ApiGatewayV2::Integration') as Record<string, Resource>;
+    const targetOf = (routeKey: string) => {
+      const route = Object.values(template.findResources('AWS::ApiGatewayV2::Route') as Record<string, Resource>).find((r) => r.Properties.RouteKey === routeKey)!;
+      const integrationId = JSON.stringify(route.Properties.Target).match(/"Ref":"([^"]+)"/)?.[1];
+      return JSON.stringify(integrations[integrationId!]?.Properties.IntegrationUri);
+    };
+    expect(targetOf('POST /rooms/{roomId}/passes/revoke')).toContain(functionId('heartbeat'));
+    expect(targetOf('POST /rooms/{roomId}/passes/revoke')).toBe(targetOf('POST /rooms/{roomId}/tokens/{tokenId}/heartbeat'));
+    // What revoking needs: the key set (verify), the removal and admission writes, the line, the check queue.
+    expect(actionsOf(functionId('heartbeat'))).toEqual(
+      expect.arrayContaining(['secretsmanager:GetSecretValue', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'sqs:SendMessage']),
+    );
   });
 
   it('routes every admin route to the admin function', () => {

@@ -3,8 +3,9 @@
  * /openapi.json, it describes every API route of the local gateway and no other, and every real
  * answer, success or error, has a status the document lists for its route, a body its schema
  * accepts (ajv, draft 2020-12) and the headers it requires (test/helpers/openapi.ts). Driven: the
- * visitor's journey, the status with its 304, the JWKS, the admin routes, the error classes of
- * the bad-input table (400, 401, 403, 404, 409, 413) and a shed request (429).
+ * visitor's journey, the status with its 304, the JWKS, the admin routes, the origin freeing a
+ * seat with a pass, the error classes of the bad-input table (400, 401, 403, 404, 409, 413), a
+ * revoked admission (410) and a shed request (429).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openApiDocument, type OpenApiDocument } from '../../lambdas/api/document.js';
@@ -107,7 +108,9 @@ describe('real answers', () => {
     expect((await call('GET /.well-known/jwks.json', '/.well-known/jwks.json')).status).toBe(200);
     expect((await call('POST /admin/metrics/refresh', '/admin/metrics/refresh')).status).toBe(202);
 
-    expect((await call('DELETE /rooms/{roomId}/tokens/{tokenId}', `/rooms/oa/tokens/${a.tokenId}`, asA)).status).toBe(204);
+    // The origin frees A's seat with A's pass; B leaves.
+    const pass = (admitted.json as { pass: string }).pass;
+    expect((await call('POST /rooms/{roomId}/passes/revoke', '/rooms/oa/passes/revoke', { headers: { Authorization: `Bearer ${pass}` } })).status).toBe(204);
     expect((await call('GET /rooms/{roomId}/tokens/{tokenId}', `/rooms/oa/tokens/${a.tokenId}`, asA)).json).toMatchObject({ error: { code: 'TOKEN_NOT_FOUND' } });
     expect((await call('DELETE /rooms/{roomId}/tokens/{tokenId}', `/rooms/oa/tokens/${b.tokenId}`, asB)).status).toBe(204);
 
@@ -135,6 +138,15 @@ describe('real answers', () => {
     ];
     for (const [routeKey, path, sent, status] of expected) expect((await call(routeKey, path, sent)).status, `${routeKey} ${path}`).toBe(status);
 
+    // A visitor inside when the room is stopped: refused (410) once the heartbeat function's room view is fresh.
+    expect((await call('PUT /admin/rooms/{roomId}', '/admin/rooms/oa-stop', { body: '{"capacity":1}' })).status).toBe(201);
+    const inside = (await call('POST /rooms/{roomId}/tokens', '/rooms/oa-stop/tokens')).json as { tokenId: string; secret: string };
+    const asInside = { headers: { Authorization: `Bearer ${inside.secret}` } };
+    expect((await call('POST /rooms/{roomId}/tokens/{tokenId}/heartbeat', `/rooms/oa-stop/tokens/${inside.tokenId}/heartbeat`, asInside)).json).toMatchObject({ state: 'admitted' });
+    expect((await call('PUT /admin/rooms/{roomId}', '/admin/rooms/oa-stop', { body: '{"revokePasses":true}' })).json).toMatchObject({ epoch: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // a room view's life
+    expect((await call('POST /rooms/{roomId}/tokens/{tokenId}/heartbeat', `/rooms/oa-stop/tokens/${inside.tokenId}/heartbeat`, asInside)).status).toBe(410);
+
     // Every class of the bad-input table whose request is on an API route.
     expect((await call('PUT /admin/rooms/{roomId}', '/admin/rooms/oa-other', { body: '{"capacity":1}' })).status).toBe(201);
     const other = (await call('POST /rooms/{roomId}/tokens', '/rooms/oa-other/tokens')).json as { tokenId: string; secret: string };
@@ -157,7 +169,7 @@ describe('real answers', () => {
 
     expect(problems).toEqual([]);
     const statuses = new Set(conformance.checked().map((checked) => checked.split(' ')[2]));
-    for (const status of ['400', '401', '403', '404', '409', '413']) expect(statuses.has(status), status).toBe(true);
+    for (const status of ['400', '401', '403', '404', '409', '410', '413']) expect(statuses.has(status), status).toBe(true);
   });
 
   it('of a shed request (429, Retry-After) conform to the document', async () => {

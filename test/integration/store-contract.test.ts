@@ -118,6 +118,7 @@ function expectedNewRoom(roomId: string, capacity: number, state: RoomState = 'o
     lineShards,
     frontFloor: 0,
     wakeSeq: 1,
+    epoch: 0,
     createdAt: now,
     updatedAt: now,
   };
@@ -219,7 +220,7 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
   }
 
   function admit(roomId: string, tokens: readonly Token[], options: Partial<Omit<AdmitBatchRequest, 'roomId' | 'tokens'>> = {}): Promise<AdmitBatchOutcome> {
-    return store.admitTokens({ roomId, tokens: tokens.map(entryOf), capacity: 1, liveSince: LIVE_SINCE, now: T0 + 100, ...options });
+    return store.admitTokens({ roomId, tokens: tokens.map(entryOf), capacity: 1, liveSince: LIVE_SINCE, epoch: 0, now: T0 + 100, ...options });
   }
 
   describe('rooms: upsertRoom, getRoom, listRooms', () => {
@@ -241,6 +242,19 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
       expect(await store.upsertRoom({ roomId, lineShards: SHARDS, now: T0 })).toBeUndefined();
       expect(await store.getRoom(roomId)).toBeUndefined();
       expect((await store.listRooms()).map((r) => r.roomId)).not.toContain(roomId);
+    });
+
+    it('sets, keeps and removes the message to the line, and moves the room to its next epoch on an emergency stop only', async () => {
+      const roomId = uid('room');
+      const created = await store.upsertRoom({ roomId, capacity: 2, message: 'Saturday is sold out', bumpEpoch: true, lineShards: SHARDS, now: T0 });
+      expect(created).toEqual({ ...expectedNewRoom(roomId, 2), epoch: 1, message: 'Saturday is sold out' });
+      expect(await store.upsertRoom({ roomId, state: 'paused', lineShards: SHARDS, now: T0 + 1 })).toMatchObject({ epoch: 1, message: 'Saturday is sold out', wakeSeq: 2 });
+      const stopped = await store.upsertRoom({ roomId, message: 'Sunday too', bumpEpoch: true, lineShards: SHARDS, now: T0 + 2 });
+      expect(stopped).toMatchObject({ epoch: 2, message: 'Sunday too', state: 'paused', wakeSeq: 3 });
+      const cleared = await store.upsertRoom({ roomId, message: null, lineShards: SHARDS, now: T0 + 3 });
+      expect(cleared).toEqual({ ...stopped, wakeSeq: 4, updatedAt: T0 + 3, message: undefined });
+      expect(await store.getRoom(roomId)).not.toHaveProperty('message');
+      expect(await store.getRoom(roomId)).toMatchObject({ epoch: 2 });
     });
 
     it('changes capacity and state, bumps wakeSeq on every call, and keeps the counters, line shards, createdAt and rate samples', async () => {
@@ -417,7 +431,7 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
       expect(await admit(roomId, [token], { now: T0 + 1 })).toEqual({ kind: 'admitted' });
       expect(await touch(token, T0 + 2_000)).toEqual({
         kind: 'touched',
-        token: { ...token, state: 'ADMITTED', admittedAt: T0 + 1, lastSeenAt: T0 + 2_000, expiresAtSeconds: Math.ceil((T0 + 2_000) / 1000) + 86_400 },
+        token: { ...token, state: 'ADMITTED', admittedAt: T0 + 1, admittedEpoch: 0, lastSeenAt: T0 + 2_000, expiresAtSeconds: Math.ceil((T0 + 2_000) / 1000) + 86_400 },
       });
     });
 
@@ -587,7 +601,7 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
       const [a, b, c, d] = (await joinMany(roomId, 4)) as [Token, Token, Token, Token];
       const before = (await store.getRoom(roomId))!;
       expect(await admit(roomId, [a, b, c], { capacity: 5, raiseLastAdmittedTo: 3, now: T0 + 100 })).toEqual({ kind: 'admitted' });
-      expect(await store.getTokens([a.tokenId, b.tokenId, c.tokenId])).toEqual([a, b, c].map((t) => ({ ...t, state: 'ADMITTED', admittedAt: T0 + 100 })));
+      expect(await store.getTokens([a.tokenId, b.tokenId, c.tokenId])).toEqual([a, b, c].map((t) => ({ ...t, state: 'ADMITTED', admittedAt: T0 + 100, admittedEpoch: 0 })));
       expect(await store.getRoom(roomId)).toEqual({ ...before, activeCount: 3, admittedTotal: 3, lastAdmittedTicket: 3, updatedAt: T0 + 100 });
       expect(await wholeLine(store, roomId)).toEqual([entryOf(d)]);
       // Neither the wake-up nor the lease moves.
@@ -600,7 +614,7 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
       expect(await admit(roomId, [c], { capacity: 3, raiseLastAdmittedTo: 3, now: T0 + 100 })).toEqual({ kind: 'admitted' });
       expect(await admit(roomId, [a, b], { capacity: 3, now: T0 + 200 })).toEqual({ kind: 'admitted' });
       expect(await store.getRoom(roomId)).toMatchObject({ activeCount: 3, admittedTotal: 3, lastAdmittedTicket: 3, updatedAt: T0 + 200 });
-      expect(await store.getToken(a.tokenId)).toEqual({ ...a, state: 'ADMITTED', admittedAt: T0 + 200 });
+      expect(await store.getToken(a.tokenId)).toEqual({ ...a, state: 'ADMITTED', admittedAt: T0 + 200, admittedEpoch: 0 });
       expect(await wholeLine(store, roomId)).toEqual([]);
     });
 
@@ -621,11 +635,12 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
         capacity: 3,
         raiseLastAdmittedTo: near.ticket,
         liveSince: LIVE_SINCE,
+        epoch: 0,
         now: T0 + 100,
       });
       expect(outcome).toEqual({ kind: 'admitted' });
-      expect(await store.getToken(far.tokenId)).toEqual({ ...far, state: 'ADMITTED', admittedAt: T0 + 100, checkSeq: 3, checkBy: 'rearm:owner-1', checkDueAt: T0 + 20_100 });
-      expect(await store.getToken(near.tokenId)).toEqual({ ...near, state: 'ADMITTED', admittedAt: T0 + 100 });
+      expect(await store.getToken(far.tokenId)).toEqual({ ...far, state: 'ADMITTED', admittedAt: T0 + 100, admittedEpoch: 0, checkSeq: 3, checkBy: 'rearm:owner-1', checkDueAt: T0 + 20_100 });
+      expect(await store.getToken(near.tokenId)).toEqual({ ...near, state: 'ADMITTED', admittedAt: T0 + 100, admittedEpoch: 0 });
     });
 
     it('re-arms nothing when the batch is refused', async () => {
@@ -633,11 +648,11 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
       const [far] = (await joinMany(roomId, 1, { checkDueAt: T0 + 900_000 })) as [Token];
       const rearmed = { ...entryOf(far), rearm: { checkBy: 'rearm:x', checkDueAt: T0 + 20_000 } };
       const missing = newToken(roomId, 9);
-      expect(await store.admitTokens({ roomId, tokens: [rearmed, entryOf(missing)], capacity: 1, liveSince: LIVE_SINCE, now: T0 + 1 })).toEqual({ kind: 'room-refused' });
-      expect(await store.admitTokens({ roomId, tokens: [rearmed], capacity: 0, liveSince: LIVE_SINCE, now: T0 + 1 })).toEqual({ kind: 'room-refused' });
+      expect(await store.admitTokens({ roomId, tokens: [rearmed, entryOf(missing)], capacity: 1, liveSince: LIVE_SINCE, epoch: 0, now: T0 + 1 })).toEqual({ kind: 'room-refused' });
+      expect(await store.admitTokens({ roomId, tokens: [rearmed], capacity: 0, liveSince: LIVE_SINCE, epoch: 0, now: T0 + 1 })).toEqual({ kind: 'room-refused' });
       await store.putToken(missing, SHARDS);
       await store.touchToken({ tokenId: missing.tokenId, roomId, secretHash: missing.secretHash, signal: 'keep-place', now: T0 + 2, expiresAtSeconds: missing.expiresAtSeconds });
-      expect(await store.admitTokens({ roomId, tokens: [rearmed, entryOf(missing)], capacity: 2, liveSince: LIVE_SINCE, now: T0 + 3 })).toEqual({
+      expect(await store.admitTokens({ roomId, tokens: [rearmed, entryOf(missing)], capacity: 2, liveSince: LIVE_SINCE, epoch: 0, now: T0 + 3 })).toEqual({
         kind: 'tokens-refused',
         tokenIds: [missing.tokenId],
       });
@@ -687,6 +702,9 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
       ['lastAdmittedTicket is above the raise', async () => {}, { raiseLastAdmittedTo: 0 }],
       ['the lease is held by another owner', async (roomId) => void (await store.acquireAdmitter(roomId, 'someone-else', T0, T0 + 60_000)), { owner: 'me' }],
       ['no lease is held', async () => {}, { owner: 'me' }],
+      // An emergency stop committed after the admitter read the room (epoch 0).
+      ['the room moved to its next epoch', async (roomId) => void (await store.upsertRoom({ roomId, bumpEpoch: true, lineShards: SHARDS, now: T0 + 3 })), {}],
+      ['the admitter saw an epoch the room is not in', async () => {}, { epoch: 1 }],
     ];
     it.each(refusals)('room-refused when %s, and nothing changes', async (_name, prepare, request) => {
       const roomId = await openRoom(5);
@@ -699,6 +717,15 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
       expect(outcome).toEqual({ kind: 'room-refused' });
       expect(await snapshot(store, roomId, ids)).toEqual(before);
       expect(before.tokens[1]).toEqual(second);
+    });
+
+    it('admitted in the epoch the room is in: the tokens carry it', async () => {
+      const roomId = await openRoom(3);
+      await store.upsertRoom({ roomId, bumpEpoch: true, lineShards: SHARDS, now: T0 + 1 });
+      await store.upsertRoom({ roomId, bumpEpoch: true, lineShards: SHARDS, now: T0 + 2 });
+      const [a] = (await joinMany(roomId, 1)) as [Token];
+      expect(await admit(roomId, [a], { capacity: 3, epoch: 2 })).toEqual({ kind: 'admitted' });
+      expect(await store.getToken(a.tokenId)).toMatchObject({ state: 'ADMITTED', admittedEpoch: 2 });
     });
 
     it('room-refused for a missing room, which is not created', async () => {

@@ -1,25 +1,15 @@
 /**
- * The admin page: rooms with inline-editable capacity and state (PUT /admin/rooms/{roomId}), live
- * waiting and active counts refreshed every 2 s (GET /admin/rooms and /rooms/{roomId}/status), a
- * line chart per room of the last minutes of WaitingUsers and ActiveUsers, and the SNS notices
+ * The admin page: rooms with inline-editable capacity, state and message to the line, and an
+ * emergency stop per room (PUT /admin/rooms/{roomId}; each row is admin-room-row.ts), live waiting
+ * and active counts refreshed every 2 s (GET /admin/rooms and /rooms/{roomId}/status), a line chart
+ * per room of the last minutes of WaitingUsers and ActiveUsers, and the SNS notices
  * (GET /admin/metrics; a 404 there just means the local runtime does not serve metrics yet).
  *
  * Locally the admin API has no authentication; on AWS it is IAM-authorized (SigV4), which a page
  * cannot sign: this page is for the local runtime, or behind a signing proxy.
  */
-import { ROOM_STATES, type RoomState, type RoomStatus } from '../../lambdas/domain/model.js';
-
-interface AdminRoom {
-  roomId: string;
-  capacity: number;
-  state: RoomState;
-  activeCount: number;
-  lastTicket: number;
-  lastAdmittedTicket: number;
-  admittedTotal: number;
-  createdAt: string;
-  updatedAt: string;
-}
+import type { RoomState, RoomStatus } from '../../lambdas/domain/model.js';
+import { ROOM_COLUMNS, RoomRow, describe, make, numbers, type AdminRoom, type RowHost } from './admin-room-row.js';
 
 interface MetricPoint {
   at: string | number;
@@ -53,19 +43,10 @@ class ApiError extends Error {
   }
 }
 
-const numbers = new Intl.NumberFormat();
-
 function element<T extends HTMLElement = HTMLElement>(id: string): T {
   const found = document.getElementById(id);
   if (!found) throw new Error(`admin page: #${id} is missing`);
   return found as T;
-}
-
-function make<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: string; text?: string } = {}): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (props.className) node.className = props.className;
-  if (props.text !== undefined) node.textContent = props.text;
-  return node;
 }
 
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attributes: Record<string, string | number> = {}): SVGElementTagNameMap[K] {
@@ -78,14 +59,6 @@ function timeOf(at: string | number): number {
   return typeof at === 'number' ? at : Date.parse(at);
 }
 
-function shortWait(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds <= 0) return '—';
-  if (seconds < 60) return `${Math.round(seconds)} s`;
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `${minutes} min`;
-  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
-}
-
 /** 1, 2, 5, 10, 20, 50… at or above `value`. */
 function niceCeiling(value: number): number {
   if (value <= 1) return 1;
@@ -94,27 +67,11 @@ function niceCeiling(value: number): number {
   return 10 * magnitude;
 }
 
-interface RowRefs {
-  row: HTMLTableRowElement;
-  state: HTMLSelectElement;
-  capacity: HTMLInputElement;
-  active: HTMLTableCellElement;
-  waiting: HTMLTableCellElement;
-  wait: HTMLTableCellElement;
-  lastTicket: HTMLTableCellElement;
-  admitted: HTMLTableCellElement;
-  save: HTMLButtonElement;
-  revert: HTMLButtonElement;
-  /** The values the server last reported. */
-  server: { capacity: number; state: RoomState };
-  dirty: boolean;
-  saving: boolean;
-}
-
 class AdminPage {
   private readonly apiBase: string;
-  private readonly waitingRoomUrl: string;
-  private readonly rows = new Map<string, RowRefs>();
+  /** What each room's row uses of the page. */
+  private readonly host: RowHost;
+  private readonly rows = new Map<string, RoomRow>();
   private readonly ui = {
     body: element<HTMLTableSectionElement>('rooms-body'),
     updated: element('admin-updated'),
@@ -133,7 +90,12 @@ class AdminPage {
   constructor() {
     const data = document.body.dataset;
     this.apiBase = (data.apiBase ?? '').replace(/\/+$/, '');
-    this.waitingRoomUrl = data.waitingRoomUrl ?? '/waiting-room.html';
+    this.host = {
+      api: (method, path, body) => this.api(method, path, body),
+      say: (text, kind) => this.say(text, kind),
+      confirm: (question) => window.confirm(question),
+      waitingRoomUrl: data.waitingRoomUrl ?? '/waiting-room.html',
+    };
   }
 
   start(): void {
@@ -198,7 +160,7 @@ class AdminPage {
       this.rows.clear();
       const row = make('tr');
       const cell = make('td', { className: 'empty', text: 'No rooms yet. Create one below.' });
-      cell.colSpan = 9;
+      cell.colSpan = ROOM_COLUMNS;
       row.append(cell);
       this.ui.body.replaceChildren(row);
       return;
@@ -206,8 +168,12 @@ class AdminPage {
     if (this.rows.size === 0) this.ui.body.replaceChildren();
     rooms.forEach((room, index) => {
       seen.add(room.roomId);
-      const refs = this.rows.get(room.roomId) ?? this.createRow(room);
-      this.updateRow(refs, room, statuses[index]);
+      let refs = this.rows.get(room.roomId);
+      if (!refs) {
+        refs = new RoomRow(room.roomId, room, this.host);
+        this.rows.set(room.roomId, refs);
+      }
+      refs.update(room, statuses[index]);
       // Keep the table in roomId order.
       if (this.ui.body.children[index] !== refs.row) this.ui.body.insertBefore(refs.row, this.ui.body.children[index] ?? null);
     });
@@ -216,134 +182,6 @@ class AdminPage {
         refs.row.remove();
         this.rows.delete(roomId);
       }
-    }
-  }
-
-  private createRow(room: AdminRoom): RowRefs {
-    const row = make('tr');
-    const idCell = make('td');
-    const link = make('a', { className: 'room-id', text: room.roomId });
-    link.href = `${this.waitingRoomUrl}?room=${encodeURIComponent(room.roomId)}`;
-    link.title = 'Open the waiting room page for this room';
-    idCell.append(link);
-
-    const stateCell = make('td');
-    const state = make('select');
-    state.setAttribute('aria-label', `State of room ${room.roomId}`);
-    for (const value of ROOM_STATES) state.append(new Option(value, value));
-    stateCell.append(state);
-
-    const capacityCell = make('td', { className: 'num' });
-    const capacity = make('input');
-    capacity.type = 'number';
-    capacity.min = '0';
-    capacity.step = '1';
-    capacity.inputMode = 'numeric';
-    capacity.setAttribute('aria-label', `Capacity of room ${room.roomId}`);
-    capacityCell.append(capacity);
-
-    const cell = () => make('td', { className: 'num' });
-    const active = cell();
-    const waiting = cell();
-    const wait = cell();
-    const lastTicket = cell();
-    const admitted = cell();
-
-    const actions = make('td');
-    const group = make('div', { className: 'row-actions' });
-    const save = make('button', { className: 'button primary small', text: 'Save' });
-    save.type = 'button';
-    const revert = make('button', { className: 'button small', text: 'Revert' });
-    revert.type = 'button';
-    group.append(revert, save);
-    actions.append(group);
-
-    row.append(idCell, stateCell, capacityCell, active, waiting, wait, lastTicket, admitted, actions);
-    const refs: RowRefs = {
-      row,
-      state,
-      capacity,
-      active,
-      waiting,
-      wait,
-      lastTicket,
-      admitted,
-      save,
-      revert,
-      server: { capacity: room.capacity, state: room.state },
-      dirty: false,
-      saving: false,
-    };
-    const markDirty = () => this.setDirty(refs, refs.capacity.value !== String(refs.server.capacity) || refs.state.value !== refs.server.state);
-    capacity.addEventListener('input', markDirty);
-    state.addEventListener('change', markDirty);
-    capacity.addEventListener('keydown', (event) => {
-      if (event.key === 'Enter') void this.saveRow(room.roomId, refs);
-      if (event.key === 'Escape') this.revertRow(refs);
-    });
-    save.addEventListener('click', () => void this.saveRow(room.roomId, refs));
-    revert.addEventListener('click', () => this.revertRow(refs));
-    this.rows.set(room.roomId, refs);
-    this.setDirty(refs, false);
-    state.value = room.state;
-    capacity.value = String(room.capacity);
-    return refs;
-  }
-
-  private updateRow(refs: RowRefs, room: AdminRoom, status: RoomStatus | undefined): void {
-    refs.server = { capacity: room.capacity, state: room.state };
-    // Never overwrite what the operator is typing.
-    if (!refs.dirty && !refs.saving) {
-      refs.state.value = room.state;
-      if (document.activeElement !== refs.capacity) refs.capacity.value = String(room.capacity);
-    }
-    refs.state.dataset.state = room.state;
-    refs.active.textContent = numbers.format(status?.active ?? room.activeCount);
-    refs.waiting.textContent = status ? numbers.format(status.waiting) : '—';
-    refs.wait.textContent = status ? shortWait(status.estimatedWaitSeconds) : '—';
-    refs.lastTicket.textContent = numbers.format(room.lastTicket);
-    refs.admitted.textContent = numbers.format(room.admittedTotal);
-    refs.row.title = `Created ${new Date(room.createdAt).toLocaleString()} · updated ${new Date(room.updatedAt).toLocaleString()}`;
-  }
-
-  private setDirty(refs: RowRefs, dirty: boolean): void {
-    refs.dirty = dirty;
-    refs.row.dataset.dirty = String(dirty);
-    refs.save.disabled = !dirty || refs.saving;
-    refs.revert.hidden = !dirty;
-  }
-
-  private revertRow(refs: RowRefs): void {
-    refs.capacity.value = String(refs.server.capacity);
-    refs.state.value = refs.server.state;
-    this.setDirty(refs, false);
-  }
-
-  private async saveRow(roomId: string, refs: RowRefs): Promise<void> {
-    if (!refs.dirty || refs.saving) return;
-    const change: { capacity?: number; state?: RoomState } = {};
-    const capacity = Number(refs.capacity.value);
-    if (refs.capacity.value !== String(refs.server.capacity)) {
-      if (refs.capacity.value.trim() === '' || !Number.isInteger(capacity) || capacity < 0) {
-        this.say(`Capacity of ${roomId} must be a whole number, 0 or more.`, 'error');
-        refs.capacity.focus();
-        return;
-      }
-      change.capacity = capacity;
-    }
-    if (refs.state.value !== refs.server.state) change.state = refs.state.value as RoomState;
-    refs.saving = true;
-    refs.save.disabled = true;
-    try {
-      const room = await this.api<AdminRoom>('PUT', `/admin/rooms/${encodeURIComponent(roomId)}`, change);
-      refs.saving = false;
-      this.setDirty(refs, false);
-      this.updateRow(refs, room, undefined);
-      this.say(`Saved ${roomId}: capacity ${numbers.format(room.capacity)}, ${room.state}.`, 'ok');
-    } catch (error) {
-      refs.saving = false;
-      this.setDirty(refs, true);
-      this.say(`Could not save ${roomId}: ${describe(error)}`, 'error');
     }
   }
 
@@ -437,10 +275,6 @@ class AdminPage {
     }
     return parsed as T;
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** A small SVG line chart of one room's series over [from, to]. */

@@ -39,6 +39,10 @@ export interface Strings {
   /** The offer to be told by a notification when it is the visitor's turn (the tab may be in the background). */
   notifyOffer: string;
   notifyOn: string;
+  /** The heading of the operator's message to the line (the message itself is the operator's own words). */
+  messageLabel: string;
+  /** What a screen reader hears when the message appears or changes. */
+  announceMessage: (message: string) => string;
 }
 
 export const EN: Strings = {
@@ -98,6 +102,8 @@ export const EN: Strings = {
   announceBackOnline: 'Back online.',
   notifyOffer: 'Notify me when it’s my turn',
   notifyOn: 'We’ll notify you when it’s your turn, even if this tab is in the background.',
+  messageLabel: 'Message from the organizer',
+  announceMessage: (message) => `Message from the organizer: ${message}`,
 };
 
 export const KO: Strings = {
@@ -157,6 +163,8 @@ export const KO: Strings = {
   announceBackOnline: '다시 연결되었습니다.',
   notifyOffer: '차례가 되면 알림 받기',
   notifyOn: '차례가 되면 알림으로 알려 드립니다. 이 탭이 뒤에 있어도 괜찮습니다.',
+  messageLabel: '운영자 안내',
+  announceMessage: (message) => `운영자 안내: ${message}`,
 };
 
 /** The first of the visitor's languages that the page speaks; English otherwise. */

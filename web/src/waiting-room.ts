@@ -3,7 +3,9 @@
  * progress, announces changes to screen readers (politely, not on every heartbeat), and sends an
  * admitted visitor to the protected site with the pass in the `wr_pass` cookie (set by the client).
  *
- * While the room is paused or closed the visitor keeps its place, and the page says so.
+ * While the room is paused or closed the visitor keeps its place, and the page says so. The
+ * operator's message to the line, when there is one, is shown as text and announced when it changes
+ * (room-message.ts).
  *
  * Configuration comes from the page: <body data-room-id data-origin-url data-api-base
  * data-status-base data-leave-on-close>; a `?room=` query parameter overrides the room. Where an
@@ -19,6 +21,7 @@
  */
 import { WaitingRoomClient, type ClientState, type ErrorEvent, type RoomState, type TokenView } from './client.js';
 import { sameSitePath } from './return-path.js';
+import { RoomMessage } from './room-message.js';
 import { TurnNotice } from './turn-notice.js';
 import { EN, KO, humanizeWait, pickLocale, progressOf, type Locale, type Strings } from './waiting-room-text.js';
 
@@ -83,6 +86,9 @@ class WaitingRoomPage {
     card: element('wr-card'),
     title: element('wr-title'),
     lead: element('wr-lead'),
+    messageBox: element('wr-message'),
+    messageLabel: element('wr-message-label'),
+    messageText: element('wr-message-text'),
     positionLabel: element('wr-position-label'),
     position: element('wr-position'),
     aheadLabel: element('wr-ahead-label'),
@@ -104,6 +110,7 @@ class WaitingRoomPage {
     live: element('wr-live'),
   };
   private readonly turnNotice = new TurnNotice(this.ui.notify, this.ui.notifyOn, (message) => this.announce(message));
+  private readonly roomMessage: RoomMessage;
   private lastAnnouncedAt = Number.NEGATIVE_INFINITY;
   private lastAnnouncedPosition: number | undefined;
   private redirecting = false;
@@ -117,6 +124,7 @@ class WaitingRoomPage {
     this.locale = pickLocale(navigator.languages?.length ? navigator.languages : [navigator.language]);
     this.t = this.locale === 'ko' ? KO : EN;
     this.numbers = new Intl.NumberFormat(this.locale);
+    this.roomMessage = new RoomMessage(this.ui.messageBox, this.ui.messageText, this.t, (text) => this.announce(text));
     this.firstPositionKey = `waiting-room:v1:${config.roomId}:first-position`;
     this.client = new WaitingRoomClient({
       roomId: config.roomId,
@@ -137,7 +145,11 @@ class WaitingRoomPage {
     this.client.on('position', (view) => this.onPosition(view));
     this.client.on('admitted', () => this.onAdmitted());
     this.client.on('evicted', () => this.announce(this.t.titles.evicted));
-    this.client.on('closed', () => this.announce(this.t.titles.closed));
+    this.client.on('closed', () => {
+      this.announce(this.t.titles.closed);
+      // A room closed to joins gives no view: its status still carries the message ("Saturday is sold out").
+      void this.roomMessage.load(this.statusUrl());
+    });
     this.client.on('left', () => this.announce(this.t.titles.left));
     this.client.on('error', (event) => this.onError(event));
     this.client.on('offline', () => {
@@ -164,6 +176,7 @@ class WaitingRoomPage {
   private renderStaticText(): void {
     const t = this.t;
     document.title = t.pageTitle;
+    this.ui.messageLabel.textContent = t.messageLabel;
     this.ui.positionLabel.textContent = t.positionLabel;
     this.ui.aheadLabel.textContent = t.aheadLabel;
     this.ui.waitLabel.textContent = t.waitLabel;
@@ -211,6 +224,7 @@ class WaitingRoomPage {
     this.roomState = view.roomState;
     this.ui.card.dataset.roomState = view.roomState;
     if (roomStateChanged) this.renderState('waiting');
+    const messageChanged = this.roomMessage.show(view.message);
     const first = this.firstPosition(view);
     const ahead = Math.max(0, view.position - 1);
     // Nobody is let in while the room is paused or closed: an estimate would be a guess.
@@ -229,14 +243,24 @@ class WaitingRoomPage {
     const previous = this.lastAnnouncedPosition;
     const milestone = previous !== undefined && MILESTONES.some((m) => view.position <= m && previous > m);
     const due = previous === undefined || milestone || (view.position !== previous && now - this.lastAnnouncedAt >= ANNOUNCE_EVERY_MS);
+    let spoken: string | undefined;
     if (roomStateChanged && view.roomState !== 'open') {
       const onHold = t.onHold[view.roomState];
-      this.announce(`${onHold.title}. ${onHold.lead}`);
+      spoken = `${onHold.title}. ${onHold.lead}`;
     } else if (due || roomStateChanged) {
       this.lastAnnouncedAt = now;
       this.lastAnnouncedPosition = view.position;
-      this.announce(view.position === 1 ? `${t.announceNext} ${t.announceWaiting(position, wait)}` : t.announceWaiting(position, wait));
+      spoken = view.position === 1 ? `${t.announceNext} ${t.announceWaiting(position, wait)}` : t.announceWaiting(position, wait);
     }
+    // A new message is said with whatever else is due, in one announcement (a second would replace the first).
+    const said = [spoken, messageChanged ? this.roomMessage.announcement() : undefined].filter((part): part is string => part !== undefined);
+    if (said.length > 0) this.announce(said.join(' '));
+  }
+
+  /** Where the room's public status is read (the page's data-status-base, else its API base). */
+  private statusUrl(): string {
+    const base = (this.config.statusBase || this.config.apiBase).replace(/\/+$/, '');
+    return `${base}/rooms/${encodeURIComponent(this.config.roomId)}/status`;
   }
 
   private onAdmitted(): void {

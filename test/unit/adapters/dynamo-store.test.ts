@@ -68,6 +68,8 @@ const room = {
   lineShards: 8,
   frontFloor: 6,
   wakeSeq: 7,
+  // The room item above has no epoch: never stopped.
+  epoch: 0,
   createdAt: 5,
   updatedAt: 30,
 };
@@ -90,6 +92,7 @@ const admission = (n: number, overrides: Partial<AdmitBatchRequest> = {}): Admit
   tokens: Array.from({ length: n }, (_, i) => ({ tokenId: `t${i + 1}`, ticket: i + 1 })),
   capacity: 5,
   liveSince: 100,
+  epoch: 0,
   now: 200,
   ...overrides,
 });
@@ -121,6 +124,11 @@ describe('DynamoStore', () => {
         wakeSeq: 0,
         rate: { prevAt: 0, prevTotal: 0, prevTicket: 0, curAt: 0, curTotal: 0, curTicket: 0 },
       });
+    });
+
+    it('reads the epoch and the message to the line of a room that has them', async () => {
+      ddb.on(BatchGetCommand).resolves({ Responses: { rooms: [{ ...roomItem, epoch: 3, message: 'Saturday is sold out' }] } });
+      await expect(store.getRoom('shop')).resolves.toEqual({ ...room, epoch: 3, message: 'Saturday is sold out' });
     });
 
     it('asks again for keys BatchGetItem left unprocessed, and gives up after a few attempts', async () => {
@@ -160,9 +168,25 @@ describe('DynamoStore', () => {
       expect(input.UpdateExpression).toContain('rateCurTicket = if_not_exists(rateCurTicket, :zero)');
       expect(input.UpdateExpression).toContain('#capacity = :capacity');
       expect(input.UpdateExpression).not.toContain('nextTicket');
+      expect(input.UpdateExpression).toContain('#epoch = if_not_exists(#epoch, :zero)');
+      expect(input.UpdateExpression).not.toContain('#message');
       expect(input.ExpressionAttributeValues).toMatchObject({ ':shards': 16, ':one': 1 });
       expect(input.ConditionExpression).toBeUndefined();
       expect(ddb.commandCalls(GetCommand)[0]!.args[0].input).toEqual({ TableName: 'rooms', Key: { roomId: 'shop#tickets' }, ConsistentRead: true });
+    });
+
+    it('sets or removes the message to the line, and moves the room to its next epoch in an emergency stop', async () => {
+      ddb.on(UpdateCommand).resolves({ Attributes: roomItem });
+      ddb.on(GetCommand).resolves({});
+      await store.upsertRoom({ roomId: 'shop', message: 'Saturday is sold out', bumpEpoch: true, lineShards: 4, now: 1 });
+      await store.upsertRoom({ roomId: 'shop', message: null, lineShards: 4, now: 2 });
+      const [set, cleared] = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+      expect(set!.UpdateExpression).toMatch(/^SET .*#message = :message.* ADD wakeSeq :one, #epoch :one$/);
+      expect(set!.UpdateExpression).not.toContain('if_not_exists(#epoch');
+      expect(set!.ExpressionAttributeNames).toMatchObject({ '#message': 'message', '#epoch': 'epoch' });
+      expect(set!.ExpressionAttributeValues).toMatchObject({ ':message': 'Saturday is sold out' });
+      expect(cleared!.UpdateExpression).toMatch(/^SET .* REMOVE #message ADD wakeSeq :one$/);
+      expect(cleared!.ExpressionAttributeValues).not.toHaveProperty(':message');
     });
 
     it('changes only an existing room when no capacity is given', async () => {
@@ -378,19 +402,30 @@ describe('DynamoStore', () => {
       expect(items[0]!.Update).toMatchObject({
         TableName: 'tokens',
         Key: { tokenId: 't1' },
-        UpdateExpression: 'SET #state = :admitted, admittedAt = :now REMOVE lineShard, lineTicket',
+        UpdateExpression: 'SET #state = :admitted, admittedAt = :now, admittedEpoch = :epoch REMOVE lineShard, lineTicket',
         ConditionExpression:
           '#state = :waiting AND (#signal = :heartbeat OR attribute_not_exists(#signal)) AND (heard = :heard OR attribute_not_exists(heard)) AND lastSeenAt >= :liveSince AND roomId = :room',
-        ExpressionAttributeValues: { ':liveSince': 100, ':room': 'shop', ':now': 200, ':heartbeat': 'heartbeat', ':heard': true },
+        ExpressionAttributeValues: { ':liveSince': 100, ':room': 'shop', ':now': 200, ':heartbeat': 'heartbeat', ':heard': true, ':epoch': 0 },
       });
       expect(items[1]!.Update?.Key).toEqual({ tokenId: 't2' });
       expect(items[2]!.Update).toMatchObject({
         TableName: 'rooms',
         Key: { roomId: 'shop' },
         UpdateExpression: 'SET updatedAt = :now, lastAdmittedTicket = :raise ADD activeCount :n, admittedTotal :n',
-        ConditionExpression: '#state = :open AND #capacity >= :capacity AND activeCount <= :seatsLeft AND lastAdmittedTicket < :raise AND admitter = :owner',
-        ExpressionAttributeValues: { ':n': 2, ':capacity': 5, ':seatsLeft': 3, ':raise': 2, ':owner': 'me' },
+        ConditionExpression:
+          '#state = :open AND #capacity >= :capacity AND activeCount <= :seatsLeft AND (attribute_not_exists(#epoch) OR #epoch = :epoch) AND lastAdmittedTicket < :raise AND admitter = :owner',
+        ExpressionAttributeNames: { '#state': 'state', '#capacity': 'capacity', '#epoch': 'epoch' },
+        ExpressionAttributeValues: { ':n': 2, ':capacity': 5, ':seatsLeft': 3, ':raise': 2, ':owner': 'me', ':epoch': 0 },
       });
+    });
+
+    it('conditions the room on the epoch the admitter saw, and admits the tokens in it', async () => {
+      ddb.on(TransactWriteCommand).resolves({});
+      await store.admitTokens(admission(1, { epoch: 4 }));
+      const [token, room] = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!.map((i) => i.Update!);
+      expect(token!.ExpressionAttributeValues).toMatchObject({ ':epoch': 4 });
+      expect(room!.ConditionExpression).toBe('#state = :open AND #capacity >= :capacity AND activeCount <= :seatsLeft AND #epoch = :epoch');
+      expect(room!.ExpressionAttributeValues).toMatchObject({ ':epoch': 4 });
     });
 
     it('conditions the room on its seats alone for a visitor admitting itself', async () => {
@@ -398,14 +433,16 @@ describe('DynamoStore', () => {
       await store.admitTokens(admission(1));
       const room = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![1]!.Update!;
       expect(room.UpdateExpression).toBe('SET updatedAt = :now ADD activeCount :n, admittedTotal :n');
-      expect(room.ConditionExpression).toBe('#state = :open AND #capacity >= :capacity AND activeCount <= :seatsLeft');
+      expect(room.ConditionExpression).toBe('#state = :open AND #capacity >= :capacity AND activeCount <= :seatsLeft AND (attribute_not_exists(#epoch) OR #epoch = :epoch)');
     });
 
     it('re-arms the check loop of a token that asks for it in the same update', async () => {
       ddb.on(TransactWriteCommand).resolves({});
       await store.admitTokens({ ...admission(0), tokens: [{ tokenId: 't1', ticket: 1, rearm: { checkBy: 'rearm:me', checkDueAt: 300 } }] });
       const update = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![0]!.Update!;
-      expect(update.UpdateExpression).toBe('SET #state = :admitted, admittedAt = :now, checkBy = :by, checkDueAt = :due ADD checkSeq :one REMOVE lineShard, lineTicket');
+      expect(update.UpdateExpression).toBe(
+        'SET #state = :admitted, admittedAt = :now, admittedEpoch = :epoch, checkBy = :by, checkDueAt = :due ADD checkSeq :one REMOVE lineShard, lineTicket',
+      );
       expect(update.ExpressionAttributeValues).toMatchObject({ ':by': 'rearm:me', ':due': 300, ':one': 1 });
     });
 

@@ -10,9 +10,13 @@ import { describe, expect, it } from 'vitest';
 import { API_VERSION, openApiDocument } from '../../../lambdas/api/document.js';
 import { roomChangeSchema, roomIdSchema, tokenIdSchema } from '../../../lambdas/api/schemas.js';
 import {
+  AdmissionRevokedError,
   ContentionError,
   InvalidCredentialError,
+  InvalidPassError,
   MissingCredentialError,
+  MissingPassError,
+  PassesNotConfiguredError,
   PayloadTooLargeError,
   RoomClosedError,
   RoomNotFoundError,
@@ -49,13 +53,22 @@ describe('the OpenAPI document', () => {
     ]);
   });
 
-  it('asks for the SigV4 signature on /admin routes, the bearer secret on token routes, and nothing elsewhere', () => {
+  it('asks for the SigV4 signature on /admin routes, the bearer secret on token routes, the pass on pass routes, and nothing elsewhere', () => {
     for (const routeKey of conformance.routeKeys()) {
       const [method, path] = routeKey.split(' ') as [string, string];
       const operation = document.paths[path]![method.toLowerCase() as 'get']!;
-      const expected = path.startsWith('/admin/') ? [{ awsSigV4: [] }] : path.includes('{tokenId}') ? [{ visitorSecret: [] }] : undefined;
+      const expected = path.startsWith('/admin/')
+        ? [{ awsSigV4: [] }]
+        : path.includes('{tokenId}')
+          ? [{ visitorSecret: [] }]
+          : path.includes('/passes/')
+            ? [{ admissionPass: [] }, { admissionPassCookie: [] }]
+            : undefined;
       expect(operation.security, routeKey).toEqual(expected);
     }
+    expect(document.paths['/rooms/{roomId}/passes/revoke']?.post).toBeDefined();
+    expect(document.components.securitySchemes.admissionPass).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    expect(document.components.securitySchemes.admissionPassCookie).toMatchObject({ type: 'apiKey', in: 'cookie', name: 'wr_pass' });
     expect(document.components.securitySchemes.visitorSecret).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(document.components.securitySchemes.awsSigV4).toMatchObject({ type: 'apiKey', in: 'header', name: 'Authorization', 'x-amazon-apigateway-authtype': 'awsSigv4' });
   });
@@ -74,7 +87,12 @@ describe('the OpenAPI document', () => {
 
 describe('one source for validation and description', () => {
   it('accepts and refuses the room changes the admin handler accepts and refuses', () => {
-    const bodies: unknown[] = [{ capacity: 5 }, { state: 'paused' }, { capacity: 0, state: 'closed' }, {}, { capacity: -1 }, { capacity: 1.5 }, { capacity: 2_000_000 }, { state: 'gone' }, { capacity: 5, color: 'red' }, [], 'open'];
+    const bodies: unknown[] = [
+      { capacity: 5 }, { state: 'paused' }, { capacity: 0, state: 'closed' }, {}, { capacity: -1 }, { capacity: 1.5 }, { capacity: 2_000_000 }, { state: 'gone' },
+      { capacity: 5, color: 'red' }, [], 'open',
+      { message: 'Saturday is sold out' }, { message: null }, { message: '' }, { message: 'x'.repeat(280) }, { message: 'x'.repeat(281) }, { message: '🎟'.repeat(280) },
+      { message: '🎟'.repeat(281) }, { message: 7 }, { revokePasses: true }, { state: 'paused', revokePasses: true }, { revokePasses: 'yes' },
+    ];
     for (const body of bodies) {
       expect(conformance.acceptsBody('PUT /admin/rooms/{roomId}', body), JSON.stringify(body)).toBe(roomChangeSchema.safeParse(body).success);
     }
@@ -102,6 +120,10 @@ describe('error answers', () => {
     ['a wrong secret', new InvalidCredentialError()],
     ['an unknown room', new RoomNotFoundError('shop')],
     ['an unknown token', new TokenNotFoundError('AAAAAAAAAAAAAAAAAAAAAA')],
+    ['no pass', new MissingPassError()],
+    ['a pass that does not verify', new InvalidPassError('expired')],
+    ['passes not configured', new PassesNotConfiguredError()],
+    ['a revoked admission', new AdmissionRevokedError('AAAAAAAAAAAAAAAAAAAAAA')],
     ['a closed room', new RoomClosedError('shop')],
     ['a large body', new PayloadTooLargeError('Request body is larger than 4096 bytes')],
     ['contention', new ContentionError('shop')],
@@ -123,7 +145,7 @@ describe('error answers', () => {
 describe('the conformance check of real answers (test/helpers/openapi.ts)', () => {
   const status = {
     roomId: 'shop', state: 'open', capacity: 5, active: 1, waiting: 0, lastAdmittedTicket: 1, lastTicket: 1, frontZoneTicket: 6,
-    ticketsPerSecond: 0.5, rateMeasured: false, estimatedWaitSeconds: 0, heartbeatIntervalSeconds: 5, keepPlaceIntervalSeconds: 300,
+    ticketsPerSecond: 0.5, rateMeasured: false, estimatedWaitSeconds: 0, heartbeatIntervalSeconds: 5, keepPlaceIntervalSeconds: 300, epoch: 0,
   };
   const headers = { 'Content-Type': 'application/json', ETag: '"abc"', 'Cache-Control': 'public, max-age=1' };
   const answer = (overrides: Partial<{ status: number; headers: Record<string, string>; body: string }> = {}) => ({ status: 200, headers, body: JSON.stringify(status), ...overrides });
@@ -131,6 +153,7 @@ describe('the conformance check of real answers (test/helpers/openapi.ts)', () =
 
   it('passes an answer that is what the document says', () => {
     expect(conformance.problems(route, answer())).toEqual([]);
+    expect(conformance.problems(route, answer({ body: JSON.stringify({ ...status, message: 'Saturday is sold out' }) }))).toEqual([]);
     expect(conformance.problems(route, answer({ status: 304, body: '' }))).toEqual([]);
   });
 

@@ -10,7 +10,7 @@ import { EXIT } from '../../../cli/errors.js';
 import { runCli, type CliIo } from '../../../cli/main.js';
 import { regionOfApiUrl } from '../../../cli/target.js';
 
-const ROOM = { roomId: 'shop', capacity: 5, state: 'open', activeCount: 2, lastTicket: 9, lastAdmittedTicket: 4, admittedTotal: 4, evictedTotal: 1, createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:01:00.000Z' };
+const ROOM = { roomId: 'shop', capacity: 5, state: 'open', activeCount: 2, lastTicket: 9, lastAdmittedTicket: 4, admittedTotal: 4, evictedTotal: 1, epoch: 0, createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:01:00.000Z' };
 const API = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
 
 afterEach(() => vi.unstubAllEnvs());
@@ -111,11 +111,45 @@ describe('answers and failures', () => {
       ['rooms', 'fly', ...local],
       ['rooms', 'list'],
       ['rooms', 'list', '--local', '--api', API],
+      ['rooms', 'set', 'shop', '--message', 'x'.repeat(281), ...local],
+      ['rooms', 'set', 'shop', '--message', 'two\nlines', ...local],
+      ['rooms', 'set', 'shop', '--message', 'hi', '--clear-message', ...local],
+      ['rooms', 'set', 'shop', '--message', ...local],
+      ['rooms', 'stop', ...local],
     ]) {
       await expect(runCli(argv, cli), argv.join(' ')).resolves.toBe(EXIT.usage);
     }
     expect(requests).toEqual([]);
-    expect(err).toHaveLength(7);
+    expect(err).toHaveLength(12);
+    expect(err[7]).toMatch(/--message must be at most 280 characters/);
+  });
+});
+
+describe('the message to the line and the emergency stop', () => {
+  const local = ['--local', '--port', '3999'];
+
+  it('sets the message with --message, clears it with --clear-message, and shows it', async () => {
+    const { cli, out, requests } = io((_url, init) => ({ status: 200, body: { ...ROOM, ...(JSON.parse(init.body!).message ? { message: JSON.parse(init.body!).message } : {}) } }));
+    await expect(runCli(['rooms', 'set', 'shop', '--message', 'Saturday is sold out', ...local], cli)).resolves.toBe(EXIT.ok);
+    expect(requests[0]).toMatchObject({ method: 'PUT', body: '{"message":"Saturday is sold out"}' });
+    expect(out.join('\n')).toMatch(/message to the line: "Saturday is sold out"/);
+    out.length = 0;
+    await expect(runCli(['rooms', 'set', 'shop', '--clear-message', '--json', ...local], cli)).resolves.toBe(EXIT.ok);
+    expect(requests[1]).toMatchObject({ body: '{"message":null}' });
+    expect(JSON.parse(out.join('\n'))).toEqual(ROOM);
+  });
+
+  it('stops a room in an emergency with --revoke-passes (with any state), and `rooms stop` queues everyone', async () => {
+    const { cli, out, requests } = io(() => ({ status: 200, body: { ...ROOM, state: 'paused', epoch: 1 } }));
+    await expect(runCli(['rooms', 'set', 'shop', '--state', 'closed', '--revoke-passes', ...local], cli)).resolves.toBe(EXIT.ok);
+    expect(requests[0]).toMatchObject({ method: 'PUT', body: '{"state":"closed","revokePasses":true}' });
+    await expect(runCli(['rooms', 'stop', 'shop', ...local], cli)).resolves.toBe(EXIT.ok);
+    expect(requests[1]).toMatchObject({ url: 'http://127.0.0.1:3999/admin/rooms/shop', method: 'PUT', body: '{"state":"paused","revokePasses":true}' });
+    expect(out.join('\n')).toMatch(/Stopped shop: paused, and the admission of everyone inside revoked \(epoch 1\)/);
+    expect(out.join('\n')).toMatch(/emergency stops: 1/);
+    out.length = 0;
+    await runCli(['rooms', 'stop', 'shop', '--json', ...local], cli);
+    expect(JSON.parse(out.join('\n'))).toEqual({ ...ROOM, state: 'paused', epoch: 1 });
   });
 });
 

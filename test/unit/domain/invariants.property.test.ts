@@ -1,20 +1,25 @@
 /**
  * Property-based test of DESIGN §5 invariants 1-5, with the front zone, keep-place signals, ticket
- * blocks, cached room views and batched admission under one lease.
+ * blocks, cached room views, batched admission under one lease, and emergency stops.
  *
  * Random sequences of joins, heartbeats, keep-place signals, leaves, clock advances, check
- * deliveries (including duplicates and re-sent initial checks), capacity and state changes drive
+ * deliveries (including duplicates and re-sent initial checks), capacity and state changes, and
+ * emergency stops (revokePasses, with or without a state) drive
  * the domain against the in-memory store, from two function environments that each have their own
  * room views (cached up to a second) and ticket blocks. Operations in one batch run concurrently:
  * fast-check's scheduler picks the moment each store call takes effect and the moment its answer
  * returns, so every interleaving of reads and conditional writes is explored. Invariants are
- * asserted after every scheduled step and after every batch.
+ * asserted after every scheduled step and after every batch. With stops: no token admitted after a
+ * stop committed carries an earlier epoch (the admission transaction's condition), and a heartbeat
+ * that answers "admitted" comes from an admission no older than the room views' life allows.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   CheckLoop,
+  AdmissionRevokedError,
   ContentionError,
+  ROOM_VIEW_MAX_AGE_MS,
   RoomClosedError,
   Rooms,
   TokenNotFoundError,
@@ -54,7 +59,8 @@ type Op =
   | { kind: 'leave'; who: number; env: number }
   | { kind: 'duplicate'; which: number }
   | { kind: 'restartLoop'; who: number }
-  | { kind: 'configure'; capacity?: number; state?: RoomState };
+  | { kind: 'configure'; capacity?: number; state?: RoomState }
+  | { kind: 'revoke'; state?: RoomState };
 
 /** An advance delivers each check when it becomes visible; its ops run alongside the first deliveries. */
 type Step = { kind: 'batch'; ops: Op[] } | { kind: 'advance'; ms: number; ops: Op[] };
@@ -72,6 +78,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc
       .record({ capacity: fc.option(fc.nat(4), { nil: undefined }), state: fc.option(fc.constantFrom<RoomState>('open', 'paused', 'closed'), { nil: undefined }) })
       .map<Op>((change) => ({ kind: 'configure', ...change })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.option(fc.constantFrom<RoomState>('open', 'paused', 'closed'), { nil: undefined }).map<Op>((state) => ({ kind: 'revoke', state })),
   },
 );
 
@@ -178,6 +188,21 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
     return outcome;
   };
 
+  // Emergency stops: when each epoch began, and the tokens admitted when the last one did (they may carry an earlier epoch).
+  const epochs: { at: number; epoch: number }[] = [{ at: Number.NEGATIVE_INFINITY, epoch: 0 }];
+  let admittedAtLastStop = new Set<string>();
+  const upsert = memory.upsertRoom.bind(memory);
+  memory.upsertRoom = async (input) => {
+    const room = await upsert(input);
+    if (input.bumpEpoch && room) {
+      epochs.push({ at: clock.now(), epoch: room.epoch });
+      admittedAtLastStop = new Set(memory.admittedIn(ROOM).map((t) => t.tokenId));
+    }
+    return room;
+  };
+  /** The room's epoch as of every stop that committed before `at`. */
+  const epochBefore = (at: number) => Math.max(...epochs.filter((e) => e.at < at).map((e) => e.epoch));
+
   await new Rooms({ store: memory, clock, timings: TIMINGS, ids, ...environmentOf(memory, clock) }, 3).configure(ROOM, { capacity: initialCapacity });
 
   const stepInvariants = () => {
@@ -189,6 +214,13 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
     peakAllowed = Math.max(room.capacity, Math.min(peakAllowed, admitted));
     // The line index holds exactly the waiting tokens.
     expect([...memory.lineShard.keys()].sort(), 'line index = waiting tokens').toEqual(memory.waitingIn(ROOM).map((t) => t.tokenId).sort());
+    // Emergency stops: a token admitted after a stop committed is in the room's epoch; only those
+    // admitted before it carry an earlier one (until their next heartbeat or their eviction).
+    for (const token of memory.admittedIn(ROOM)) {
+      const epoch = token.admittedEpoch ?? 0;
+      expect(epoch, `ticket ${token.ticket} admitted in a later epoch than the room's`).toBeLessThanOrEqual(room.epoch);
+      if (epoch < room.epoch) expect(admittedAtLastStop.has(token.tokenId), `ticket ${token.ticket} admitted in epoch ${epoch} after the stop to ${room.epoch}`).toBe(true);
+    }
   };
 
   const quiescentInvariants = () => {
@@ -259,7 +291,7 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
     for (const result of await all) {
       if (result.status === 'rejected') {
         const e = result.reason;
-        const expected = e instanceof TokenNotFoundError || e instanceof RoomClosedError || e instanceof ContentionError;
+        const expected = e instanceof TokenNotFoundError || e instanceof RoomClosedError || e instanceof ContentionError || e instanceof AdmissionRevokedError;
         if (!expected) throw e;
       }
     }
@@ -288,7 +320,14 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
       }
       case 'heartbeat': {
         const v = pick(op.who);
-        if (v) await environments[op.env]!.visitors.heartbeat(ROOM, v.tokenId, v.secret);
+        if (!v) return;
+        const started = clock.now();
+        const view = await environments[op.env]!.visitors.heartbeat(ROOM, v.tokenId, v.secret);
+        // A heartbeat answers "admitted" only to a visitor admitted in the epoch of a room view at most a view's life old.
+        const token = memory.tokens.get(v.tokenId);
+        if (view.state === 'admitted' && token) {
+          expect(token.admittedEpoch ?? 0, `ticket ${token.ticket} renewed after a stop`).toBeGreaterThanOrEqual(epochBefore(started - ROOM_VIEW_MAX_AGE_MS));
+        }
         return;
       }
       case 'keepPlace': {
@@ -325,6 +364,11 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
         freedInBatch = true; // more seats, or a room reopened, are seats to fill at once
         return;
       }
+      case 'revoke': {
+        await environments[0]!.rooms.configure(ROOM, { revokePasses: true, ...(op.state !== undefined ? { state: op.state } : {}) });
+        freedInBatch = true; // it may reopen the room
+        return;
+      }
     }
   };
 
@@ -351,7 +395,7 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
 }
 
 describe('invariants under random interleavings (DESIGN §5)', () => {
-  it('holds capacity, order, no ghost seats, no false eviction and one check loop per token', async () => {
+  it('holds capacity, order, no ghost seats, no false eviction, one check loop per token, and no admission of an old epoch after a stop', async () => {
     await fc.assert(
       fc.asyncProperty(fc.scheduler(), fc.nat(3), fc.array(stepArb, { minLength: 5, maxLength: 45 }), (s, capacity, steps) =>
         runScenario(s, capacity, steps),

@@ -32,6 +32,7 @@ function room(overrides: Partial<Room> = {}): Room {
     lineShards: 4,
     frontFloor: 0,
     wakeSeq: 0,
+    epoch: 0,
     createdAt: T0,
     updatedAt: T0,
     ...overrides,

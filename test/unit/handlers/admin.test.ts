@@ -101,6 +101,11 @@ describe('admin API', () => {
     ['an unknown field', '{"capacity":1,"color":"red"}'],
     ['nothing to change', '{}'],
     ['malformed JSON', '{capacity:1}'],
+    ['a message of 281 characters', JSON.stringify({ message: 'x'.repeat(281) })],
+    ['a message on two lines', JSON.stringify({ message: 'Sold out\nSorry' })],
+    ['a message with a bidirectional override', JSON.stringify({ message: 'Sold \u202eout' })],
+    ['a message that is not text', '{"message":42}'],
+    ['revokePasses that is not a boolean', '{"revokePasses":"yes"}'],
   ])('refuses %s with 400 and no write', async (_name, body) => {
     const response = await admin(put(body));
     expect(response.statusCode).toBe(400);
@@ -127,6 +132,34 @@ describe('admin API', () => {
     const response = await admin(event);
     expect(response.statusCode).toBe(200);
     expect(answer(response)).toMatchObject({ capacity: 2 });
+  });
+
+  it('sets the message to the line (280 characters, emoji counted as one; stored trimmed), shows it, and clears it with null or ""', async () => {
+    const message = `${'🎟'.repeat(279)}!`; // 280 characters, 559 UTF-16 code units
+    const set = await admin(put(JSON.stringify({ message })));
+    expect(set.statusCode).toBe(200);
+    expect(answer(set)).toMatchObject({ message });
+    expect(tables.rooms.get('shop')).toMatchObject({ message, capacity: 5 });
+    expect(answer(await admin(put('{"message":"  Saturday is sold out "}')))).toMatchObject({ message: 'Saturday is sold out' });
+    const markup = await admin(put(JSON.stringify({ message: '<b>Saturday</b> is sold out' })));
+    expect(answer(markup)).toMatchObject({ message: '<b>Saturday</b> is sold out' }); // plain text: stored as written
+    for (const cleared of ['null', '""', '"   "']) {
+      tables.rooms.put(room({ message: 'Saturday is sold out' }));
+      const response = await admin(put(`{"message":${cleared}}`));
+      expect(response.statusCode, cleared).toBe(200);
+      expect(answer(response), cleared).not.toHaveProperty('message');
+      expect(tables.rooms.get('shop'), cleared).not.toHaveProperty('message');
+    }
+  });
+
+  it('stops the room in an emergency: revokePasses moves it to its next epoch, with any state, and shows the epoch', async () => {
+    expect(answer(await admin(apiEvent({ method: 'GET', route: '/admin/rooms/{roomId}', pathParameters: { roomId: 'shop' } })))).toMatchObject({ epoch: 0 });
+    const stopped = await admin(put('{"state":"paused","revokePasses":true}'));
+    expect(stopped.statusCode).toBe(200);
+    expect(answer(stopped)).toMatchObject({ state: 'paused', epoch: 1, activeCount: 3 });
+    expect(answer(await admin(put('{"revokePasses":true}')))).toMatchObject({ state: 'paused', epoch: 2 });
+    expect(answer(await admin(put('{"revokePasses":false,"state":"open"}')))).toMatchObject({ state: 'open', epoch: 2 });
+    expect(tables.rooms.get('shop')).toMatchObject({ epoch: 2 });
   });
 
   it('refuses to create a room without a capacity', async () => {

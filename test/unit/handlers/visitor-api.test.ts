@@ -111,7 +111,9 @@ describe('POST /rooms/{roomId}/tokens (join)', () => {
     expect(tokenUpdate?.Update?.ConditionExpression).toBe(
       '#state = :waiting AND (#signal = :heartbeat OR attribute_not_exists(#signal)) AND (heard = :heard OR attribute_not_exists(heard)) AND lastSeenAt >= :liveSince AND roomId = :room',
     );
-    expect(roomUpdate?.Update?.ConditionExpression).toBe('#state = :open AND #capacity >= :capacity AND activeCount <= :seatsLeft AND lastAdmittedTicket < :raise');
+    expect(roomUpdate?.Update?.ConditionExpression).toBe(
+      '#state = :open AND #capacity >= :capacity AND activeCount <= :seatsLeft AND (attribute_not_exists(#epoch) OR #epoch = :epoch) AND lastAdmittedTicket < :raise',
+    );
     expect(tables.tokens.get(joined.tokenId)).toMatchObject({ state: 'ADMITTED', heard: true });
     expect(tables.rooms.get('shop')).toMatchObject({ activeCount: 1, lastAdmittedTicket: 1, admittedTotal: 1 });
   });
@@ -387,7 +389,29 @@ describe('GET /rooms/{roomId}/status', () => {
       estimatedWaitSeconds: expect.any(Number),
       heartbeatIntervalSeconds: 5,
       keepPlaceIntervalSeconds: 300,
+      epoch: 0,
     });
+  });
+
+  it('carries the message to the line in its bytes: a page holding the old ETag gets the new message, and one without a message', async () => {
+    tables.rooms.put(roomItem({ message: 'Saturday is sold out' }));
+    const first = await status(statusRoute());
+    expect(body(first)).toMatchObject({ message: 'Saturday is sold out' });
+    const etag = first.headers.ETag!;
+    expect((await status(statusRoute({ 'If-None-Match': etag }))).statusCode).toBe(304);
+
+    tables.rooms.put(roomItem({ message: 'Sunday is sold out too' }));
+    vi.setSystemTime(T + 2_000);
+    const changed = await status(statusRoute({ 'If-None-Match': etag }));
+    expect(changed.statusCode).toBe(200);
+    expect(body(changed)).toMatchObject({ message: 'Sunday is sold out too' });
+    expect(changed.headers.ETag).not.toBe(etag);
+
+    tables.rooms.put(roomItem());
+    vi.setSystemTime(T + 3_000);
+    const cleared = await status(statusRoute({ 'If-None-Match': changed.headers.ETag! }));
+    expect(cleared.statusCode).toBe(200);
+    expect(body(cleared)).not.toHaveProperty('message');
   });
 
   it('counts the waiting visitors from the stats table', async () => {

@@ -32,7 +32,7 @@ import { keySourceFromEnv, passIssuerFromEnv } from '../../../lambdas/shared/pas
 import { ROOM, TOKEN_ID } from './fixtures.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:wr-pass-keys-AbCdEf';
-const subject = { roomId: ROOM, tokenId: TOKEN_ID, ticket: 1 };
+const subject = { roomId: ROOM, tokenId: TOKEN_ID, ticket: 1, epoch: 0 };
 const sm = mockClient(SecretsManagerClient);
 
 class FakeClock {

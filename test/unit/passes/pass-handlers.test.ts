@@ -109,7 +109,7 @@ describe('pass authorizer', () => {
   });
 
   const authorizer = async () => (await import('../../../lambdas/handlers/pass-authorizer.js')).handler;
-  const passFor = async (roomId = ROOM, now = Date.now()) => (await issuer.issue({ roomId, tokenId: TOKEN_ID, ticket: 9 }, now)).pass;
+  const passFor = async (roomId = ROOM, now = Date.now()) => (await issuer.issue({ roomId, tokenId: TOKEN_ID, ticket: 9, epoch: 0 }, now)).pass;
 
   function restEvent(headers: Record<string, string>): APIGatewayRequestAuthorizerEvent {
     return {
@@ -131,7 +131,7 @@ describe('pass authorizer', () => {
   const allow = (resource = METHOD_ARN): APIGatewayAuthorizerResult => ({
     principalId: TOKEN_ID,
     policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: resource }] },
-    context: { roomId: ROOM, tokenId: TOKEN_ID, ticket: 9 },
+    context: { roomId: ROOM, tokenId: TOKEN_ID, ticket: 9, epoch: 0 },
   });
 
   it('allows a valid pass from the wr_pass cookie, with the pass claims as context', async () => {
@@ -174,7 +174,7 @@ describe('pass authorizer', () => {
     const forger = new JosePassIssuer(new MutableKeySource({ current: { ...(await generateKeySet()).current, kid: keySet.current.kid }, previous: [] }), {
       ttlSeconds: 60,
     });
-    const forged = (await forger.issue({ roomId: ROOM, tokenId: TOKEN_ID, ticket: 9 }, Date.now())).pass;
+    const forged = (await forger.issue({ roomId: ROOM, tokenId: TOKEN_ID, ticket: 9, epoch: 0 }, Date.now())).pass;
     const refused: Record<string, string>[] = [
       {},
       { Cookie: 'theme=dark' },

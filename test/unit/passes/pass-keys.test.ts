@@ -124,9 +124,9 @@ describe('pass key set', () => {
   });
 
   it('builds claims in epoch seconds with exp = iat + ttl', () => {
-    const claims = passClaimsFor({ roomId: 'shop', tokenId: 't1', ticket: 7 }, 1_700_000_000_999, 60);
-    expect(claims).toEqual({ iss: 'waiting-room', sub: 't1', room: 'shop', ticket: 7, iat: 1_700_000_000, exp: 1_700_000_060 });
-    expect(() => passClaimsFor({ roomId: 'shop', tokenId: 't1', ticket: 7 }, 0, 0)).toThrow(RangeError);
+    const claims = passClaimsFor({ roomId: 'shop', tokenId: 't1', ticket: 7, epoch: 2 }, 1_700_000_000_999, 60);
+    expect(claims).toEqual({ iss: 'waiting-room', sub: 't1', room: 'shop', ticket: 7, ep: 2, iat: 1_700_000_000, exp: 1_700_000_060 });
+    expect(() => passClaimsFor({ roomId: 'shop', tokenId: 't1', ticket: 7, epoch: 0 }, 0, 0)).toThrow(RangeError);
   });
 
   it('the verifier expects the issuer the signer writes', () => {

@@ -14,7 +14,7 @@ import {
 } from '../../../verifier/index.js';
 import { MutableKeySource, ROOM, TOKEN_ID, b64json, editJws, startJwksServer, unb64json, type JwksServer } from './fixtures.js';
 
-const subject = { roomId: ROOM, tokenId: TOKEN_ID, ticket: 42 };
+const subject = { roomId: ROOM, tokenId: TOKEN_ID, ticket: 42, epoch: 0 };
 
 let keySet: PassKeySet;
 let source: MutableKeySource;
@@ -72,6 +72,7 @@ describe('admission pass: signing and verification', () => {
       sub: TOKEN_ID,
       room: ROOM,
       ticket: 42,
+      ep: 0,
       iat: Math.floor(now / 1000),
       exp: Math.floor(now / 1000) + 60,
     });
@@ -81,6 +82,7 @@ describe('admission pass: signing and verification', () => {
       roomId: ROOM,
       tokenId: TOKEN_ID,
       ticket: 42,
+      epoch: 0,
       issuedAt: Math.floor(now / 1000),
       expiresAt: Math.floor(now / 1000) + 60,
       keyId: keySet.current.kid,
@@ -272,6 +274,44 @@ describe('admission pass: signing and verification', () => {
     const { pass } = await issuer.issue(subject, Date.now());
     server.set({ status: 500 });
     await expectRejected(pass, 'jwks-unavailable');
+  });
+});
+
+describe('admission pass: the room epoch and a key set held in memory', () => {
+  it('carries the epoch of the admission in `ep`, and refuses one below minEpoch when the caller knows the room\'s', async () => {
+    const { pass } = await issuer.issue({ ...subject, epoch: 3 }, Date.now());
+    expect(decodeJwt(pass)).toMatchObject({ ep: 3 });
+    await expect(verify(pass)).resolves.toMatchObject({ epoch: 3 });
+    await expect(verifyPass(pass, { jwksUrl: server.url, roomId: ROOM, minEpoch: 3 })).resolves.toMatchObject({ epoch: 3 });
+    const error = await rejection(verifyPass(pass, { jwksUrl: server.url, roomId: ROOM, minEpoch: 4 }));
+    expect(error.reason).toBe('revoked');
+    expect(error.message).not.toContain(pass);
+  });
+
+  it('reads a pass from before epochs (no `ep`) as epoch 0, and refuses an `ep` that is not a whole number', async () => {
+    const privateKey = await privateKeyOf(keySet);
+    const sign = (claims: Record<string, unknown>) =>
+      new SignJWT({ room: ROOM, ticket: 42, ...claims })
+        .setProtectedHeader({ alg: 'ES256', kid: keySet.current.kid, typ: 'JWT' })
+        .setIssuer('waiting-room')
+        .setSubject(TOKEN_ID)
+        .setIssuedAt()
+        .setExpirationTime('1m')
+        .sign(privateKey);
+    await expect(verify(await sign({}))).resolves.toMatchObject({ epoch: 0 });
+    for (const ep of [-1, 1.5, '2', null]) await expectRejected(await sign({ ep }), 'malformed');
+  });
+
+  it('verifies against a key set given as an object (no fetch), with the same checks', async () => {
+    const jwks = passJwksOf(keySet);
+    const { pass } = await issuer.issue(subject, Date.now());
+    const fetches = server.hits();
+    await expect(verifyPass(pass, { jwks, roomId: ROOM })).resolves.toMatchObject({ tokenId: TOKEN_ID, ticket: 42, keyId: keySet.current.kid });
+    expect(server.hits()).toBe(fetches);
+    const wrongRoom = await rejection(verifyPass(pass, { jwks, roomId: 'other-room' }));
+    expect(wrongRoom.reason).toBe('wrong-room');
+    const unknown = await rejection(verifyPass(pass, { jwks: passJwksOf(await generateKeySet()), roomId: ROOM }));
+    expect(unknown.reason).toBe('unknown-key');
   });
 });
 

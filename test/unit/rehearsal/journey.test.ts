@@ -41,6 +41,7 @@ const roomStatus = (fields: Partial<RoomStatus> = {}): RoomStatus => ({
   estimatedWaitSeconds: 100,
   heartbeatIntervalSeconds: 5,
   keepPlaceIntervalSeconds: 300,
+  epoch: 0,
   ...fields,
 });
 

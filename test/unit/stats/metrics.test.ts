@@ -22,6 +22,7 @@ const shop = (overrides: Partial<Room> = {}): Room => ({
   lineShards: 32,
   frontFloor: 0,
   wakeSeq: 1,
+  epoch: 0,
   createdAt: T - 3_600_000,
   updatedAt: T,
   ...overrides,

@@ -149,6 +149,7 @@ export class FakeApi {
       estimatedWaitSeconds: placeOf(room.lastTicket + 1, this.facts(room)).estimatedWaitSeconds,
       heartbeatIntervalSeconds: room.heartbeatIntervalSeconds,
       keepPlaceIntervalSeconds: room.keepPlaceIntervalSeconds,
+      epoch: 0,
     };
   }
 

@@ -48,6 +48,18 @@ describe('far from the front', () => {
     expect(tab.client.state).toBe('waiting');
   });
 
+  it("shows the operator's message as the status says it: the view it works out carries it, and loses it once cleared", async () => {
+    const tab = await farVisitor();
+    api.serveStatus({ message: 'Saturday is sold out' }, { message: 'Saturday is sold out' });
+    await advance(10_000);
+    expect(tab.client.view).toMatchObject({ zone: 'far', message: 'Saturday is sold out' });
+    await advance(10_000);
+    expect(tab.named('position').at(-1)).toMatchObject({ message: 'Saturday is sold out' });
+    await advance(10_000); // the next status has no message
+    expect(tab.client.view).not.toHaveProperty('message');
+    expect(tab.named('position').at(-1)).not.toHaveProperty('message');
+  });
+
   it('reads the status as a shared, cacheable request: no credential, no cache bypass', async () => {
     await farVisitor();
     await advance(10_000);

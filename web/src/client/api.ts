@@ -69,7 +69,8 @@ export function isTokenView(value: unknown): value is TokenView {
     isCount(value.heartbeatIntervalSeconds) &&
     isCount(value.keepPlaceIntervalSeconds) &&
     (value.pass === undefined || typeof value.pass === 'string') &&
-    (value.passExpiresAt === undefined || typeof value.passExpiresAt === 'number')
+    (value.passExpiresAt === undefined || typeof value.passExpiresAt === 'number') &&
+    (value.message === undefined || typeof value.message === 'string')
   );
 }
 
@@ -89,6 +90,8 @@ export function isRoomStatus(value: unknown): value is RoomStatus {
     typeof value.rateMeasured === 'boolean' &&
     isCount(value.estimatedWaitSeconds) &&
     isCount(value.heartbeatIntervalSeconds) &&
-    isCount(value.keepPlaceIntervalSeconds)
+    isCount(value.keepPlaceIntervalSeconds) &&
+    // (epoch is not used here, and a status cached from before it existed has none.)
+    (value.message === undefined || typeof value.message === 'string')
   );
 }

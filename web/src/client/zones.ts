@@ -98,12 +98,15 @@ export function viewIntervalMs(view: TokenView): number {
  * status (the same code the server runs), and the room's state and timings as the status says.
  */
 export function viewFromStatus(view: TokenView, status: RoomStatus): TokenView {
+  const { message: _previous, ...rest } = view;
   return {
-    ...view,
+    ...rest,
     ...placeOf(view.ticket, status),
     roomState: status.state,
     heartbeatIntervalSeconds: status.heartbeatIntervalSeconds,
     keepPlaceIntervalSeconds: status.keepPlaceIntervalSeconds,
+    // The operator's message to the line, as the status now says it (gone when it was cleared).
+    ...(status.message !== undefined ? { message: status.message } : {}),
   };
 }
 

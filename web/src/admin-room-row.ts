@@ -1,0 +1,235 @@
+/**
+ * One room's row on the admin page: capacity, state and the message to the line edited in place and
+ * saved together (PUT /admin/rooms/{roomId}), the live counts, and the emergency stop that queues
+ * everyone ({"state":"paused","revokePasses":true}: nobody is admitted until the room reopens, and
+ * every visitor inside is refused within one pass lifetime).
+ *
+ * What the operator is typing is never overwritten by a refresh.
+ */
+import type { RoomState, RoomStatus } from '../../lambdas/domain/model.js';
+import { ROOM_STATES } from '../../lambdas/domain/model.js';
+import { MAX_ROOM_MESSAGE_LENGTH, roomMessageProblem } from '../../lambdas/domain/room-message.js';
+
+/** A room as GET /admin/rooms answers it. */
+export interface AdminRoom {
+  roomId: string;
+  capacity: number;
+  state: RoomState;
+  activeCount: number;
+  lastTicket: number;
+  lastAdmittedTicket: number;
+  admittedTotal: number;
+  /** Emergency stops so far. */
+  epoch: number;
+  message?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What a row needs from its page: the API, a way to speak to the operator, and where the waiting page is. */
+export interface RowHost {
+  api<T>(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<T>;
+  say(text: string, kind: 'ok' | 'error'): void;
+  confirm(question: string): boolean;
+  readonly waitingRoomUrl: string;
+}
+
+export const numbers = new Intl.NumberFormat();
+
+export function make<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: string; text?: string } = {}): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (props.className) node.className = props.className;
+  if (props.text !== undefined) node.textContent = props.text;
+  return node;
+}
+
+export function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function shortWait(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds <= 0) return '—';
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** The columns of a row, as the table's header names them. */
+export const ROOM_COLUMNS = 10;
+
+export class RoomRow {
+  readonly row = make('tr');
+  private readonly state = make('select');
+  private readonly capacity = make('input');
+  private readonly message = make('input');
+  private readonly active = make('td', { className: 'num' });
+  private readonly waiting = make('td', { className: 'num' });
+  private readonly wait = make('td', { className: 'num' });
+  private readonly lastTicket = make('td', { className: 'num' });
+  private readonly admitted = make('td', { className: 'num' });
+  private readonly save = make('button', { className: 'button primary small', text: 'Save' });
+  private readonly revert = make('button', { className: 'button small', text: 'Revert' });
+  private readonly stop = make('button', { className: 'button danger small', text: 'Stop' });
+  /** The values the server last reported. */
+  private server: { capacity: number; state: RoomState; message: string };
+  private dirty = false;
+  private saving = false;
+
+  constructor(
+    private readonly roomId: string,
+    room: AdminRoom,
+    private readonly host: RowHost,
+  ) {
+    this.server = { capacity: room.capacity, state: room.state, message: room.message ?? '' };
+    const idCell = make('td');
+    const link = make('a', { className: 'room-id', text: roomId });
+    link.href = `${host.waitingRoomUrl}?room=${encodeURIComponent(roomId)}`;
+    link.title = 'Open the waiting room page for this room';
+    idCell.append(link);
+
+    const stateCell = make('td');
+    this.state.setAttribute('aria-label', `State of room ${roomId}`);
+    for (const value of ROOM_STATES) this.state.append(new Option(value, value));
+    stateCell.append(this.state);
+
+    const capacityCell = make('td', { className: 'num' });
+    this.capacity.type = 'number';
+    this.capacity.min = '0';
+    this.capacity.step = '1';
+    this.capacity.inputMode = 'numeric';
+    this.capacity.setAttribute('aria-label', `Capacity of room ${roomId}`);
+    capacityCell.append(this.capacity);
+
+    const messageCell = make('td', { className: 'message' });
+    this.message.type = 'text';
+    this.message.maxLength = MAX_ROOM_MESSAGE_LENGTH;
+    this.message.placeholder = 'No message';
+    this.message.dir = 'auto';
+    this.message.setAttribute('aria-label', `Message to the line of room ${roomId} (plain text, up to ${MAX_ROOM_MESSAGE_LENGTH} characters)`);
+    messageCell.append(this.message);
+
+    const actions = make('td');
+    const group = make('div', { className: 'row-actions' });
+    for (const button of [this.save, this.revert, this.stop]) button.type = 'button';
+    this.stop.title = 'Emergency stop: pause the room and end the visit of everyone inside';
+    this.stop.setAttribute('aria-label', `Emergency stop of room ${roomId}`);
+    group.append(this.revert, this.save, this.stop);
+    actions.append(group);
+
+    this.row.append(idCell, stateCell, capacityCell, messageCell, this.active, this.waiting, this.wait, this.lastTicket, this.admitted, actions);
+    const markDirty = () => this.setDirty(this.changed());
+    for (const input of [this.capacity, this.message]) {
+      input.addEventListener('input', markDirty);
+      input.addEventListener('keydown', (event) => {
+        if (event.key === 'Enter') void this.saveChanges();
+        if (event.key === 'Escape') this.revertChanges();
+      });
+    }
+    this.state.addEventListener('change', markDirty);
+    this.save.addEventListener('click', () => void this.saveChanges());
+    this.revert.addEventListener('click', () => this.revertChanges());
+    this.stop.addEventListener('click', () => void this.emergencyStop());
+    this.setDirty(false);
+    this.showServerValues();
+  }
+
+  /** The room as the server reports it now, and its public status when read. */
+  update(room: AdminRoom, status: RoomStatus | undefined): void {
+    this.server = { capacity: room.capacity, state: room.state, message: room.message ?? '' };
+    // Never overwrite what the operator is typing.
+    if (!this.dirty && !this.saving) {
+      this.state.value = room.state;
+      if (document.activeElement !== this.capacity) this.capacity.value = String(room.capacity);
+      if (document.activeElement !== this.message) this.message.value = this.server.message;
+    }
+    this.state.dataset.state = room.state;
+    this.active.textContent = numbers.format(status?.active ?? room.activeCount);
+    this.waiting.textContent = status ? numbers.format(status.waiting) : '—';
+    this.wait.textContent = status ? shortWait(status.estimatedWaitSeconds) : '—';
+    this.lastTicket.textContent = numbers.format(room.lastTicket);
+    this.admitted.textContent = numbers.format(room.admittedTotal);
+    const stops = room.epoch > 0 ? ` · emergency stops: ${room.epoch}` : '';
+    this.row.title = `Created ${new Date(room.createdAt).toLocaleString()} · updated ${new Date(room.updatedAt).toLocaleString()}${stops}`;
+  }
+
+  private changed(): boolean {
+    return this.capacity.value !== String(this.server.capacity) || this.state.value !== this.server.state || this.message.value !== this.server.message;
+  }
+
+  private showServerValues(): void {
+    this.state.value = this.server.state;
+    this.capacity.value = String(this.server.capacity);
+    this.message.value = this.server.message;
+  }
+
+  private setDirty(dirty: boolean): void {
+    this.dirty = dirty;
+    this.row.dataset.dirty = String(dirty);
+    this.save.disabled = !dirty || this.saving;
+    this.revert.hidden = !dirty;
+  }
+
+  private revertChanges(): void {
+    this.showServerValues();
+    this.setDirty(false);
+  }
+
+  private async saveChanges(): Promise<void> {
+    if (!this.dirty || this.saving) return;
+    const change: { capacity?: number; state?: RoomState; message?: string | null } = {};
+    const capacity = Number(this.capacity.value);
+    if (this.capacity.value !== String(this.server.capacity)) {
+      if (this.capacity.value.trim() === '' || !Number.isInteger(capacity) || capacity < 0) {
+        this.host.say(`Capacity of ${this.roomId} must be a whole number, 0 or more.`, 'error');
+        this.capacity.focus();
+        return;
+      }
+      change.capacity = capacity;
+    }
+    if (this.state.value !== this.server.state) change.state = this.state.value as RoomState;
+    if (this.message.value !== this.server.message) {
+      const problem = roomMessageProblem(this.message.value);
+      if (problem) {
+        this.host.say(`The ${problem.replace(/^message/, 'message of ' + this.roomId)}.`, 'error');
+        this.message.focus();
+        return;
+      }
+      change.message = this.message.value.trim() === '' ? null : this.message.value;
+    }
+    const room = await this.put(change, () => this.setDirty(true));
+    if (!room) return;
+    this.setDirty(false);
+    this.update(room, undefined);
+    const message = room.message === undefined ? 'no message' : `message “${room.message}”`;
+    this.host.say(`Saved ${this.roomId}: capacity ${numbers.format(room.capacity)}, ${room.state}, ${message}.`, 'ok');
+  }
+
+  private async emergencyStop(): Promise<void> {
+    const question = `Stop ${this.roomId}? It is paused, and everyone inside is sent back out within a pass lifetime (a minute); the line keeps its place until you reopen it.`;
+    if (this.saving || !this.host.confirm(question)) return;
+    const room = await this.put({ state: 'paused', revokePasses: true }, () => undefined);
+    if (!room) return;
+    this.update(room, undefined);
+    if (!this.dirty) this.state.value = room.state;
+    this.host.say(`Stopped ${this.roomId}: paused, and the admission of everyone inside revoked (stop ${room.epoch}). Set it open to let the line in again.`, 'ok');
+  }
+
+  /** One PUT of the room; undefined (and said why) when it failed. */
+  private async put(change: Record<string, unknown>, onFailure: () => void): Promise<AdminRoom | undefined> {
+    this.saving = true;
+    this.save.disabled = true;
+    this.stop.disabled = true;
+    try {
+      return await this.host.api<AdminRoom>('PUT', `/admin/rooms/${encodeURIComponent(this.roomId)}`, change);
+    } catch (error) {
+      onFailure();
+      this.host.say(`Could not save ${this.roomId}: ${describe(error)}`, 'error');
+      return undefined;
+    } finally {
+      this.saving = false;
+      this.stop.disabled = false;
+      this.save.disabled = !this.dirty;
+    }
+  }
+}
