@@ -6,6 +6,7 @@
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import type { EdgeRotationResult } from '../lambdas/domain/edge-pass-keys.js';
 import type { Outcome } from './commands.js';
 import { CliError, EXIT } from './errors.js';
 
@@ -18,14 +19,7 @@ export interface RotationAnswer {
 }
 
 /** What the edge key rotation answers (lambdas/handlers/rotate-edge-pass-key.ts). */
-export interface EdgeRotationAnswer {
-  kid: string;
-  nextKid?: string;
-  previousKids: string[];
-  initialized: boolean;
-  stored: number;
-  removed: number;
-}
+export type EdgeRotationAnswer = EdgeRotationResult;
 
 /** Invokes a rotate function with `{}` and returns its JSON answer; every failure a CliError. */
 async function invokeRotation(lambda: Pick<LambdaClient, 'send'>, functionName: string): Promise<unknown> {

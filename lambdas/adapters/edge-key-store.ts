@@ -12,7 +12,9 @@ import '@aws-sdk/signature-v4a';
 import { DescribeKeyValueStoreCommand, ListKeysCommand, UpdateKeysCommand, type CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
 import { GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { EDGE_PASS_KVS_KEY_PREFIX, edgePassKvsKey, generateEdgePassKey } from '../../edge/edge-pass.js';
-import { edgeStoreChanges, firstEdgePassKeySet, rotateEdgePassKeySet, type EdgeKey, type EdgePassKeySet } from '../domain/edge-pass-keys.js';
+import { edgeStoreChanges, firstEdgePassKeySet, rotateEdgePassKeySet, type EdgeKey, type EdgePassKeySet, type EdgeRotationResult } from '../domain/edge-pass-keys.js';
+
+export type { EdgeRotationResult } from '../domain/edge-pass-keys.js';
 import { InvalidEdgePassKeysError, parseEdgePassKeySet } from '../shared/edge-passes.js';
 
 export interface EdgeKeyStoreDeps {
@@ -22,17 +24,6 @@ export interface EdgeKeyStoreDeps {
   kvsArn: string;
   /** A fresh key (a seam for tests). */
   fresh?: () => EdgeKey;
-}
-
-export interface EdgeRotationResult {
-  kid: string;
-  nextKid?: string;
-  previousKids: string[];
-  /** True when there was no key set yet and this wrote the first one. */
-  initialized: boolean;
-  /** Keys written to and removed from the gate's store. */
-  stored: number;
-  removed: number;
 }
 
 /** The stored key set, or undefined while the secret holds none yet (its generated placeholder). */

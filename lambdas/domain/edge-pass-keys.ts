@@ -54,3 +54,15 @@ export function edgeStoreChanges(
   const deletes = [...stored.keys()].filter((key) => key.startsWith(prefix) && !wanted.has(key));
   return { puts, deletes };
 }
+
+/** What a rotation reports (the rotate function's answer, and `waiting-room keys rotate --edge --json`). Never a key. */
+export interface EdgeRotationResult {
+  kid: string;
+  nextKid?: string;
+  previousKids: string[];
+  /** True when there was no key set yet and this wrote the first one. */
+  initialized: boolean;
+  /** Keys written to and removed from the gate's store. */
+  stored: number;
+  removed: number;
+}
