@@ -2,6 +2,8 @@
  * The CLI's commands. Each returns what it found: `json` for --json (stable: the API's own
  * shapes, documented in the README) and `lines` for people.
  */
+import { MAX_NEW_VISITORS_PER_MINUTE } from '../lambdas/domain/admission-rate.js';
+import { QUEUE_MODES, type QueueMode } from '../lambdas/domain/model.js';
 import { roomMessageProblem } from '../lambdas/domain/room-message.js';
 import type { AdminApi } from './admin-api.js';
 import { flag, integerOption, option, type ParsedArgs } from './args.js';
@@ -12,6 +14,9 @@ export interface AdminRoom {
   roomId: string;
   capacity: number;
   state: 'open' | 'paused' | 'closed';
+  mode: QueueMode;
+  /** At most this many admissions a minute, when set. */
+  newVisitorsPerMinute?: number;
   activeCount: number;
   lastTicket: number;
   lastAdmittedTicket: number;
@@ -56,7 +61,8 @@ export async function roomsList(api: AdminApi): Promise<Outcome> {
 
 function describeRoom(r: AdminRoom): string[] {
   return [
-    `${r.roomId}: ${r.state}, ${r.activeCount} of ${r.capacity} seats taken`,
+    `${r.roomId}: ${r.state}${r.mode !== undefined && r.mode !== 'fifo' ? ` (${r.mode})` : ''}, ${r.activeCount} of ${r.capacity} seats taken` +
+      (r.newVisitorsPerMinute !== undefined ? `, at most ${r.newVisitorsPerMinute} admissions a minute` : ''),
     `  tickets issued up to ${r.lastTicket}, admitted up to ${r.lastAdmittedTicket} (at most ${Math.max(0, r.lastTicket - r.lastAdmittedTicket)} in line)`,
     `  admitted ${r.admittedTotal}, evicted ${r.evictedTotal} in all; created ${r.createdAt}, changed ${r.updatedAt}`,
     ...(r.epoch > 0 ? [`  emergency stops: ${r.epoch} (admissions before the last one are revoked)`] : []),
@@ -69,7 +75,7 @@ export async function roomsGet(api: AdminApi, args: ParsedArgs): Promise<Outcome
   return { json: room, lines: describeRoom(room) };
 }
 
-/** The body of `rooms set`: --capacity, --state, --message TEXT or --clear-message, --revoke-passes. */
+/** The body of `rooms set`: --capacity, --state, --mode, --rate N or --no-rate, --message TEXT or --clear-message, --revoke-passes. */
 function roomChangeOf(args: ParsedArgs): Record<string, unknown> {
   const capacity = integerOption(args, 'capacity', 0, 1_000_000);
   const state = option(args, 'state');
@@ -79,15 +85,25 @@ function roomChangeOf(args: ParsedArgs): Record<string, unknown> {
   if (message !== undefined && clearMessage) throw new CliError('Give --message TEXT or --clear-message, not both', EXIT.usage);
   const problem = message !== undefined ? roomMessageProblem(message) : undefined;
   if (problem) throw new CliError(`--${problem}`, EXIT.usage);
+  const mode = option(args, 'mode');
+  if (mode !== undefined && !(QUEUE_MODES as readonly string[]).includes(mode)) throw new CliError(`--mode must be ${QUEUE_MODES.join(', ')} (got ${mode})`, EXIT.usage);
+  const rate = integerOption(args, 'rate', 1, MAX_NEW_VISITORS_PER_MINUTE);
+  const noRate = flag(args, 'no-rate');
+  if (rate !== undefined && noRate) throw new CliError('Give --rate N or --no-rate, not both', EXIT.usage);
   const revokePasses = flag(args, 'revoke-passes');
   const change = {
     ...(capacity !== undefined ? { capacity } : {}),
     ...(state !== undefined ? { state } : {}),
+    ...(mode !== undefined ? { mode } : {}),
+    ...(rate !== undefined ? { newVisitorsPerMinute: rate } : noRate ? { newVisitorsPerMinute: null } : {}),
     ...(message !== undefined ? { message } : clearMessage ? { message: null } : {}),
     ...(revokePasses ? { revokePasses: true } : {}),
   };
   if (Object.keys(change).length === 0) {
-    throw new CliError('Nothing to set: give --capacity N, --state open|paused|closed, --message TEXT, --clear-message or --revoke-passes', EXIT.usage);
+    throw new CliError(
+      'Nothing to set: give --capacity N, --state open|paused|closed, --mode fifo|passthrough|reject, --rate N, --no-rate, --message TEXT, --clear-message or --revoke-passes',
+      EXIT.usage,
+    );
   }
   return change;
 }

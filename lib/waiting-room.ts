@@ -21,7 +21,7 @@ import type { Alarm, Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { DEFAULT_LINE_SHARDS, MAX_LINE_SHARDS, ROOM_ID_PATTERN, timingProblems, timingsWithDefaults, type Timings } from '../lambdas/domain/index.js';
+import { DEFAULT_LINE_SHARDS, MAX_LINE_SHARDS, QUEUE_MODES, ROOM_ID_PATTERN, rateLimitProblem, timingProblems, timingsWithDefaults, type Timings } from '../lambdas/domain/index.js';
 import { timingsToEnv } from '../lambdas/shared/env-names.js';
 import { AlarmNotifications, webhookProblems, type AlarmNotificationSettings } from './constructs/alarm-notifications.js';
 import { AlarmTopic } from './constructs/alarm-topic.js';
@@ -125,6 +125,9 @@ export function validateWaitingRoomProps(props: WaitingRoomProps): void {
     if (ids.has(room.roomId)) problems.push(`room ${room.roomId} is listed twice`);
     ids.add(room.roomId);
     if (!Number.isInteger(room.capacity) || room.capacity < 0) problems.push(`room ${room.roomId}: capacity must be a whole number >= 0`);
+    if (room.mode !== undefined && !QUEUE_MODES.includes(room.mode)) problems.push(`room ${room.roomId}: mode must be one of ${QUEUE_MODES.join(', ')}`);
+    const rateProblem = room.newVisitorsPerMinute !== undefined ? rateLimitProblem(room.newVisitorsPerMinute) : undefined;
+    if (rateProblem) problems.push(`room ${room.roomId}: ${rateProblem.replace(' (or null for no limit)', '')}`);
   }
   problems.push(...timingProblems(timingsWithDefaults(props.timings)));
   if (props.lineShards !== undefined && (!Number.isInteger(props.lineShards) || props.lineShards < 1 || props.lineShards > MAX_LINE_SHARDS)) {

@@ -4,7 +4,7 @@
  */
 import { TransactionCanceledException, type AttributeValue, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { DEFAULT_LINE_SHARDS, lineShardOf, type AdmissionRateSamples, type Room, type Token } from '../domain/index.js';
+import { DEFAULT_LINE_SHARDS, lineShardOf, queueModeOf, type AdmissionRateSamples, type Room, type Token } from '../domain/index.js';
 import {
   LINE_INDEX,
   ROOMS_KEY,
@@ -59,10 +59,13 @@ export function roomOf(item: Item, counter: Item | undefined): Room {
     frontFloor: num(item.frontFloor),
     wakeSeq: num(item.wakeSeq),
     epoch: num(item.epoch),
+    mode: queueModeOf(item.mode),
     createdAt,
     updatedAt: num(item.updatedAt),
   };
   if (typeof item.message === 'string' && item.message !== '') room.message = item.message;
+  if (typeof item.newVisitorsPerMinute === 'number' && item.newVisitorsPerMinute > 0) room.newVisitorsPerMinute = item.newVisitorsPerMinute;
+  if (typeof item.rateSlotAt === 'number') room.rateSlotAt = item.rateSlotAt;
   if (typeof item.admitter === 'string') room.admitter = item.admitter;
   if (typeof item.admitterUntil === 'number') room.admitterUntil = item.admitterUntil;
   return room;
@@ -112,6 +115,7 @@ export function tokenFromItem(item: Item): Token {
   };
   if (typeof item.admittedAt === 'number') token.admittedAt = item.admittedAt;
   if (typeof item.admittedEpoch === 'number') token.admittedEpoch = item.admittedEpoch;
+  if (typeof item.joinEstimateSeconds === 'number') token.joinEstimateSeconds = item.joinEstimateSeconds;
   if (typeof item.checkBy === 'string') token.checkBy = item.checkBy;
   return token;
 }
@@ -134,6 +138,7 @@ export function tokenToItem(token: Token, lineShards: number): Item {
   };
   if (token.admittedAt !== undefined) item.admittedAt = token.admittedAt;
   if (token.admittedEpoch !== undefined) item.admittedEpoch = token.admittedEpoch;
+  if (token.joinEstimateSeconds !== undefined) item.joinEstimateSeconds = token.joinEstimateSeconds;
   if (token.checkBy !== undefined) item.checkBy = token.checkBy;
   if (token.state === 'WAITING') {
     item[LINE_INDEX.partitionKey] = lineShardKey(token.roomId, lineShardOf(token.ticket, lineShards));

@@ -114,6 +114,21 @@ export class DynamoStore implements WaitingRoomStore {
       sets.push('#state = if_not_exists(#state, :open)');
     }
     const removes: string[] = [];
+    names['#mode'] = 'mode';
+    if (input.mode !== undefined) {
+      values[':mode'] = input.mode;
+      sets.push('#mode = :mode');
+    } else {
+      values[':fifo'] = 'fifo';
+      sets.push('#mode = if_not_exists(#mode, :fifo)');
+    }
+    if (typeof input.newVisitorsPerMinute === 'number') {
+      values[':perMinute'] = input.newVisitorsPerMinute;
+      sets.push('newVisitorsPerMinute = :perMinute');
+    } else if (input.newVisitorsPerMinute === null) {
+      // The limit's slot clock goes with it: a limit set again later starts afresh.
+      removes.push('newVisitorsPerMinute', 'rateSlotAt');
+    }
     if (typeof input.message === 'string') {
       names['#message'] = 'message';
       values[':message'] = input.message;

@@ -151,7 +151,29 @@ export class DynamoTokenOps {
     let roomSet = 'SET updatedAt = :now';
     // Still in the epoch the admitter saw: an emergency stop that committed meanwhile refuses the batch (a room never stopped has no epoch: 0).
     const inEpoch = request.epoch === 0 ? '(attribute_not_exists(#epoch) OR #epoch = :epoch)' : '#epoch = :epoch';
-    let roomCondition = `#state = :open AND #capacity >= :capacity AND activeCount <= :seatsLeft AND ${inEpoch}`;
+    const names: Record<string, string> = { '#state': 'state', '#epoch': 'epoch' };
+    let roomCondition: string;
+    if (request.uncapped) {
+      // Passthrough: the seats are no condition, the mode is (a room switched back to fifo meanwhile counts seats again).
+      names['#mode'] = 'mode';
+      roomValues[':passthrough'] = 'passthrough';
+      delete roomValues[':capacity'];
+      delete roomValues[':seatsLeft'];
+      roomCondition = `#state = :open AND #mode = :passthrough AND ${inEpoch}`;
+    } else {
+      names['#capacity'] = 'capacity';
+      roomCondition = `#state = :open AND #capacity >= :capacity AND activeCount <= :seatsLeft AND ${inEpoch}`;
+    }
+    if (request.rateSlot !== undefined) {
+      // The rate limit's slots (lambdas/domain/admission-rate.ts): still as the admitter read them.
+      roomValues[':slotNext'] = request.rateSlot.next;
+      roomSet += ', rateSlotAt = :slotNext';
+      if (request.rateSlot.expect === undefined) roomCondition += ' AND attribute_not_exists(rateSlotAt)';
+      else {
+        roomValues[':slotExpect'] = request.rateSlot.expect;
+        roomCondition += ' AND rateSlotAt = :slotExpect';
+      }
+    }
     if (request.raiseLastAdmittedTo !== undefined) {
       roomValues[':raise'] = request.raiseLastAdmittedTo;
       roomSet += ', lastAdmittedTicket = :raise';
@@ -198,7 +220,7 @@ export class DynamoTokenOps {
         Key: { [ROOMS_KEY]: roomId },
         UpdateExpression: `${roomSet} ADD activeCount :n, admittedTotal :n`,
         ConditionExpression: roomCondition,
-        ExpressionAttributeNames: { '#state': 'state', '#capacity': 'capacity', '#epoch': 'epoch' },
+        ExpressionAttributeNames: names,
         ExpressionAttributeValues: roomValues,
       },
     };

@@ -136,7 +136,7 @@ const ERROR_RESPONSES = {
     'NotFound',
     'Unknown room (ROOM_NOT_FOUND), or a token that is unknown, has left or was removed after going silent (TOKEN_NOT_FOUND); for the JWKS and the pass route, admission passes are not configured (PASSES_NOT_CONFIGURED).',
   ],
-  409: ['Conflict', 'The room is closed and takes no new visitors (ROOM_CLOSED).'],
+  409: ['Conflict', 'The room takes no new visitors: closed (ROOM_CLOSED), or in reject mode (ROOM_NOT_ACCEPTING: sold out, the message says why).'],
   410: ['Gone', 'An emergency stop of the room revoked this admission (ADMISSION_REVOKED): the visitor may join the line again.'],
   413: ['PayloadTooLarge', `The body is larger than ${MAX_BODY_BYTES} bytes (PAYLOAD_TOO_LARGE); past API Gateway's own limit (10 MB), its own answer.`],
   429: ['Throttled', "Too many requests: a busy room or datastore (THROTTLED), or API Gateway's stage throttling (its own answer). Try again after Retry-After."],

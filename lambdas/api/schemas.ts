@@ -17,8 +17,10 @@
 import * as z from 'zod';
 import {
   MAX_CAPACITY,
+  MAX_NEW_VISITORS_PER_MINUTE,
   MAX_ROOM_MESSAGE_LENGTH,
   ROOM_ID_PATTERN,
+  QUEUE_MODES,
   ROOM_STATES,
   SECRET_PATTERN,
   TOKEN_ID_PATTERN,
@@ -85,6 +87,22 @@ export const roomChangeSchema = request(
         .describe(
           `A message to the line, shown on the waiting page and returned in the status: plain text on one line, at most ${MAX_ROOM_MESSAGE_LENGTH} characters (no control or bidirectional control characters), stored trimmed. null or "" clears it.`,
         ),
+      mode: z
+        .enum(QUEUE_MODES)
+        .optional()
+        .describe(
+          'How visitors are let in. fifo (the default): in ticket order · passthrough: everyone admitted at their first heartbeat, seats and rate limit not applied but counted (measure demand before turning the room on) · reject: no new tickets (409 ROOM_NOT_ACCEPTING with the message: sold out), those already in line go on in order.',
+        ),
+      newVisitorsPerMinute: z
+        .number()
+        .int()
+        .min(1)
+        .max(MAX_NEW_VISITORS_PER_MINUTE)
+        .nullable()
+        .optional()
+        .describe(
+          'At most this many admissions a minute, spread evenly, besides the seats (whichever binds); null removes the limit. Over any minute at most 13/12 of it plus one (a quiet spell lets 5 s worth in at once).',
+        ),
       revokePasses: z
         .boolean()
         .optional()
@@ -93,14 +111,21 @@ export const roomChangeSchema = request(
         ),
     })
     .refine(
-      (change) => change.capacity !== undefined || change.state !== undefined || change.message !== undefined || change.revokePasses !== undefined,
-      'give capacity, state, message or revokePasses',
+      (change) => Object.values(change).some((value) => value !== undefined),
+      'give capacity, state, message, mode, newVisitorsPerMinute or revokePasses',
     )
     // What the refinement says, in JSON Schema: at least one of the properties.
     .meta({
-      description: 'Creates a room (capacity required) or changes its capacity, state and message; revokePasses stops it in an emergency.',
+      description: 'Creates a room (capacity required) or changes its capacity, state, message, mode and rate limit; revokePasses stops it in an emergency.',
       minProperties: 1,
-      examples: [{ capacity: 200 }, { state: 'paused' }, { message: 'Saturday is sold out' }, { state: 'paused', revokePasses: true }],
+      examples: [
+        { capacity: 200 },
+        { state: 'paused' },
+        { message: 'Saturday is sold out' },
+        { mode: 'reject', message: 'Saturday is sold out' },
+        { newVisitorsPerMinute: 600 },
+        { state: 'paused', revokePasses: true },
+      ],
     }),
 );
 
@@ -121,6 +146,7 @@ export const tokenViewSchema = response(
       position: count('Tickets ahead not admitted yet, plus one (0 once admitted): an upper bound that only goes down.'),
       estimatedWaitSeconds: count('Estimated wait before admission, in seconds.'),
       roomState: z.enum(ROOM_STATES).describe("The room's state: a waiting visitor learns of a pause or a close."),
+      mode: z.enum(QUEUE_MODES).describe("The room's queueing mode."),
       zone: z.enum(['front', 'far']).describe('front: heartbeat every heartbeatIntervalSeconds · far: poll the room status, keep-place every keepPlaceIntervalSeconds.'),
       heartbeatIntervalSeconds: seconds('How often to send a heartbeat while in the front zone or admitted.'),
       keepPlaceIntervalSeconds: seconds('How often to send keep-place while far from the front.'),
@@ -147,7 +173,9 @@ export const roomStatusSchema = response(
     .object({
       roomId: roomIdSchema,
       state: z.enum(ROOM_STATES),
+      mode: z.enum(QUEUE_MODES).describe('fifo, passthrough (everyone goes in, counted) or reject (no new tickets: show the message).'),
       capacity: count('Seats.'),
+      newVisitorsPerMinute: z.number().int().min(1).optional().describe('The admission rate limit, when the room has one.'),
       active: count('Seats taken (authoritative).'),
       waiting: count('Visitors in line, as counted from the token stream (converges to the truth).'),
       lastAdmittedTicket: count('The highest ticket admitted so far.'),
@@ -171,6 +199,8 @@ export const adminRoomSchema = response(
       roomId: roomIdSchema,
       capacity: count('Seats.'),
       state: z.enum(ROOM_STATES),
+      mode: z.enum(QUEUE_MODES).describe('How visitors are let in.'),
+      newVisitorsPerMinute: z.number().int().min(1).optional().describe('At most this many admissions a minute, when set.'),
       activeCount: count('Seats taken.'),
       lastTicket: count('The last ticket issued or reserved (0 before the first join).'),
       lastAdmittedTicket: count('The highest ticket admitted so far.'),
@@ -228,6 +258,7 @@ export const ERROR_CODES = [
   'TOKEN_NOT_FOUND',
   'PASSES_NOT_CONFIGURED',
   'ROOM_CLOSED',
+  'ROOM_NOT_ACCEPTING',
   'ADMISSION_REVOKED',
   'PAYLOAD_TOO_LARGE',
   'THROTTLED',

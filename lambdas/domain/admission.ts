@@ -12,6 +12,7 @@
  * A visitor's own request (a join, a heartbeat) admits at most itself, and only when a seat is free
  * and nobody live is ahead of it: a bounded amount of work.
  */
+import { rateAllowance } from './admission-rate.js';
 import type { DomainDeps } from './deps.js';
 import { realSleep } from './deps.js';
 import { ContentionError } from './errors.js';
@@ -19,6 +20,7 @@ import { isLive, readHead } from './line.js';
 import type { Room, Token } from './model.js';
 import type { AdmitEntry, CheckQueue } from './ports.js';
 import { lineFacts, placeOf, rolledRate } from './positions.js';
+import { admitsUncapped, everyoneInFront } from './queue-modes.js';
 
 /** TransactWriteItems takes 100 items: up to 99 tokens and the room. */
 export const MAX_ADMIT_BATCH = 99;
@@ -46,8 +48,18 @@ export interface FillResult {
 
 type BatchResult = { room: Room; admitted: string[] } | { stop: true; room?: Room };
 
-function hasFreeSeat(room: Room | undefined): room is Room {
-  return room !== undefined && room.state === 'open' && room.activeCount < room.capacity;
+/** Whether the room may admit someone now: open, a seat free (passthrough: always) and, under a rate limit, a slot due. */
+export function hasFreeSeat(room: Room | undefined, now?: number): room is Room {
+  if (room === undefined || room.state !== 'open') return false;
+  if (admitsUncapped(room)) return true;
+  return room.activeCount < room.capacity && (now === undefined || rateAllowance(room, now).allowed >= 1);
+}
+
+/** How many visitors the room may admit now: free seats (passthrough: a batch's worth), within the rate limit. */
+export function admissionsAllowed(room: Room, now: number): number {
+  if (room.state !== 'open') return 0;
+  if (admitsUncapped(room)) return MAX_ADMIT_BATCH;
+  return Math.max(0, Math.min(room.capacity - room.activeCount, rateAllowance(room, now).allowed));
 }
 
 export class Admissions {
@@ -77,9 +89,9 @@ export class Admissions {
     let frontFloor: number | undefined;
     let rounds = 0;
     for (;;) {
-      while (rounds < maxRounds && clock.now() - started < budgetMs && hasFreeSeat(room)) {
+      while (rounds < maxRounds && clock.now() - started < budgetMs && hasFreeSeat(room, clock.now())) {
         rounds += 1;
-        const want = Math.min(room.capacity - room.activeCount, MAX_ADMIT_BATCH);
+        const want = Math.min(admissionsAllowed(room, clock.now()), MAX_ADMIT_BATCH);
         const liveSince = clock.now() - timings.heartbeatTimeoutSeconds * 1000;
         const head = await readHead(store, {
           roomId,
@@ -104,8 +116,9 @@ export class Admissions {
       }
       // The front zone only grows: store where it reaches now, so a slower line later does not send
       // visitors who started heartbeating back to keeping their place.
+      // (Not while everyone is in front: that zone is the mode's, not the line's, and ends with it.)
       const reach = lineFacts(room, clock.now(), timings).frontZoneTicket;
-      if (reach > room.frontFloor) frontFloor = Math.max(frontFloor ?? 0, reach);
+      if (reach > room.frontFloor && !everyoneInFront(room)) frontFloor = Math.max(frontFloor ?? 0, reach);
       const released = await store.releaseAdmitter({
         roomId,
         owner,
@@ -149,7 +162,13 @@ export class Admissions {
     const now = clock.now();
     const liveSince = now - timings.heartbeatTimeoutSeconds * 1000;
     if (!room || token.roomId !== room.roomId || !isLive(token, liveSince)) return false;
-    if (!hasFreeSeat(room) || placeOf(token.ticket, lineFacts(room, now, timings)).zone !== 'front') return false;
+    if (!hasFreeSeat(room, now)) return false;
+    // Passthrough: everyone goes in at once, whoever is ahead.
+    if (admitsUncapped(room)) {
+      const result = await this.admitBatch(room, [token], liveSince, {});
+      return !('stop' in result) && result.admitted.includes(token.tokenId);
+    }
+    if (placeOf(token.ticket, lineFacts(room, now, timings)).zone !== 'front') return false;
     const ahead = this.aheadSeen.get(room.roomId);
     if (ahead && now - ahead.at < AHEAD_MEMORY_MS && ahead.ticket < token.ticket) return false;
     const head = await readHead(store, {
@@ -208,13 +227,19 @@ export class Admissions {
       }
     }
     let view = room;
-    let batch = entries.slice(0, Math.min(MAX_ADMIT_BATCH, view.capacity - view.activeCount));
+    let batch = entries.slice(0, Math.min(MAX_ADMIT_BATCH, admissionsAllowed(view, now)));
     for (let attempt = 0; attempt < MAX_ADMIT_ATTEMPTS && batch.length > 0; attempt++) {
       const highest = Math.max(...batch.map((t) => t.ticket));
+      // Under a rate limit the batch takes its slots, on condition nobody took them meanwhile.
+      const allowance = view.newVisitorsPerMinute !== undefined && !admitsUncapped(view) ? rateAllowance(view, clock.now()) : undefined;
+      if (allowance && allowance.allowed < batch.length) batch = batch.slice(0, allowance.allowed);
+      if (batch.length === 0) break;
       const outcome = await store.admitTokens({
         roomId: view.roomId,
         tokens: batch,
         capacity: view.capacity,
+        ...(admitsUncapped(view) ? { uncapped: true } : {}),
+        ...(allowance ? { rateSlot: { expect: allowance.expectSlotAt, next: allowance.slotAtAfter(batch.length) } } : {}),
         ...(highest > view.lastAdmittedTicket ? { raiseLastAdmittedTo: highest } : {}),
         ...(owner !== undefined ? { owner } : {}),
         liveSince,
@@ -225,11 +250,13 @@ export class Admissions {
       switch (outcome.kind) {
         case 'admitted': {
           for (const token of batch) this.deps.events?.admitted?.({ roomId: view.roomId, tokenId: token.tokenId, ticket: token.ticket });
+          const rateSlotAt = allowance ? { rateSlotAt: allowance.slotAtAfter(batch.length) } : {};
           this.deps.views.patch(view.roomId, (cached) => ({
             ...cached,
             activeCount: cached.activeCount + batch.length,
             admittedTotal: cached.admittedTotal + batch.length,
             lastAdmittedTicket: Math.max(cached.lastAdmittedTicket, highest),
+            ...rateSlotAt,
           }));
           await this.sendRearmed(view.roomId, batch, candidates);
           return {
@@ -239,6 +266,7 @@ export class Admissions {
               activeCount: view.activeCount + batch.length,
               admittedTotal: view.admittedTotal + batch.length,
               lastAdmittedTicket: Math.max(view.lastAdmittedTicket, highest),
+              ...rateSlotAt,
               updatedAt: clock.now(),
             },
           };
@@ -250,12 +278,13 @@ export class Admissions {
         }
         case 'room-refused': {
           // A visitor's own admission does not retry: its view of the room and the line is out of date.
-          if (owner === undefined) return { stop: true };
-          // Full, not open, smaller, lastAdmittedTicket or the epoch moved, or the lease lost: the fresh room tells which.
+          // (In passthrough there is no line to be out of date about: it tries again on the fresh room.)
+          if (owner === undefined && !admitsUncapped(view)) return { stop: true };
+          // Full, not open, smaller, lastAdmittedTicket, the epoch or the rate slots moved, or the lease lost: the fresh room tells which.
           const fresh = await store.getRoom(view.roomId);
-          if (!hasFreeSeat(fresh) || (owner !== undefined && fresh.admitter !== owner)) return { stop: true, ...(fresh ? { room: fresh } : {}) };
+          if (!hasFreeSeat(fresh, clock.now()) || (owner !== undefined && fresh.admitter !== owner)) return { stop: true, ...(fresh ? { room: fresh } : {}) };
           view = fresh;
-          batch = batch.slice(0, fresh.capacity - fresh.activeCount);
+          batch = batch.slice(0, admissionsAllowed(fresh, clock.now()));
           break;
         }
         case 'conflict':

@@ -58,6 +58,20 @@ export class RoomClosedError extends DomainError {
   }
 }
 
+/**
+ * The room takes no new visitors in its current mode (reject: sold out, or not open yet): no ticket
+ * is issued. The operator's message, when one is set, says why.
+ */
+export class RoomNotAcceptingError extends DomainError {
+  readonly code = 'ROOM_NOT_ACCEPTING';
+  constructor(
+    readonly roomId: string,
+    readonly roomMessage?: string,
+  ) {
+    super(roomMessage ? `Room ${roomId} takes no new visitors: ${roomMessage}` : `Room ${roomId} takes no new visitors`);
+  }
+}
+
 /** Contention on a room item outlasted the retries; the caller may try again. */
 export class ContentionError extends DomainError {
   readonly code = 'CONTENTION';

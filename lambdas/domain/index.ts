@@ -16,3 +16,5 @@ export { MAX_DEFER_MS, STALL_MS, StallWatch } from './stall-watch.js';
 export { DEFAULT_LINE_SHARDS, MAX_CAPACITY, MAX_LINE_SHARDS, Rooms, statusOf, type RoomChange } from './rooms.js';
 export { Departures, admissionRevoked, type DepartureOutcome, type DepartureReason } from './departures.js';
 export { MAX_ROOM_MESSAGE_LENGTH, messageLength, normalizedRoomMessage, roomMessageProblem } from './room-message.js';
+export { MAX_NEW_VISITORS_PER_MINUTE, RATE_BURST_MS, nextSlotAt, rateAllowance, rateLimitPerSecond, rateLimitProblem, type RateAllowance } from './admission-rate.js';
+export { DEFAULT_QUEUE_MODE, admitsUncapped, everyoneInFront, queueModeOf, refusesJoins } from './queue-modes.js';

@@ -7,6 +7,15 @@ export const ROOM_STATES = ['open', 'paused', 'closed'] as const;
 /** open: joins and admissions · paused: joins, no admissions · closed: no joins, no admissions. */
 export type RoomState = (typeof ROOM_STATES)[number];
 
+/**
+ * How a room lets visitors in (lambdas/domain/queue-modes.ts): fifo: in ticket order (the default) ·
+ * passthrough: everyone admitted at once, seats and rate not applied, but counted (to measure
+ * demand before turning the room on) · reject: no new tickets (a sold-out answer), the visitors
+ * already in line go on in ticket order.
+ */
+export const QUEUE_MODES = ['fifo', 'passthrough', 'reject'] as const;
+export type QueueMode = (typeof QUEUE_MODES)[number];
+
 export const TOKEN_STATES = ['WAITING', 'ADMITTED'] as const;
 export type TokenState = (typeof TOKEN_STATES)[number];
 
@@ -51,6 +60,15 @@ export interface Room {
   /** Visitors removed by the checker after going silent (not counting those who left). */
   evictedTotal: number;
   rate: AdmissionRateSamples;
+  /** How visitors are let in (QUEUE_MODES); rooms stored before modes existed are fifo. */
+  mode: QueueMode;
+  /**
+   * At most this many admissions a minute, besides the seats (lambdas/domain/admission-rate.ts);
+   * undefined: seats alone decide.
+   */
+  newVisitorsPerMinute?: number;
+  /** The rate limit's clock: when its next admission slot falls (epoch ms; undefined before the first admission under a limit). */
+  rateSlotAt?: number;
   /** Partitions of the line index this room's tickets are spread over (fixed when the room is created). */
   lineShards: number;
   /**
@@ -92,6 +110,8 @@ export interface Token {
    */
   heard: boolean;
   admittedAt?: number;
+  /** The estimated wait the join's answer showed (seconds): the fairness report compares it with the real wait. */
+  joinEstimateSeconds?: number;
   /** The room's epoch the token was admitted in (set with ADMITTED; tokens admitted before epochs existed read 0). */
   admittedEpoch?: number;
   /** Sequence number of the token's one live check loop. */
@@ -133,6 +153,8 @@ export interface TokenView {
   estimatedWaitSeconds: number;
   /** The room's state: a waiting visitor learns of a pause or a close. */
   roomState: RoomState;
+  /** The room's queueing mode. */
+  mode: QueueMode;
   /** front: heartbeat every heartbeatIntervalSeconds · far: poll the room status, keep-place every keepPlaceIntervalSeconds. */
   zone: Zone;
   heartbeatIntervalSeconds: number;
@@ -157,7 +179,10 @@ export interface TokenView {
 export interface RoomStatus {
   roomId: string;
   state: RoomState;
+  mode: QueueMode;
   capacity: number;
+  /** The room's admission rate limit, when it has one. */
+  newVisitorsPerMinute?: number;
   /** Seats taken (authoritative). */
   active: number;
   /** Visitors in line, as counted from the token stream (converges to the truth). */

@@ -2,7 +2,7 @@
  * The ports the domain needs. Adapters implement them with AWS SDKs; tests and the scale model
  * implement them in memory.
  */
-import type { AdmissionPass, AdmissionRateSamples, CheckMessage, Room, RoomState, Signal, Token, WaitingEntry } from './model.js';
+import type { AdmissionPass, AdmissionRateSamples, CheckMessage, QueueMode, Room, RoomState, Signal, Token, WaitingEntry } from './model.js';
 
 export interface Clock {
   /** Epoch milliseconds. */
@@ -27,6 +27,13 @@ export interface AdmitBatchRequest {
   tokens: readonly AdmitEntry[];
   /** The room's capacity as the admitter saw it: the room must still have at least this much, and activeCount + tokens.length within it. */
   capacity: number;
+  /** Passthrough: the seats are not a condition (the room must still be in passthrough mode); the counts move as usual. */
+  uncapped?: boolean;
+  /**
+   * Under a rate limit: the room's rateSlotAt must still be `expect` (undefined: never set), and
+   * becomes `next` (lambdas/domain/admission-rate.ts).
+   */
+  rateSlot?: { expect: number | undefined; next: number };
   /** Raise the room's lastAdmittedTicket to the batch's highest ticket, on condition it is lower. */
   raiseLastAdmittedTo?: number;
   /** The admitter's lease (omitted by a visitor admitting only itself). */
@@ -88,6 +95,10 @@ export interface RoomUpsert {
   message?: string | null;
   /** Moves the room to the next epoch (an emergency stop: every earlier admission is revoked). */
   bumpEpoch?: boolean;
+  /** The queueing mode (a new room without one is fifo). */
+  mode?: QueueMode;
+  /** The rate limit: a number sets it, null removes it, undefined leaves it as it is. */
+  newVisitorsPerMinute?: number | null;
   /** Shards of the line index, set when the room is created (never changed afterwards). */
   lineShards: number;
   now: number;
@@ -122,7 +133,7 @@ export interface WaitingRoomStore {
   /** Strongly consistent read of a room (nextTicket included). */
   getRoom(roomId: string): Promise<Room | undefined>;
   listRooms(): Promise<Room[]>;
-  /** Creates the room (capacity required) or changes capacity, state, message and epoch; counters are kept; a change wakes the admitter. */
+  /** Creates the room (capacity required) or changes capacity, state, message, mode, rate limit and epoch; counters are kept; a change wakes the admitter. */
   upsertRoom(input: RoomUpsert): Promise<Room | undefined>;
   /** Reserves `count` tickets in one atomic addition; returns the last of them (the block is last - count + 1 … last). */
   reserveTickets(roomId: string, count: number, now: number): Promise<number>;

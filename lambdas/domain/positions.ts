@@ -3,7 +3,9 @@
  * needs to work out from its ticket and the room's shared status, with no per-visitor read.
  * Pure functions with no imports at run time: the page runs the very same code.
  */
+import { rateLimitPerSecond } from './admission-rate.js';
 import type { AdmissionRateSamples, Room, RoomState, Zone } from './model.js';
+import { everyoneInFront } from './queue-modes.js';
 import type { Timings } from './timings.js';
 
 /** An estimate is never above a day: beyond that, "a long time" is all a number can say. */
@@ -53,10 +55,11 @@ export interface LineRate {
 
 /**
  * The line's speed between the older rate sample and now; before anything was measured (or after a
- * long idle spell), the room's capacity turning over once per assumed visit length.
+ * long idle spell), the room's capacity turning over once per assumed visit length, or its rate
+ * limit when that binds first.
  */
 export function lineRate(
-  room: Pick<Room, 'admittedTotal' | 'lastAdmittedTicket' | 'capacity'> & { rate: AdmissionRateSamples },
+  room: Pick<Room, 'admittedTotal' | 'lastAdmittedTicket' | 'capacity'> & Partial<Pick<Room, 'newVisitorsPerMinute'>> & { rate: AdmissionRateSamples },
   now: number,
   timings: Pick<Timings, 'assumedVisitSeconds'>,
 ): LineRate {
@@ -67,7 +70,7 @@ export function lineRate(
     const seconds = span / 1000;
     return { ticketsPerSecond: Math.max(admitted, advanced) / seconds, admissionsPerSecond: admitted / seconds, measured: true };
   }
-  const assumed = Math.max(room.capacity, 1) / timings.assumedVisitSeconds;
+  const assumed = Math.min(Math.max(room.capacity, 1) / timings.assumedVisitSeconds, rateLimitPerSecond(room));
   return { ticketsPerSecond: assumed, admissionsPerSecond: assumed, measured: false };
 }
 
@@ -91,6 +94,9 @@ export function estimateWaitSeconds(position: number, ticketsPerSecond: number):
   return Math.min(MAX_ESTIMATE_SECONDS, Math.ceil(position / ticketsPerSecond));
 }
 
+/** The front zone of a room whose every visitor is in it (passthrough): no ticket is beyond it. */
+export const WHOLE_LINE_FRONT_ZONE = Number.MAX_SAFE_INTEGER;
+
 /** The line facts of a room: its speed and where its front zone ends. */
 export function lineFacts(room: Room, now: number, timings: Pick<Timings, 'assumedVisitSeconds' | 'frontZoneSeconds'>): LineFacts {
   const rate = lineRate(room, now, timings);
@@ -98,7 +104,9 @@ export function lineFacts(room: Room, now: number, timings: Pick<Timings, 'assum
   return {
     state: room.state,
     lastAdmittedTicket: room.lastAdmittedTicket,
-    frontZoneTicket: Math.max(room.frontFloor, room.lastAdmittedTicket + Math.max(FRONT_ZONE_MIN_TICKETS, byRate)),
+    frontZoneTicket: everyoneInFront(room)
+      ? WHOLE_LINE_FRONT_ZONE
+      : Math.max(room.frontFloor, room.lastAdmittedTicket + Math.max(FRONT_ZONE_MIN_TICKETS, byRate)),
     ticketsPerSecond: rate.ticketsPerSecond,
     rateMeasured: rate.measured,
   };

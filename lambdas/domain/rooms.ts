@@ -2,11 +2,13 @@
  * Rooms: what operators create and change (capacity, state, the message to the line, the emergency
  * stop), and the public status of a room.
  */
-import { Admissions } from './admission.js';
+import { Admissions, hasFreeSeat } from './admission.js';
+import { rateLimitProblem } from './admission-rate.js';
 import type { DomainDeps } from './deps.js';
 import { RoomNotFoundError, ValidationError } from './errors.js';
-import type { Room, RoomState, RoomStatus } from './model.js';
+import { QUEUE_MODES, type QueueMode, type Room, type RoomState, type RoomStatus } from './model.js';
 import { estimateWaitSeconds, lineFacts, lineRate } from './positions.js';
+import { admitsUncapped } from './queue-modes.js';
 import { normalizedRoomMessage, roomMessageProblem } from './room-message.js';
 import type { Timings } from './timings.js';
 
@@ -20,6 +22,10 @@ export interface RoomChange {
   state?: RoomState;
   /** The message to the line (room-message.ts); null or "" clears it. */
   message?: string | null;
+  /** How visitors are let in (queue-modes.ts). */
+  mode?: QueueMode;
+  /** At most this many admissions a minute (admission-rate.ts); null removes the limit. */
+  newVisitorsPerMinute?: number | null;
   /**
    * An emergency stop: every visitor admitted so far has its admission revoked (departures.ts), with
    * any state; `{ state: 'paused', revokePasses: true }` queues everyone.
@@ -48,7 +54,10 @@ export class Rooms {
     if (change.capacity !== undefined && (!Number.isInteger(change.capacity) || change.capacity < 0 || change.capacity > MAX_CAPACITY)) {
       throw new ValidationError(`capacity must be a whole number from 0 to ${MAX_CAPACITY}`);
     }
-    const problem = typeof change.message === 'string' ? roomMessageProblem(change.message) : undefined;
+    const problem =
+      (typeof change.message === 'string' ? roomMessageProblem(change.message) : undefined) ??
+      (typeof change.newVisitorsPerMinute === 'number' ? rateLimitProblem(change.newVisitorsPerMinute) : undefined) ??
+      (change.mode !== undefined && !QUEUE_MODES.includes(change.mode) ? `mode must be one of ${QUEUE_MODES.join(', ')}` : undefined);
     if (problem) throw new ValidationError(problem);
     const before = await store.getRoom(roomId);
     if (!before && change.capacity === undefined) {
@@ -59,13 +68,15 @@ export class Rooms {
       ...(change.capacity !== undefined ? { capacity: change.capacity } : {}),
       ...(change.state !== undefined ? { state: change.state } : {}),
       ...(change.message !== undefined ? { message: normalizedRoomMessage(change.message) } : {}),
+      ...(change.mode !== undefined ? { mode: change.mode } : {}),
+      ...(change.newVisitorsPerMinute !== undefined ? { newVisitorsPerMinute: change.newVisitorsPerMinute } : {}),
       ...(change.revokePasses ? { bumpEpoch: true } : {}),
       lineShards: this.lineShards,
       now: clock.now(),
     });
     if (!room) throw new RoomNotFoundError(roomId);
     views.offer(roomId, room);
-    if (room.state === 'open' && room.activeCount < room.capacity) {
+    if (hasFreeSeat(room, clock.now())) {
       await this.admissions.fillSafely(roomId, { maxRounds: 20, budgetMs: 5_000 });
       return { room: (await store.getRoom(roomId)) ?? room, created: !before };
     }
@@ -108,7 +119,7 @@ export function statusOf(
 ): RoomStatus {
   const facts = lineFacts(room, now, timings);
   const waiting = Math.max(0, countedWaiting ?? room.nextTicket - room.lastAdmittedTicket);
-  const seatFree = room.state === 'open' && room.activeCount < room.capacity && waiting === 0;
+  const seatFree = (room.state === 'open' && room.activeCount < room.capacity && waiting === 0) || (room.state === 'open' && admitsUncapped(room));
   // A new arrival's wait: the counted line at the admission rate, or (not counted yet) its ticket
   // distance at the ticket rate; both upper bounds of the same thing.
   const rate = lineRate(room, now, timings);
@@ -119,7 +130,9 @@ export function statusOf(
   return {
     roomId: room.roomId,
     state: room.state,
+    mode: room.mode,
     capacity: room.capacity,
+    ...(room.newVisitorsPerMinute !== undefined ? { newVisitorsPerMinute: room.newVisitorsPerMinute } : {}),
     active: room.activeCount,
     waiting,
     lastAdmittedTicket: room.lastAdmittedTicket,

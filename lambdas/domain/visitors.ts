@@ -8,7 +8,7 @@
  * shared room status and only sends a keep-place signal minutes apart. An admitted visitor whose
  * admission an emergency stop revoked is refused (departures.ts).
  */
-import { Admissions } from './admission.js';
+import { Admissions, hasFreeSeat } from './admission.js';
 import { hashSecret, secretMatches } from './credentials.js';
 import type { DomainDeps } from './deps.js';
 import { Departures, admissionRevoked } from './departures.js';
@@ -18,11 +18,13 @@ import {
   InvalidCredentialError,
   PassesNotConfiguredError,
   RoomClosedError,
+  RoomNotAcceptingError,
   RoomNotFoundError,
   TokenNotFoundError,
 } from './errors.js';
 import type { Room, Signal, Token, TokenView } from './model.js';
 import { FRONT_ZONE_MIN_TICKETS, lineFacts, placeOf } from './positions.js';
+import { admitsUncapped, refusesJoins } from './queue-modes.js';
 
 export interface JoinResult {
   view: TokenView;
@@ -48,9 +50,10 @@ export class Visitors {
     const room = await views.get(roomId);
     if (!room) throw new RoomNotFoundError(roomId);
     if (room.state === 'closed') throw new RoomClosedError(roomId);
+    if (refusesJoins(room)) throw new RoomNotAcceptingError(roomId, room.message);
     const ticket = await tickets.take(roomId);
     const now = clock.now();
-    const { zone } = placeOf(ticket, lineFacts(room, now, timings));
+    const { zone, estimatedWaitSeconds } = placeOf(ticket, lineFacts(room, now, timings));
     const secret = ids.secret();
     const token: Token = {
       tokenId: ids.tokenId(),
@@ -65,13 +68,14 @@ export class Visitors {
       checkSeq: 0,
       checkDueAt: now + timings.checkDelaySeconds * 1000,
       expiresAtSeconds: Math.ceil(now / 1000) + timings.tokenRetentionSeconds,
+      joinEstimateSeconds: estimatedWaitSeconds,
     };
     await store.putToken(token, room.lineShards);
     // Admits nobody, not even itself: until the visitor uses its secret, nobody knows it got this
     // answer (a lost answer would leave an orphan holding a seat). When a seat looks free, the
     // answer says to heartbeat at once, and that heartbeat takes the seat.
     const view = await this.view(token, room);
-    if (zone === 'front' && room.state === 'open' && room.activeCount < room.capacity) view.heartbeatNow = true;
+    if (zone === 'front' && hasFreeSeat(room, now)) view.heartbeatNow = true;
     return { view, secret };
   }
 
@@ -178,7 +182,12 @@ export class Visitors {
     const now = clock.now();
     const admitted = token.state === 'ADMITTED';
     const facts = lineFacts(room, now, timings);
-    const place = admitted ? { position: 0, estimatedWaitSeconds: 0, zone: 'front' as const } : placeOf(token.ticket, facts);
+    const place = admitted
+      ? { position: 0, estimatedWaitSeconds: 0, zone: 'front' as const }
+      : admitsUncapped(room)
+        ? // Passthrough: nobody is really ahead, and the next heartbeat goes in.
+          { position: 1, estimatedWaitSeconds: 0, zone: 'front' as const }
+        : placeOf(token.ticket, facts);
     // A heartbeating visitor stays in the front zone unless it is twice the zone's length away: views
     // from environments whose cached room differs by a second must not send it back and forth.
     if (!admitted && token.signal === 'heartbeat' && place.zone === 'far') {
@@ -193,6 +202,7 @@ export class Visitors {
       position: place.position,
       estimatedWaitSeconds: place.estimatedWaitSeconds,
       roomState: room.state,
+      mode: room.mode,
       zone: place.zone,
       heartbeatIntervalSeconds: admitted ? timings.admittedHeartbeatIntervalSeconds : timings.heartbeatIntervalSeconds,
       keepPlaceIntervalSeconds: timings.keepPlaceIntervalSeconds,

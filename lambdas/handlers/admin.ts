@@ -30,6 +30,8 @@ function adminView(room: Room): AdminRoom {
     roomId: room.roomId,
     capacity: room.capacity,
     state: room.state,
+    mode: room.mode,
+    ...(room.newVisitorsPerMinute !== undefined ? { newVisitorsPerMinute: room.newVisitorsPerMinute } : {}),
     activeCount: room.activeCount,
     lastTicket: room.nextTicket,
     lastAdmittedTicket: room.lastAdmittedTicket,

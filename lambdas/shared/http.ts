@@ -21,6 +21,7 @@ import {
   PassesNotConfiguredError,
   PayloadTooLargeError,
   RoomClosedError,
+  RoomNotAcceptingError,
   RoomNotFoundError,
   SECRET_PATTERN,
   TokenNotFoundError,
@@ -75,7 +76,7 @@ export function errorToResponse(error: unknown, logger?: Logger): HttpResponse {
       return errorResponse(404, error.code, error.message);
     }
     if (error instanceof AdmissionRevokedError) return errorResponse(410, error.code, error.message);
-    if (error instanceof RoomClosedError) return errorResponse(409, error.code, error.message);
+    if (error instanceof RoomClosedError || error instanceof RoomNotAcceptingError) return errorResponse(409, error.code, error.message);
     if (error instanceof PayloadTooLargeError) return errorResponse(413, error.code, error.message);
     if (error instanceof ContentionError) return errorResponse(429, 'THROTTLED', error.message, undefined, { 'Retry-After': '1' });
   }

@@ -1,16 +1,17 @@
 /**
  * Creates the rooms given in the construct's props at deploy time, with one idempotent UpdateItem
  * per room. Counters are created only if missing, so a redeploy never resets a live room's tickets
- * or seats; capacity and state too are set only when missing, so a redeploy never undoes what an
- * operator changed since through the admin API. With `reset`, capacity and state are set from the
- * props on every deploy (the call carries the synthesis time, so CloudFormation runs it each time).
+ * or seats; capacity, state, mode and rate limit too are set only when missing, so a redeploy never
+ * undoes what an operator changed since through the admin API. With `reset`, they are set from the
+ * props on every deploy (the call carries the synthesis time, so CloudFormation runs it each time;
+ * a room listed without a rate limit loses the one it had).
  * (Timestamps are set by the first join.)
  */
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId, type AwsSdkCall } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import type { RoomState } from '../../lambdas/domain/index.js';
+import type { QueueMode, RoomState } from '../../lambdas/domain/index.js';
 import { ROOMS_KEY } from '../../lambdas/shared/schema.js';
 
 export interface RoomDefinition {
@@ -18,13 +19,22 @@ export interface RoomDefinition {
   readonly capacity: number;
   /** @default 'open' */
   readonly state?: RoomState;
+  /** fifo, passthrough or reject (lambdas/domain/queue-modes.ts). @default 'fifo' */
+  readonly mode?: QueueMode;
+  /** At most this many admissions a minute, besides the seats (lambdas/domain/admission-rate.ts). @default no limit */
+  readonly newVisitorsPerMinute?: number;
 }
 
 export class SeedRooms extends Construct {
   constructor(scope: Construct, id: string, props: { readonly table: Table; readonly rooms: RoomDefinition[]; readonly lineShards: number; readonly reset: boolean }) {
     super(scope, id);
-    const settings = props.reset ? '#capacity = :capacity, #state = :state, seededAt = :seededAt' : '#capacity = if_not_exists(#capacity, :capacity), #state = if_not_exists(#state, :state)';
+    const settings = props.reset
+      ? '#capacity = :capacity, #state = :state, #mode = :mode, seededAt = :seededAt'
+      : '#capacity = if_not_exists(#capacity, :capacity), #state = if_not_exists(#state, :state), #mode = if_not_exists(#mode, :mode)';
     for (const room of props.rooms) {
+      const rate = room.newVisitorsPerMinute;
+      const rateSet = rate === undefined ? '' : props.reset ? ', newVisitorsPerMinute = :rate' : ', newVisitorsPerMinute = if_not_exists(newVisitorsPerMinute, :rate)';
+      const rateRemove = rate === undefined && props.reset ? ' REMOVE newVisitorsPerMinute, rateSlotAt' : '';
       const call: AwsSdkCall = {
         service: 'DynamoDB',
         action: 'updateItem',
@@ -37,11 +47,13 @@ export class SeedRooms extends Construct {
             `SET ${settings}, ` +
             'activeCount = if_not_exists(activeCount, :zero), lastAdmittedTicket = if_not_exists(lastAdmittedTicket, :zero), ' +
             'admittedTotal = if_not_exists(admittedTotal, :zero), lineShards = if_not_exists(lineShards, :shards), ' +
-            'frontFloor = if_not_exists(frontFloor, :zero) ADD wakeSeq :one',
-          ExpressionAttributeNames: { '#capacity': 'capacity', '#state': 'state' },
+            `frontFloor = if_not_exists(frontFloor, :zero)${rateSet}${rateRemove} ADD wakeSeq :one`,
+          ExpressionAttributeNames: { '#capacity': 'capacity', '#state': 'state', '#mode': 'mode' },
           ExpressionAttributeValues: {
             ':capacity': { N: String(room.capacity) },
             ':state': { S: room.state ?? 'open' },
+            ':mode': { S: room.mode ?? 'fifo' },
+            ...(rate !== undefined ? { ':rate': { N: String(rate) } } : {}),
             ':zero': { N: '0' },
             ':one': { N: '1' },
             ':shards': { N: String(props.lineShards) },

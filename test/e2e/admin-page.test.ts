@@ -1,7 +1,8 @@
 /**
  * The admin page in headless Chromium on the local runtime, whose /admin API checks SigV4 as API
  * Gateway does: the page's calls go through the runtime's signing proxy (/console/admin/...), so
- * it lists rooms and creates one, sets a room's message to the line and stops it in an emergency;
+ * it lists rooms and creates one, sets a room's message to the line, mode and rate limit, and stops
+ * it in an emergency;
  * the same call unsigned, straight to /admin, is refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +42,17 @@ describe('the admin page', () => {
     await page.locator('#rooms-body tr', { hasText: 'listed' }).getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.locator('#admin-message').textContent(), { timeout: 10_000 }).toMatch(/^Saved listed: .*message “Saturday is sold out”/);
     await expect(admin(runtime.url, 'GET', '/rooms/listed')).resolves.toMatchObject({ message: 'Saturday is sold out', epoch: 0 });
+    // The queueing mode and the rate limit, saved together; an empty rate removes the limit.
+    const row = page.locator('#rooms-body tr', { hasText: 'listed' });
+    await page.getByRole('combobox', { name: 'Queueing mode of room listed' }).selectOption('reject');
+    await page.getByRole('spinbutton', { name: /Admissions a minute at most in room listed/ }).fill('600');
+    await row.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.locator('#admin-message').textContent(), { timeout: 10_000 }).toMatch(/^Saved listed: .*reject, at most 600 a minute/);
+    await expect(admin(runtime.url, 'GET', '/rooms/listed')).resolves.toMatchObject({ mode: 'reject', newVisitorsPerMinute: 600 });
+    await page.getByRole('spinbutton', { name: /Admissions a minute at most in room listed/ }).fill('');
+    await row.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.locator('#admin-message').textContent(), { timeout: 10_000 }).toMatch(/^Saved listed: .*no rate limit/);
+    await expect(admin(runtime.url, 'GET', '/rooms/listed')).resolves.not.toHaveProperty('newVisitorsPerMinute');
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Emergency stop of room listed' }).click();
     await expect.poll(() => page.locator('#admin-message').textContent(), { timeout: 10_000 }).toMatch(/^Stopped listed: paused/);

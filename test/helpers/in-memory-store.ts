@@ -80,7 +80,9 @@ export class InMemoryStore implements WaitingRoomStore {
         frontFloor: 0,
         wakeSeq: 1,
         epoch: input.bumpEpoch ? 1 : 0,
+        mode: input.mode ?? 'fifo',
         ...(typeof input.message === 'string' ? { message: input.message } : {}),
+        ...(typeof input.newVisitorsPerMinute === 'number' ? { newVisitorsPerMinute: input.newVisitorsPerMinute } : {}),
         createdAt: input.now,
         updatedAt: input.now,
       });
@@ -91,6 +93,9 @@ export class InMemoryStore implements WaitingRoomStore {
     if (typeof input.message === 'string') existing.message = input.message;
     else if (input.message === null) delete existing.message;
     if (input.bumpEpoch) existing.epoch += 1;
+    if (input.mode !== undefined) existing.mode = input.mode;
+    if (typeof input.newVisitorsPerMinute === 'number') existing.newVisitorsPerMinute = input.newVisitorsPerMinute;
+    else if (input.newVisitorsPerMinute === null) delete existing.newVisitorsPerMinute;
     existing.wakeSeq += 1;
     existing.updatedAt = input.now;
     return this.roomCopy(input.roomId);
@@ -188,8 +193,8 @@ export class InMemoryStore implements WaitingRoomStore {
     const roomOk =
       room !== undefined &&
       room.state === 'open' &&
-      room.capacity >= request.capacity &&
-      room.activeCount <= request.capacity - n &&
+      (request.uncapped ? room.mode === 'passthrough' : room.capacity >= request.capacity && room.activeCount <= request.capacity - n) &&
+      (request.rateSlot === undefined || room.rateSlotAt === request.rateSlot.expect) &&
       room.epoch === request.epoch &&
       (request.raiseLastAdmittedTo === undefined || room.lastAdmittedTicket < request.raiseLastAdmittedTo) &&
       (request.owner === undefined || room.admitter === request.owner);
@@ -216,6 +221,7 @@ export class InMemoryStore implements WaitingRoomStore {
     room.activeCount += n;
     room.admittedTotal += n;
     if (request.raiseLastAdmittedTo !== undefined) room.lastAdmittedTicket = request.raiseLastAdmittedTo;
+    if (request.rateSlot !== undefined) room.rateSlotAt = request.rateSlot.next;
     room.updatedAt = request.now;
     return { kind: 'admitted' };
   }

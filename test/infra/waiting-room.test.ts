@@ -343,7 +343,8 @@ describe('rooms from props', () => {
     const [create] = seedCalls(template);
     expect(seedCalls(template)).toHaveLength(1);
     expect(create).toContain('shop');
-    expect(create).toContain('#capacity = if_not_exists(#capacity, :capacity), #state = if_not_exists(#state, :state)');
+    expect(create).toContain('#capacity = if_not_exists(#capacity, :capacity), #state = if_not_exists(#state, :state), #mode = if_not_exists(#mode, :mode)');
+    expect(create).not.toContain('newVisitorsPerMinute');
     expect(create).toContain('activeCount = if_not_exists(activeCount, :zero)');
     expect(create).toContain('lineShards = if_not_exists(lineShards, :shards)');
     // Tickets live in their own counter item, which seeding never touches.
@@ -359,7 +360,11 @@ describe('rooms from props', () => {
     const again = seedCalls(synthWaitingRoom({ rooms }, { bundle: false }).template);
     expect(again).toEqual(seedCalls(synthWaitingRoom({ rooms }, { bundle: false }).template));
     const reset = seedCalls(synthWaitingRoom({ rooms, resetRooms: true }, { bundle: false }).template);
-    expect(reset[0]).toContain('SET #capacity = :capacity, #state = :state, seededAt = :seededAt');
+    expect(reset[0]).toContain('SET #capacity = :capacity, #state = :state, #mode = :mode, seededAt = :seededAt');
+    expect(reset[0]).toContain('REMOVE newVisitorsPerMinute, rateSlotAt');
+    const limited = seedCalls(synthWaitingRoom({ rooms: [{ roomId: 'shop', capacity: 200, mode: 'reject', newVisitorsPerMinute: 120 }] }, { bundle: false }).template);
+    expect(limited[0]).toContain('newVisitorsPerMinute = if_not_exists(newVisitorsPerMinute, :rate)');
+    expect(limited[0]).toMatch(/:mode.{0,20}reject/);
   });
 });
 
@@ -442,6 +447,9 @@ describe('props', () => {
 
   it('refuses bad rooms, listing every problem at once', () => {
     expect(make({ rooms: [{ roomId: 'a b', capacity: 1 }, { roomId: 'x', capacity: -2 }] })).toThrow(/room id "a b"[\s\S]*capacity must be a whole number/);
+    expect(make({ rooms: [{ roomId: 'y', capacity: 1, mode: 'lottery' as never, newVisitorsPerMinute: 0 }] })).toThrow(
+      /room y: mode must be one of fifo, passthrough, reject[\s\S]*room y: newVisitorsPerMinute must be a whole number from 1 to 60000/,
+    );
   });
 
   it('passes custom timings to every function', () => {

@@ -55,4 +55,17 @@ describe('rooms listed at deploy time', () => {
     await deploy([{ roomId, capacity: 7, state: 'open' }], true); // resetRooms=true
     await expect(admin(runtime.url, 'GET', `/rooms/${roomId}`)).resolves.toMatchObject({ capacity: 7, state: 'open', activeCount: 1, admittedTotal: 1 });
   }, 120_000);
+
+  it('take their queueing mode and rate limit from the props when created, keep the operator\'s afterwards, and reset them only when asked', async () => {
+    const roomId = `seeded-modes-${Date.now()}`;
+    await deploy([{ roomId, capacity: 5, mode: 'reject', newVisitorsPerMinute: 60 }]);
+    await expect(admin(runtime.url, 'GET', `/rooms/${roomId}`)).resolves.toMatchObject({ mode: 'reject', newVisitorsPerMinute: 60 });
+    await admin(runtime.url, 'PUT', `/rooms/${roomId}`, { mode: 'fifo', newVisitorsPerMinute: 600 });
+    await deploy([{ roomId, capacity: 5, mode: 'passthrough', newVisitorsPerMinute: 30 }]);
+    await expect(admin(runtime.url, 'GET', `/rooms/${roomId}`)).resolves.toMatchObject({ mode: 'fifo', newVisitorsPerMinute: 600 });
+    await deploy([{ roomId, capacity: 5, mode: 'passthrough' }], true);
+    const reset = await admin(runtime.url, 'GET', `/rooms/${roomId}`);
+    expect(reset).toMatchObject({ mode: 'passthrough' });
+    expect(reset).not.toHaveProperty('newVisitorsPerMinute');
+  }, 60_000);
 });

@@ -109,6 +109,7 @@ function expectedNewRoom(roomId: string, capacity: number, state: RoomState = 'o
     roomId,
     capacity,
     state,
+    mode: 'fifo',
     nextTicket: 0,
     activeCount: 0,
     lastAdmittedTicket: 0,

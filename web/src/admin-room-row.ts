@@ -1,13 +1,15 @@
 /**
- * One room's row on the admin page: capacity, state and the message to the line edited in place and
- * saved together (PUT /admin/rooms/{roomId}), the live counts, and the emergency stop that queues
+ * One room's row on the admin page: state, queueing mode, capacity, rate limit and the message to
+ * the line edited in place and saved together (PUT /admin/rooms/{roomId}), the live counts, and the
+ * emergency stop that queues
  * everyone ({"state":"paused","revokePasses":true}: nobody is admitted until the room reopens, and
  * every visitor inside is refused within one pass lifetime).
  *
  * What the operator is typing is never overwritten by a refresh.
  */
-import type { RoomState, RoomStatus } from '../../lambdas/domain/model.js';
-import { ROOM_STATES } from '../../lambdas/domain/model.js';
+import { MAX_NEW_VISITORS_PER_MINUTE } from '../../lambdas/domain/admission-rate.js';
+import type { QueueMode, RoomState, RoomStatus } from '../../lambdas/domain/model.js';
+import { QUEUE_MODES, ROOM_STATES } from '../../lambdas/domain/model.js';
 import { MAX_ROOM_MESSAGE_LENGTH, roomMessageProblem } from '../../lambdas/domain/room-message.js';
 
 /** A room as GET /admin/rooms answers it. */
@@ -15,6 +17,8 @@ export interface AdminRoom {
   roomId: string;
   capacity: number;
   state: RoomState;
+  mode: QueueMode;
+  newVisitorsPerMinute?: number;
   activeCount: number;
   lastTicket: number;
   lastAdmittedTicket: number;
@@ -56,12 +60,38 @@ function shortWait(seconds: number): string {
 }
 
 /** The columns of a row, as the table's header names them. */
-export const ROOM_COLUMNS = 10;
+export const ROOM_COLUMNS = 12;
+
+/** What each mode means, for the select's tooltip. */
+const MODE_HINTS: Record<QueueMode, string> = {
+  fifo: 'fifo: in ticket order (the default)',
+  passthrough: 'passthrough: everyone goes in at once, counted (measure demand before turning the room on)',
+  reject: 'reject: no new tickets (sold out: set a message); those in line go on',
+};
+
+interface ServerValues {
+  capacity: number;
+  state: RoomState;
+  mode: QueueMode;
+  /** The rate limit as the input shows it: '' for none. */
+  rate: string;
+  message: string;
+}
+
+const serverValuesOf = (room: AdminRoom): ServerValues => ({
+  capacity: room.capacity,
+  state: room.state,
+  mode: room.mode ?? 'fifo',
+  rate: room.newVisitorsPerMinute === undefined ? '' : String(room.newVisitorsPerMinute),
+  message: room.message ?? '',
+});
 
 export class RoomRow {
   readonly row = make('tr');
   private readonly state = make('select');
+  private readonly mode = make('select');
   private readonly capacity = make('input');
+  private readonly rate = make('input');
   private readonly message = make('input');
   private readonly active = make('td', { className: 'num' });
   private readonly waiting = make('td', { className: 'num' });
@@ -72,7 +102,7 @@ export class RoomRow {
   private readonly revert = make('button', { className: 'button small', text: 'Revert' });
   private readonly stop = make('button', { className: 'button danger small', text: 'Stop' });
   /** The values the server last reported. */
-  private server: { capacity: number; state: RoomState; message: string };
+  private server: ServerValues;
   private dirty = false;
   private saving = false;
 
@@ -81,7 +111,7 @@ export class RoomRow {
     room: AdminRoom,
     private readonly host: RowHost,
   ) {
-    this.server = { capacity: room.capacity, state: room.state, message: room.message ?? '' };
+    this.server = serverValuesOf(room);
     const idCell = make('td');
     const link = make('a', { className: 'room-id', text: roomId });
     link.href = `${host.waitingRoomUrl}?room=${encodeURIComponent(roomId)}`;
@@ -93,6 +123,12 @@ export class RoomRow {
     for (const value of ROOM_STATES) this.state.append(new Option(value, value));
     stateCell.append(this.state);
 
+    const modeCell = make('td');
+    this.mode.setAttribute('aria-label', `Queueing mode of room ${roomId}`);
+    this.mode.title = QUEUE_MODES.map((m) => MODE_HINTS[m]).join('\n');
+    for (const value of QUEUE_MODES) this.mode.append(new Option(value, value));
+    modeCell.append(this.mode);
+
     const capacityCell = make('td', { className: 'num' });
     this.capacity.type = 'number';
     this.capacity.min = '0';
@@ -100,6 +136,16 @@ export class RoomRow {
     this.capacity.inputMode = 'numeric';
     this.capacity.setAttribute('aria-label', `Capacity of room ${roomId}`);
     capacityCell.append(this.capacity);
+
+    const rateCell = make('td', { className: 'num' });
+    this.rate.type = 'number';
+    this.rate.min = '1';
+    this.rate.max = String(MAX_NEW_VISITORS_PER_MINUTE);
+    this.rate.step = '1';
+    this.rate.inputMode = 'numeric';
+    this.rate.placeholder = 'none';
+    this.rate.setAttribute('aria-label', `Admissions a minute at most in room ${roomId} (empty: no limit)`);
+    rateCell.append(this.rate);
 
     const messageCell = make('td', { className: 'message' });
     this.message.type = 'text';
@@ -117,9 +163,9 @@ export class RoomRow {
     group.append(this.revert, this.save, this.stop);
     actions.append(group);
 
-    this.row.append(idCell, stateCell, capacityCell, messageCell, this.active, this.waiting, this.wait, this.lastTicket, this.admitted, actions);
+    this.row.append(idCell, stateCell, modeCell, capacityCell, rateCell, messageCell, this.active, this.waiting, this.wait, this.lastTicket, this.admitted, actions);
     const markDirty = () => this.setDirty(this.changed());
-    for (const input of [this.capacity, this.message]) {
+    for (const input of [this.capacity, this.rate, this.message]) {
       input.addEventListener('input', markDirty);
       input.addEventListener('keydown', (event) => {
         if (event.key === 'Enter') void this.saveChanges();
@@ -127,6 +173,7 @@ export class RoomRow {
       });
     }
     this.state.addEventListener('change', markDirty);
+    this.mode.addEventListener('change', markDirty);
     this.save.addEventListener('click', () => void this.saveChanges());
     this.revert.addEventListener('click', () => this.revertChanges());
     this.stop.addEventListener('click', () => void this.emergencyStop());
@@ -136,14 +183,17 @@ export class RoomRow {
 
   /** The room as the server reports it now, and its public status when read. */
   update(room: AdminRoom, status: RoomStatus | undefined): void {
-    this.server = { capacity: room.capacity, state: room.state, message: room.message ?? '' };
+    this.server = serverValuesOf(room);
     // Never overwrite what the operator is typing.
     if (!this.dirty && !this.saving) {
       this.state.value = room.state;
+      this.mode.value = this.server.mode;
       if (document.activeElement !== this.capacity) this.capacity.value = String(room.capacity);
+      if (document.activeElement !== this.rate) this.rate.value = this.server.rate;
       if (document.activeElement !== this.message) this.message.value = this.server.message;
     }
     this.state.dataset.state = room.state;
+    this.mode.dataset.mode = this.server.mode;
     this.active.textContent = numbers.format(status?.active ?? room.activeCount);
     this.waiting.textContent = status ? numbers.format(status.waiting) : '—';
     this.wait.textContent = status ? shortWait(status.estimatedWaitSeconds) : '—';
@@ -154,12 +204,20 @@ export class RoomRow {
   }
 
   private changed(): boolean {
-    return this.capacity.value !== String(this.server.capacity) || this.state.value !== this.server.state || this.message.value !== this.server.message;
+    return (
+      this.capacity.value !== String(this.server.capacity) ||
+      this.state.value !== this.server.state ||
+      this.mode.value !== this.server.mode ||
+      this.rate.value !== this.server.rate ||
+      this.message.value !== this.server.message
+    );
   }
 
   private showServerValues(): void {
     this.state.value = this.server.state;
+    this.mode.value = this.server.mode;
     this.capacity.value = String(this.server.capacity);
+    this.rate.value = this.server.rate;
     this.message.value = this.server.message;
   }
 
@@ -177,7 +235,7 @@ export class RoomRow {
 
   private async saveChanges(): Promise<void> {
     if (!this.dirty || this.saving) return;
-    const change: { capacity?: number; state?: RoomState; message?: string | null } = {};
+    const change: { capacity?: number; state?: RoomState; mode?: QueueMode; newVisitorsPerMinute?: number | null; message?: string | null } = {};
     const capacity = Number(this.capacity.value);
     if (this.capacity.value !== String(this.server.capacity)) {
       if (this.capacity.value.trim() === '' || !Number.isInteger(capacity) || capacity < 0) {
@@ -188,6 +246,16 @@ export class RoomRow {
       change.capacity = capacity;
     }
     if (this.state.value !== this.server.state) change.state = this.state.value as RoomState;
+    if (this.mode.value !== this.server.mode) change.mode = this.mode.value as QueueMode;
+    if (this.rate.value !== this.server.rate) {
+      const rate = Number(this.rate.value);
+      if (this.rate.value.trim() === '') change.newVisitorsPerMinute = null;
+      else if (!Number.isInteger(rate) || rate < 1 || rate > MAX_NEW_VISITORS_PER_MINUTE) {
+        this.host.say(`The rate limit of ${this.roomId} must be a whole number of admissions a minute from 1 to ${numbers.format(MAX_NEW_VISITORS_PER_MINUTE)}, or empty for none.`, 'error');
+        this.rate.focus();
+        return;
+      } else change.newVisitorsPerMinute = rate;
+    }
     if (this.message.value !== this.server.message) {
       const problem = roomMessageProblem(this.message.value);
       if (problem) {
@@ -202,7 +270,8 @@ export class RoomRow {
     this.setDirty(false);
     this.update(room, undefined);
     const message = room.message === undefined ? 'no message' : `message “${room.message}”`;
-    this.host.say(`Saved ${this.roomId}: capacity ${numbers.format(room.capacity)}, ${room.state}, ${message}.`, 'ok');
+    const rate = room.newVisitorsPerMinute === undefined ? 'no rate limit' : `at most ${numbers.format(room.newVisitorsPerMinute)} a minute`;
+    this.host.say(`Saved ${this.roomId}: capacity ${numbers.format(room.capacity)}, ${room.state}, ${room.mode ?? 'fifo'}, ${rate}, ${message}.`, 'ok');
   }
 
   private async emergencyStop(): Promise<void> {

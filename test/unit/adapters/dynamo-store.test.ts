@@ -68,8 +68,9 @@ const room = {
   lineShards: 8,
   frontFloor: 6,
   wakeSeq: 7,
-  // The room item above has no epoch: never stopped.
+  // The room item above has no epoch: never stopped; and no mode: stored before modes, fifo.
   epoch: 0,
+  mode: 'fifo',
   createdAt: 5,
   updatedAt: 30,
 };
@@ -187,6 +188,30 @@ describe('DynamoStore', () => {
       expect(set!.ExpressionAttributeValues).toMatchObject({ ':message': 'Saturday is sold out' });
       expect(cleared!.UpdateExpression).toMatch(/^SET .* REMOVE #message ADD wakeSeq :one$/);
       expect(cleared!.ExpressionAttributeValues).not.toHaveProperty(':message');
+    });
+
+    it('reads a stored mode, rate limit and slot clock, and takes an unknown mode for fifo', async () => {
+      ddb
+        .on(BatchGetCommand)
+        .resolvesOnce({ Responses: { rooms: [{ ...roomItem, mode: 'passthrough', newVisitorsPerMinute: 600, rateSlotAt: 42 }] } })
+        .resolvesOnce({ Responses: { rooms: [{ ...roomItem, mode: 'lottery-of-2030' }] } });
+      await expect(store.getRoom('shop')).resolves.toEqual({ ...room, mode: 'passthrough', newVisitorsPerMinute: 600, rateSlotAt: 42 });
+      await expect(store.getRoom('shop')).resolves.toEqual(room);
+    });
+
+    it('sets the mode (fifo for a new room without one) and sets or removes the rate limit with its slot clock', async () => {
+      ddb.on(UpdateCommand).resolves({ Attributes: roomItem });
+      ddb.on(GetCommand).resolves({});
+      await store.upsertRoom({ roomId: 'shop', capacity: 5, lineShards: 4, now: 1 });
+      await store.upsertRoom({ roomId: 'shop', mode: 'reject', newVisitorsPerMinute: 120, lineShards: 4, now: 2 });
+      await store.upsertRoom({ roomId: 'shop', newVisitorsPerMinute: null, lineShards: 4, now: 3 });
+      const [created, set, cleared] = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+      expect(created!.UpdateExpression).toContain('#mode = if_not_exists(#mode, :fifo)');
+      expect(created!.UpdateExpression).not.toContain('newVisitorsPerMinute');
+      expect(set!.UpdateExpression).toContain('#mode = :mode');
+      expect(set!.UpdateExpression).toContain('newVisitorsPerMinute = :perMinute');
+      expect(set!.ExpressionAttributeValues).toMatchObject({ ':mode': 'reject', ':perMinute': 120 });
+      expect(cleared!.UpdateExpression).toMatch(/REMOVE newVisitorsPerMinute, rateSlotAt ADD/);
     });
 
     it('changes only an existing room when no capacity is given', async () => {
@@ -434,6 +459,29 @@ describe('DynamoStore', () => {
       const room = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![1]!.Update!;
       expect(room.UpdateExpression).toBe('SET updatedAt = :now ADD activeCount :n, admittedTotal :n');
       expect(room.ConditionExpression).toBe('#state = :open AND #capacity >= :capacity AND activeCount <= :seatsLeft AND (attribute_not_exists(#epoch) OR #epoch = :epoch)');
+    });
+
+    it('conditions a passthrough admission on the mode instead of the seats', async () => {
+      ddb.on(TransactWriteCommand).resolves({});
+      await store.admitTokens(admission(2, { uncapped: true }));
+      const room = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![2]!.Update!;
+      expect(room.ConditionExpression).toBe('#state = :open AND #mode = :passthrough AND (attribute_not_exists(#epoch) OR #epoch = :epoch)');
+      expect(room.ExpressionAttributeNames).toEqual({ '#state': 'state', '#epoch': 'epoch', '#mode': 'mode' });
+      expect(room.ExpressionAttributeValues).not.toHaveProperty(':capacity');
+      expect(room.ExpressionAttributeValues).not.toHaveProperty(':seatsLeft');
+      expect(room.UpdateExpression).toBe('SET updatedAt = :now ADD activeCount :n, admittedTotal :n');
+    });
+
+    it('takes rate-limit slots on condition that the slot clock is still as read (or never set)', async () => {
+      ddb.on(TransactWriteCommand).resolves({});
+      await store.admitTokens(admission(1, { rateSlot: { expect: 1_000, next: 1_100 } }));
+      await store.admitTokens(admission(1, { rateSlot: { expect: undefined, next: 500 } }));
+      const [first, second] = ddb.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems![1]!.Update!);
+      expect(first!.ConditionExpression).toMatch(/ AND rateSlotAt = :slotExpect$/);
+      expect(first!.UpdateExpression).toBe('SET updatedAt = :now, rateSlotAt = :slotNext ADD activeCount :n, admittedTotal :n');
+      expect(first!.ExpressionAttributeValues).toMatchObject({ ':slotExpect': 1_000, ':slotNext': 1_100 });
+      expect(second!.ConditionExpression).toMatch(/ AND attribute_not_exists\(rateSlotAt\)$/);
+      expect(second!.ExpressionAttributeValues).not.toHaveProperty(':slotExpect');
     });
 
     it('re-arms the check loop of a token that asks for it in the same update', async () => {

@@ -10,7 +10,7 @@ import { EXIT } from '../../../cli/errors.js';
 import { runCli, type CliIo } from '../../../cli/main.js';
 import { regionOfApiUrl } from '../../../cli/target.js';
 
-const ROOM = { roomId: 'shop', capacity: 5, state: 'open', activeCount: 2, lastTicket: 9, lastAdmittedTicket: 4, admittedTotal: 4, evictedTotal: 1, epoch: 0, createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:01:00.000Z' };
+const ROOM = { roomId: 'shop', capacity: 5, state: 'open', mode: 'fifo', activeCount: 2, lastTicket: 9, lastAdmittedTicket: 4, admittedTotal: 4, evictedTotal: 1, epoch: 0, createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:01:00.000Z' };
 const API = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
 
 afterEach(() => vi.unstubAllEnvs());
@@ -116,11 +116,16 @@ describe('answers and failures', () => {
       ['rooms', 'set', 'shop', '--message', 'hi', '--clear-message', ...local],
       ['rooms', 'set', 'shop', '--message', ...local],
       ['rooms', 'stop', ...local],
+      ['rooms', 'set', 'shop', '--mode', 'lottery', ...local],
+      ['rooms', 'set', 'shop', '--rate', '0', ...local],
+      ['rooms', 'set', 'shop', '--rate', '600', '--no-rate', ...local],
     ]) {
       await expect(runCli(argv, cli), argv.join(' ')).resolves.toBe(EXIT.usage);
     }
     expect(requests).toEqual([]);
-    expect(err).toHaveLength(12);
+    expect(err).toHaveLength(15);
+    expect(err[12]).toMatch(/--mode must be fifo, passthrough, reject \(got lottery\)/);
+    expect(err[13]).toMatch(/--rate must be a whole number from 1 to 60000/);
     expect(err[7]).toMatch(/--message must be at most 280 characters/);
   });
 });
@@ -137,6 +142,15 @@ describe('the message to the line and the emergency stop', () => {
     await expect(runCli(['rooms', 'set', 'shop', '--clear-message', '--json', ...local], cli)).resolves.toBe(EXIT.ok);
     expect(requests[1]).toMatchObject({ body: '{"message":null}' });
     expect(JSON.parse(out.join('\n'))).toEqual(ROOM);
+  });
+
+  it('sets the queueing mode with --mode and the rate limit with --rate, removes it with --no-rate, and shows both', async () => {
+    const { cli, out, requests } = io(() => ({ status: 200, body: { ...ROOM, mode: 'reject', newVisitorsPerMinute: 600 } }));
+    await expect(runCli(['rooms', 'set', 'shop', '--mode', 'reject', '--rate', '600', ...local], cli)).resolves.toBe(EXIT.ok);
+    expect(requests[0]).toMatchObject({ method: 'PUT', body: '{"mode":"reject","newVisitorsPerMinute":600}' });
+    expect(out.join('\n')).toMatch(/shop: open \(reject\), \d+ of \d+ seats taken, at most 600 admissions a minute/);
+    await expect(runCli(['rooms', 'set', 'shop', '--no-rate', ...local], cli)).resolves.toBe(EXIT.ok);
+    expect(requests[1]).toMatchObject({ body: '{"newVisitorsPerMinute":null}' });
   });
 
   it('stops a room in an emergency with --revoke-passes (with any state), and `rooms stop` queues everyone', async () => {

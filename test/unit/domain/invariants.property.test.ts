@@ -12,6 +12,11 @@
  * asserted after every scheduled step and after every batch. With stops: no token admitted after a
  * stop committed carries an earlier epoch (the admission transaction's condition), and a heartbeat
  * that answers "admitted" comes from an admission no older than the room views' life allows.
+ *
+ * A second property runs the same with queueing modes switched at random (fifo, passthrough,
+ * reject) and a rate limit: passthrough lifts the seats (admissions beyond capacity are allowed
+ * only while, or since, the room was in passthrough), reject refuses joins, and admissions outside
+ * passthrough never exceed the rate limit's bound over any second or minute.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -20,13 +25,17 @@ import {
   AdmissionRevokedError,
   ContentionError,
   ROOM_VIEW_MAX_AGE_MS,
+  RATE_BURST_MS,
   RoomClosedError,
+  RoomNotAcceptingError,
   Rooms,
   TokenNotFoundError,
   Visitors,
   environmentOf,
   isLive,
+  type AdmitBatchRequest,
   type DomainDeps,
+  type QueueMode,
   type RemoveRequest,
   type RoomState,
   type Timings,
@@ -59,14 +68,14 @@ type Op =
   | { kind: 'leave'; who: number; env: number }
   | { kind: 'duplicate'; which: number }
   | { kind: 'restartLoop'; who: number }
-  | { kind: 'configure'; capacity?: number; state?: RoomState }
+  | { kind: 'configure'; capacity?: number; state?: RoomState; mode?: QueueMode }
   | { kind: 'revoke'; state?: RoomState };
 
 /** An advance delivers each check when it becomes visible; its ops run alongside the first deliveries. */
 type Step = { kind: 'batch'; ops: Op[] } | { kind: 'advance'; ms: number; ops: Op[] };
 
 const env = fc.nat(ENVIRONMENTS - 1);
-const opArb: fc.Arbitrary<Op> = fc.oneof(
+const opsOf = (modes: boolean): fc.Arbitrary<Op> => fc.oneof(
   { weight: 5, arbitrary: env.map<Op>((e) => ({ kind: 'join', env: e })) },
   { weight: 6, arbitrary: fc.record({ who: fc.nat(30), env }).map<Op>((o) => ({ kind: 'heartbeat', ...o })) },
   { weight: 2, arbitrary: fc.record({ who: fc.nat(30), env }).map<Op>((o) => ({ kind: 'keepPlace', ...o })) },
@@ -76,7 +85,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc
-      .record({ capacity: fc.option(fc.nat(4), { nil: undefined }), state: fc.option(fc.constantFrom<RoomState>('open', 'paused', 'closed'), { nil: undefined }) })
+      .record({
+        capacity: fc.option(fc.nat(4), { nil: undefined }),
+        state: fc.option(fc.constantFrom<RoomState>('open', 'paused', 'closed'), { nil: undefined }),
+        mode: modes ? fc.option(fc.constantFrom<QueueMode>('fifo', 'passthrough', 'reject'), { nil: undefined }) : fc.constant(undefined),
+      })
       .map<Op>((change) => ({ kind: 'configure', ...change })),
   },
   {
@@ -85,15 +98,18 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
 );
 
-const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 3, arbitrary: fc.array(opArb, { minLength: 1, maxLength: 4 }).map<Step>((ops) => ({ kind: 'batch', ops })) },
-  {
-    weight: 2,
-    arbitrary: fc
-      .record({ ms: fc.integer({ min: 500, max: 40_000 }), ops: fc.array(opArb, { maxLength: 3 }) })
-      .map<Step>(({ ms, ops }) => ({ kind: 'advance', ms, ops })),
-  },
-);
+const stepsOf = (opArb: fc.Arbitrary<Op>): fc.Arbitrary<Step> =>
+  fc.oneof(
+    { weight: 3, arbitrary: fc.array(opArb, { minLength: 1, maxLength: 4 }).map<Step>((ops) => ({ kind: 'batch', ops })) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .record({ ms: fc.integer({ min: 500, max: 40_000 }), ops: fc.array(opArb, { maxLength: 3 }) })
+        .map<Step>(({ ms, ops }) => ({ kind: 'advance', ms, ops })),
+    },
+  );
+const stepArb = stepsOf(opsOf(false));
+const stepWithModesArb = stepsOf(opsOf(true));
 
 /** Every store call takes effect, and answers, at a moment the scheduler picks. */
 function scheduled(store: InMemoryStore, s: fc.Scheduler): WaitingRoomStore {
@@ -112,7 +128,7 @@ function scheduled(store: InMemoryStore, s: fc.Scheduler): WaitingRoomStore {
   return wrapped as WaitingRoomStore;
 }
 
-async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step[]): Promise<void> {
+async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step[], limit?: number): Promise<void> {
   const clock = new FakeClock();
   const memory = new InMemoryStore();
   const queue = new InMemoryCheckQueue(clock);
@@ -143,6 +159,8 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
         .waitingIn(ROOM)
         .filter((t) => t.ticket < ticket && liveAtStart.has(t.tokenId) && !keptPlaceInBatch.has(t.tokenId) && isLive(t, clock.now() - TIMEOUT_MS));
       const room = memory.rooms.get(ROOM)!;
+      // (Passthrough lets everyone in, whoever is ahead.)
+      if (room.mode === 'passthrough' || uncappedBatches.has(tokenId)) return;
       expect(passedOver.length, `admitted ticket ${ticket} ahead of live tickets ${passedOver.map((t) => t.ticket)} with no seat left for them`).toBeLessThanOrEqual(
         Math.max(0, room.capacity - room.activeCount),
       );
@@ -188,6 +206,19 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
     return outcome;
   };
 
+  // The rate limit: when each admission outside passthrough committed (the store's own clock).
+  const ratedAdmissions: number[] = [];
+  const uncappedBatches = new Set<string>();
+  const admit = memory.admitTokens.bind(memory);
+  memory.admitTokens = async (request: AdmitBatchRequest) => {
+    const outcome = await admit(request);
+    if (outcome.kind === 'admitted') {
+      if (request.uncapped) for (const t of request.tokens) uncappedBatches.add(t.tokenId);
+      else for (const _ of request.tokens) ratedAdmissions.push(clock.now());
+    }
+    return outcome;
+  };
+
   // Emergency stops: when each epoch began, and the tokens admitted when the last one did (they may carry an earlier epoch).
   const epochs: { at: number; epoch: number }[] = [{ at: Number.NEGATIVE_INFINITY, epoch: 0 }];
   let admittedAtLastStop = new Set<string>();
@@ -203,12 +234,16 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
   /** The room's epoch as of every stop that committed before `at`. */
   const epochBefore = (at: number) => Math.max(...epochs.filter((e) => e.at < at).map((e) => e.epoch));
 
-  await new Rooms({ store: memory, clock, timings: TIMINGS, ids, ...environmentOf(memory, clock) }, 3).configure(ROOM, { capacity: initialCapacity });
+  await new Rooms({ store: memory, clock, timings: TIMINGS, ids, ...environmentOf(memory, clock) }, 3).configure(ROOM, {
+    capacity: initialCapacity,
+    ...(limit !== undefined ? { newVisitorsPerMinute: limit } : {}),
+  });
 
   const stepInvariants = () => {
     const room = memory.rooms.get(ROOM)!;
     const admitted = memory.admittedIn(ROOM).length;
-    // Invariant 1 (capacity): activeCount is exact, and admissions never go past capacity.
+    // Invariant 1 (capacity): activeCount is exact, and admissions never go past capacity (passthrough lifts it while it lasts).
+    if (room.mode === 'passthrough') peakAllowed = Number.POSITIVE_INFINITY;
     expect(room.activeCount, 'activeCount equals admitted tokens').toBe(admitted);
     expect(admitted, 'admitted beyond capacity').toBeLessThanOrEqual(peakAllowed);
     peakAllowed = Math.max(room.capacity, Math.min(peakAllowed, admitted));
@@ -216,6 +251,18 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
     expect([...memory.lineShard.keys()].sort(), 'line index = waiting tokens').toEqual(memory.waitingIn(ROOM).map((t) => t.tokenId).sort());
     // Emergency stops: a token admitted after a stop committed is in the room's epoch; only those
     // admitted before it carry an earlier one (until their next heartbeat or their eviction).
+    // The rate limit: over any span of T ms, at most (T + burst) × limit / 60 000 + 1 (lambdas/domain/admission-rate.ts).
+    if (limit !== undefined) {
+      for (let i = 0; i < ratedAdmissions.length; i++) {
+        for (const span of [1_000, 60_000]) {
+          let j = i;
+          while (j < ratedAdmissions.length && ratedAdmissions[j]! - ratedAdmissions[i]! < span) j++;
+          expect(j - i, `${j - i} admissions within ${span} ms under a limit of ${limit} a minute`).toBeLessThanOrEqual(
+            Math.floor(((span + RATE_BURST_MS) * limit) / 60_000) + 1,
+          );
+        }
+      }
+    }
     for (const token of memory.admittedIn(ROOM)) {
       const epoch = token.admittedEpoch ?? 0;
       expect(epoch, `ticket ${token.ticket} admitted in a later epoch than the room's`).toBeLessThanOrEqual(room.epoch);
@@ -232,8 +279,9 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
     // (live when the batch that freed it began); a visitor that became live meanwhile (a join or
     // heartbeat whose cached room view missed the free seat, in the same batch as the freeing or
     // later) takes it at its next signal or its next check: within the heartbeat timeout.
+    // (Under a rate limit a seat may stay free while the slots are taken: the limit's own bound is checked instead.)
     const liveWaiting =
-      !deferred && room.state === 'open' && room.activeCount < room.capacity && room.admitter === undefined
+      !deferred && limit === undefined && room.state === 'open' && room.activeCount < room.capacity && room.admitter === undefined
         ? memory.waitingIn(ROOM).filter((t) => isLive(t, liveSince))
         : [];
     const seatWasFree = unseated.size > 0;
@@ -291,7 +339,12 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
     for (const result of await all) {
       if (result.status === 'rejected') {
         const e = result.reason;
-        const expected = e instanceof TokenNotFoundError || e instanceof RoomClosedError || e instanceof ContentionError || e instanceof AdmissionRevokedError;
+        const expected =
+          e instanceof TokenNotFoundError ||
+          e instanceof RoomClosedError ||
+          e instanceof RoomNotAcceptingError ||
+          e instanceof ContentionError ||
+          e instanceof AdmissionRevokedError;
         if (!expected) throw e;
       }
     }
@@ -359,8 +412,8 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
         return;
       }
       case 'configure': {
-        if (op.capacity === undefined && op.state === undefined) return;
-        await environments[0]!.rooms.configure(ROOM, { capacity: op.capacity, state: op.state });
+        if (op.capacity === undefined && op.state === undefined && op.mode === undefined) return;
+        await environments[0]!.rooms.configure(ROOM, { capacity: op.capacity, state: op.state, ...(op.mode !== undefined ? { mode: op.mode } : {}) });
         freedInBatch = true; // more seats, or a room reopened, are seats to fill at once
         return;
       }
@@ -403,6 +456,23 @@ describe('invariants under random interleavings (DESIGN §5)', () => {
       // WR_PROPERTY_SEED (and WR_PROPERTY_PATH) replay a failure fast-check reported.
       {
         numRuns: Number(process.env.WR_PROPERTY_RUNS ?? 250),
+        ...(process.env.WR_PROPERTY_SEED ? { seed: Number(process.env.WR_PROPERTY_SEED) } : {}),
+        ...(process.env.WR_PROPERTY_PATH ? { path: process.env.WR_PROPERTY_PATH } : {}),
+      },
+    );
+  });
+
+  it('holds them with queueing modes switched at random and a rate limit, which admissions outside passthrough never exceed', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.nat(6),
+        fc.option(fc.constantFrom(6, 6, 30, 120), { nil: undefined }),
+        fc.array(stepWithModesArb, { minLength: 5, maxLength: 45 }),
+        (s, capacity, limit, steps) => runScenario(s, capacity, steps, limit),
+      ),
+      {
+        numRuns: Number(process.env.WR_PROPERTY_RUNS ?? 300),
         ...(process.env.WR_PROPERTY_SEED ? { seed: Number(process.env.WR_PROPERTY_SEED) } : {}),
         ...(process.env.WR_PROPERTY_PATH ? { path: process.env.WR_PROPERTY_PATH } : {}),
       },

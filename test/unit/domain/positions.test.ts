@@ -23,6 +23,7 @@ function room(overrides: Partial<Room> = {}): Room {
     roomId: 'r',
     capacity: 10,
     state: 'open',
+    mode: 'fifo',
     nextTicket: 0,
     activeCount: 0,
     lastAdmittedTicket: 0,

@@ -191,6 +191,7 @@ describe('GET /rooms/{roomId}/tokens/{tokenId} (read)', () => {
       position: 2,
       estimatedWaitSeconds: expect.any(Number),
       roomState: 'open',
+      mode: 'fifo',
       zone: 'front',
       heartbeatIntervalSeconds: 5,
       keepPlaceIntervalSeconds: 300,
@@ -378,6 +379,7 @@ describe('GET /rooms/{roomId}/status', () => {
     expect(body(response)).toEqual({
       roomId: 'shop',
       state: 'open',
+      mode: 'fifo',
       capacity: 2,
       active: 2,
       waiting: 2,

@@ -21,6 +21,7 @@ const view = (fields: Partial<TokenView> = {}): TokenView => ({
   position: 1,
   estimatedWaitSeconds: 0,
   roomState: 'open',
+  mode: 'fifo',
   zone: 'front',
   heartbeatIntervalSeconds: 5,
   keepPlaceIntervalSeconds: 300,
@@ -30,6 +31,7 @@ const view = (fields: Partial<TokenView> = {}): TokenView => ({
 const roomStatus = (fields: Partial<RoomStatus> = {}): RoomStatus => ({
   roomId: 'shop',
   state: 'open',
+  mode: 'fifo',
   capacity: 5,
   active: 5,
   waiting: 100,

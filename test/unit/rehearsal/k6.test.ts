@@ -157,6 +157,7 @@ describe("the k6 script's visitor", () => {
     position: 1,
     estimatedWaitSeconds: 0,
     roomState: 'open',
+    mode: 'fifo',
     zone: 'front',
     heartbeatIntervalSeconds: 5,
     keepPlaceIntervalSeconds: 300,

@@ -12,6 +12,7 @@ const T = Date.UTC(2026, 0, 1, 12);
 const shop = (overrides: Partial<Room> = {}): Room => ({
   roomId: 'shop',
   capacity: 4,
+  mode: 'fifo',
   state: 'open',
   nextTicket: 20,
   activeCount: 3,

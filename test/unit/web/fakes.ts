@@ -138,6 +138,7 @@ export class FakeApi {
     return {
       roomId,
       state: room.state,
+      mode: 'fifo',
       capacity: room.capacity,
       active,
       waiting,
@@ -288,6 +289,7 @@ export class FakeApi {
       state: token.admitted ? 'admitted' : 'waiting',
       ...place,
       roomState: room.state,
+      mode: 'fifo',
       heartbeatIntervalSeconds: token.admitted ? room.admittedHeartbeatIntervalSeconds : room.heartbeatIntervalSeconds,
       keepPlaceIntervalSeconds: room.keepPlaceIntervalSeconds,
       ...(token.admitted ? { pass: `pass.${token.tokenId}.${++this.passes}`, passExpiresAt: Date.now() + 60_000 } : {}),
