@@ -11,6 +11,7 @@
  *   waiting-room keys rotate [--edge]           (--stack only)
  *   waiting-room dlq list [--peek N] · dlq redrive NAME [--no-wait] · dlq purge NAME --yes   (--stack or --local)
  *   waiting-room console [--listen PORT]        the admin page on 127.0.0.1, signing its calls
+ *   waiting-room lottery verify --receipt FILE|JWS --publication FILE|URL [--jwks FILE|URL]   (no target)
  *
  * target: --stack NAME [--region R] [--profile P] · --api URL · --local [--port N]
  * Exit codes: cli/errors.ts.
@@ -20,6 +21,7 @@ import { AdminApi, type FetchLike } from './admin-api.js';
 import { flag, integerOption, parseArgs } from './args.js';
 import { startConsole } from './console.js';
 import { edgeKeysRotate, keysRotate, lambdaClient } from './keys.js';
+import { runLotteryCli } from './lottery.js';
 import { metricsRefresh, roomsGet, roomsList, roomsSet, roomsStop, roomsWatch, watchLine, type Outcome } from './commands.js';
 import { dlqList, dlqPurge, dlqRedrive, failureQueuesOf, localOutputs, queueNamed, sqsClientFor, type SqsLike } from './dlq.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
@@ -52,6 +54,10 @@ Commands:
   dlq purge NAME --yes             delete the messages of a failure queue you have dealt with
   console [--listen PORT]          the admin page on http://127.0.0.1:PORT (default 3100), its calls
                                    signed with your credentials; Ctrl-C ends it
+  lottery verify --receipt FILE|JWS --publication FILE|URL [--jwks FILE|URL]
+                                   check a visitor's place in an event's lottery from the revealed seed
+                                   and the published list (no target; exit 1 on a problem; see
+                                   waiting-room lottery --help and verifier/LOTTERY.md)
 
 Target (one of):
   --stack NAME [--region R] [--profile P]   a deployed stack (reads its ApiUrl output); signs with SigV4
@@ -78,6 +84,8 @@ export interface CliIo {
 }
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  // The lottery verifier needs no target and parses its own options (cli/lottery.ts).
+  if (argv[0] === 'lottery') return runLotteryCli(argv.slice(1), io);
   const json = argv.includes('--json');
   try {
     const args = parseArgs(argv);

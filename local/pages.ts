@@ -70,6 +70,11 @@ export async function localPages(options: PagesOptions): Promise<Pages> {
       send(response, 200, TYPES['.html']!, html);
       return true;
     }
+    if (url.pathname === '/lottery' || url.pathname === '/lottery.html') {
+      // The lottery verifier (verifier/LOTTERY.md): a static page that checks a receipt in the browser.
+      send(response, 200, TYPES['.html']!, await page('lottery.html'));
+      return true;
+    }
     if (url.pathname === '/admin' || url.pathname === '/admin.html') {
       // The page calls the API through the signing proxy below, as the console does on AWS.
       send(response, 200, TYPES['.html']!, await web.adminPage(CONSOLE_PREFIX));

@@ -1,7 +1,7 @@
 /**
- * Builds the browser assets: bundles the waiting-room page, the admin page and the client library
- * with esbuild (ESM, ES2020, minified, with source maps) into `<outDir>/assets/`, and copies the
- * stylesheet there and the two pages to `<outDir>/`.
+ * Builds the browser assets: bundles the waiting-room page, the admin page, the lottery verifier
+ * page and the client library with esbuild (ESM, ES2020, minified, with source maps) into
+ * `<outDir>/assets/`, and copies the stylesheet there and the three pages to `<outDir>/`.
  *
  *   npx tsx web/build.ts web/dist
  *
@@ -20,9 +20,10 @@ const ENTRY_POINTS = {
   'waiting-room': join(WEB_DIR, 'src', 'waiting-room.ts'),
   admin: join(WEB_DIR, 'src', 'admin.ts'),
   client: join(WEB_DIR, 'src', 'client.ts'),
+  'lottery-verifier': join(WEB_DIR, 'src', 'lottery-verifier.ts'),
 };
 
-const PAGES = ['waiting-room.html', 'admin.html'];
+const PAGES = ['waiting-room.html', 'admin.html', 'lottery.html'];
 
 /** Builds into `outDir`; returns the absolute paths written (scripts, source maps, stylesheet, pages). */
 export async function buildWeb(outDir: string): Promise<string[]> {

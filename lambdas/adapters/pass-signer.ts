@@ -19,8 +19,28 @@ export interface JosePassIssuerOptions {
 
 const importSigningKey = (jwk: PassPrivateJwk) => importJWK(jwk, PASS_ALGORITHM) as Promise<CryptoKey>;
 
+/**
+ * The imported private key of a JWK, imported again only when the key changes (its kid or `d`):
+ * one import per key, not one per signature. A failed import is not kept: the next call tries
+ * again. Shared by the pass issuer and the lottery receipt signer (lottery-receipt-signer.ts).
+ */
+export function signingKeyCache(importKey: (jwk: PassPrivateJwk) => Promise<CryptoKey> = importSigningKey): (jwk: PassPrivateJwk) => Promise<CryptoKey> {
+  let imported: { kid: string; d: string; key: Promise<CryptoKey> } | undefined;
+  return (jwk) => {
+    if (imported?.kid !== jwk.kid || imported.d !== jwk.d) {
+      const entry = { kid: jwk.kid, d: jwk.d, key: importKey(jwk) };
+      imported = entry;
+      entry.key.catch(() => {
+        if (imported === entry) imported = undefined;
+      });
+    }
+    return imported.key;
+  };
+}
+
 export class JosePassIssuer implements PassIssuer {
-  private imported?: { kid: string; d: string; key: Promise<CryptoKey> };
+  /** The imported private key for a JWK, imported again only when the current key changes. */
+  private readonly signingKey: (jwk: PassPrivateJwk) => Promise<CryptoKey>;
 
   constructor(
     private readonly keys: PassKeySource,
@@ -29,6 +49,7 @@ export class JosePassIssuer implements PassIssuer {
     if (!Number.isFinite(options.ttlSeconds) || options.ttlSeconds <= 0) {
       throw new RangeError(`ttlSeconds must be positive (got ${options.ttlSeconds})`);
     }
+    this.signingKey = signingKeyCache(options.importKey);
   }
 
   async issue(claims: { roomId: string; tokenId: string; ticket: number; epoch: number }, now: number): Promise<AdmissionPass> {
@@ -43,19 +64,5 @@ export class JosePassIssuer implements PassIssuer {
       .setExpirationTime(exp)
       .sign(key);
     return { pass, expiresAt: exp * 1000 };
-  }
-
-  /** The imported private key for `jwk`, imported again only when the current key changes. */
-  private signingKey(jwk: PassPrivateJwk): Promise<CryptoKey> {
-    if (this.imported?.kid !== jwk.kid || this.imported.d !== jwk.d) {
-      const key = (this.options.importKey ?? importSigningKey)(jwk);
-      const entry = { kid: jwk.kid, d: jwk.d, key };
-      this.imported = entry;
-      // A failed import is not cached: the next pass tries again.
-      key.catch(() => {
-        if (this.imported === entry) this.imported = undefined;
-      });
-    }
-    return this.imported.key;
   }
 }
