@@ -6,6 +6,7 @@
  *   waiting-room rooms set ID [--capacity N] [--state open|paused|closed] [--mode fifo|passthrough|reject] [--rate N | --no-rate] [--message TEXT | --clear-message] [--revoke-passes]
  *                                               (creates a missing room)
  *   waiting-room rooms stop ID                  (the emergency stop: paused, and every admission revoked)
+ *   waiting-room rooms report ID                (the last hour's fairness and accuracy)
  *   waiting-room rooms watch ID [--every S] [--count N]
  *   waiting-room metrics refresh
  *   waiting-room keys rotate [--edge]           (--stack only)
@@ -22,6 +23,7 @@ import { flag, integerOption, parseArgs } from './args.js';
 import { startConsole } from './console.js';
 import { edgeKeysRotate, keysRotate, lambdaClient } from './keys.js';
 import { runLotteryCli } from './lottery.js';
+import { roomsReport } from './report.js';
 import { metricsRefresh, roomsGet, roomsList, roomsSet, roomsStop, roomsWatch, watchLine, type Outcome } from './commands.js';
 import { dlqList, dlqPurge, dlqRedrive, failureQueuesOf, localOutputs, queueNamed, sqsClientFor, type SqsLike } from './dlq.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
@@ -43,6 +45,8 @@ Commands:
                                    --revoke-passes: an emergency stop, everyone inside refused within one
                                    pass lifetime
   rooms stop ID                    the emergency stop that queues everyone: paused, and --revoke-passes
+  rooms report ID                  the last hour's fairness and accuracy: arrival vs admission order (Kendall
+                                   tau, gamma), p50/p90 wait, abandonment, estimate shown vs real wait
   rooms watch ID [--every S] [--count N]
                                    live counts, every S seconds (default 3), until Ctrl-C
   metrics refresh                  publish the metrics now (a run of the metrics loop)
@@ -94,7 +98,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       io.out(USAGE);
       return group === undefined && !flag(args, 'help') ? EXIT.usage : EXIT.ok;
     }
-    const known = new Set(['rooms list', 'rooms get', 'rooms set', 'rooms stop', 'rooms watch', 'metrics refresh', 'keys rotate', 'dlq list', 'dlq redrive', 'dlq purge', 'console undefined']);
+    const known = new Set(['rooms list', 'rooms get', 'rooms set', 'rooms stop', 'rooms watch', 'rooms report', 'metrics refresh', 'keys rotate', 'dlq list', 'dlq redrive', 'dlq purge', 'console undefined']);
     if (!known.has(`${group} ${command}`)) throw new CliError(`Unknown command "${args.words.join(' ')}": try waiting-room --help`, EXIT.usage);
     const target = await resolveTarget(args, { env: io.env, ...(io.stackOutputs ? { stackOutputs: io.stackOutputs } : {}) });
     const api = new AdminApi(target, io.fetch);
@@ -129,6 +133,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       'rooms get': () => roomsGet(api, args),
       'rooms set': () => roomsSet(api, args),
       'rooms stop': () => roomsStop(api, args),
+      'rooms report': () => roomsReport(api, args),
       'metrics refresh': () => metricsRefresh(api),
       'keys rotate': () => {
         if (target.local) throw new CliError('The local runtime makes a new pass key set each run: nothing to rotate', EXIT.usage);

@@ -231,6 +231,8 @@ export class WaitingRoom extends Construct {
     const tables = { rooms: this.roomsTable, tokens: this.tokensTable };
     for (const f of [functions.join, functions.heartbeat, functions.leave, functions.admin]) grantAdmission(f, tables);
     grantTable(functions.admin, this.roomsTable, ['Scan']);
+    // The fairness report reads the last hour's sample buckets of the stats table (lambdas/adapters/dynamo-fairness.ts).
+    grantTable(functions.admin, this.statsTable, ['BatchGetItem']);
     // A room is read with its ticket counter in one BatchGetItem (DynamoStore.getRoom).
     grantTable(functions.getToken, this.roomsTable, ['BatchGetItem']);
     grantTable(functions.getToken, this.tokensTable, ['GetItem']);
@@ -266,6 +268,7 @@ export class WaitingRoom extends Construct {
         { method: 'GET', path: '/openapi.json', function: functions.openApi, authorization: 'none' },
         { method: 'GET', path: '/admin/rooms', function: functions.admin, authorization: 'iam' },
         { method: 'GET', path: '/admin/rooms/{roomId}', function: functions.admin, authorization: 'iam' },
+        { method: 'GET', path: '/admin/rooms/{roomId}/report', function: functions.admin, authorization: 'iam' },
         { method: 'PUT', path: '/admin/rooms/{roomId}', function: functions.admin, authorization: 'iam' },
         { method: 'POST', path: '/admin/metrics/refresh', function: functions.admin, authorization: 'iam' },
       ],

@@ -70,6 +70,7 @@ import {
   type TokenChange,
 } from '../domain/stats.js';
 import { STATS_KEY } from '../shared/schema.js';
+import { visitorSampleOf } from './dynamo-fairness.js';
 import { roomsFromScan } from './dynamo-store-items.js';
 import { isNamed, num } from './dynamo-items.js';
 
@@ -359,7 +360,8 @@ export function isTtlRemoval(record: DynamoDBRecord): boolean {
 }
 
 /**
- * What a token stream record says, read from its images (the stream view is NEW_AND_OLD_IMAGES).
+ * What a token stream record says, read from its images (the stream view is NEW_AND_OLD_IMAGES),
+ * with the visitor's fairness sample when the record ends a wait.
  * A record with an old image and no new one is a removal whatever its eventName: DynamoDB Local
  * emits TTL deletions with an unknown or missing eventName.
  */
@@ -387,5 +389,8 @@ export function tokenChangeOf(record: DynamoDBRecord): TokenChange {
   const afterState = stateOf(after);
   if (beforeState) change.before = beforeState;
   if (afterState) change.after = afterState;
+  // An admission or a departure from the line also gives the fairness report a sample (lambdas/adapters/dynamo-fairness.ts).
+  const sample = visitorSampleOf(record, before, after, change);
+  if (sample) change.sample = sample;
   return change;
 }

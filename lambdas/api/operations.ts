@@ -14,6 +14,7 @@ import {
   adminRoomListSchema,
   adminRoomSchema,
   emptyBodySchema,
+  fairnessReportSchema,
   joinAnswerSchema,
   jwksSchema,
   metricsRefreshSchema,
@@ -185,6 +186,18 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     tag: 'admin',
     caller: 'admin',
     success: [{ status: 200, description: 'The room.', schema: adminRoomSchema }],
+    errors: [404],
+  },
+  {
+    method: 'GET',
+    path: '/admin/rooms/{roomId}/report',
+    operationId: 'getRoomReport',
+    summary: "A room's fairness and accuracy over the last hour",
+    description:
+      'Kendall tau and gamma between arrival and admission order, p50/p90 wait, abandonment, and the estimate shown at the join against the real wait; from samples of the token stream (at most 250 a minute, weighted beyond).',
+    tag: 'admin',
+    caller: 'admin',
+    success: [{ status: 200, description: 'The report.', schema: fairnessReportSchema }],
     errors: [404],
   },
   {

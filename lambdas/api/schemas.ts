@@ -215,6 +215,43 @@ export const adminRoomSchema = response(
 );
 export type AdminRoom = z.output<typeof adminRoomSchema>;
 
+const share = (description: string) => z.number().min(0).max(1).nullable().describe(description);
+const nullableSeconds = (description: string) => z.number().min(0).nullable().describe(description);
+const ratio = (description: string) => z.number().min(0).nullable().describe(description);
+
+export const fairnessReportSchema = response(
+  'FairnessReport',
+  z
+    .object({
+      roomId: roomIdSchema,
+      windowStart: isoTime('The report covers visitors admitted or removed from then...'),
+      windowEnd: isoTime('...to now (the last hour).'),
+      admitted: z.number().min(0).describe('Visitors admitted in the window (an estimate when `exact` is false: busy minutes are sampled).'),
+      abandoned: z.number().min(0).describe('Visitors removed while waiting in the window (left, or went silent).'),
+      samples: count('Visitors sampled behind these figures.'),
+      exact: z.boolean().describe('Every visitor of the window was sampled.'),
+      kendallTau: z.number().min(-1).max(1).nullable().describe("Kendall's tau-b between ticket order and admission order: 1 is arrival order exactly; batched admissions (ties) keep it a little below 1."),
+      orderGamma: z.number().min(-1).max(1).nullable().describe("Goodman and Kruskal's gamma over the same pairs: 1 when no visitor went in before one with a lower ticket, whatever the batching."),
+      waitP50Seconds: nullableSeconds('Median wait, join to admission.'),
+      waitP90Seconds: nullableSeconds('90th percentile of the wait.'),
+      abandonmentRate: share('abandoned ÷ (admitted + abandoned).'),
+      predicted: z
+        .object({
+          samples: count('Admitted visitors whose join showed an estimate.'),
+          ratioSamples: count('Of them, those whose estimate was at least 10 s (the ratios below).'),
+          medianRatio: ratio('Median of actual ÷ estimated wait (below 1: the estimate, an upper bound, was pessimistic).'),
+          p10Ratio: ratio('10th percentile of actual ÷ estimated.'),
+          p90Ratio: ratio('90th percentile of actual ÷ estimated.'),
+          meanAbsoluteErrorSeconds: nullableSeconds('Mean of |actual - estimated|.'),
+          rangeSamples: count('Admitted visitors whose join showed a range.'),
+          withinRangeShare: share('Share of them whose wait fell within the range shown.'),
+        })
+        .describe('How good the estimate shown at the join was.'),
+    })
+    .meta({ description: "A room's fairness and accuracy over the last hour, from the token stream's samples." }),
+);
+export type FairnessReportView = z.output<typeof fairnessReportSchema>;
+
 export const adminRoomListSchema = response('AdminRoomList', z.object({ rooms: z.array(adminRoomSchema).describe('Every room, by id.') }));
 
 export const metricsRefreshSchema = response(

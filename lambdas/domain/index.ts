@@ -18,3 +18,4 @@ export { Departures, admissionRevoked, type DepartureOutcome, type DepartureReas
 export { MAX_ROOM_MESSAGE_LENGTH, messageLength, normalizedRoomMessage, roomMessageProblem } from './room-message.js';
 export { MAX_NEW_VISITORS_PER_MINUTE, RATE_BURST_MS, nextSlotAt, rateAllowance, rateLimitPerSecond, rateLimitProblem, type RateAllowance } from './admission-rate.js';
 export { DEFAULT_QUEUE_MODE, admitsUncapped, everyoneInFront, queueModeOf, refusesJoins } from './queue-modes.js';
+export * from './fairness.js';

@@ -17,6 +17,7 @@
  * before anything is written. Counting each record exactly once, whatever the retries, is the
  * job of the StatsStore (see planStatsWrite and lambdas/adapters/dynamo-stats.ts).
  */
+import type { VisitorSample, VisitorSampleStore } from './fairness-samples.js';
 import type { TokenState } from './model.js';
 import type { Clock } from './ports.js';
 
@@ -34,6 +35,8 @@ export interface TokenChange {
   after?: ImageState;
   /** The removal was made by DynamoDB's TTL process rather than by the waiting room. */
   expired: boolean;
+  /** The visitor's sample for the fairness report, when the change ends a wait (lambdas/domain/fairness-samples.ts). */
+  sample?: VisitorSample;
 }
 
 export const STATS_COUNTERS = ['waiting', 'active', 'issuedTotal', 'admittedTotal', 'removedTotal', 'expiredTotal'] as const;
@@ -242,29 +245,58 @@ export interface StatsBatchOutcome {
   skipped: number;
   /** Rooms whose write failed, each with the first (lowest) sequence number of its changes. */
   failures: { roomId: string; fromSequenceNumber: string; error: unknown }[];
+  /** Fairness samples recorded, when the batch had any (and a sample store was given). */
+  samples?: { kept: number; dropped: number };
 }
 
-/** Applies a batch of changes from one shard: one write per room, rooms in parallel. */
+/**
+ * Applies a batch of changes from one shard: one write per room, rooms in parallel; and, given a
+ * sample store, the rooms' fairness samples beside their counts. A room whose samples could not be
+ * written fails as a whole, so that Lambda retries its records: the counts skip what they counted
+ * already (the shard markers) and the samples are idempotent, so the retry mends the samples and
+ * counts nothing twice.
+ */
 export class StatsAggregator {
-  constructor(private readonly deps: { stats: StatsStore; clock: Clock }) {}
+  constructor(private readonly deps: { stats: StatsStore; clock: Clock; samples?: VisitorSampleStore }) {}
 
   async apply(shardId: string, changes: readonly TokenChange[]): Promise<StatsBatchOutcome> {
     const rooms = [...groupByRoom(changes)];
     const now = this.deps.clock.now();
-    const settled = await Promise.allSettled(
-      rooms.map(([roomId, roomChanges]) => this.deps.stats.applyChanges(roomId, shardId, roomChanges, now)),
-    );
+    const settled = await Promise.allSettled(rooms.map(([roomId, roomChanges]) => this.applyRoom(roomId, shardId, roomChanges, now)));
     const outcome: StatsBatchOutcome = { rooms: rooms.length, applied: 0, skipped: 0, failures: [] };
     settled.forEach((result, i) => {
       const [roomId, roomChanges] = rooms[i]!;
       if (result.status === 'fulfilled') {
         outcome.applied += result.value.applied;
         outcome.skipped += result.value.skipped;
+        if (result.value.samples) {
+          outcome.samples ??= { kept: 0, dropped: 0 };
+          outcome.samples.kept += result.value.samples.kept;
+          outcome.samples.dropped += result.value.samples.dropped;
+        }
         return;
       }
       const first = roomChanges.reduce((low, c) => (compareSequenceNumbers(c.sequenceNumber, low) < 0 ? c.sequenceNumber : low), roomChanges[0]!.sequenceNumber);
       outcome.failures.push({ roomId, fromSequenceNumber: first, error: result.reason });
     });
     return outcome;
+  }
+
+  /** The room's counts and its samples, written side by side; the first failure of the two is the room's. */
+  private async applyRoom(
+    roomId: string,
+    shardId: string,
+    changes: readonly TokenChange[],
+    now: number,
+  ): Promise<ApplyResult & { samples?: { kept: number; dropped: number } }> {
+    const samples = changes.flatMap((change) => (change.sample ? [change.sample] : []));
+    const store = this.deps.samples;
+    const [counted, sampled] = await Promise.allSettled([
+      this.deps.stats.applyChanges(roomId, shardId, changes, now),
+      store && samples.length > 0 ? store.record(roomId, samples) : Promise.resolve(undefined),
+    ]);
+    if (counted.status === 'rejected') throw counted.reason;
+    if (sampled.status === 'rejected') throw sampled.reason;
+    return sampled.value ? { ...counted.value, samples: sampled.value } : counted.value;
   }
 }

@@ -3,7 +3,8 @@
  * message to the line, an emergency stop), and publish the metrics now instead of waiting for the
  * next scheduled run.
  *   GET /admin/rooms · GET /admin/rooms/{roomId}
- *   PUT /admin/rooms/{roomId} {capacity?, state?, message?, revokePasses?}
+ *   GET /admin/rooms/{roomId}/report → the room's fairness and accuracy over the last hour
+ *   PUT /admin/rooms/{roomId} {capacity?, state?, mode?, newVisitorsPerMinute?, message?, revokePasses?}
  *   POST /admin/metrics/refresh → 202 { executionArn, startedAt }
  *
  * Environment: ROOMS_TABLE, TOKENS_TABLE and the WR_* timings (read at start-up); STATE_MACHINE_ARN,
@@ -11,16 +12,18 @@
  */
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { roomChangeSchema, roomIdSchema, type AdminRoom, type MetricsRefresh } from '../api/schemas.js';
-import { ValidationError, type Room } from '../domain/index.js';
+import { DynamoFairnessReports } from '../adapters/dynamo-fairness.js';
+import { roomChangeSchema, roomIdSchema, type AdminRoom, type FairnessReportView, type MetricsRefresh } from '../api/schemas.js';
+import { ValidationError, type FairnessReport, type Room } from '../domain/index.js';
 import { readEnv, required } from '../shared/env.js';
 import { createLogger } from '../shared/logger.js';
 import { httpHandler, json, jsonBody, noBody, pathParams, type HttpResponse } from '../shared/http.js';
-import { domainDeps, roomsFrom } from '../shared/wiring.js';
+import { domainDeps, dynamoDocumentClient, roomsFrom } from '../shared/wiring.js';
 
 const logger = createLogger('waiting-room-admin');
 const rooms = roomsFrom(domainDeps(logger, { checks: true }));
 const stepFunctions = new SFNClient({});
+const reports = new DynamoFairnessReports(dynamoDocumentClient(), readEnv({ STATS_TABLE: required() }).STATS_TABLE);
 
 /** The metrics state machine's ARN, from STATE_MACHINE_ARN (a ConfigurationError naming it when missing). */
 const metricsStateMachineArn = (): string => readEnv({ STATE_MACHINE_ARN: required() }).STATE_MACHINE_ARN;
@@ -44,12 +47,22 @@ function adminView(room: Room): AdminRoom {
   };
 }
 
+function reportView(roomId: string, report: FairnessReport): FairnessReportView {
+  const { windowStart, windowEnd, ...figures } = report;
+  return { roomId, windowStart: new Date(windowStart).toISOString(), windowEnd: new Date(windowEnd).toISOString(), ...figures };
+}
+
 /** By route key, as the HTTP API names the route it matched (`GET /admin/rooms/{roomId}`). */
 const routes: Record<string, (event: APIGatewayProxyEventV2) => Promise<HttpResponse>> = {
   'GET /admin/rooms': async () => json(200, { rooms: (await rooms.list()).map(adminView) }),
   'GET /admin/rooms/{roomId}': async (event) => {
     const { roomId } = pathParams(event, { roomId: roomIdSchema });
     return json(200, adminView(await rooms.get(roomId)));
+  },
+  'GET /admin/rooms/{roomId}/report': async (event) => {
+    const { roomId } = pathParams(event, { roomId: roomIdSchema });
+    await rooms.get(roomId); // 404 for a room that does not exist
+    return json(200, reportView(roomId, await reports.report(roomId, Date.now())));
   },
   'PUT /admin/rooms/{roomId}': async (event) => {
     const { roomId } = pathParams(event, { roomId: roomIdSchema });

@@ -1,6 +1,8 @@
 /**
  * Token stream → stats table (DESIGN §2.4, §5.6): per-room counts of waiting and active visitors
- * and running totals, each stream record counted exactly once (see lambdas/adapters/dynamo-stats.ts).
+ * and running totals, each stream record counted exactly once (see lambdas/adapters/dynamo-stats.ts),
+ * and the fairness report's samples of the visitors admitted or gone from the line, recorded
+ * idempotently beside them (lambdas/adapters/dynamo-fairness.ts).
  *
  * The batch is folded into one write per room rather than handled record by record (Powertools'
  * BatchProcessor), so partial failures are reported here: when a room's write fails, its earliest
@@ -15,7 +17,9 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, DynamoDBBatchItemFailure } from 'aws-lambda';
+import { DynamoFairnessSamples } from '../adapters/dynamo-fairness.js';
 import { DynamoStatsStore, shardIdOf, tokenChangeOf, type TokenStreamEvent } from '../adapters/dynamo-stats.js';
+import type { VisitorSampleStore } from '../domain/fairness-samples.js';
 import { systemClock, type Clock } from '../domain/index.js';
 import { StatsAggregator, padSequenceNumber, type StatsStore, type TokenChange } from '../domain/stats.js';
 import { readEnv, required } from '../shared/env.js';
@@ -32,6 +36,8 @@ export interface StatsAggregatorDeps {
   stats: StatsStore;
   clock: Clock;
   logger: Logger;
+  /** Where the fairness samples go; without it, none are recorded. */
+  samples?: VisitorSampleStore;
 }
 
 export function createStatsAggregatorHandler(deps: StatsAggregatorDeps) {
@@ -68,6 +74,8 @@ export function createStatsAggregatorHandler(deps: StatsAggregatorDeps) {
       rooms: outcome.rooms,
       applied: outcome.applied,
       skipped: outcome.skipped,
+      samplesKept: outcome.samples?.kept ?? 0,
+      samplesDropped: outcome.samples?.dropped ?? 0,
       failedRecords: records.length - failFrom,
     });
     if (failFrom >= records.length) return { batchItemFailures: [], state: {} };
@@ -88,6 +96,7 @@ const env = readEnv({ STATS_TABLE: required() });
 
 export const handler = createStatsAggregatorHandler({
   stats: new DynamoStatsStore(dynamoDocumentClient(), env.STATS_TABLE),
+  samples: new DynamoFairnessSamples(dynamoDocumentClient(), env.STATS_TABLE),
   clock: systemClock,
   logger,
 });

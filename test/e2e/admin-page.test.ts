@@ -1,14 +1,14 @@
 /**
  * The admin page in headless Chromium on the local runtime, whose /admin API checks SigV4 as API
  * Gateway does: the page's calls go through the runtime's signing proxy (/console/admin/...), so
- * it lists rooms and creates one, sets a room's message to the line, mode and rate limit, and stops
- * it in an emergency;
+ * it lists rooms and creates one, sets a room's message to the line, mode and rate limit, shows a
+ * room's fairness report, and stops it in an emergency;
  * the same call unsigned, straight to /admin, is refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../local/preamble.js';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
-import { admin } from '../helpers/visitor.js';
+import { Visitor, admin } from '../helpers/visitor.js';
 import { TestBrowser } from './browser.js';
 
 let runtime: LocalRuntime;
@@ -28,6 +28,9 @@ describe('the admin page', () => {
     const page = await (await browser.visitor()).newPage();
     await page.goto(`${runtime.url}/admin`);
     await expect.poll(() => page.locator('#rooms-body').textContent(), { timeout: 15_000 }).toContain('listed');
+    // Two visitors go in (the fairness report counts them below, once the token stream has been read).
+    await Visitor.join(runtime.url, 'listed');
+    await Visitor.join(runtime.url, 'listed');
 
     await page.fill('#new-room-id', 'from-page');
     await page.fill('#new-room-capacity', '12');
@@ -53,6 +56,13 @@ describe('the admin page', () => {
     await row.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.locator('#admin-message').textContent(), { timeout: 10_000 }).toMatch(/^Saved listed: .*no rate limit/);
     await expect(admin(runtime.url, 'GET', '/rooms/listed')).resolves.not.toHaveProperty('newVisitorsPerMinute');
+    // The fairness report: the two visitors admitted above went through the real pipeline (token
+    // stream → stats aggregator → sample buckets), and show in the report the row's Report button opens.
+    await expect
+      .poll(async () => (await admin<{ admitted: number }>(runtime.url, 'GET', '/rooms/listed/report')).admitted, { timeout: 20_000 })
+      .toBeGreaterThanOrEqual(2);
+    await page.getByRole('button', { name: 'Fairness report of room listed' }).click();
+    await expect.poll(() => page.locator('#room-report').textContent(), { timeout: 10_000 }).toMatch(/listed: the last hour[\s\S]*Admitted2[\s\S]*Kendall tau/);
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Emergency stop of room listed' }).click();
     await expect.poll(() => page.locator('#admin-message').textContent(), { timeout: 10_000 }).toMatch(/^Stopped listed: paused/);

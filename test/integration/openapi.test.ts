@@ -77,6 +77,7 @@ describe('real answers', () => {
     expect((await call('PUT /admin/rooms/{roomId}', '/admin/rooms/oa', { body: '{"capacity":1,"state":"open"}' })).status).toBe(200);
     expect((await call('GET /admin/rooms', '/admin/rooms')).status).toBe(200);
     expect((await call('GET /admin/rooms/{roomId}', '/admin/rooms/oa')).status).toBe(200);
+    expect((await call('GET /admin/rooms/{roomId}/report', '/admin/rooms/oa/report')).status).toBe(200);
 
     // The first visitor takes the one seat (its answer carries a pass), the second waits.
     const first = await call('POST /rooms/{roomId}/tokens', '/rooms/oa/tokens');
@@ -121,6 +122,7 @@ describe('real answers', () => {
 
   it('of errors conform to the document: bad ids and bodies, missing secrets, unknown rooms and tokens, a closed room, large bodies', async () => {
     expect((await call('PUT /admin/rooms/{roomId}', '/admin/rooms/oa-closed', { body: '{"capacity":1,"state":"closed"}' })).status).toBe(201);
+    expect((await call('PUT /admin/rooms/{roomId}', '/admin/rooms/oa-sold-out', { body: '{"capacity":1,"mode":"reject","message":"Sold out"}' })).status).toBe(201);
     const joined = (await call('POST /rooms/{roomId}/tokens', '/rooms/oa/tokens')).json as { tokenId: string; secret: string };
     const token = `/rooms/oa/tokens/${joined.tokenId}`;
     const bearer = { Authorization: `Bearer ${joined.secret}` };
@@ -132,8 +134,10 @@ describe('real answers', () => {
       ['GET /rooms/{roomId}/tokens/{tokenId}', token, {}, 401],
       ['POST /rooms/{roomId}/tokens', '/rooms/nowhere/tokens', {}, 404],
       ['GET /admin/rooms/{roomId}', '/admin/rooms/nowhere', {}, 404],
+      ['GET /admin/rooms/{roomId}/report', '/admin/rooms/nowhere/report', {}, 404],
       ['GET /rooms/{roomId}/tokens/{tokenId}', `/rooms/oa/tokens/${'A'.repeat(22)}`, { headers: bearer }, 404],
       ['POST /rooms/{roomId}/tokens', '/rooms/oa-closed/tokens', {}, 409],
+      ['POST /rooms/{roomId}/tokens', '/rooms/oa-sold-out/tokens', {}, 409],
       ['POST /rooms/{roomId}/tokens/{tokenId}/keep-place', `${token}/keep-place`, { headers: { ...bearer, 'Content-Type': 'application/json' }, body: JSON.stringify({ pad: 'x'.repeat(5000) }) }, 413],
     ];
     for (const [routeKey, path, sent, status] of expected) expect((await call(routeKey, path, sent)).status, `${routeKey} ${path}`).toBe(status);

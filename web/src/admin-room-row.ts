@@ -35,6 +35,8 @@ export interface RowHost {
   api<T>(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<T>;
   say(text: string, kind: 'ok' | 'error'): void;
   confirm(question: string): boolean;
+  /** Shows the room's fairness and accuracy report. */
+  report(roomId: string): Promise<void>;
   readonly waitingRoomUrl: string;
 }
 
@@ -101,6 +103,7 @@ export class RoomRow {
   private readonly save = make('button', { className: 'button primary small', text: 'Save' });
   private readonly revert = make('button', { className: 'button small', text: 'Revert' });
   private readonly stop = make('button', { className: 'button danger small', text: 'Stop' });
+  private readonly reportButton = make('button', { className: 'button small', text: 'Report' });
   /** The values the server last reported. */
   private server: ServerValues;
   private dirty = false;
@@ -157,10 +160,11 @@ export class RoomRow {
 
     const actions = make('td');
     const group = make('div', { className: 'row-actions' });
-    for (const button of [this.save, this.revert, this.stop]) button.type = 'button';
+    for (const button of [this.save, this.revert, this.stop, this.reportButton]) button.type = 'button';
+    this.reportButton.setAttribute('aria-label', `Fairness report of room ${roomId}`);
     this.stop.title = 'Emergency stop: pause the room and end the visit of everyone inside';
     this.stop.setAttribute('aria-label', `Emergency stop of room ${roomId}`);
-    group.append(this.revert, this.save, this.stop);
+    group.append(this.revert, this.save, this.reportButton, this.stop);
     actions.append(group);
 
     this.row.append(idCell, stateCell, modeCell, capacityCell, rateCell, messageCell, this.active, this.waiting, this.wait, this.lastTicket, this.admitted, actions);
@@ -177,6 +181,7 @@ export class RoomRow {
     this.save.addEventListener('click', () => void this.saveChanges());
     this.revert.addEventListener('click', () => this.revertChanges());
     this.stop.addEventListener('click', () => void this.emergencyStop());
+    this.reportButton.addEventListener('click', () => void host.report(roomId));
     this.setDirty(false);
     this.showServerValues();
   }

@@ -9,6 +9,8 @@
  * cannot sign: this page is for the local runtime, or behind a signing proxy.
  */
 import type { RoomState, RoomStatus } from '../../lambdas/domain/model.js';
+import type { FairnessReportView } from '../../lambdas/api/schemas.js';
+import { renderReport } from './admin-report.js';
 import { ROOM_COLUMNS, RoomRow, describe, make, numbers, type AdminRoom, type RowHost } from './admin-room-row.js';
 
 interface MetricPoint {
@@ -76,6 +78,7 @@ class AdminPage {
     body: element<HTMLTableSectionElement>('rooms-body'),
     updated: element('admin-updated'),
     message: element('admin-message'),
+    report: element('room-report'),
     charts: element('charts'),
     metricsNote: element('metrics-note'),
     notices: element<HTMLUListElement>('notices'),
@@ -94,6 +97,7 @@ class AdminPage {
       api: (method, path, body) => this.api(method, path, body),
       say: (text, kind) => this.say(text, kind),
       confirm: (question) => window.confirm(question),
+      report: (roomId) => this.showReport(roomId),
       waitingRoomUrl: data.waitingRoomUrl ?? '/waiting-room.html',
     };
   }
@@ -208,6 +212,14 @@ class AdminPage {
       await this.refresh();
     } catch (error) {
       this.say(`Could not create ${roomId}: ${describe(error)}`, 'error');
+    }
+  }
+
+  private async showReport(roomId: string): Promise<void> {
+    try {
+      renderReport(this.ui.report, await this.api<FairnessReportView>('GET', `/admin/rooms/${encodeURIComponent(roomId)}/report`));
+    } catch (error) {
+      this.say(`Could not read the report of ${roomId}: ${describe(error)}`, 'error');
     }
   }
 

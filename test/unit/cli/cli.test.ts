@@ -167,6 +167,45 @@ describe('the message to the line and the emergency stop', () => {
   });
 });
 
+describe('rooms report', () => {
+  const local = ['--local', '--port', '3999'];
+  const REPORT = {
+    roomId: 'shop',
+    windowStart: '2026-12-01T11:00:00.000Z',
+    windowEnd: '2026-12-01T12:00:00.000Z',
+    admitted: 1200,
+    abandoned: 300,
+    samples: 1500,
+    exact: true,
+    kendallTau: 0.97,
+    orderGamma: 1,
+    waitP50Seconds: 95,
+    waitP90Seconds: 420,
+    abandonmentRate: 0.2,
+    predicted: { samples: 1200, ratioSamples: 1100, medianRatio: 0.71, p10Ratio: 0.4, p90Ratio: 0.98, meanAbsoluteErrorSeconds: 48, rangeSamples: 0, withinRangeShare: null },
+  };
+
+  it("prints the room's fairness and accuracy, or the API's report with --json", async () => {
+    const { cli, out, requests } = io(() => ({ status: 200, body: REPORT }));
+    await expect(runCli(['rooms', 'report', 'shop', ...local], cli)).resolves.toBe(EXIT.ok);
+    expect(requests[0]).toMatchObject({ url: 'http://127.0.0.1:3999/admin/rooms/shop/report', method: 'GET' });
+    const text = out.join('\n');
+    expect(text).toMatch(/admitted 1200, gave up or went silent while waiting 300 \(abandonment 20\.0 %\)/);
+    expect(text).toMatch(/Kendall tau 0\.97, gamma 1\.00/);
+    expect(text).toMatch(/p50 95 s, p90 7\.0 min/);
+    expect(text).toMatch(/p10 0\.40, median 0\.71, p90 0\.98/);
+    out.length = 0;
+    await runCli(['rooms', 'report', 'shop', '--json', ...local], cli);
+    expect(JSON.parse(out.join('\n'))).toEqual(REPORT);
+  });
+
+  it('says when counts are estimates, and shows no figure it does not have', async () => {
+    const { cli, out } = io(() => ({ status: 200, body: { ...REPORT, exact: false, kendallTau: null, waitP50Seconds: null } }));
+    await runCli(['rooms', 'report', 'shop', ...local], cli);
+    expect(out.join('\n')).toMatch(/counts are estimates[\s\S]*about 1200[\s\S]*Kendall tau —[\s\S]*p50 —/);
+  });
+});
+
 describe('keys rotate', () => {
   const rotateIo = (payload: unknown, extra: { FunctionError?: string } = {}) => {
     const base = io(() => ({ status: 200, body: ROOM }));

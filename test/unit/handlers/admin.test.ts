@@ -55,6 +55,16 @@ describe('admin API', () => {
     expect(missing.statusCode).toBe(404);
   });
 
+  it("answers a room's fairness report of the last hour (empty before any sample), or 404", async () => {
+    const route = (roomId: string) => apiEvent({ method: 'GET', route: '/admin/rooms/{roomId}/report', pathParameters: { roomId } });
+    const found = await admin(route('shop'));
+    expect(found.statusCode).toBe(200);
+    const report = answer(found);
+    expect(report).toMatchObject({ roomId: 'shop', admitted: 0, abandoned: 0, samples: 0, exact: true, kendallTau: null, waitP50Seconds: null, abandonmentRate: null });
+    expect(Date.parse(report.windowEnd) - Date.parse(report.windowStart)).toBe(60 * 60 * 1000);
+    expect((await admin(route('nope'))).statusCode).toBe(404);
+  });
+
   it('creates a room with 201 and changes one with 200', async () => {
     const created = await admin(put('{"capacity":5}', 'new'));
     expect(created.statusCode).toBe(201);

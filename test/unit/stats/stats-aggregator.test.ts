@@ -2,7 +2,9 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sampleBucketKey } from '../../../lambdas/adapters/dynamo-fairness.js';
 import { ShardIdMissingError, type TokenStreamEvent } from '../../../lambdas/adapters/dynamo-stats.js';
+import { SAMPLE_BUCKET_MS } from '../../../lambdas/domain/fairness-samples.js';
 import type { StatsBatchResponse } from '../../../lambdas/handlers/stats-aggregator.js';
 import { HANDLER_ENV, useHandlerEnv } from '../../helpers/env.js';
 import { lambdaContext } from '../../helpers/events.js';
@@ -131,5 +133,50 @@ describe('stats aggregator (token stream → stats table)', () => {
       batchItemFailures: [],
       state: {},
     });
+  });
+});
+
+describe('stats aggregator: fairness samples', () => {
+  const T = Date.UTC(2026, 0, 1, 12, 0, 30);
+  const bucket = () => table.item(sampleBucketKey('shop', Math.floor(T / SAMPLE_BUCKET_MS)));
+  const id = (name: string) => name.padEnd(22, '0');
+  const batch = () => [
+    streamRecord({ seq: '200', tokenId: id('a'), after: 'WAITING', newImage: { ticket: 1, issuedAt: T - 20_000 } }),
+    streamRecord({
+      seq: '201',
+      tokenId: id('a'),
+      before: 'WAITING',
+      after: 'ADMITTED',
+      oldImage: { ticket: 1, issuedAt: T - 20_000, joinEstimateSeconds: 30 },
+      newImage: { ticket: 1, issuedAt: T - 20_000, admittedAt: T },
+    }),
+    streamRecord({ seq: '202', tokenId: id('b'), before: 'WAITING', oldImage: { ticket: 2, issuedAt: T - 10_000 }, createdSeconds: T / 1000 }),
+  ];
+
+  it('records a sample for each admission and each departure from the line, beside the counts', async () => {
+    await expect(aggregate(streamEvent('shard-1', batch()), lambdaContext)).resolves.toEqual({ batchItemFailures: [], state: {} });
+    expect(counts('shop')).toEqual([-1, 1, 1, 1, 1, 0]); // b joined before this batch
+    expect(bucket()?.samples).toEqual({ [id('a')]: `a,1,${T - 20_000},${T},30,,`, [id('b')]: `l,2,${T - 10_000},${T},,,` });
+  });
+
+  it('changes neither counts nor samples when the batch is delivered again', async () => {
+    await aggregate(streamEvent('shard-1', batch()), lambdaContext);
+    const [stats, samples] = [structuredClone(table.item('shop')), structuredClone(bucket())];
+    const writes = table.updates.length;
+    await expect(aggregate(streamEvent('shard-1', batch()), lambdaContext)).resolves.toEqual({ batchItemFailures: [], state: {} });
+    expect([table.item('shop'), bucket()]).toEqual([stats, samples]);
+    expect(table.updates).toHaveLength(writes);
+  });
+
+  it("reports the room's records when its samples cannot be written, and the retry mends them without counting twice", async () => {
+    table.failNextUpdate(sampleBucketKey('shop', Math.floor(T / SAMPLE_BUCKET_MS)), new Error('DynamoDB unavailable'));
+    const first = await aggregate(streamEvent('shard-1', batch()), lambdaContext);
+    expect(first.batchItemFailures).toEqual(['200', '201', '202'].map((itemIdentifier) => ({ itemIdentifier })));
+    expect(counts('shop')).toEqual([-1, 1, 1, 1, 1, 0]); // b joined before this batch
+    expect(bucket()).toBeUndefined();
+
+    await expect(aggregate(streamEvent('shard-1', batch()), lambdaContext)).resolves.toEqual({ batchItemFailures: [], state: {} });
+    expect(counts('shop')).toEqual([-1, 1, 1, 1, 1, 0]); // b joined before this batch
+    expect(Object.keys(bucket()?.samples as object).sort()).toEqual([id('a'), id('b')]);
   });
 });

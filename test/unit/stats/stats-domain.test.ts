@@ -14,6 +14,7 @@ import {
   type StatsStore,
   type TokenChange,
 } from '../../../lambdas/domain/stats.js';
+import type { SampleRecordResult, VisitorSample, VisitorSampleStore } from '../../../lambdas/domain/fairness-samples.js';
 import { FakeClock } from '../../helpers/in-memory-store.js';
 
 const change = (sequenceNumber: string, before: TokenChange['before'], after: TokenChange['after'], overrides: Partial<TokenChange> = {}): TokenChange => {
@@ -158,5 +159,36 @@ describe('stats: applying a batch', () => {
     ]);
     expect(store.calls).toEqual([]);
     expect(outcome).toEqual({ rooms: 0, applied: 0, skipped: 0, failures: [] });
+  });
+
+  class RecordingSamples implements VisitorSampleStore {
+    calls: { roomId: string; samples: readonly VisitorSample[] }[] = [];
+    failing = new Set<string>();
+    async record(roomId: string, samples: readonly VisitorSample[]): Promise<SampleRecordResult> {
+      this.calls.push({ roomId, samples });
+      if (this.failing.has(roomId)) throw new Error(`samples of ${roomId} failed`);
+      return { kept: samples.length, dropped: 0 };
+    }
+  }
+  const sampled = (tokenId: string): VisitorSample => ({ tokenId, ticket: 1, issuedAt: 0, admittedAt: 1 });
+
+  it("records each room's samples beside its counts, and fails the room when they cannot be written", async () => {
+    const store = new RecordingStore();
+    const samples = new RecordingSamples();
+    samples.failing.add('bar');
+    const outcome = await new StatsAggregator({ stats: store as unknown as StatsStore, clock: new FakeClock(), samples }).apply('shard-A', [
+      change('1', undefined, 'WAITING'),
+      change('2', 'WAITING', 'ADMITTED', { sample: sampled('a') }),
+      change('3', 'WAITING', 'ADMITTED', { roomId: 'bar', sample: sampled('b') }),
+      change('4', undefined, 'WAITING', { roomId: 'quiet' }),
+    ]);
+    expect(samples.calls).toEqual([
+      { roomId: 'shop', samples: [sampled('a')] },
+      { roomId: 'bar', samples: [sampled('b')] },
+    ]);
+    // The counts of every room were written: the failed room's retry skips them.
+    expect(store.calls.map((c) => c.roomId)).toEqual(['shop', 'bar', 'quiet']);
+    expect(outcome).toMatchObject({ rooms: 3, applied: 3, samples: { kept: 1, dropped: 0 } });
+    expect(outcome.failures).toEqual([{ roomId: 'bar', fromSequenceNumber: '3', error: new Error('samples of bar failed') }]);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * A stats table in memory behind aws-sdk-client-mock: GetItem, BatchGetItem and UpdateItem with the
- * subset of the expression language the stats adapter writes (SET / ADD / REMOVE on document paths;
- * conditions joined by AND of attribute_exists, attribute_not_exists and =). Conditions are
+ * subset of the expression language the stats adapters write (SET / ADD / REMOVE on document paths;
+ * conditions joined by AND of attribute_exists, attribute_not_exists, = and size(path) <= value). Conditions are
  * evaluated and nested SETs under a missing map are refused, as DynamoDB does, so that tests of
  * replays, retries and concurrent writers exercise the adapter's real conditions.
  */
@@ -63,6 +63,12 @@ export function conditionHolds(condition: string | undefined, item: Item, names:
     if (m) return read(item, pathOf(m[1]!, names)) === undefined;
     m = /^attribute_exists\((.+)\)$/.exec(t);
     if (m) return read(item, pathOf(m[1]!, names)) !== undefined;
+    m = /^size\((.+)\) <= (:\w+)$/.exec(t);
+    if (m) {
+      const value = read(item, pathOf(m[1]!, names));
+      const size = typeof value === 'string' || Array.isArray(value) ? value.length : typeof value === 'object' && value !== null ? Object.keys(value).length : undefined;
+      return size !== undefined && size <= (valueOf(m[2]!, values) as number);
+    }
     m = /^(\S+) = (:\w+)$/.exec(t);
     if (m) return isDeepStrictEqual(read(item, pathOf(m[1]!, names)), valueOf(m[2]!, values));
     throw new Error(`the fake does not understand the condition term ${JSON.stringify(t)}`);

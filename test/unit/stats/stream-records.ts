@@ -21,6 +21,11 @@ export interface RecordSpec {
   /** Overrides the eventName derived from the images; null leaves it out (DynamoDB Local TTL deletions). */
   eventName?: DynamoDBRecord['eventName'] | null;
   userIdentity?: unknown;
+  /** Attributes added to the old and the new image (a token's ticket, issuedAt, admittedAt...). */
+  oldImage?: Record<string, unknown>;
+  newImage?: Record<string, unknown>;
+  /** The record's ApproximateCreationDateTime, epoch seconds as Lambda delivers it. */
+  createdSeconds?: number;
 }
 
 export function streamRecord(spec: RecordSpec): DynamoDBRecord {
@@ -41,8 +46,9 @@ export function streamRecord(spec: RecordSpec): DynamoDBRecord {
     },
   };
   if (spec.eventName !== null) record.eventName = spec.eventName ?? derived;
-  if (spec.before) record.dynamodb!.OldImage = marshall(tokenItem(tokenId, spec.before, roomId)) as never;
-  if (spec.after) record.dynamodb!.NewImage = marshall(tokenItem(tokenId, spec.after, roomId)) as never;
+  if (spec.before) record.dynamodb!.OldImage = marshall(tokenItem(tokenId, spec.before, roomId, spec.oldImage)) as never;
+  if (spec.after) record.dynamodb!.NewImage = marshall(tokenItem(tokenId, spec.after, roomId, spec.newImage)) as never;
+  if (spec.createdSeconds !== undefined) record.dynamodb!.ApproximateCreationDateTime = spec.createdSeconds;
   if (spec.userIdentity !== undefined) record.userIdentity = spec.userIdentity;
   return record;
 }
