@@ -7,18 +7,26 @@ import { defineConfig } from 'vitest/config';
  * then integration, then e2e (sequence.groupOrder). The last two time things against configured
  * timeouts on a real runtime: on two cores, a runtime with Chromium beside another runtime under
  * load starves both (a first check took over 10 s where it takes 2.5 s).
+ *
+ * Unit and infra run two files at a time (GROUP_0_WORKERS; vitest's default on two cores is one):
+ * they time nothing against a runtime, and one worker leaves the second core idle while the
+ * package test waits on its children and the other files load aws-cdk-lib. Vitest requires the
+ * same maxWorkers for projects of one groupOrder.
  */
+/** Files of the unit and infra projects run at once (see above). */
+const GROUP_0_WORKERS = 2;
+
 export default defineConfig({
   test: {
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'SILENT' },
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000, sequence: { groupOrder: 0 } },
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000, maxWorkers: GROUP_0_WORKERS, sequence: { groupOrder: 0 } },
       },
       {
         extends: true,
-        test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 180_000, sequence: { groupOrder: 0 } },
+        test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 180_000, maxWorkers: GROUP_0_WORKERS, sequence: { groupOrder: 0 } },
       },
       {
         extends: true,

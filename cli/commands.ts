@@ -101,7 +101,7 @@ function roomChangeOf(args: ParsedArgs): Record<string, unknown> {
   };
   if (Object.keys(change).length === 0) {
     throw new CliError(
-      'Nothing to set: give --capacity N, --state open|paused|closed, --mode fifo|passthrough|reject, --rate N, --no-rate, --message TEXT, --clear-message or --revoke-passes',
+      'Nothing to set: give --capacity N, --state open|paused|closed, --mode fifo|passthrough|reject|random, --rate N, --no-rate, --message TEXT, --clear-message or --revoke-passes',
       EXIT.usage,
     );
   }

@@ -3,7 +3,7 @@
  *
  *   waiting-room rooms list                     [target] [--json]
  *   waiting-room rooms get ID                   [target] [--json]
- *   waiting-room rooms set ID [--capacity N] [--state open|paused|closed] [--mode fifo|passthrough|reject] [--rate N | --no-rate] [--message TEXT | --clear-message] [--revoke-passes]
+ *   waiting-room rooms set ID [--capacity N] [--state open|paused|closed] [--mode fifo|passthrough|reject|random] [--rate N | --no-rate] [--message TEXT | --clear-message] [--revoke-passes]
  *                                               (creates a missing room)
  *   waiting-room rooms stop ID                  (the emergency stop: paused, and every admission revoked)
  *   waiting-room rooms report ID                (the last hour's fairness and accuracy)
@@ -36,12 +36,13 @@ export const USAGE = `Usage: waiting-room <command> <target> [--json]
 Commands:
   rooms list                       every room, with its seats and line
   rooms get ID                     one room
-  rooms set ID [--capacity N] [--state open|paused|closed] [--mode fifo|passthrough|reject]
+  rooms set ID [--capacity N] [--state open|paused|closed] [--mode fifo|passthrough|reject|random]
                [--rate N | --no-rate] [--message TEXT | --clear-message] [--revoke-passes]
                                    change a room (created when missing: give --capacity); --mode: fifo (in
                                    order, the default), passthrough (everyone in, counted), reject (no new
-                                   tickets: sold out); --rate: at most N admissions a minute besides the
-                                   seats; --message: a note to the line (280 characters, plain text);
+                                   tickets: sold out), random (each seat drawn among the live visitors in
+                                   line); --rate: at most N admissions a minute besides the seats;
+                                   --message: a note to the line (280 characters, plain text);
                                    --revoke-passes: an emergency stop, everyone inside refused within one
                                    pass lifetime
   rooms stop ID                    the emergency stop that queues everyone: paused, and --revoke-passes

@@ -150,6 +150,11 @@ export class FastStore extends InMemoryStore {
     return shard ? shard.query(query.afterTicket, query.beforeTicket, query.limit) : [];
   }
 
+  override async lineEntry(roomId: string, shard: number, ticket: number): Promise<WaitingEntry | undefined> {
+    // Strictly between ticket - 1 and ticket + 1: the ticket itself (tickets are whole numbers).
+    return this.lines.get(roomId)?.[shard]?.query(ticket - 1, ticket + 1, 1)[0];
+  }
+
   override async admitTokens(request: AdmitBatchRequest): Promise<AdmitBatchOutcome> {
     for (const entry of request.tokens) this.snapshots.delete(entry.tokenId);
     const outcome = await super.admitTokens(request);

@@ -18,6 +18,7 @@
  *   getTokens        BatchGetItem, eventual, 100 keys a request (a missing key still reads)
  *   touchToken       UpdateItem token
  *   listLine         Query of one shard's index partition (eventual)
+ *   lineEntry        Query of one shard's index partition for one ticket, Limit 1 (eventual)
  *   acquireAdmitter  UpdateItem room, and GetItem of the counter alongside (sent either way)
  *   releaseAdmitter  UpdateItem room; when woken (refused, wakeSeq moved), GetItem of the counter
  *   admitTokens      TransactWriteItems of the tokens and the room, plus an index delete per token
@@ -205,6 +206,16 @@ export class MeteredStore implements WaitingRoomStore {
       LATENCY_MS.query,
       () => [{ table: TABLE.line, key: `${query.roomId}#${query.shard}`, read: readUnits(entries.length * SIZE.lineEntry, false), write: 0 }],
       async () => (entries = await this.inner.listLine(query)),
+    );
+  }
+
+  lineEntry(roomId: string, shard: number, ticket: number): Promise<WaitingEntry | undefined> {
+    let entry: WaitingEntry | undefined;
+    return this.call(
+      'Query',
+      LATENCY_MS.query,
+      () => [{ table: TABLE.line, key: `${roomId}#${shard}`, read: readUnits(entry ? SIZE.lineEntry : 0, false), write: 0 }],
+      async () => (entry = await this.inner.lineEntry(roomId, shard, ticket)),
     );
   }
 

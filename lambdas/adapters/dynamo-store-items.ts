@@ -66,6 +66,10 @@ export function roomOf(item: Item, counter: Item | undefined): Room {
   if (typeof item.message === 'string' && item.message !== '') room.message = item.message;
   if (typeof item.newVisitorsPerMinute === 'number' && item.newVisitorsPerMinute > 0) room.newVisitorsPerMinute = item.newVisitorsPerMinute;
   if (typeof item.rateSlotAt === 'number') room.rateSlotAt = item.rateSlotAt;
+  const calibration = item.calibration as Record<string, unknown> | undefined;
+  if (calibration && typeof calibration === 'object' && ['lowFactor', 'highFactor', 'samples', 'at'].every((k) => typeof calibration[k] === 'number')) {
+    room.calibration = { lowFactor: num(calibration.lowFactor), highFactor: num(calibration.highFactor), samples: num(calibration.samples), at: num(calibration.at) };
+  }
   if (typeof item.admitter === 'string') room.admitter = item.admitter;
   if (typeof item.admitterUntil === 'number') room.admitterUntil = item.admitterUntil;
   return room;
@@ -116,6 +120,8 @@ export function tokenFromItem(item: Item): Token {
   if (typeof item.admittedAt === 'number') token.admittedAt = item.admittedAt;
   if (typeof item.admittedEpoch === 'number') token.admittedEpoch = item.admittedEpoch;
   if (typeof item.joinEstimateSeconds === 'number') token.joinEstimateSeconds = item.joinEstimateSeconds;
+  if (typeof item.joinEstimateLowSeconds === 'number') token.joinEstimateLowSeconds = item.joinEstimateLowSeconds;
+  if (typeof item.joinEstimateHighSeconds === 'number') token.joinEstimateHighSeconds = item.joinEstimateHighSeconds;
   if (typeof item.checkBy === 'string') token.checkBy = item.checkBy;
   return token;
 }
@@ -139,6 +145,8 @@ export function tokenToItem(token: Token, lineShards: number): Item {
   if (token.admittedAt !== undefined) item.admittedAt = token.admittedAt;
   if (token.admittedEpoch !== undefined) item.admittedEpoch = token.admittedEpoch;
   if (token.joinEstimateSeconds !== undefined) item.joinEstimateSeconds = token.joinEstimateSeconds;
+  if (token.joinEstimateLowSeconds !== undefined) item.joinEstimateLowSeconds = token.joinEstimateLowSeconds;
+  if (token.joinEstimateHighSeconds !== undefined) item.joinEstimateHighSeconds = token.joinEstimateHighSeconds;
   if (token.checkBy !== undefined) item.checkBy = token.checkBy;
   if (token.state === 'WAITING') {
     item[LINE_INDEX.partitionKey] = lineShardKey(token.roomId, lineShardOf(token.ticket, lineShards));

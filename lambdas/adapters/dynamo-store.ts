@@ -253,6 +253,10 @@ export class DynamoStore implements WaitingRoomStore {
     return this.tokenOps.listLine(query);
   }
 
+  lineEntry(roomId: string, shard: number, ticket: number): Promise<WaitingEntry | undefined> {
+    return this.tokenOps.lineEntry(roomId, shard, ticket);
+  }
+
   admitTokens(request: AdmitBatchRequest): Promise<AdmitBatchOutcome> {
     return this.tokenOps.admitTokens(request);
   }

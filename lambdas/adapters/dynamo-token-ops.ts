@@ -137,6 +137,22 @@ export class DynamoTokenOps {
     return entries;
   }
 
+  /** The entry of exactly `ticket` in one shard of the line: one Query on the shard's index partition with the sort key equal to it, Limit 1. */
+  async lineEntry(roomId: string, shard: number, ticket: number): Promise<WaitingEntry | undefined> {
+    const { partitionKey, sortKey, name } = LINE_INDEX;
+    const { Items } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tables.tokens,
+        IndexName: name,
+        KeyConditionExpression: `${partitionKey} = :shard AND ${sortKey} = :ticket`,
+        ExpressionAttributeValues: { ':shard': lineShardKey(roomId, shard), ':ticket': ticket },
+        Limit: 1,
+      }),
+    );
+    const item = Items?.[0];
+    return item ? { tokenId: String(item[TOKENS_KEY]), ticket: num(item[sortKey]) } : undefined;
+  }
+
   /**
    * One TransactWriteItems: each token WAITING → ADMITTED (out of the line, in the room's epoch) on
    * condition it is a live waiting token of the room, and, last, the room's counts on condition of

@@ -91,7 +91,7 @@ export const roomChangeSchema = request(
         .enum(QUEUE_MODES)
         .optional()
         .describe(
-          'How visitors are let in. fifo (the default): in ticket order · passthrough: everyone admitted at their first heartbeat, seats and rate limit not applied but counted (measure demand before turning the room on) · reject: no new tickets (409 ROOM_NOT_ACCEPTING with the message: sold out), those already in line go on in order.',
+          'How visitors are let in. fifo (the default): in ticket order · passthrough: everyone admitted at their first heartbeat, seats and rate limit not applied but counted (measure demand before turning the room on) · reject: no new tickets (409 ROOM_NOT_ACCEPTING with the message: sold out), those already in line go on in order · random: each free seat goes to a visitor drawn at random among the live waiting ones (everyone waiting heartbeats); a waiting position is the number in line.',
         ),
       newVisitorsPerMinute: z
         .number()
@@ -144,7 +144,9 @@ export const tokenViewSchema = response(
       ticket: z.number().int().min(1).describe('The ticket taken at the join: tickets follow arrival order.'),
       state: z.enum(['waiting', 'admitted']),
       position: count('Tickets ahead not admitted yet, plus one (0 once admitted): an upper bound that only goes down.'),
-      estimatedWaitSeconds: count('Estimated wait before admission, in seconds.'),
+      estimatedWaitSeconds: count('Estimated wait before admission, in seconds: an upper bound.'),
+      estimatedWaitLowSeconds: count('The range of waits to show, from this...'),
+      estimatedWaitHighSeconds: count("...to this: the estimate calibrated by the room's measured waits of the last hour."),
       roomState: z.enum(ROOM_STATES).describe("The room's state: a waiting visitor learns of a pause or a close."),
       mode: z.enum(QUEUE_MODES).describe("The room's queueing mode."),
       zone: z.enum(['front', 'far']).describe('front: heartbeat every heartbeatIntervalSeconds · far: poll the room status, keep-place every keepPlaceIntervalSeconds.'),
@@ -173,7 +175,7 @@ export const roomStatusSchema = response(
     .object({
       roomId: roomIdSchema,
       state: z.enum(ROOM_STATES),
-      mode: z.enum(QUEUE_MODES).describe('fifo, passthrough (everyone goes in, counted) or reject (no new tickets: show the message).'),
+      mode: z.enum(QUEUE_MODES).describe('fifo, passthrough (everyone goes in, counted), reject (no new tickets: show the message) or random (seats drawn at random among the live visitors in line).'),
       capacity: count('Seats.'),
       newVisitorsPerMinute: z.number().int().min(1).optional().describe('The admission rate limit, when the room has one.'),
       active: count('Seats taken (authoritative).'),
@@ -183,7 +185,16 @@ export const roomStatusSchema = response(
       frontZoneTicket: count('Waiting tickets up to this one are in the front zone and heartbeat; the others keep their place.'),
       ticketsPerSecond: z.number().min(0).describe('How fast lastAdmittedTicket advances, tickets per second.'),
       rateMeasured: z.boolean().describe('Whether ticketsPerSecond was measured from recent admissions (else assumed from the capacity).'),
-      estimatedWaitSeconds: count('Estimated wait of a visitor joining now, in seconds.'),
+      estimatedWaitSeconds: count('Estimated wait of a visitor joining now, in seconds: an upper bound.'),
+      estimatedWaitLowSeconds: count('The range of waits of a visitor joining now, from this...'),
+      estimatedWaitHighSeconds: count('...to this.'),
+      estimateCalibration: z
+        .object({
+          lowFactor: z.number().min(0).describe('The range starts at the estimate × this.'),
+          highFactor: z.number().min(0).describe('The range ends at the estimate × this.'),
+          samples: count('Admitted visitors of the last hour behind the factors; under 30, the factors are defaults derived from abandonment.'),
+        })
+        .describe('How a page turns its own estimate (from its ticket) into the range it shows.'),
       heartbeatIntervalSeconds: seconds('How often a front-zone visitor heartbeats.'),
       keepPlaceIntervalSeconds: seconds('How often a far-back visitor sends keep-place.'),
       epoch: count("The room's epoch: each emergency stop adds one, and a pass whose `ep` claim is lower was revoked (an origin that reads this may refuse it at once)."),

@@ -11,6 +11,10 @@
  *
  * A visitor's own request (a join, a heartbeat) admits at most itself, and only when a seat is free
  * and nobody live is ahead of it: a bounded amount of work.
+ *
+ * In the random mode the admitter draws the visitors at random among the live waiting ones instead
+ * of reading the head of the line (random-draw.ts); a visitor's request admits itself only when there
+ * is nobody to draw among (every ticket that may be waiting fits in the seats free now).
  */
 import { rateAllowance } from './admission-rate.js';
 import type { DomainDeps } from './deps.js';
@@ -20,7 +24,8 @@ import { isLive, readHead } from './line.js';
 import type { Room, Token } from './model.js';
 import type { AdmitEntry, CheckQueue } from './ports.js';
 import { lineFacts, placeOf, rolledRate } from './positions.js';
-import { admitsUncapped, everyoneInFront } from './queue-modes.js';
+import { admitsUncapped, drawsAtRandom, everyoneInFront } from './queue-modes.js';
+import { drawLive, lineLengthBound } from './random-draw.js';
 
 /** TransactWriteItems takes 100 items: up to 99 tokens and the room. */
 export const MAX_ADMIT_BATCH = 99;
@@ -93,20 +98,28 @@ export class Admissions {
         rounds += 1;
         const want = Math.min(admissionsAllowed(room, clock.now()), MAX_ADMIT_BATCH);
         const liveSince = clock.now() - timings.heartbeatTimeoutSeconds * 1000;
-        const head = await readHead(store, {
-          roomId,
-          lineShards: room.lineShards,
-          want,
-          liveSince,
-          maxEntries: 4 * want + 4 * room.lineShards,
-        });
-        // Free seats and too few live visitors: bring the next ones in line into the front zone, so
-        // they start heartbeating and can be admitted.
-        if (head.live.length < want && head.notLive > 0 && head.lastTicketRead > room.frontFloor) {
-          frontFloor = Math.max(frontFloor ?? 0, head.lastTicketRead);
+        let candidates: Token[];
+        if (drawsAtRandom(room)) {
+          // Random: live visitors drawn among the whole line (everyone is in the front zone already).
+          const random = this.deps.random ?? Math.random;
+          candidates = (await drawLive(store, { roomId, lineShards: room.lineShards, want, liveSince, lastTicket: room.nextTicket, random })).live;
+        } else {
+          const head = await readHead(store, {
+            roomId,
+            lineShards: room.lineShards,
+            want,
+            liveSince,
+            maxEntries: 4 * want + 4 * room.lineShards,
+          });
+          // Free seats and too few live visitors: bring the next ones in line into the front zone, so
+          // they start heartbeating and can be admitted.
+          if (head.live.length < want && head.notLive > 0 && head.lastTicketRead > room.frontFloor) {
+            frontFloor = Math.max(frontFloor ?? 0, head.lastTicketRead);
+          }
+          candidates = head.live;
         }
-        if (head.live.length === 0) break;
-        const result = await this.admitBatch(room, head.live, liveSince, { owner });
+        if (candidates.length === 0) break;
+        const result = await this.admitBatch(room, candidates, liveSince, { owner });
         if ('stop' in result) {
           if (result.room) room = result.room;
           break;
@@ -168,6 +181,7 @@ export class Admissions {
       const result = await this.admitBatch(room, [token], liveSince, {});
       return !('stop' in result) && result.admitted.includes(token.tokenId);
     }
+    if (drawsAtRandom(room)) return this.admitSelfUndrawn(token, room, liveSince);
     if (placeOf(token.ticket, lineFacts(room, now, timings)).zone !== 'front') return false;
     const ahead = this.aheadSeen.get(room.roomId);
     if (ahead && now - ahead.at < AHEAD_MEMORY_MS && ahead.ticket < token.ticket) return false;
@@ -186,6 +200,22 @@ export class Admissions {
     }
     // Ghosts ahead beyond what was read: the admitter, not a visitor, sorts that out.
     if (!head.exhausted) return false;
+    const result = await this.admitBatch(room, [token], liveSince, {});
+    return !('stop' in result) && result.admitted.includes(token.tokenId);
+  }
+
+  /**
+   * A visitor of a random room admits itself only when there is nobody to draw among: every ticket
+   * that may be waiting (random-draw.ts lineLengthBound: issued, not admitted) fits in the seats the
+   * room may fill now, as its fresh item says. Else only the admitter draws: on a seat freed, and
+   * on the checker's safety net, about once a second per room while front-zone checks come. The
+   * cached view rules out a crowd first, so a crowd's heartbeats cost no read.
+   */
+  private async admitSelfUndrawn(token: Token, cached: Room, liveSince: number): Promise<boolean> {
+    const fits = (room: Room) => lineLengthBound(room) <= admissionsAllowed(room, this.deps.clock.now());
+    if (!fits(cached)) return false;
+    const room = await this.deps.store.getRoom(cached.roomId);
+    if (!room || !drawsAtRandom(room) || room.epoch !== cached.epoch || !fits(room)) return false;
     const result = await this.admitBatch(room, [token], liveSince, {});
     return !('stop' in result) && result.admitted.includes(token.tokenId);
   }

@@ -19,3 +19,5 @@ export { MAX_ROOM_MESSAGE_LENGTH, messageLength, normalizedRoomMessage, roomMess
 export { MAX_NEW_VISITORS_PER_MINUTE, RATE_BURST_MS, nextSlotAt, rateAllowance, rateLimitPerSecond, rateLimitProblem, type RateAllowance } from './admission-rate.js';
 export { DEFAULT_QUEUE_MODE, admitsUncapped, everyoneInFront, queueModeOf, refusesJoins } from './queue-modes.js';
 export * from './fairness.js';
+export { CALIBRATION_INTERVAL_MS, RoomCalibrator, calibrationDue, calibrationOfRoom, waitRangeIn, type CalibrationStore } from './estimate-calibration.js';
+export { MAX_LOOKUPS_PER_ROUND, drawAttempts, drawLive, lineLengthBound, randomPlace, type Draw, type DrawQuery } from './random-draw.js';

@@ -35,6 +35,8 @@ export interface HeadQuery {
   maxEntries: number;
   /** Only tickets below this one (a visitor asking whether anyone live is ahead of it). */
   beforeTicket?: number;
+  /** Only tickets above this one (the random mode's draw reading on from a random ticket). */
+  afterTicket?: number;
 }
 
 export interface Head {
@@ -65,7 +67,7 @@ const TOKEN_READ_BATCH = 100;
 export async function readHead(store: LineStore, query: HeadQuery): Promise<Head> {
   const { roomId, lineShards, want, liveSince } = query;
   const pageSize = Math.max(2, Math.ceil(want / lineShards) + 2);
-  const cursors: ShardCursor[] = Array.from({ length: lineShards }, (_, shard) => ({ shard, after: 0, buffered: [], done: false }));
+  const cursors: ShardCursor[] = Array.from({ length: lineShards }, (_, shard) => ({ shard, after: Math.max(0, query.afterTicket ?? 0), buffered: [], done: false }));
   const live: Token[] = [];
   let notLive = 0;
   let read = 0;

@@ -19,6 +19,7 @@
  * then skips the rest of its minute (lib/constructs/metrics-loop.ts).
  */
 import { METRIC, METRIC_UNIT, roomDimensions, type MetricName, type MetricUnit } from '../shared/metric-names.js';
+import type { RoomCalibrator } from './estimate-calibration.js';
 import type { Room } from './model.js';
 import type { Clock } from './ports.js';
 import { statusOf } from './rooms.js';
@@ -196,6 +197,8 @@ export interface MetricsPublisherDeps {
   timings: Timings;
   /** A room's interval could not be claimed because of an error; its rates are left out of this run. */
   onClaimError?: (roomId: string, error: unknown) => void;
+  /** Calibrates the rooms' wait ranges after each run (at most once a minute per active room). */
+  calibrator?: Pick<RoomCalibrator, 'refresh'>;
 }
 
 /** What one run did: the handler's return value, read by the state machine. */
@@ -243,6 +246,8 @@ export class MetricsPublisher {
     );
     const points = metricPoints({ rooms, stats, rates, skipped, now, timings });
     if (points.length > 0) await sink.publish(points);
+    // After the metrics: a calibration failure (reported by the calibrator) never costs a run its points.
+    await this.deps.calibrator?.refresh(rooms, now);
     return { publishedAt: now, rooms: rooms.length, points: points.length, idle: quietRooms === rooms.length };
   }
 }

@@ -11,9 +11,10 @@ export type RoomState = (typeof ROOM_STATES)[number];
  * How a room lets visitors in (lambdas/domain/queue-modes.ts): fifo: in ticket order (the default) ·
  * passthrough: everyone admitted at once, seats and rate not applied, but counted (to measure
  * demand before turning the room on) · reject: no new tickets (a sold-out answer), the visitors
- * already in line go on in ticket order.
+ * already in line go on in ticket order · random: each free seat goes to a visitor drawn at random
+ * among the live waiting ones (lambdas/domain/random-draw.ts), whatever their ticket.
  */
-export const QUEUE_MODES = ['fifo', 'passthrough', 'reject'] as const;
+export const QUEUE_MODES = ['fifo', 'passthrough', 'reject', 'random'] as const;
 export type QueueMode = (typeof QUEUE_MODES)[number];
 
 export const TOKEN_STATES = ['WAITING', 'ADMITTED'] as const;
@@ -28,6 +29,18 @@ export type TokenState = (typeof TOKEN_STATES)[number];
  */
 export const SIGNALS = ['heartbeat', 'keep-place'] as const;
 export type Signal = (typeof SIGNALS)[number];
+
+/**
+ * How a point estimate becomes the range a visitor is shown: [point × lowFactor, point × highFactor]
+ * (lambdas/domain/fairness.ts estimateRange), measured from the room's last hour (p10 and p90 of
+ * actual ÷ estimated wait) once enough visitors were admitted, else derived from abandonment.
+ */
+export interface EstimateCalibration {
+  lowFactor: number;
+  highFactor: number;
+  /** Admitted visitors behind the factors; under 30 (MIN_CALIBRATION_SAMPLES), the factors are the defaults derived from abandonment. */
+  samples: number;
+}
 
 /** Where a waiting ticket stands: about to be admitted (front) or far from it. */
 export type Zone = 'front' | 'far';
@@ -85,6 +98,8 @@ export interface Room {
   epoch: number;
   /** The operator's message to the line (plain text, lambdas/domain/room-message.ts), when one is set. */
   message?: string;
+  /** The estimate's calibration and when it was measured (lambdas/domain/estimate-calibration.ts); none before the first. */
+  calibration?: EstimateCalibration & { at: number };
   /** The one admitter at work on this room, and until when its lease runs. */
   admitter?: string;
   admitterUntil?: number;
@@ -112,6 +127,9 @@ export interface Token {
   admittedAt?: number;
   /** The estimated wait the join's answer showed (seconds): the fairness report compares it with the real wait. */
   joinEstimateSeconds?: number;
+  /** The range of waits the join's answer showed (seconds), for the report's share of waits within it. */
+  joinEstimateLowSeconds?: number;
+  joinEstimateHighSeconds?: number;
   /** The room's epoch the token was admitted in (set with ADMITTED; tokens admitted before epochs existed read 0). */
   admittedEpoch?: number;
   /** Sequence number of the token's one live check loop. */
@@ -151,6 +169,9 @@ export interface TokenView {
   /** Tickets ahead not admitted yet, plus one (0 once admitted): an upper bound that only goes down. */
   position: number;
   estimatedWaitSeconds: number;
+  /** The range of waits to show: the estimate (an upper bound) calibrated by the room's measured waits. */
+  estimatedWaitLowSeconds: number;
+  estimatedWaitHighSeconds: number;
   /** The room's state: a waiting visitor learns of a pause or a close. */
   roomState: RoomState;
   /** The room's queueing mode. */
@@ -198,6 +219,11 @@ export interface RoomStatus {
   rateMeasured: boolean;
   /** Estimated wait of a visitor joining now. */
   estimatedWaitSeconds: number;
+  /** The range of waits of a visitor joining now (estimateCalibration applied to estimatedWaitSeconds). */
+  estimatedWaitLowSeconds: number;
+  estimatedWaitHighSeconds: number;
+  /** How a page turns its own estimate into a range: [estimate × lowFactor, estimate × highFactor]. */
+  estimateCalibration: EstimateCalibration;
   heartbeatIntervalSeconds: number;
   keepPlaceIntervalSeconds: number;
   /** The room's epoch: passes of an earlier one were revoked by an emergency stop (an origin that reads this may refuse them at once). */

@@ -23,7 +23,7 @@ export interface AdmitEntry extends WaitingEntry {
 /** One transaction that admits several waiting tokens and moves the room's counts once (DESIGN §5.1). */
 export interface AdmitBatchRequest {
   roomId: string;
-  /** In ticket order; at most MAX_ADMIT_BATCH. */
+  /** In ticket order (in the random mode, in the order drawn); at most MAX_ADMIT_BATCH. */
   tokens: readonly AdmitEntry[];
   /** The room's capacity as the admitter saw it: the room must still have at least this much, and activeCount + tokens.length within it. */
   capacity: number;
@@ -147,6 +147,11 @@ export interface WaitingRoomStore {
   touchToken(request: TouchRequest): Promise<TouchOutcome>;
   /** Waiting tokens of one shard of a room's line, in ticket order (eventually consistent, like an index). */
   listLine(query: LineQuery): Promise<WaitingEntry[]>;
+  /**
+   * The entry of exactly this ticket in one shard of a room's line, if a waiting token holds it
+   * (eventually consistent, like an index): the random mode's draw looks tickets up one by one.
+   */
+  lineEntry(roomId: string, shard: number, ticket: number): Promise<WaitingEntry | undefined>;
   /** Takes the room's admitter lease until `until` if nobody holds it (or it ran out): the room as of now, or why not. */
   acquireAdmitter(roomId: string, owner: string, now: number, until: number): Promise<Room | 'busy' | 'not-found'>;
   /** Gives the lease back, unless more work came in (wakeSeq moved); may store the front floor and rate samples on the way. */

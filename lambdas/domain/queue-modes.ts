@@ -9,6 +9,13 @@
  *   on the room's item, as in fifo: a room lets a few hundred visitors a second through this way.
  * - reject: joins are refused without a ticket (409 ROOM_NOT_ACCEPTING, with the room's message: a
  *   sold-out answer); the visitors already in line go on being admitted in ticket order.
+ * - random: each free seat goes to a visitor drawn uniformly among the live waiting ones, whatever
+ *   their ticket (lambdas/domain/random-draw.ts); seats and rate limit apply as in fifo. Everyone is
+ *   in the front zone, so every waiting visitor heartbeats (and can be drawn): the cost of the
+ *   original design, one write per visitor every few seconds, for the whole line. For very large
+ *   crowds an event lottery (a verifiable draw of a pre-queue, lottery.ts) is the scalable way to
+ *   randomize. Only the admitter draws: a visitor's own heartbeat admits itself only when there is
+ *   nobody to draw among (every ticket that may still wait fits in the seats free now).
  */
 import type { QueueMode, Room } from './model.js';
 import { QUEUE_MODES } from './model.js';
@@ -27,4 +34,7 @@ export const admitsUncapped = (room: Pick<Room, 'mode'>): boolean => room.mode =
 export const refusesJoins = (room: Pick<Room, 'mode'>): boolean => room.mode === 'reject';
 
 /** Every waiting visitor is in the front zone (heartbeats and may be admitted): nobody keeps a place far back. */
-export const everyoneInFront = (room: Pick<Room, 'mode'>): boolean => room.mode === 'passthrough';
+export const everyoneInFront = (room: Pick<Room, 'mode'>): boolean => room.mode === 'passthrough' || room.mode === 'random';
+
+/** Seats go to visitors drawn at random among the live waiting ones, by the admitter alone: ticket order does not count. */
+export const drawsAtRandom = (room: Pick<Room, 'mode'>): boolean => room.mode === 'random';

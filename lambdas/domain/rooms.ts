@@ -8,7 +8,9 @@ import type { DomainDeps } from './deps.js';
 import { RoomNotFoundError, ValidationError } from './errors.js';
 import { QUEUE_MODES, type QueueMode, type Room, type RoomState, type RoomStatus } from './model.js';
 import { estimateWaitSeconds, lineFacts, lineRate } from './positions.js';
-import { admitsUncapped } from './queue-modes.js';
+import { calibrationOfRoom, waitRangeIn } from './estimate-calibration.js';
+import { admitsUncapped, drawsAtRandom } from './queue-modes.js';
+import { lineLengthBound } from './random-draw.js';
 import { normalizedRoomMessage, roomMessageProblem } from './room-message.js';
 import type { Timings } from './timings.js';
 
@@ -118,13 +120,14 @@ export function statusOf(
   countedWaiting?: number,
 ): RoomStatus {
   const facts = lineFacts(room, now, timings);
-  const waiting = Math.max(0, countedWaiting ?? room.nextTicket - room.lastAdmittedTicket);
+  // (Random: tickets below lastAdmittedTicket may still wait; the bound is issued minus admitted.)
+  const waiting = Math.max(0, countedWaiting ?? (drawsAtRandom(room) ? lineLengthBound(room) : room.nextTicket - room.lastAdmittedTicket));
   const seatFree = (room.state === 'open' && room.activeCount < room.capacity && waiting === 0) || (room.state === 'open' && admitsUncapped(room));
   // A new arrival's wait: the counted line at the admission rate, or (not counted yet) its ticket
   // distance at the ticket rate; both upper bounds of the same thing.
   const rate = lineRate(room, now, timings);
   const wait =
-    countedWaiting !== undefined
+    countedWaiting !== undefined || drawsAtRandom(room)
       ? estimateWaitSeconds(waiting + 1, rate.admissionsPerSecond)
       : estimateWaitSeconds(room.nextTicket + 1 - room.lastAdmittedTicket, rate.ticketsPerSecond);
   return {
@@ -141,6 +144,9 @@ export function statusOf(
     ticketsPerSecond: Math.round(facts.ticketsPerSecond * 1000) / 1000,
     rateMeasured: facts.rateMeasured,
     estimatedWaitSeconds: seatFree ? 0 : wait,
+    estimatedWaitLowSeconds: waitRangeIn(room, seatFree ? 0 : wait).lowSeconds,
+    estimatedWaitHighSeconds: waitRangeIn(room, seatFree ? 0 : wait).highSeconds,
+    estimateCalibration: calibrationOfRoom(room),
     heartbeatIntervalSeconds: timings.heartbeatIntervalSeconds,
     keepPlaceIntervalSeconds: timings.keepPlaceIntervalSeconds,
     epoch: room.epoch,

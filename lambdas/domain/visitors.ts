@@ -23,8 +23,10 @@ import {
   TokenNotFoundError,
 } from './errors.js';
 import type { Room, Signal, Token, TokenView } from './model.js';
+import { waitRangeIn } from './estimate-calibration.js';
 import { FRONT_ZONE_MIN_TICKETS, lineFacts, placeOf } from './positions.js';
-import { admitsUncapped, refusesJoins } from './queue-modes.js';
+import { admitsUncapped, drawsAtRandom, refusesJoins } from './queue-modes.js';
+import { randomPlace } from './random-draw.js';
 
 export interface JoinResult {
   view: TokenView;
@@ -54,6 +56,7 @@ export class Visitors {
     const ticket = await tickets.take(roomId);
     const now = clock.now();
     const { zone, estimatedWaitSeconds } = placeOf(ticket, lineFacts(room, now, timings));
+    const shown = waitRangeIn(room, estimatedWaitSeconds);
     const secret = ids.secret();
     const token: Token = {
       tokenId: ids.tokenId(),
@@ -69,6 +72,8 @@ export class Visitors {
       checkDueAt: now + timings.checkDelaySeconds * 1000,
       expiresAtSeconds: Math.ceil(now / 1000) + timings.tokenRetentionSeconds,
       joinEstimateSeconds: estimatedWaitSeconds,
+      joinEstimateLowSeconds: shown.lowSeconds,
+      joinEstimateHighSeconds: shown.highSeconds,
     };
     await store.putToken(token, room.lineShards);
     // Admits nobody, not even itself: until the visitor uses its secret, nobody knows it got this
@@ -187,7 +192,10 @@ export class Visitors {
       : admitsUncapped(room)
         ? // Passthrough: nobody is really ahead, and the next heartbeat goes in.
           { position: 1, estimatedWaitSeconds: 0, zone: 'front' as const }
-        : placeOf(token.ticket, facts);
+        : drawsAtRandom(room)
+          ? // Random: the visitors in line (a chance of 1 in that at each seat) and their mean wait.
+            randomPlace(room, now, timings)
+          : placeOf(token.ticket, facts);
     // A heartbeating visitor stays in the front zone unless it is twice the zone's length away: views
     // from environments whose cached room differs by a second must not send it back and forth.
     if (!admitted && token.signal === 'heartbeat' && place.zone === 'far') {
@@ -201,6 +209,7 @@ export class Visitors {
       state: admitted ? 'admitted' : 'waiting',
       position: place.position,
       estimatedWaitSeconds: place.estimatedWaitSeconds,
+      ...rangeFields(room, place.estimatedWaitSeconds),
       roomState: room.state,
       mode: room.mode,
       zone: place.zone,
@@ -215,4 +224,10 @@ export class Visitors {
     }
     return view;
   }
+}
+
+/** The range of waits a view shows for its estimate. */
+function rangeFields(room: Room, estimatedWaitSeconds: number): Pick<TokenView, 'estimatedWaitLowSeconds' | 'estimatedWaitHighSeconds'> {
+  const range = waitRangeIn(room, estimatedWaitSeconds);
+  return { estimatedWaitLowSeconds: range.lowSeconds, estimatedWaitHighSeconds: range.highSeconds };
 }

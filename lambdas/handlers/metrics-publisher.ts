@@ -16,9 +16,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { CloudWatchMetricsSink } from '../adapters/cloudwatch-metrics.js';
+import { DynamoCalibrations } from '../adapters/dynamo-calibrations.js';
+import { DynamoFairnessReports } from '../adapters/dynamo-fairness.js';
 import { DynamoRoomsSource, DynamoStatsStore } from '../adapters/dynamo-stats.js';
 import { memoryMetrics } from '../adapters/memory-metrics.js';
-import { systemClock, type Clock, type Timings } from '../domain/index.js';
+import { RoomCalibrator, systemClock, type Clock, type Timings } from '../domain/index.js';
 import { MetricsPublisher, type MetricsSink, type PublishSummary, type RoomsSource } from '../domain/metrics.js';
 import type { StatsStore } from '../domain/stats.js';
 import { readEnv, required, timingsFromEnv } from '../shared/env.js';
@@ -66,6 +68,14 @@ export function createMetricsPublisher(options: MetricsPublisherOptions): () => 
     clock: options.clock ?? systemClock,
     timings: options.timings ?? timingsFromEnv(env),
     onClaimError: (roomId, error) => logger.warn('rates of a room left out of this run', { roomId, error: String(error) }),
+    // The wait ranges' calibration, from the tables (not with rooms and stats given: tests of the metrics alone).
+    ...(tables && client
+      ? {
+          calibrator: new RoomCalibrator(new DynamoFairnessReports(client, tables.STATS_TABLE), new DynamoCalibrations(client, tables.ROOMS_TABLE), (roomId, error) =>
+            logger.warn('wait range of a room not calibrated this run', { roomId, error: String(error) }),
+          ),
+        }
+      : {}),
   });
   return async () => {
     const summary = await publisher.publish();

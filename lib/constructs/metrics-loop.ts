@@ -146,7 +146,8 @@ export class MetricsLoop extends Construct {
       tracing: props.tracing,
     });
     // DynamoRoomsSource scans the rooms; DynamoStatsStore batch-reads stats and claims rates with UpdateItem.
-    grantTable(this.publisher, props.rooms, ['Scan']);
+    // Scan: the rooms; UpdateItem: each room's wait-range calibration (lambdas/domain/estimate-calibration.ts).
+    grantTable(this.publisher, props.rooms, ['Scan', 'UpdateItem']);
     grantTable(this.publisher, props.stats, ['BatchGetItem', 'UpdateItem']);
     this.publisher.addToRolePolicy(
       new PolicyStatement({

@@ -19,7 +19,7 @@ export interface RoomDefinition {
   readonly capacity: number;
   /** @default 'open' */
   readonly state?: RoomState;
-  /** fifo, passthrough or reject (lambdas/domain/queue-modes.ts). @default 'fifo' */
+  /** fifo, random, passthrough or reject (lambdas/domain/queue-modes.ts). @default 'fifo' */
   readonly mode?: QueueMode;
   /** At most this many admissions a minute, besides the seats (lambdas/domain/admission-rate.ts). @default no limit */
   readonly newVisitorsPerMinute?: number;

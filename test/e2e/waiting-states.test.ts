@@ -6,6 +6,10 @@
  * - the operator's message to the line (issue 12, item 6): shown as text (its markup as written),
  *   under the page's own heading in English and in Korean, announced politely when it comes and
  *   when it changes, gone once cleared; and shown to a visitor the closed room turns away;
+ * - queueing modes: a room in reject mode turns a new visitor away with its own notice ("This line
+ *   isn't taking new visitors", in English and in Korean) and the room's message, asking once,
+ *   while the visitor already in line keeps its place; a passthrough room's page goes straight to
+ *   the site;
  * - a tab in the background: Chrome's intensive throttling of a tab hidden for 5 minutes (chained
  *   timers woken about once a minute) cannot be waited for in a test, so the page's own timers are
  *   throttled to a minute by an init script and the tab reports itself hidden. The client's timers
@@ -22,7 +26,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../local/preamble.js';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
 import { TestBrowser } from './browser.js';
-import { Visitor, admin } from '../helpers/visitor.js';
+import { ROOM_VIEW_MAX_AGE_MS } from '../../lambdas/domain/index.js';
+import { Visitor, admin, sleep } from '../helpers/visitor.js';
 
 const TIMEOUT_S = 3;
 let runtime: LocalRuntime;
@@ -120,9 +125,70 @@ describe("the operator's message to the line", () => {
     await admin(runtime.url, 'PUT', `/rooms/${room}`, { message: 'Saturday is sold out' });
     const late = await page('en-US');
     await late.goto(`${runtime.url}/?room=${room}`);
-    await late.locator('#wr-card[data-state="closed"]').waitFor({ timeout: 15_000 });
+    await late.locator('#wr-card[data-state="closed"][data-reason="closed"]').waitFor({ timeout: 15_000 });
+    await expect(title(late)).resolves.toBe('This waiting room is closed');
     await expect.poll(() => late.locator('#wr-message-text').textContent(), { timeout: 10_000 }).toBe('Saturday is sold out');
   }, 120_000);
+});
+
+/** Counts the joins (POST /rooms/{room}/tokens) a page sends. */
+function countJoins(p: Page, room: string): { count: number } {
+  const joins = { count: 0 };
+  p.on('request', (request) => {
+    if (request.method() === 'POST' && new URL(request.url()).pathname === `/rooms/${room}/tokens`) joins.count++;
+  });
+  return joins;
+}
+
+describe('queueing modes', () => {
+  it('turns a new visitor of a room in reject mode away with its own notice and the message; the one in line keeps its place', async () => {
+    const room = `reject-${Date.now()}`;
+    await admin(runtime.url, 'PUT', `/rooms/${room}`, { capacity: 0 });
+    const inLine = await page('en-US');
+    await inLine.goto(`${runtime.url}/?room=${room}`);
+    await inLine.locator('#wr-card[data-state="waiting"]').waitFor({ timeout: 15_000 });
+
+    await admin(runtime.url, 'PUT', `/rooms/${room}`, { mode: 'reject', message: 'Saturday is sold out' });
+    const switchedAt = Date.now();
+    // Only the join is refused: the visitor in line hears the message and stays in line.
+    await expect.poll(() => inLine.locator('#wr-message-text').textContent(), { timeout: 10_000 }).toBe('Saturday is sold out');
+    await expect(title(inLine)).resolves.toBe('You’re in line');
+    await expect(inLine.locator('#wr-card').getAttribute('data-state')).resolves.toBe('waiting');
+    // Joins may read a room view cached from before the switch for up to this long.
+    await sleep(Math.max(0, switchedAt + ROOM_VIEW_MAX_AGE_MS + 100 - Date.now()));
+
+    const en = await page('en-US');
+    const ko = await page('ko-KR');
+    const joins = [countJoins(en, room), countJoins(ko, room)];
+    await Promise.all(
+      [en, ko].map(async (p) => {
+        await p.goto(`${runtime.url}/?room=${room}`);
+        await p.locator('#wr-card[data-state="closed"][data-reason="not-accepting"]').waitFor({ timeout: 15_000 });
+        await expect.poll(() => p.locator('#wr-message-text').textContent(), { timeout: 10_000 }).toBe('Saturday is sold out');
+        await expect(p.locator('#wr-message-text *').count()).resolves.toBe(0);
+        await expect(p.locator('#wr-retry').isVisible()).resolves.toBe(true);
+      }),
+    );
+    await expect(title(en)).resolves.toBe('This line isn’t taking new visitors');
+    await expect(lead(en)).resolves.toBe('Everyone who could get in is already in line.');
+    await expect(en.title()).resolves.toBe('This line isn’t taking new visitors');
+    await expect(title(ko)).resolves.toBe('이 대기열은 새 방문자를 받지 않습니다');
+    await expect(ko.locator('#wr-message-label').textContent()).resolves.toBe('운영자 안내');
+    // Asked once, no retry loop; "Try again" asks once more.
+    expect(joins.map((j) => j.count)).toEqual([1, 1]);
+    await en.locator('#wr-retry').click();
+    await expect.poll(() => joins[0]!.count, { timeout: 5_000 }).toBe(2);
+    await en.locator('#wr-card[data-state="closed"][data-reason="not-accepting"]').waitFor({ timeout: 5_000 });
+    await expect(inLine.locator('#wr-card').getAttribute('data-state')).resolves.toBe('waiting');
+  }, 60_000);
+
+  it('takes a visitor of a passthrough room straight to the site', async () => {
+    const room = `passthrough-${Date.now()}`;
+    await admin(runtime.url, 'PUT', `/rooms/${room}`, { capacity: 0, mode: 'passthrough' });
+    const tab = await page('en-US');
+    await tab.goto(`${runtime.url}/?room=${room}`);
+    await tab.waitForURL(`**/origin/${room}/`, { timeout: 15_000 });
+  }, 60_000);
 });
 
 /** The page's own timers of a second or more woken only after a minute, as in a tab hidden for 5 minutes; the tab hidden; notifications allowed and recorded. */

@@ -160,6 +160,15 @@ export class InMemoryStore implements WaitingRoomStore {
     return entries.sort((a, b) => a.ticket - b.ticket).slice(0, query.limit);
   }
 
+  async lineEntry(roomId: string, shard: number, ticket: number): Promise<WaitingEntry | undefined> {
+    this.calls.push('lineEntry');
+    for (const [tokenId, entryShard] of this.lineShard) {
+      const token = this.tokens.get(tokenId);
+      if (token && entryShard === shard && token.roomId === roomId && token.ticket === ticket) return { tokenId, ticket };
+    }
+    return undefined;
+  }
+
   async acquireAdmitter(roomId: string, owner: string, now: number, until: number): Promise<Room | 'busy' | 'not-found'> {
     this.calls.push('acquireAdmitter');
     const room = this.rooms.get(roomId);

@@ -5,6 +5,8 @@
  * this repository's versions, installed from the npm cache where it can (network allowed), and
  * synthesized with its own `npx cdk synth`. Its functions' bundles are checked against the ones
  * NodejsFunction makes in this repository. Slow (a build, an install, two synths): a minute or two.
+ * Independent steps overlap, each on a core of its own: the repository's bundled synth runs while
+ * `npm pack` builds, and the consumer's type check while the app synthesizes.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,10 @@ const cdkOut = path.join(appDir, 'cdk.out');
 
 type Resource = { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, unknown> };
 let template: { Resources: Record<string, Resource>; Outputs?: Record<string, unknown> };
+/** The repository's own stack, bundled by NodejsFunction (synthesized while `npm pack` builds). */
+let repository: ReturnType<typeof synthWaitingRoom> | undefined;
+/** The consumer's type check, started beside the app's synth: its error, if it failed. */
+let typeCheck: Promise<Error | undefined>;
 
 /** Runs a command to completion, printing how long it took; its stdout. */
 async function run(label: string, file: string, args: string[], cwd: string, timeoutMs: number): Promise<string> {
@@ -60,8 +66,18 @@ function filesUnder(dir: string): string[] {
 
 beforeAll(async () => {
   const repo = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
-  // prepack builds dist/ (scripts/build-package.ts), as on a clean clone.
-  await run('npm pack (build included)', 'npm', ['pack', '--pack-destination', work], REPO_ROOT, 4 * MINUTE);
+  // prepack builds dist/ (scripts/build-package.ts), as on a clean clone. Meanwhile (the build is
+  // mostly tsc, on one core) the repository's stack is synthesized with NodejsFunction's bundling,
+  // in this process: the two builds read the same sources and write to different places.
+  const packed = run('npm pack (build included)', 'npm', ['pack', '--pack-destination', work], REPO_ROOT, 4 * MINUTE);
+  packed.catch(() => undefined); // awaited below; a failure must not pass for an unhandled rejection meanwhile
+  const synthStarted = Date.now();
+  try {
+    repository = synthWaitingRoom();
+  } finally {
+    console.log(`package test: the repository's bundled synth in ${((Date.now() - synthStarted) / 1000).toFixed(1)} s (beside npm pack)`);
+  }
+  await packed;
   const tarball = readdirSync(work).find((name) => name.endsWith('.tgz'));
   if (!tarball) throw new Error(`npm pack wrote no tarball to ${work}`);
 
@@ -76,11 +92,41 @@ beforeAll(async () => {
   writeFileSync(path.join(appDir, 'package.json'), `${JSON.stringify({ name: 'shop-app', private: true, type: 'module', dependencies }, null, 2)}\n`);
 
   await run('npm install into a fresh app', 'npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], appDir, 5 * MINUTE);
+  // The consumer's type check needs only the installed package: it runs beside the app's synth
+  // (its file is outside bin/, and cdk.out holds only what the app writes), and its test awaits it.
+  typeCheck = typeCheckConsumer().then(
+    () => undefined,
+    (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+  );
   await run('npx cdk synth', 'npx', ['--no', 'cdk', 'synth', '--quiet', '--no-notices'], appDir, 3 * MINUTE);
   template = JSON.parse(readFileSync(path.join(cdkOut, `${STACK}.template.json`), 'utf8')) as typeof template;
 }, 12 * MINUTE);
 
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(async () => {
+  await typeCheck; // never remove the app under a running tsc
+  if (repository) rmSync(repository.outdir, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** tsc over a consumer of the installed package: the props are readonly, the declarations behind the exports map. */
+async function typeCheckConsumer(): Promise<void> {
+  writeFileSync(
+    path.join(appDir, 'check.ts'),
+    [
+      "import { App, Stack } from 'aws-cdk-lib';",
+      "import { WaitingRoom, type WaitingRoomProps } from 'serverless-waiting-room';",
+      "import { verifyPass } from 'serverless-waiting-room/verifier';",
+      "const props: WaitingRoomProps = { adminEmail: 'ops@example.com', rooms: [{ roomId: 'shop', capacity: 200 }] };",
+      '// @ts-expect-error: props are readonly',
+      "props.adminEmail = 'other@example.com';",
+      "export const jwksUrl: string = new WaitingRoom(new Stack(new App(), 'S'), 'Room', props).jwksUrl;",
+      'export const verify: typeof verifyPass = verifyPass;',
+      '',
+    ].join('\n'),
+  );
+  const options = ['--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022'];
+  await run('tsc over a consumer', process.execPath, [path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), ...options, 'check.ts'], appDir, 2 * MINUTE);
+}
 
 describe('the installable construct', () => {
   it('synthesizes the README app: each function deploys its pre-bundled handler as an asset, with the same settings', () => {
@@ -110,20 +156,16 @@ describe('the installable construct', () => {
   });
 
   it('ships the very bundles that NodejsFunction makes in this repository', () => {
-    const { template: repository, outdir } = synthWaitingRoom();
-    try {
-      const ours = Object.values(repository.findResources('AWS::Lambda::Function') as Record<string, Resource>).filter((f) => f.Metadata?.[ENTRY_METADATA]);
-      expect(ours.length).toBeGreaterThanOrEqual(12);
-      for (const f of ours) {
-        const handler = path.basename(String(f.Metadata![ENTRY_METADATA]), '.ts');
-        // A plain App writes no asset metadata: the staged asset is named after its hash, the S3 key's.
-        const hash = String((f.Properties.Code as { S3Key: unknown }).S3Key).replace(/\.zip$/, '');
-        const bundled = readFileSync(path.join(outdir, `asset.${hash}`, 'index.mjs'));
-        const prebundled = readFileSync(path.join(REPO_ROOT, 'dist', PREBUNDLED_FUNCTIONS_DIR, handler, 'index.mjs'));
-        expect(prebundled.equals(bundled), `dist/${PREBUNDLED_FUNCTIONS_DIR}/${handler}/index.mjs`).toBe(true);
-      }
-    } finally {
-      rmSync(outdir, { recursive: true, force: true });
+    const { template: synthesized, outdir } = repository!;
+    const ours = Object.values(synthesized.findResources('AWS::Lambda::Function') as Record<string, Resource>).filter((f) => f.Metadata?.[ENTRY_METADATA]);
+    expect(ours.length).toBeGreaterThanOrEqual(12);
+    for (const f of ours) {
+      const handler = path.basename(String(f.Metadata![ENTRY_METADATA]), '.ts');
+      // A plain App writes no asset metadata: the staged asset is named after its hash, the S3 key's.
+      const hash = String((f.Properties.Code as { S3Key: unknown }).S3Key).replace(/\.zip$/, '');
+      const bundled = readFileSync(path.join(outdir, `asset.${hash}`, 'index.mjs'));
+      const prebundled = readFileSync(path.join(REPO_ROOT, 'dist', PREBUNDLED_FUNCTIONS_DIR, handler, 'index.mjs'));
+      expect(prebundled.equals(bundled), `dist/${PREBUNDLED_FUNCTIONS_DIR}/${handler}/index.mjs`).toBe(true);
     }
   });
 
@@ -133,22 +175,8 @@ describe('the installable construct', () => {
   });
 
   it('types the props as readonly, with declarations behind the exports map', async () => {
-    writeFileSync(
-      path.join(appDir, 'check.ts'),
-      [
-        "import { App, Stack } from 'aws-cdk-lib';",
-        "import { WaitingRoom, type WaitingRoomProps } from 'serverless-waiting-room';",
-        "import { verifyPass } from 'serverless-waiting-room/verifier';",
-        "const props: WaitingRoomProps = { adminEmail: 'ops@example.com', rooms: [{ roomId: 'shop', capacity: 200 }] };",
-        '// @ts-expect-error: props are readonly',
-        "props.adminEmail = 'other@example.com';",
-        "export const jwksUrl: string = new WaitingRoom(new Stack(new App(), 'S'), 'Room', props).jwksUrl;",
-        'export const verify: typeof verifyPass = verifyPass;',
-        '',
-      ].join('\n'),
-    );
-    const options = ['--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022'];
-    await run('tsc over a consumer', process.execPath, [path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), ...options, 'check.ts'], appDir, 2 * MINUTE);
+    const failed = await typeCheck;
+    if (failed) throw failed;
   });
 
   it('exports the origin pass verifier', async () => {

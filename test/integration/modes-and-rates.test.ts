@@ -6,7 +6,9 @@
  *   line still drains at about the limit; the figures are printed;
  * - passthrough admits everyone at the first heartbeat, beyond the seats, and counts them;
  * - reject refuses joins without a ticket (409 ROOM_NOT_ACCEPTING with the message), while the
- *   visitors already in line go on being admitted.
+ *   visitors already in line go on being admitted;
+ * - random fills each freed seat with a visitor drawn among the live waiting ones, not in ticket
+ *   order (with probability above 1 - 1e-6), and never beyond the seats.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RATE_BURST_MS, ROOM_VIEW_MAX_AGE_MS, type RoomStatus } from '../../lambdas/domain/index.js';
@@ -83,6 +85,42 @@ describe('a rate limit', () => {
   }, 90_000);
 });
 
+describe('the range of waits shown', () => {
+  it("is calibrated from the room's measured hour by the metrics run, and reaches the status and the views", async () => {
+    const roomId = await room({ capacity: 2 });
+    const visitors = [];
+    for (let i = 0; i < 4; i++) visitors.push(await Visitor.join(url, roomId));
+    expect(visitors.map((v) => v.view.state)).toEqual(['admitted', 'admitted', 'waiting', 'waiting']);
+    // Two give up while waiting: abandonment 0.5, too few admissions to measure ratios, so the
+    // calibration is the default derived from abandonment: from half the estimate × (1 - 0.5).
+    await visitors[2]!.leave();
+    await visitors[3]!.leave();
+    await eventually(
+      async () => {
+        const report = await admin<{ admitted: number; abandoned: number }>(url, 'GET', `/rooms/${roomId}/report`);
+        return report.admitted === 2 && report.abandoned === 2 ? report : undefined;
+      },
+      20_000,
+      'the token stream to reach the report',
+    );
+    await admin(url, 'POST', '/metrics/refresh');
+    const calibrated = await eventually(
+      async () => {
+        const s = await status(roomId);
+        return s.estimateCalibration.lowFactor === 0.25 ? s : undefined;
+      },
+      20_000,
+      'the metrics run to store the calibration',
+    );
+    // (samples: the admitted visitors behind it, fewer than the 30 a measured range needs.)
+    expect(calibrated.estimateCalibration).toMatchObject({ lowFactor: 0.25, highFactor: 1 });
+    expect(calibrated.estimateCalibration.samples).toBeLessThan(30);
+    const late = await Visitor.join(url, roomId);
+    expect(late.view.estimatedWaitLowSeconds).toBe(Math.floor(late.view.estimatedWaitSeconds * 0.25));
+    expect(late.view.estimatedWaitHighSeconds).toBe(late.view.estimatedWaitSeconds);
+  }, 60_000);
+});
+
 describe('passthrough', () => {
   it('admits everyone at the first heartbeat, beyond the seats, and counts them', async () => {
     const roomId = await room({ capacity: 1, mode: 'passthrough' });
@@ -121,5 +159,72 @@ describe('reject', () => {
       waiting.stopHeartbeats();
       await waiting.settled();
     }
+  }, 60_000);
+});
+
+describe('random', () => {
+  it('fills each freed seat with a visitor drawn among the live ones, whatever their tickets, never beyond the seats', async () => {
+    const CAPACITY = 3;
+    const VISITORS = 12;
+    const LEAVES = 5;
+    const roomId = await room({ capacity: 0, mode: 'random' });
+    const line = await Promise.all(Array.from({ length: VISITORS }, () => Visitor.join(url, roomId)));
+    for (const visitor of line) visitor.startHeartbeats(BEAT_MS);
+    let peak = 0;
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        peak = Math.max(peak, (await admin<{ activeCount: number }>(url, 'GET', `/rooms/${roomId}`)).activeCount);
+        await sleep(50);
+      }
+    })();
+    try {
+      await sleep(BEAT_MS + 200); // every visitor heard from: all live
+      for (const visitor of line) expect(visitor.view).toMatchObject({ state: 'waiting', zone: 'front', mode: 'random' });
+      const left = new Set<Visitor>();
+      const admitted = async () => (await Promise.all(line.filter((v) => !left.has(v)).map((v) => v.read()))).filter((view) => view.state === 'admitted');
+      /** The tickets admitted after each draw, in the order of the draws. */
+      const draws: number[][] = [];
+      const seated = async (n: number) => eventually(async () => ((await admitted()).length === n ? admitted() : undefined), 10_000, `${n} seated`);
+
+      await admin(url, 'PUT', `/rooms/${roomId}`, { capacity: CAPACITY });
+      const everAdmitted = new Set((await seated(CAPACITY)).map((v) => v.ticket));
+      draws.push([...everAdmitted]);
+      for (let i = 0; i < LEAVES; i++) {
+        // Free one seat: the first admitted visitor leaves, and the leave's admission draws the next.
+        const leaving = line.find((v) => !left.has(v) && everAdmitted.has(v.view.ticket) && v.view.state === 'admitted')!;
+        left.add(leaving);
+        await leaving.leave();
+        const now = await seated(CAPACITY);
+        const drawn = now.map((v) => v.ticket).filter((t) => !everAdmitted.has(t));
+        expect(drawn).toHaveLength(1);
+        everAdmitted.add(drawn[0]!);
+        draws.push(drawn);
+      }
+      // The line still waiting sees its length, not a ticket distance, and stays in the front zone.
+      const waiting = line.filter((v) => !everAdmitted.has(v.view.ticket));
+      expect(waiting).toHaveLength(VISITORS - CAPACITY - LEAVES);
+      for (const visitor of waiting) expect(await visitor.read()).toMatchObject({ state: 'waiting', zone: 'front', position: expect.any(Number) });
+      expect(Math.min(...(await Promise.all(waiting.map(async (v) => (await v.read()).position))))).toBeGreaterThanOrEqual(waiting.length);
+
+      // Not ticket order. Were the draws fifo, after each one the tickets admitted would be the lowest
+      // as many: 3 of 12 first, then the lowest of 9, 8, 7, 6 and 5 left. Drawn uniformly, that
+      // happens with probability 1/220 × 1/9 × 1/8 × 1/7 × 1/6 × 1/5 = 1 in 3,326,400 (< 1e-6).
+      const tickets = line.map((v) => v.view.ticket).sort((a, b) => a - b);
+      let soFar: number[] = [];
+      const fifoAtEveryDraw = draws.every((drawn) => {
+        soFar = [...soFar, ...drawn].sort((a, b) => a - b);
+        return soFar.every((t, k) => t === tickets[k]);
+      });
+      expect(fifoAtEveryDraw, `draws ${JSON.stringify(draws)} of tickets ${tickets.join(', ')}`).toBe(false);
+      console.log(`random: ${VISITORS} visitors, ${CAPACITY} seats, draws ${JSON.stringify(draws)} of tickets ${tickets.join(', ')}`);
+    } finally {
+      watching = false;
+      await watch;
+      for (const visitor of line) visitor.stopHeartbeats();
+      await Promise.all(line.map((v) => v.settled()));
+    }
+    expect(peak, 'seats taken at most').toBeLessThanOrEqual(CAPACITY);
+    expect(peak).toBe(CAPACITY);
   }, 60_000);
 });

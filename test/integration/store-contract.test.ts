@@ -513,6 +513,29 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
     });
   });
 
+  describe('lineEntry', () => {
+    it('answers the entry of exactly one ticket in its shard, only while a waiting token of that room holds it', async () => {
+      const roomId = await openRoom(5);
+      const other = await openRoom(5);
+      const [a, b, c] = (await joinMany(roomId, 3)) as [Token, Token, Token];
+      await store.putToken(newToken(other, 9), SHARDS);
+      const shard = (t: number) => lineShardOf(t, SHARDS);
+      expect(await store.lineEntry(roomId, shard(b.ticket), b.ticket)).toEqual(entryOf(b));
+      expect(await store.lineEntry(roomId, shard(a.ticket), a.ticket)).toEqual(entryOf(a));
+      // Not in another shard, another room, or at a ticket nobody holds.
+      expect(await store.lineEntry(roomId, shard(b.ticket + 1), b.ticket)).toBeUndefined();
+      expect(await store.lineEntry(other, shard(a.ticket), a.ticket)).toBeUndefined();
+      expect(await store.lineEntry(roomId, shard(9), 9)).toBeUndefined();
+      expect(await store.lineEntry(uid('room'), shard(a.ticket), a.ticket)).toBeUndefined();
+      // Admitted or removed: out of the line.
+      expect(await admit(roomId, [b], { capacity: 5 })).toEqual({ kind: 'admitted' });
+      expect(await store.removeToken({ token: c, now: T0 + 2 })).toBe('removed');
+      expect(await store.lineEntry(roomId, shard(b.ticket), b.ticket)).toBeUndefined();
+      expect(await store.lineEntry(roomId, shard(c.ticket), c.ticket)).toBeUndefined();
+      expect(await store.lineEntry(roomId, shard(a.ticket), a.ticket)).toEqual(entryOf(a));
+    });
+  });
+
   describe('acquireAdmitter and releaseAdmitter', () => {
     const rate: AdmissionRateSamples = { prevAt: T0 + 1, prevTotal: 2, prevTicket: 3, curAt: T0 + 4, curTotal: 5, curTicket: 6 };
 
@@ -1014,6 +1037,26 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
       const states = await Promise.all(joined.map((j) => d.visitors.read(roomId, j.view.tokenId, j.secret)));
       expect(states.map((s) => s.state)).toEqual(['admitted', 'admitted', 'admitted', 'admitted', 'admitted', 'waiting', 'waiting']);
       expect(await wholeLine(store, roomId)).toEqual(joined.slice(5).map((j) => ({ tokenId: j.view.tokenId, ticket: j.view.ticket })));
+    });
+
+    it('fills the seats of a random room with live visitors drawn from the whole line', async () => {
+      const d = domainOn(store);
+      let state = 7;
+      d.deps.random = () => ((state = (state * 48_271) % 2_147_483_647) - 1) / 2_147_483_646; // a seeded Lehmer PRNG
+      const roomId = uid('room');
+      await d.rooms.configure(roomId, { capacity: 0, mode: 'random' });
+      const joined = [];
+      for (let i = 0; i < 8; i++) joined.push(await d.arrive(roomId));
+      const silent = await d.visitors.join(roomId); // never heard from: never drawn
+      d.clock.advance(1_000);
+      const { room } = await d.rooms.configure(roomId, { capacity: 3 });
+      expect(room).toMatchObject({ capacity: 3, activeCount: 3, admittedTotal: 3, mode: 'random' });
+      expect(d.events.admitted).toHaveLength(3);
+      expect(room.lastAdmittedTicket).toBe(Math.max(...d.events.admitted));
+      expect(d.events.admitted).not.toContain(silent.view.ticket);
+      const line = await wholeLine(store, roomId);
+      expect(line).toHaveLength(6);
+      for (const ticket of d.events.admitted) expect(line.map((e) => e.ticket)).not.toContain(ticket);
     });
 
     it('evicts a silent visitor with the checker and admits the next in line', async () => {

@@ -69,6 +69,7 @@ const MODE_HINTS: Record<QueueMode, string> = {
   fifo: 'fifo: in ticket order (the default)',
   passthrough: 'passthrough: everyone goes in at once, counted (measure demand before turning the room on)',
   reject: 'reject: no new tickets (sold out: set a message); those in line go on',
+  random: 'random: each free seat goes to a visitor drawn at random among those in line (all of them heartbeat)',
 };
 
 interface ServerValues {

@@ -26,6 +26,11 @@
  *   jitter, never sooner than Retry-After (a failed status read too: far back, keep-place signals
  *   go on meanwhile; a 404 status means the room is gone, reported as closed). Offline, nothing is
  *   sent; back online, the client heartbeats (or reads the status) at once.
+ * - Turned away: a 409 ends in the state `closed`, with no retry until `retry()`. Its reason
+ *   (`client.closedReason`, and the `closed` event's `reason`) tells a closed room (`closed`, 409
+ *   ROOM_CLOSED) from one that takes no new visitors (`not-accepting`, 409 ROOM_NOT_ACCEPTING: a
+ *   room in reject mode, sold out; the room's message, in its status, says why). Reject mode
+ *   refuses joins only: a visitor already in line keeps its place and is admitted as usual.
  * - Every browser API is injected (fetch, storage, timers, random, online status, page lifecycle,
  *   cross-tab coordination, cookies), so the state machine runs in Node under fake timers.
  *
@@ -45,6 +50,7 @@ export {
   isTokenView,
   type ClientMode,
   type ClientState,
+  type ClosedReason,
   type Credential,
   type RoomState,
   type RoomStatus,
@@ -77,5 +83,5 @@ export {
   type TabCoordinatorOptions,
   type TabMessage,
 } from './client/tabs.js';
-export type { ErrorEvent, EvictedEvent, LeftEvent, WaitingRoomEvent, WaitingRoomEvents } from './client/events.js';
+export type { ClosedEvent, ErrorEvent, EvictedEvent, LeftEvent, WaitingRoomEvent, WaitingRoomEvents } from './client/events.js';
 export { WaitingRoomClient, type WaitingRoomClientOptions } from './client/client.js';

@@ -5,7 +5,8 @@
  * when it appears or changes, not on every view.
  *
  * It comes with every token view and every room status read. A visitor who never gets a view (the
- * room is closed to joins) is shown the message from one read of the room's public status.
+ * room is closed, or takes no new visitors: reject mode) is shown the message from one read of the
+ * room's public status.
  */
 import type { Strings } from './waiting-room-text.js';
 

@@ -14,8 +14,17 @@ export interface Strings {
   leads: Record<ClientState, string>;
   /** Title and lead of a visitor in line while the room is paused or closed (the place is kept). */
   onHold: Record<Exclude<RoomState, 'open'>, { title: string; lead: string }>;
+  /**
+   * Title and lead of a visitor turned away by a room that takes no new visitors (its reject mode:
+   * sold out), instead of the `closed` ones; the operator's message, when set, says why.
+   */
+  notAccepting: { title: string; lead: string };
   positionLabel: string;
   aheadLabel: string;
+  /** Random mode (each free seat drawn among everyone waiting): the labels of the same two figures. */
+  drawPositionLabel: string;
+  drawAheadLabel: string;
+  drawOdds: (count: string) => string;
   waitLabel: string;
   /** The estimate while nobody is let in. */
   waitOnHold: string;
@@ -33,6 +42,8 @@ export interface Strings {
   waitLessThanMinute: string;
   waitMinutes: (minutes: number) => string;
   waitHours: (hours: number, minutes: number) => string;
+  /** A range of waits under an hour, in whole minutes (low < high). */
+  waitMinutesRange: (low: number, high: number) => string;
   announceWaiting: (position: string, wait: string) => string;
   announceNext: string;
   announceBackOnline: string;
@@ -79,8 +90,15 @@ export const EN: Strings = {
       lead: 'Nobody is being let in right now. You keep your place in line should it reopen: keep this page open.',
     },
   },
+  notAccepting: {
+    title: 'This line isn’t taking new visitors',
+    lead: 'Everyone who could get in is already in line.',
+  },
   positionLabel: 'Your place in line',
   aheadLabel: 'People ahead of you',
+  drawPositionLabel: 'People in the draw',
+  drawAheadLabel: 'Your chance at each free place',
+  drawOdds: (count) => `1 in ${count}`,
   waitLabel: 'Estimated wait',
   waitOnHold: 'on hold',
   aheadNone: 'You’re next',
@@ -97,6 +115,7 @@ export const EN: Strings = {
   waitLessThanMinute: 'less than a minute',
   waitMinutes: (m) => (m === 1 ? 'about 1 minute' : `about ${m} minutes`),
   waitHours: (h, m) => (m === 0 ? (h === 1 ? 'about 1 hour' : `about ${h} hours`) : `about ${h} h ${m} min`),
+  waitMinutesRange: (low, high) => (low === 0 ? `up to ${high} minutes` : `${low} to ${high} minutes`),
   announceWaiting: (position, wait) => `You are number ${position} in line. Estimated wait: ${wait}.`,
   announceNext: 'You are next in line.',
   announceBackOnline: 'Back online.',
@@ -140,8 +159,15 @@ export const KO: Strings = {
       lead: '지금은 입장을 받지 않습니다. 대기실이 다시 열리면 지금 순번이 그대로 유지됩니다. 이 페이지를 열어 두세요.',
     },
   },
+  notAccepting: {
+    title: '이 대기열은 새 방문자를 받지 않습니다',
+    lead: '입장할 수 있는 인원이 이미 모두 대기열에 있습니다.',
+  },
   positionLabel: '내 대기 순번',
   aheadLabel: '내 앞의 대기 인원',
+  drawPositionLabel: '추첨 대기 인원',
+  drawAheadLabel: '빈자리마다 당첨 확률',
+  drawOdds: (count) => `${count}분의 1`,
   waitLabel: '예상 대기 시간',
   waitOnHold: '입장 중지 중',
   aheadNone: '다음 차례입니다',
@@ -158,6 +184,7 @@ export const KO: Strings = {
   waitLessThanMinute: '1분 미만',
   waitMinutes: (m) => `약 ${m}분`,
   waitHours: (h, m) => (m === 0 ? `약 ${h}시간` : `약 ${h}시간 ${m}분`),
+  waitMinutesRange: (low, high) => (low === 0 ? `최대 ${high}분` : `${low}~${high}분`),
   announceWaiting: (position, wait) => `현재 대기 순번은 ${position}번입니다. 예상 대기 시간은 ${wait}입니다.`,
   announceNext: '다음 차례입니다.',
   announceBackOnline: '다시 연결되었습니다.',
@@ -188,6 +215,22 @@ export function humanizeWait(seconds: number, t: Pick<Strings, 'waitLessThanMinu
   const rounded = Math.round(minutes / 5) * 5;
   const hours = Math.floor(rounded / 60);
   return t.waitHours(hours, rounded % 60);
+}
+
+/**
+ * The range of waits a visitor is shown (the estimate calibrated by the room's measured waits):
+ * minutes under an hour ("4 to 9 minutes"), else the upper end alone as humanizeWait says it.
+ */
+export function humanizeWaitRange(
+  lowSeconds: number,
+  highSeconds: number,
+  t: Pick<Strings, 'waitLessThanMinute' | 'waitMinutes' | 'waitHours' | 'waitMinutesRange'>,
+): string {
+  if (!Number.isFinite(highSeconds) || highSeconds < 60) return t.waitLessThanMinute;
+  const high = Math.ceil(highSeconds / 60);
+  if (high >= 60) return humanizeWait(highSeconds, t);
+  const low = Number.isFinite(lowSeconds) ? Math.max(0, Math.floor(lowSeconds / 60)) : 0;
+  return low >= high ? t.waitMinutes(high) : t.waitMinutesRange(low, high);
 }
 
 /** Progress from the first position seen (0) to admission (1). */

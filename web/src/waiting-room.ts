@@ -7,6 +7,13 @@
  * operator's message to the line, when there is one, is shown as text and announced when it changes
  * (room-message.ts).
  *
+ * A visitor the room turns away sees why: "This waiting room is closed", or, when the join was
+ * refused by a room in reject mode (the client's closed reason `not-accepting`: sold out), "This
+ * line isn't taking new visitors" with the operator's message read from the status. Neither
+ * retries by itself (a "Try again" button joins once more). A visitor already in line when the
+ * room switches to reject mode keeps its place and is admitted as usual: only the join is refused,
+ * so its page goes on showing the line.
+ *
  * Configuration comes from the page: <body data-room-id data-origin-url data-api-base
  * data-status-base data-leave-on-close>; a `?room=` query parameter overrides the room. Where an
  * admitted visitor goes is data-origin-url, or `?return=` when it is a path of this very site (the
@@ -23,7 +30,7 @@ import { WaitingRoomClient, type ClientState, type ErrorEvent, type RoomState, t
 import { sameSitePath } from './return-path.js';
 import { RoomMessage } from './room-message.js';
 import { TurnNotice } from './turn-notice.js';
-import { EN, KO, humanizeWait, pickLocale, progressOf, type Locale, type Strings } from './waiting-room-text.js';
+import { EN, KO, humanizeWait, humanizeWaitRange, pickLocale, progressOf, type Locale, type Strings } from './waiting-room-text.js';
 
 // ---------------------------------------------------------------------------------------------
 // The page
@@ -145,9 +152,9 @@ class WaitingRoomPage {
     this.client.on('position', (view) => this.onPosition(view));
     this.client.on('admitted', () => this.onAdmitted());
     this.client.on('evicted', () => this.announce(this.t.titles.evicted));
-    this.client.on('closed', () => {
-      this.announce(this.t.titles.closed);
-      // A room closed to joins gives no view: its status still carries the message ("Saturday is sold out").
+    this.client.on('closed', (event) => {
+      this.announce(event.reason === 'not-accepting' ? this.t.notAccepting.title : this.t.titles.closed);
+      // A room that refuses the join gives no view: its status still carries the message ("Saturday is sold out").
       void this.roomMessage.load(this.statusUrl());
     });
     this.client.on('left', () => this.announce(this.t.titles.left));
@@ -193,9 +200,15 @@ class WaitingRoomPage {
     // 'idle' only follows a stop (the page is going away): keep what is shown.
     if (state === 'idle') return;
     this.ui.card.dataset.state = state;
+    // Turned away by a room that takes no new visitors (reject mode), rather than a closed one.
+    const notAccepting = state === 'closed' && this.client.closedReason === 'not-accepting';
+    if (state === 'closed') this.ui.card.dataset.reason = notAccepting ? 'not-accepting' : 'closed';
+    else delete this.ui.card.dataset.reason;
     const onHold = state === 'waiting' && this.roomState !== 'open' ? this.t.onHold[this.roomState] : undefined;
-    this.ui.title.textContent = onHold?.title ?? this.t.titles[state];
-    this.ui.lead.textContent = onHold?.lead ?? this.t.leads[state];
+    const shown = onHold ?? (notAccepting ? this.t.notAccepting : undefined);
+    const title = shown?.title ?? this.t.titles[state];
+    this.ui.title.textContent = title;
+    this.ui.lead.textContent = shown?.lead ?? this.t.leads[state];
     const retry = this.t.retry[state];
     this.ui.retry.hidden = retry === undefined;
     if (retry !== undefined) this.ui.retry.textContent = retry;
@@ -211,7 +224,7 @@ class WaitingRoomPage {
     this.ui.ticket.hidden = !live && state !== 'admitted';
     this.ui.footer.hidden = !live && state !== 'admitted';
     if (state !== 'waiting' && state !== 'admitted') {
-      document.title = this.t.titles[state];
+      document.title = title;
       if (!this.offline) this.showStatus(undefined);
     }
     if (hadFocus && retry !== undefined) this.ui.retry.focus({ preventScroll: true });
@@ -228,10 +241,20 @@ class WaitingRoomPage {
     const first = this.firstPosition(view);
     const ahead = Math.max(0, view.position - 1);
     // Nobody is let in while the room is paused or closed: an estimate would be a guess.
-    const wait = view.roomState === 'open' ? humanizeWait(view.estimatedWaitSeconds, t) : t.waitOnHold;
+    const wait =
+      view.roomState !== 'open'
+        ? t.waitOnHold
+        : view.estimatedWaitHighSeconds !== undefined
+          ? humanizeWaitRange(view.estimatedWaitLowSeconds ?? 0, view.estimatedWaitHighSeconds, t)
+          : humanizeWait(view.estimatedWaitSeconds, t);
     const position = this.numbers.format(view.position);
     this.ui.position.textContent = position;
-    this.ui.ahead.textContent = ahead === 0 ? t.aheadNone : t.ahead(this.numbers.format(ahead));
+    // Random mode: no place, a draw among everyone waiting (the position is how many they are).
+    const draw = view.mode === 'random';
+    this.ui.card.dataset.mode = view.mode ?? 'fifo';
+    this.ui.positionLabel.textContent = draw ? t.drawPositionLabel : t.positionLabel;
+    this.ui.aheadLabel.textContent = draw ? t.drawAheadLabel : t.aheadLabel;
+    this.ui.ahead.textContent = draw ? t.drawOdds(position) : ahead === 0 ? t.aheadNone : t.ahead(this.numbers.format(ahead));
     this.ui.wait.textContent = wait;
     this.ui.ticket.textContent = t.ticket(this.numbers.format(view.ticket));
     this.setProgress(progressOf(first, view.position));

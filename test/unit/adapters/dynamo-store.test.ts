@@ -399,6 +399,28 @@ describe('DynamoStore', () => {
     });
   });
 
+  describe('lineEntry', () => {
+    it('queries one shard of the line index for exactly one ticket, Limit 1', async () => {
+      ddb.on(QueryCommand).resolves({ Items: [{ tokenId: 'a', lineShard: 'shop#3', lineTicket: 7 }] });
+      await expect(store.lineEntry('shop', 3, 7)).resolves.toEqual({ tokenId: 'a', ticket: 7 });
+      expect(ddb.commandCalls(QueryCommand)).toHaveLength(1);
+      expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input).toEqual({
+        TableName: 'tokens',
+        IndexName: 'line-by-shard',
+        KeyConditionExpression: 'lineShard = :shard AND lineTicket = :ticket',
+        ExpressionAttributeValues: { ':shard': 'shop#3', ':ticket': 7 },
+        Limit: 1,
+      });
+    });
+
+    it('answers undefined when no waiting token holds the ticket', async () => {
+      ddb.on(QueryCommand).resolves({ Items: [] });
+      await expect(store.lineEntry('shop', 0, 8)).resolves.toBeUndefined();
+      ddb.on(QueryCommand).resolves({});
+      await expect(store.lineEntry('shop', 0, 8)).resolves.toBeUndefined();
+    });
+  });
+
   describe('admitTokens', () => {
     it.each([
       [['None', 'None', 'ConditionalCheckFailed'], { kind: 'room-refused' }],

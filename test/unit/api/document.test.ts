@@ -145,7 +145,7 @@ describe('error answers', () => {
 describe('the conformance check of real answers (test/helpers/openapi.ts)', () => {
   const status = {
     roomId: 'shop', state: 'open', capacity: 5, active: 1, waiting: 0, lastAdmittedTicket: 1, lastTicket: 1, frontZoneTicket: 6,
-    ticketsPerSecond: 0.5, rateMeasured: false, estimatedWaitSeconds: 0, heartbeatIntervalSeconds: 5, keepPlaceIntervalSeconds: 300, epoch: 0, mode: "fifo",
+    ticketsPerSecond: 0.5, rateMeasured: false, estimatedWaitSeconds: 0, heartbeatIntervalSeconds: 5, keepPlaceIntervalSeconds: 300, epoch: 0, mode: "fifo", estimatedWaitLowSeconds: 0, estimatedWaitHighSeconds: 0, estimateCalibration: { lowFactor: 0.5, highFactor: 1, samples: 0 },
   };
   const headers = { 'Content-Type': 'application/json', ETag: '"abc"', 'Cache-Control': 'public, max-age=1' };
   const answer = (overrides: Partial<{ status: number; headers: Record<string, string>; body: string }> = {}) => ({ status: 200, headers, body: JSON.stringify(status), ...overrides });

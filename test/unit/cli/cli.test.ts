@@ -124,7 +124,7 @@ describe('answers and failures', () => {
     }
     expect(requests).toEqual([]);
     expect(err).toHaveLength(15);
-    expect(err[12]).toMatch(/--mode must be fifo, passthrough, reject \(got lottery\)/);
+    expect(err[12]).toMatch(/--mode must be fifo, passthrough, reject, random \(got lottery\)/);
     expect(err[13]).toMatch(/--rate must be a whole number from 1 to 60000/);
     expect(err[7]).toMatch(/--message must be at most 280 characters/);
   });

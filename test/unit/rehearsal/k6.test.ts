@@ -156,6 +156,8 @@ describe("the k6 script's visitor", () => {
     state: 'waiting',
     position: 1,
     estimatedWaitSeconds: 0,
+    estimatedWaitLowSeconds: 0,
+    estimatedWaitHighSeconds: 0,
     roomState: 'open',
     mode: 'fifo',
     zone: 'front',

@@ -4,6 +4,7 @@
  * rules), and a fake browser whose tabs share storage (with storage events), Web Locks,
  * BroadcastChannel, the online status and a page lifecycle the test drives.
  */
+import type { QueueMode } from '../../../lambdas/domain/model.js';
 import { placeOf } from '../../../lambdas/domain/positions.js';
 import {
   WaitingRoomClient,
@@ -58,6 +59,14 @@ interface FakeToken {
 interface FakeRoom {
   capacity: number;
   state: 'open' | 'paused' | 'closed';
+  /**
+   * fifo: in ticket order · passthrough: everyone admitted at the first heartbeat, seats not applied
+   * (views say position 1, estimate 0) · reject: joins refused with 409 ROOM_NOT_ACCEPTING, the line
+   * goes on as in fifo. As lambdas/domain/queue-modes.ts.
+   */
+  mode: QueueMode;
+  /** The operator's message to the line, in every view and status (and in the refusal of a join in reject mode). */
+  message?: string;
   lastTicket: number;
   lastAdmitted: number;
   active: number;
@@ -99,6 +108,7 @@ export class FakeApi {
     this.rooms.set(ROOM, {
       capacity: 0,
       state: 'open',
+      mode: 'fifo',
       lastTicket: 0,
       lastAdmitted: 0,
       active: 0,
@@ -138,19 +148,23 @@ export class FakeApi {
     return {
       roomId,
       state: room.state,
-      mode: 'fifo',
+      mode: room.mode,
       capacity: room.capacity,
       active,
       waiting,
       lastAdmittedTicket: room.lastAdmitted,
       lastTicket: room.lastTicket,
-      frontZoneTicket: room.lastAdmitted + room.frontSize,
+      frontZoneTicket: this.frontZoneTicket(room),
       ticketsPerSecond: room.ticketsPerSecond,
       rateMeasured: true,
       estimatedWaitSeconds: placeOf(room.lastTicket + 1, this.facts(room)).estimatedWaitSeconds,
+      estimatedWaitLowSeconds: Math.floor(placeOf(room.lastTicket + 1, this.facts(room)).estimatedWaitSeconds / 2),
+      estimatedWaitHighSeconds: placeOf(room.lastTicket + 1, this.facts(room)).estimatedWaitSeconds,
+      estimateCalibration: { lowFactor: 0.5, highFactor: 1, samples: 0 },
       heartbeatIntervalSeconds: room.heartbeatIntervalSeconds,
       keepPlaceIntervalSeconds: room.keepPlaceIntervalSeconds,
       epoch: 0,
+      ...(room.message !== undefined ? { message: room.message } : {}),
     };
   }
 
@@ -177,6 +191,13 @@ export class FakeApi {
     const token = this.tokens.get(tokenId);
     if (token?.admitted) this.room().active--;
     this.tokens.delete(tokenId);
+  }
+
+  /** Switches the room's queueing mode, with its message to the line (undefined: none). */
+  setMode(mode: QueueMode, message?: string): void {
+    this.room().mode = mode;
+    if (message === undefined) delete this.room().message;
+    else this.room().message = message;
   }
 
   /** Opens seats and lets the first in line take one at its next heartbeat. */
@@ -232,7 +253,12 @@ export class FakeApi {
     const room = this.rooms.get(roomId);
     if (!room) return response(404, errorBody('ROOM_NOT_FOUND'));
     if (kind === 'join') {
-      if (room.state === 'closed') return response(409, errorBody('ROOM_CLOSED'));
+      // As the domain's join: a closed room first, then a room in reject mode (no ticket either way).
+      if (room.state === 'closed') return response(409, errorBody('ROOM_CLOSED', `Room ${roomId} is closed and takes no new visitors`));
+      if (room.mode === 'reject') {
+        const why = room.message ? `: ${room.message}` : '';
+        return response(409, errorBody('ROOM_NOT_ACCEPTING', `Room ${roomId} takes no new visitors${why}`));
+      }
       this.issued++;
       const token: FakeToken = {
         tokenId: `tok${String(this.issued).padStart(19, '0')}`,
@@ -243,7 +269,7 @@ export class FakeApi {
       };
       this.tokens.set(token.tokenId, token);
       // As the server: a join admits nobody, and says to heartbeat at once when a seat looks free.
-      const seatFree = room.state === 'open' && room.active < room.capacity && token.ticket === room.lastAdmitted + 1;
+      const seatFree = room.state === 'open' && (room.mode === 'passthrough' || (room.active < room.capacity && token.ticket === room.lastAdmitted + 1));
       return response(201, { ...this.view(token, room), ...(seatFree ? { heartbeatNow: true } : {}), secret: token.secret });
     }
     const token = this.tokens.get(decodeURIComponent(match[2]!));
@@ -263,36 +289,49 @@ export class FakeApi {
   };
 
   private admitIfFirst(token: FakeToken, room: FakeRoom): void {
-    if (token.admitted || room.state !== 'open' || room.active >= room.capacity) return;
-    if (token.ticket > room.lastAdmitted + 1) return;
+    if (token.admitted || room.state !== 'open') return;
+    if (room.mode !== 'passthrough' && (room.active >= room.capacity || token.ticket > room.lastAdmitted + 1)) return;
     token.admitted = true;
     room.active++;
-    room.lastAdmitted = token.ticket;
+    room.lastAdmitted = Math.max(room.lastAdmitted, token.ticket);
+  }
+
+  /** The last ticket of the front zone: everyone's in passthrough. */
+  private frontZoneTicket(room: FakeRoom): number {
+    const front = room.lastAdmitted + room.frontSize;
+    return room.mode === 'passthrough' ? Math.max(front, room.lastTicket) : front;
   }
 
   private facts(room: FakeRoom) {
     return {
       state: room.state,
       lastAdmittedTicket: room.lastAdmitted,
-      frontZoneTicket: room.lastAdmitted + room.frontSize,
+      frontZoneTicket: this.frontZoneTicket(room),
       ticketsPerSecond: room.ticketsPerSecond,
       rateMeasured: true,
     };
   }
 
   private view(token: FakeToken, room: FakeRoom): TokenView {
-    const place = token.admitted ? { position: 0, estimatedWaitSeconds: 0, zone: 'front' as const } : placeOf(token.ticket, this.facts(room));
+    const place = token.admitted
+      ? { position: 0, estimatedWaitSeconds: 0, zone: 'front' as const }
+      : room.mode === 'passthrough'
+        ? { position: 1, estimatedWaitSeconds: 0, zone: 'front' as const }
+        : placeOf(token.ticket, this.facts(room));
     return {
       roomId: token.roomId,
       tokenId: token.tokenId,
       ticket: token.ticket,
       state: token.admitted ? 'admitted' : 'waiting',
       ...place,
+      estimatedWaitLowSeconds: Math.floor(place.estimatedWaitSeconds / 2),
+      estimatedWaitHighSeconds: place.estimatedWaitSeconds,
       roomState: room.state,
-      mode: 'fifo',
+      mode: room.mode,
       heartbeatIntervalSeconds: token.admitted ? room.admittedHeartbeatIntervalSeconds : room.heartbeatIntervalSeconds,
       keepPlaceIntervalSeconds: room.keepPlaceIntervalSeconds,
       ...(token.admitted ? { pass: `pass.${token.tokenId}.${++this.passes}`, passExpiresAt: Date.now() + 60_000 } : {}),
+      ...(room.message !== undefined ? { message: room.message } : {}),
     };
   }
 }

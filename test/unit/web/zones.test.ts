@@ -340,8 +340,8 @@ describe('the status when it fails', () => {
     const tokenId = a.client.view!.tokenId;
     expect(a.client.state).toBe('closed');
     expect(b.client.state).toBe('closed');
-    expect(a.named('closed')).toEqual([{ tokenId }]);
-    expect(b.named('closed')).toEqual([{ tokenId }]);
+    expect(a.named('closed')).toEqual([{ tokenId, reason: 'closed' }]);
+    expect(b.named('closed')).toEqual([{ tokenId, reason: 'closed' }]);
     expect(api.requests).toHaveLength(sent);
   });
 });

@@ -23,10 +23,28 @@ export type ClientMode = 'wait' | 'keep-alive';
 
 /**
  * idle: not started (or stopped) · joining: resuming or taking a ticket · waiting, admitted: live
- * (heartbeating, or far from the front reading the room status) · evicted: the token is gone (404) · closed: the room is closed (409) · left: the
- * visitor left, here or in another tab · failed: an error that retrying later may fix (see `retry`).
+ * (heartbeating, or far from the front reading the room status) · evicted: the token is gone (404) ·
+ * closed: the room turned the visitor away (a 409, or its status is gone; `ClosedReason` says why) ·
+ * left: the visitor left, here or in another tab · failed: an error that retrying later may fix
+ * (see `retry`).
  */
 export type ClientState = 'idle' | 'joining' | 'waiting' | 'admitted' | 'evicted' | 'closed' | 'left' | 'failed';
+
+/**
+ * Why the state is `closed`: closed: the room is closed (409 ROOM_CLOSED, or its status is 404) ·
+ * not-accepting: the room is open to the visitors already in line but takes no new ones (its
+ * `reject` mode: 409 ROOM_NOT_ACCEPTING on the join, a sold-out answer; the room's message, in its
+ * status, says why). Either way the client sends nothing more until `retry()`.
+ */
+export type ClosedReason = 'closed' | 'not-accepting';
+
+/** The error code of the 409 that refuses a join in reject mode (lambdas/domain/errors.ts RoomNotAcceptingError). */
+export const NOT_ACCEPTING_CODE = 'ROOM_NOT_ACCEPTING';
+
+/** Why a 409 turned the visitor away: by its error code (anything but ROOM_NOT_ACCEPTING counts as closed, as before). */
+export function closedReasonOf(error: Pick<WaitingRoomError, 'code'>): ClosedReason {
+  return error.code === NOT_ACCEPTING_CODE ? 'not-accepting' : 'closed';
+}
 
 /** An API or network failure. `status` is 0 when no HTTP response arrived. */
 export class WaitingRoomError extends Error {

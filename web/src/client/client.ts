@@ -3,8 +3,14 @@
  * or as a follower whose leader went quiet: heartbeats near the front and once admitted, status
  * reads and keep-place signals far back, see zones.ts), retries with backoff, and reports each
  * outcome to the page as an event.
+ *
+ * A room that turns the visitor away ends in `closed`, with a reason (`closedReason`, and the
+ * `closed` event's `reason`): `closed` for a closed room, `not-accepting` for a join refused by a
+ * room in reject mode (409 ROOM_NOT_ACCEPTING: sold out). Only the join is refused in reject mode:
+ * a visitor already in line keeps its place and is admitted as usual (its views say `mode:
+ * 'reject'`, and nothing changes here).
  */
-import type { ClientMode, ClientState, RoomStatus, TokenView, WaitingRoomError } from './api.js';
+import { closedReasonOf, type ClientMode, type ClientState, type ClosedReason, type RoomStatus, type TokenView, type WaitingRoomError } from './api.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { clearedPassCookie, PASS_COOKIE, passCookie } from './cookies.js';
 import { CredentialStore } from './credentials.js';
@@ -111,6 +117,7 @@ export class WaitingRoomClient {
 
   private readonly listeners = new Map<WaitingRoomEvent, Set<(payload: never) => void>>();
   private currentState: ClientState = 'idle';
+  private lastClosedReason: ClosedReason = 'closed';
   private currentView: TokenView | undefined;
   private lastViewAt = Number.NEGATIVE_INFINITY;
   private lastPass: string | undefined;
@@ -178,6 +185,15 @@ export class WaitingRoomClient {
   /** The client's state (see ClientState). */
   get state(): ClientState {
     return this.currentState;
+  }
+
+  /**
+   * While the state is `closed`, why: `closed` (the room is closed) or `not-accepting` (it takes no
+   * new visitors: reject mode). Undefined in every other state. Set before the state changes, so a
+   * `state` listener can read it.
+   */
+  get closedReason(): ClosedReason | undefined {
+    return this.currentState === 'closed' ? this.lastClosedReason : undefined;
   }
 
   /** The latest token view, from this tab's requests or from the leader tab. */
@@ -439,7 +455,7 @@ export class WaitingRoomClient {
       if (epoch !== this.epoch) return;
       const error = toWaitingRoomError(caught);
       if (error.status === 404) {
-        this.roomClosed(view.tokenId);
+        this.roomClosed(view.tokenId, 'closed');
         return;
       }
       // Every other failure is retried: a read cannot do harm, and giving up would also stop the
@@ -512,7 +528,7 @@ export class WaitingRoomClient {
 
   private onFailure(error: WaitingRoomError, tokenId: string | undefined): void {
     if (error.status === 409) {
-      this.roomClosed(tokenId);
+      this.roomClosed(tokenId, closedReasonOf(error));
     } else if (tokenId && error.tokenLost) {
       this.clearCredential(tokenId);
       this.writeCookie(clearedPassCookie(this.cookieOptions));
@@ -526,11 +542,15 @@ export class WaitingRoomClient {
     }
   }
 
-  /** The room refuses the line (409), or is gone (its status is 404): every tab stops. */
-  private roomClosed(tokenId: string | undefined): void {
-    this.tabs.publish(this.keys.channel, { type: 'closed', ...(tokenId ? { tokenId } : {}) });
+  /**
+   * The room refuses the visitor (409: closed, or in reject mode for a join), or is gone (its status
+   * is 404): every tab stops. No retry: the visitor's `retry()` (a button) asks again.
+   */
+  private roomClosed(tokenId: string | undefined, reason: ClosedReason): void {
+    this.tabs.publish(this.keys.channel, { type: 'closed', ...(tokenId ? { tokenId } : {}), reason });
+    this.lastClosedReason = reason;
     this.settle('closed');
-    this.emit('closed', tokenId ? { tokenId } : {});
+    this.emit('closed', { ...(tokenId ? { tokenId } : {}), reason });
   }
 
   private onTabMessage(message: TabMessage): void {
@@ -552,10 +572,13 @@ export class WaitingRoomClient {
         this.settle('left');
         this.emit('left', { tokenId: message.tokenId, byThisTab: false });
         return;
-      case 'closed':
+      case 'closed': {
+        const reason = message.reason ?? 'closed';
+        this.lastClosedReason = reason;
         this.settle('closed');
-        this.emit('closed', { tokenId: message.tokenId });
+        this.emit('closed', { tokenId: message.tokenId, reason });
         return;
+      }
     }
   }
 

@@ -2,7 +2,7 @@
  * Cross-tab coordination: Web Locks + BroadcastChannel, with storage-based fallbacks. The tabs of
  * one browser share one ticket and one heartbeat stream (see BrowserTabCoordinator).
  */
-import { isTokenView, type TokenView } from './api.js';
+import { isTokenView, type ClosedReason, type TokenView } from './api.js';
 import { browser, defaultTimers, listen, type ChannelLike, type LockManagerLike, type StorageLike, type Timers } from './environment.js';
 import { isRecord, safeParse } from './json.js';
 
@@ -11,7 +11,7 @@ export type TabMessage =
   | { type: 'view'; view: TokenView }
   | { type: 'evicted'; tokenId: string }
   | { type: 'left'; tokenId: string }
-  | { type: 'closed'; tokenId?: string };
+  | { type: 'closed'; tokenId?: string; reason?: ClosedReason };
 
 /**
  * What the tabs of one browser share to hold one place in line. Names are opaque strings chosen
@@ -48,7 +48,11 @@ function isTabMessage(value: unknown): value is TabMessage {
     case 'left':
       return typeof value.tokenId === 'string';
     case 'closed':
-      return value.tokenId === undefined || typeof value.tokenId === 'string';
+      // (A tab of an older page sends no reason: the room is closed.)
+      return (
+        (value.tokenId === undefined || typeof value.tokenId === 'string') &&
+        (value.reason === undefined || value.reason === 'closed' || value.reason === 'not-accepting')
+      );
     default:
       return false;
   }

@@ -13,6 +13,7 @@
  * signal sent, the lowest position shown). The client sends the requests.
  */
 import { farPollDelaySeconds, MAX_POLL_SECONDS, MIN_POLL_SECONDS, nextKeepPlaceAt, placeOf } from '../../../lambdas/domain/positions.js';
+import { DEFAULT_CALIBRATION, estimateRange } from '../../../lambdas/domain/fairness.js';
 import { DEFAULT_TIMINGS } from '../../../lambdas/domain/timings.js';
 import type { RoomStatus, TokenView } from './api.js';
 import type { StorageLike } from './environment.js';
@@ -95,14 +96,21 @@ export function viewIntervalMs(view: TokenView): number {
 
 /**
  * The view a status read gives the page: the last token view with the place worked out from the
- * status (the same code the server runs), and the room's state and timings as the status says.
+ * status (the same code the server runs), and the room's state, mode and timings as the status says.
  */
 export function viewFromStatus(view: TokenView, status: RoomStatus): TokenView {
   const { message: _previous, ...rest } = view;
+  const place = placeOf(view.ticket, status);
+  // The range the page shows, from the status's calibration (a status from before ranges existed has none: the defaults).
+  const range = estimateRange(place.estimatedWaitSeconds, status.estimateCalibration ?? DEFAULT_CALIBRATION);
   return {
     ...rest,
-    ...placeOf(view.ticket, status),
+    ...place,
+    estimatedWaitLowSeconds: range.lowSeconds,
+    estimatedWaitHighSeconds: range.highSeconds,
     roomState: status.state,
+    // (A status cached from before modes existed has none: the view's own stays.)
+    mode: status.mode ?? view.mode,
     heartbeatIntervalSeconds: status.heartbeatIntervalSeconds,
     keepPlaceIntervalSeconds: status.keepPlaceIntervalSeconds,
     // The operator's message to the line, as the status now says it (gone when it was cleared).
