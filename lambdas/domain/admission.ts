@@ -252,7 +252,10 @@ export class Admissions {
       const deadline = token.lastSeenAt + timeoutMs;
       if (!(token.checkDueAt > deadline)) entries.push({ tokenId: token.tokenId, ticket: token.ticket });
       else if (checks) {
-        const rearm = { checkBy: `${REARM_PREFIX}${owner ?? 'self'}`, checkDueAt: Math.max(now + 1_000, deadline) };
+        // Due at the deadline, never after it (a deadline less than a second away: visible at once,
+        // DelaySeconds 0): the check may still arrive up to CHECK_DELIVERY_SLACK_MS late, and the seat
+        // must be freed at most 21 s after the last heartbeat (DESIGN §5.3).
+        const rearm = { checkBy: `${REARM_PREFIX}${owner ?? 'self'}`, checkDueAt: Math.max(now, deadline) };
         entries.push({ tokenId: token.tokenId, ticket: token.ticket, rearm });
       }
     }
@@ -338,7 +341,8 @@ export class Admissions {
     const seqOf = new Map(candidates.map((t) => [t.tokenId, t.checkSeq]));
     await Promise.all(
       rearmed.map(async (entry) => {
-        const delay = Math.max(1, Math.floor((entry.rearm!.checkDueAt - clock.now()) / 1000));
+        // Rounded down, so never later than its due time; 0 (visible at once) when that is less than a second away.
+        const delay = Math.max(0, Math.floor((entry.rearm!.checkDueAt - clock.now()) / 1000));
         try {
           await checks.schedule({ tokenId: entry.tokenId, roomId, seq: seqOf.get(entry.tokenId)! + 1 }, delay);
         } catch (error) {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Admissions, ContentionError, FRONT_ZONE_MIN_TICKETS, MAX_ADMIT_ATTEMPTS, MAX_ADMIT_BATCH } from '../../../lambdas/domain/index.js';
+import {
+  Admissions,
+  CHECK_DELIVERY_SLACK_MS,
+  ContentionError,
+  FRONT_ZONE_MIN_TICKETS,
+  MAX_ADMIT_ATTEMPTS,
+  MAX_ADMIT_BATCH,
+} from '../../../lambdas/domain/index.js';
 import { domainFixture, type DomainFixture } from '../../helpers/domain-fixture.js';
 
 /** A room of `capacity` with `capacity + waiting` visitors joined (the first `capacity` admitted). */
@@ -207,6 +214,33 @@ describe('check loops of admitted visitors', () => {
     const rearmed = f.checks.takeDue().find((m) => m.message.seq === 2)!;
     await expect(f.checkLoop.check(rearmed.message, rearmed.id)).resolves.toBe('evicted');
   });
+
+  // The property test's counterexample (seed -919212303): a seat freed by an eviction went, at that
+  // very moment, to a visitor from far back whose last heartbeat was exactly a timeout old. Its
+  // re-armed check was due a second after its deadline (DelaySeconds at least 1), so a delivery up to
+  // a batching window late (CHECK_DELIVERY_SLACK_MS) freed the seat up to 22 s after the last heartbeat.
+  it.each([0, 1, 500, 999, 1_000, 1_500, 2_500])(
+    'frees the seat of such a visitor admitted %i ms before its deadline within 21 s of its last heartbeat, even when the check comes a delivery slack late',
+    async (left) => {
+      const { f, far, token } = await cameFromFarBack();
+      const lastSeenAt = token().lastSeenAt;
+      const deadline = lastSeenAt + f.deps.timings.heartbeatTimeoutSeconds * 1000;
+      f.clock.advance(deadline - left - f.clock.now()); // still live: silent for less than (or exactly) the timeout
+      room(f).capacity = 2;
+      await expect(new Admissions(f.deps, f.checks).fill('shop')).resolves.toMatchObject({ admitted: [far.view.tokenId] });
+      const rearmed = f.checks.pendingFor(far.view.tokenId).find((m) => m.message.seq === 2)!;
+      // Visible no later than the deadline (at once when it is less than a second away)...
+      expect(rearmed.visibleAt).toBeLessThanOrEqual(Math.max(deadline, f.clock.now()));
+      expect(rearmed.visibleAt).toBeGreaterThanOrEqual(f.clock.now());
+      // ...so that, delivered as late as the queue may deliver it, it frees the seat within 21 s.
+      f.clock.advance(rearmed.visibleAt + CHECK_DELIVERY_SLACK_MS - f.clock.now());
+      f.deps.sleep = async (ms) => f.clock.advance(ms); // an early check waits out the rest in the checker
+      const taken = f.checks.takeDue().find((m) => m.id === rearmed.id)!;
+      await expect(f.checkLoop.check(taken.message, taken.id)).resolves.toBe('evicted');
+      expect(f.clock.now() - lastSeenAt).toBeLessThanOrEqual(f.deps.timings.heartbeatTimeoutSeconds * 1000 + CHECK_DELIVERY_SLACK_MS);
+      expect(f.clock.now() - lastSeenAt).toBeGreaterThanOrEqual(f.deps.timings.heartbeatTimeoutSeconds * 1000);
+    },
+  );
 
   it("does not admit such a visitor through its own heartbeat, which cannot send checks", async () => {
     const { f, far, token } = await cameFromFarBack();

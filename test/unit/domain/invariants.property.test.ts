@@ -314,7 +314,10 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
     liveBeforeFreeing = new Set();
     // Invariant 3 (no ghost seats): every admitted token silent for the timeout is gone.
     for (const token of memory.admittedIn(ROOM)) {
-      // At most 21 s (DESIGN §5.3): a loop re-armed at admission may be due up to a second late.
+      // At most 21 s (DESIGN §5.3): a check is due by the deadline (a loop re-armed at admission: at
+      // its deadline, or at once when that is less than a second away; lambdas/domain/admission.ts)
+      // and may come up to CHECK_DELIVERY_SLACK_MS late (here: held back while a checker waits out
+      // the last second before another deadline).
       expect(clock.now() - token.lastSeenAt, `admitted ticket ${token.ticket} outlived its silence`).toBeLessThanOrEqual(TIMEOUT_MS + 1_000);
     }
     // A waiting token is gone once silent for its limit, at the latest when its own check comes.
