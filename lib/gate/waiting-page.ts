@@ -30,8 +30,12 @@ import { GATE_API_PATH, WAITING_PATH } from './props.js';
 export const BUILT_PAGE = 'waiting-room.html';
 /** Its name in the bucket, under the waiting-room/ prefix. */
 export const GATE_PAGE = 'index.html';
-/** Built assets the gate leaves out: the admin page's script (the admin page is not served at the edge) and source maps. */
-export const LEFT_OUT = /^admin\.|\.map$/;
+/**
+ * Built assets the gate leaves out: the admin page's script (the admin page is not served at the
+ * edge), the lottery verifier's (its page is not either: anyone can run it from the package, the
+ * CLI or npm start, away from the operator's own servers) and source maps.
+ */
+export const LEFT_OUT = /^admin\.|^lottery-verifier\.|\.map$/;
 
 /** The built page, rewritten to be served under /waiting-room/ with the API at /waiting-room/api. */
 export function gatePageHtml(html: string): string {

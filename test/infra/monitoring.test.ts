@@ -163,12 +163,12 @@ describe('metrics publisher', () => {
     expect(Object.keys(variables)).toEqual(expect.arrayContaining(['ROOMS_TABLE', 'STATS_TABLE', 'WR_HEARTBEAT_TIMEOUT_SECONDS']));
   });
 
-  it('may scan the rooms and batch-read and update the stats, exactly what its adapters call', () => {
+  it('may scan and update the rooms (their wait-range calibration) and batch-read and update the stats, exactly what its adapters call', () => {
     const tableStatements = statementsOf(functionId('metrics-publisher'))
       .filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')))
       .map((s) => ({ actions: actions(s).sort(), table: JSON.stringify(s.Resource).match(/Tables(Rooms|Tokens|Stats)/)?.[1] }));
     expect(tableStatements).toEqual([
-      { actions: ['dynamodb:Scan'], table: 'Rooms' },
+      { actions: ['dynamodb:Scan', 'dynamodb:UpdateItem'], table: 'Rooms' },
       { actions: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], table: 'Stats' },
     ]);
   });

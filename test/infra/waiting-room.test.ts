@@ -173,10 +173,11 @@ describe('functions', () => {
       ]);
       expect(statements.find((s) => s.resource.includes('/index/'))).toEqual({ actions: ['dynamodb:Query'], resource: expect.stringContaining('/index/line-by-shard') });
     }
-    // Only the status reader and the stats writers touch the stats table.
-    for (const entry of ['join', 'get-token', 'heartbeat', 'leave', 'admin', 'check-tokens']) {
+    // Only the status reader, the stats writers and the fairness report (admin: the sample buckets, in one BatchGetItem) touch the stats table.
+    for (const entry of ['join', 'get-token', 'heartbeat', 'leave', 'check-tokens']) {
       expect(tableActions(entry).filter(on('TablesStats')), entry).toEqual([]);
     }
+    expect(tableActions('admin').filter(on('TablesStats')).map((s) => s.actions)).toEqual([['dynamodb:BatchGetItem']]);
     for (const entry of ['join', 'get-token', 'heartbeat', 'leave', 'room-status', 'admin', 'check-tokens', 'enqueue-checks']) {
       for (const statement of policyStatementsOf(functionId(entry))) {
         // ListStreams (added for stream consumers) supports no resource-level permission.
@@ -227,6 +228,7 @@ describe('API', () => {
       { route: 'GET /.well-known/jwks.json', auth: 'NONE' },
       { route: 'GET /admin/rooms', auth: 'AWS_IAM' },
       { route: 'GET /admin/rooms/{roomId}', auth: 'AWS_IAM' },
+      { route: 'GET /admin/rooms/{roomId}/report', auth: 'AWS_IAM' },
       { route: 'GET /openapi.json', auth: 'NONE' },
       { route: 'GET /rooms/{roomId}/status', auth: 'NONE' },
       { route: 'GET /rooms/{roomId}/tokens/{tokenId}', auth: 'NONE' },
