@@ -36,6 +36,10 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+          // Tests marked concurrent (npm-start.test.ts: processes of their own) run two at a time:
+          // four start-ups at once on two cores, beside other load, came within reach of the
+          // two-minute banner wait.
+          maxConcurrency: 2,
           sequence: { groupOrder: 1 },
         },
       },

@@ -1,8 +1,14 @@
 /**
  * `npm start` as a user runs it: the entry point in its own process, driven over HTTP, stopped
  * with Ctrl-C (SIGINT); and its one-line refusals when a port is taken or Java is missing.
+ *
+ * Each test starts processes of its own (its own ports, its own DynamoDB Local, found by port),
+ * so those without timings of their own run concurrently, two at a time (the integration
+ * project's maxConcurrency): a start-up takes about 1.4 cores for 10-25 s, and one after the
+ * other they leave the second core mostly idle. The test with short heartbeat timings (--data)
+ * runs alone, after them.
  */
-import { execSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, symlinkSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -40,6 +46,17 @@ function start(env: NodeJS.ProcessEnv, args: string[] = [], command: [string, ..
   return { child, output: () => output, exited };
 }
 
+/** Runs the entry point to its exit (a refusal comes within seconds): its exit code and what it printed to stderr. */
+function runToExit(env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<{ status: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stderr }));
+  });
+}
+
 /**
  * Waits for the banner (start-up takes 10-20 s on a loaded 2-core machine: two minutes leave
  * room), failing at once if the process exits; returns DynamoDB Local's port from the banner.
@@ -54,7 +71,7 @@ async function ready(run: Run): Promise<string> {
 }
 
 describe('npm start', () => {
-  it('serves the API, answers a whole visit, and leaves nothing running after Ctrl-C', async () => {
+  it.concurrent('serves the API, answers a whole visit, and leaves nothing running after Ctrl-C', async () => {
     const port = await freePort();
     let dynamoPort = '';
     const run = start({ ...baseEnv, PORT: String(port), WR_DEMO_CAPACITY: '1' });
@@ -78,7 +95,7 @@ describe('npm start', () => {
     expect(javaOnPort(dynamoPort)).toBe(0);
   }, 180_000);
 
-  it.each([
+  it.concurrent.each([
     ['SIGINT', 'Nothing left running'],
     ['SIGKILL', 'exited: stopping'],
   ] as const)("stops everything when npm's own process gets %s (npm start, not just its children)", async (signal, said) => {
@@ -102,7 +119,7 @@ describe('npm start', () => {
     }
   }, 180_000);
 
-  it('stops and exits non-zero, naming the emulator, when DynamoDB Local dies under it', async () => {
+  it.concurrent('stops and exits non-zero, naming the emulator, when DynamoDB Local dies under it', async () => {
     const port = await freePort();
     const run = start({ ...baseEnv, PORT: String(port) });
     try {
@@ -116,6 +133,34 @@ describe('npm start', () => {
       if (run.child.exitCode === null) run.child.kill('SIGINT');
     }
   }, 180_000);
+
+  it.concurrent('says in one line that the port is taken, and exits non-zero', async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = server.address() as net.AddressInfo;
+    try {
+      const result = await runToExit({ ...baseEnv, PORT: String(port) });
+      expect(result.status).toBe(1);
+      const lines = result.stderr.trim().split('\n').filter((l) => l.startsWith('npm start:'));
+      expect(lines).toEqual([`npm start: Port ${port} (PORT) is already in use: set PORT to a free port`]);
+    } finally {
+      server.close();
+    }
+  }, 90_000);
+
+  it.concurrent('says in one line that Java is missing, and exits non-zero', async () => {
+    const bin = mkdtempSync(path.join(tmpdir(), 'wr-nojava-'));
+    symlinkSync(process.execPath, path.join(bin, 'node'));
+    const result = await runToExit({ ...baseEnv, PATH: bin, PORT: '0' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^npm start: Java is not installed \(DynamoDB Local needs Java 17 or newer\)/m);
+  }, 90_000);
+
+  it.concurrent('refuses a malformed setting, naming it', async () => {
+    const result = await runToExit({ ...baseEnv, WR_CHECK_DELAY_SECONDS: '2.5' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/npm start: WR_CHECK_DELAY_SECONDS="2.5"/);
+  }, 90_000);
 
   it('keeps DynamoDB data between runs with --data DIR, and resumes the check loops', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'wr-data-'));
@@ -157,37 +202,4 @@ describe('npm start', () => {
       expect(silent.view.ticket).toBe(1);
     });
   }, 300_000);
-
-  it('says in one line that the port is taken, and exits non-zero', async () => {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    const { port } = server.address() as net.AddressInfo;
-    try {
-      const result = spawnSync(process.execPath, ['--import', 'tsx', ENTRY], { cwd: REPO_ROOT, env: { ...baseEnv, PORT: String(port) }, encoding: 'utf8', timeout: 60_000 });
-      expect(result.status).toBe(1);
-      const lines = result.stderr.trim().split('\n').filter((l) => l.startsWith('npm start:'));
-      expect(lines).toEqual([`npm start: Port ${port} (PORT) is already in use: set PORT to a free port`]);
-    } finally {
-      server.close();
-    }
-  }, 90_000);
-
-  it('says in one line that Java is missing, and exits non-zero', () => {
-    const bin = mkdtempSync(path.join(tmpdir(), 'wr-nojava-'));
-    symlinkSync(process.execPath, path.join(bin, 'node'));
-    const result = spawnSync(process.execPath, ['--import', 'tsx', ENTRY], {
-      cwd: REPO_ROOT,
-      env: { ...baseEnv, PATH: bin, PORT: '0' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/^npm start: Java is not installed \(DynamoDB Local needs Java 17 or newer\)/m);
-  }, 90_000);
-
-  it('refuses a malformed setting, naming it', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', ENTRY], { cwd: REPO_ROOT, env: { ...baseEnv, WR_CHECK_DELAY_SECONDS: '2.5' }, encoding: 'utf8', timeout: 60_000 });
-    expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/npm start: WR_CHECK_DELAY_SECONDS="2.5"/);
-  }, 90_000);
 });

@@ -116,14 +116,10 @@ describe("fairness: Kendall's tau-b between ticket order and admission order", (
     expect(kendallTauB([{ x: 1, y: 5 }, { x: 2, y: 5 }, { x: 3, y: 5 }])).toBeNull();
   });
 
-  it('takes O(n log n): 200,000 samples in well under a second', () => {
+  it('takes 200,000 samples (an O(n log n) count: the pairwise definition would not end)', () => {
     const n = 200_000;
     const pairs = Array.from({ length: n }, (_, i) => ({ x: i, y: Math.floor((i + ((i * 7919) % 97)) / 50) }));
-    const started = performance.now();
-    const tau = kendallTauB(pairs)!;
-    // The pairwise definition would take minutes here; the bound is loose for a loaded machine.
-    expect(performance.now() - started).toBeLessThan(5000);
-    expect(tau).toBeGreaterThan(0.99);
+    expect(kendallTauB(pairs)!).toBeGreaterThan(0.99);
   });
 });
 
