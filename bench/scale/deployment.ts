@@ -27,6 +27,8 @@ import {
 } from '../../lambdas/domain/index.js';
 import { DEFAULT_LINGER_MS } from '../../lambdas/adapters/sqs-check-queue.js';
 import { deltaOf, ZERO_DELTA, addDeltas, type StatsDelta } from '../../lambdas/domain/stats.js';
+import { SAMPLE_BUCKET_MS, mergeIntoBucket, sampleOutcomeOf, type SampleBucket, type VisitorSample } from '../../lambdas/domain/fairness-samples.js';
+import { SAMPLE_RING_SLOTS, encodeSample } from '../../lambdas/adapters/dynamo-fairness.js';
 import { AWS_PROFILE, ENQUEUER_STREAM, LATENCY_MS, STATS_STREAM, PASS_KEY_CACHE_MS, PASS_SIGNING_MS, SIZE, type InfrastructureProfile } from './assumptions.js';
 import { CheckQueueModel, type PendingSend, type QueuedMessage } from './check-queue.js';
 import { EdgeCache } from './edge-cache.js';
@@ -117,6 +119,8 @@ export class Deployment {
   readonly functions: Record<FunctionName, LambdaFunction<Runtime>>;
   /** The stats table, as the stats aggregator keeps it. */
   readonly stats = new Map<string, { counts: StatsDelta; shards: Set<number> }>();
+  /** The fairness report's sample buckets of the stats table, by item key (lambdas/adapters/dynamo-fairness.ts). */
+  private readonly sampleBuckets = new Map<string, SampleBucket>();
   /** Removals as they happen (for the silent-seat figure). */
   onRemoved?: (event: RemovalEvent) => void;
   private readonly removedStates = new Map<string, TokenState>();
@@ -313,7 +317,16 @@ export class Deployment {
     this.meter.cause = 'system';
     this.meter.backend('system', at);
     const byRoom = new Map<string, StatsDelta>();
-    for (const r of batch) byRoom.set(r.roomId, addDeltas(byRoom.get(r.roomId) ?? ZERO_DELTA, deltaOf({ before: r.before, after: r.after, expired: false })));
+    const samplesByRoom = new Map<string, VisitorSample[]>();
+    for (const r of batch) {
+      byRoom.set(r.roomId, addDeltas(byRoom.get(r.roomId) ?? ZERO_DELTA, deltaOf({ before: r.before, after: r.after, expired: false })));
+      // A wait that ended (admitted, or left while waiting) is a sample of the fairness report.
+      const outcome = sampleOutcomeOf(r.before, r.after);
+      if (outcome) {
+        const sample: VisitorSample = { tokenId: r.tokenId, ticket: 1, issuedAt: at, ...(outcome === 'admitted' ? { admittedAt: at } : { leftWaitingAt: at }) };
+        samplesByRoom.set(r.roomId, [...(samplesByRoom.get(r.roomId) ?? []), sample]);
+      }
+    }
     const { end } = await this.functions['stats-aggregator'].invoke(at, async (env) => {
       for (const [roomId, delta] of byRoom) {
         const stats = this.stats.get(roomId) ?? { counts: { ...ZERO_DELTA }, shards: new Set<number>() };
@@ -325,13 +338,42 @@ export class Deployment {
         this.meter.dynamo('UpdateItem', env.clock.time, [{ table: TABLE.stats, key: roomId, read: 0, write: writeUnits(bytes) }]);
         env.clock.time += LATENCY_MS.updateItem;
         stats.counts = addDeltas(stats.counts, delta);
+        const samples = samplesByRoom.get(roomId);
+        if (samples) this.recordSamples(roomId, samples, env);
       }
     });
     return end;
+  }
+
+  /**
+   * The samples' bucket of their minute (DynamoFairnessSamples.record, beside the counts): a
+   * consistent read of the bucket, and a write of it whole (an update is billed on the item's size)
+   * when the merge kept any of them.
+   */
+  private recordSamples(roomId: string, samples: readonly VisitorSample[], env: LambdaEnvironment<Runtime>): void {
+    const minute = Math.floor((samples[0]!.admittedAt ?? samples[0]!.leftWaitingAt ?? 0) / SAMPLE_BUCKET_MS);
+    const key = `${roomId}#fairness#${((minute % SAMPLE_RING_SLOTS) + SAMPLE_RING_SLOTS) % SAMPLE_RING_SLOTS}`;
+    const stored = this.sampleBuckets.get(key);
+    const before = bucketBytes(stored);
+    this.meter.dynamo('GetItem', env.clock.time, [{ table: TABLE.stats, key, read: readUnits(before, true), write: 0 }]);
+    env.clock.time += LATENCY_MS.getItem;
+    const merge = mergeIntoBucket(stored, minute, samples.filter((s) => Math.floor((s.admittedAt ?? s.leftWaitingAt ?? 0) / SAMPLE_BUCKET_MS) === minute));
+    if (merge.kind !== 'add' && merge.kind !== 'replace') return;
+    this.sampleBuckets.set(key, merge.bucket);
+    this.meter.dynamo('UpdateItem', env.clock.time, [{ table: TABLE.stats, key, read: 0, write: writeUnits(Math.max(before, bucketBytes(merge.bucket))) }]);
+    env.clock.time += LATENCY_MS.updateItem;
   }
 
   /** The stats item grows by one marker per stream shard that wrote to the room. */
   statsItemBytes(roomId: string): number {
     return SIZE.statsItemBase + SIZE.statsItemPerShard * (this.stats.get(roomId)?.shards.size ?? 0);
   }
+}
+
+/** A sample bucket's item size: key, minute, level, version and TTL, and each sample's token id and encoded fields. */
+function bucketBytes(bucket: SampleBucket | undefined): number {
+  if (!bucket) return 0;
+  let bytes = 120;
+  for (const [tokenId, sample] of bucket.samples) bytes += tokenId.length + encodeSample(sample).length + 4;
+  return bytes;
 }
