@@ -43,8 +43,6 @@ const MAX_ROUNDS = 4;
 export const CHECK_DELIVERY_SLACK_MS = 1_000;
 /** A deadline closer than this is waited for in the checker rather than on the queue. */
 const WAIT_IN_CHECKER_MS = 2 * CHECK_DELIVERY_SLACK_MS;
-/** A wait in the checker ends at least this long before the function's own deadline. */
-const RETURN_MARGIN_MS = 250;
 /** The first far-back hop is spread over this range, so a crowd that joined in one minute is not checked in one minute, every 900 s. */
 const FIRST_FAR_HOP_MIN_SECONDS = 60;
 /** The checker offers free seats at most this often per room and environment, on behalf of a live waiting token. */
@@ -70,13 +68,8 @@ export class CheckLoop {
     await this.checks.schedule({ tokenId: token.tokenId, roomId: token.roomId, seq: token.checkSeq }, this.deps.timings.checkDelaySeconds);
   }
 
-  /**
-   * Processes one check message; `deliveryId` is the queue's id of the message (stable across
-   * redeliveries). `returnBy` (epoch ms) is when the function running it times out: a deadline it
-   * could not wait for in time is handed back to the queue (a check visible at once) rather than
-   * waited for until the function is killed, which would cost a delivery and, repeated, the loop.
-   */
-  async check(message: CheckMessage, deliveryId: string, returnBy?: number): Promise<CheckOutcome> {
+  /** Processes one check message; `deliveryId` is the queue's id of the message (stable across redeliveries). */
+  async check(message: CheckMessage, deliveryId: string): Promise<CheckOutcome> {
     const { store, clock, timings } = this.deps;
     const sleep = this.deps.sleep ?? realSleep;
     let consistent = false;
@@ -131,13 +124,6 @@ export class CheckLoop {
         continue;
       }
       if (remaining < WAIT_IN_CHECKER_MS) {
-        if (returnBy !== undefined && now + remaining + RETURN_MARGIN_MS > returnBy) {
-          if ((await this.advance(token, message, deliveryId, now, 0)) === 'changed') {
-            consistent = true;
-            continue;
-          }
-          return 'rescheduled';
-        }
         await sleep(remaining);
         consistent = true;
         continue;

@@ -20,7 +20,7 @@ export const checkMessageSchema = z.object({
   seq: z.number().int().nonnegative(),
 });
 
-async function check(record: SQSRecord, context?: Context): Promise<void> {
+async function check(record: SQSRecord): Promise<void> {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
@@ -28,9 +28,7 @@ async function check(record: SQSRecord, context?: Context): Promise<void> {
     throw new Error(`check message ${record.messageId} is not JSON`);
   }
   const message = checkMessageSchema.parse(body);
-  // When this function times out: the check loop waits for a deadline only within it.
-  const returnBy = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
-  const outcome = await checkLoop.check(message, record.messageId, returnBy);
+  const outcome = await checkLoop.check(message, record.messageId);
   logger.debug('checked', { tokenId: message.tokenId, roomId: message.roomId, seq: message.seq, outcome });
 }
 

@@ -22,7 +22,10 @@ beforeAll(async () => {
   runtime = await startLocalRuntime({
     port: 0,
     timings: { heartbeatTimeoutSeconds: TIMEOUT_S, checkDelaySeconds: DELAY_S, heartbeatIntervalSeconds: 1 },
-    checkerTimeoutSeconds: 1, // visibility timeout 6 s
+    // Visibility timeout 18 s (6 times). Not 1 s: a check arrives up to 2 s before its deadline and
+    // waits the rest in the checker (lambdas/domain/check-loop.ts), and a checker killed by its own
+    // timeout loses the delivery: two in a row sent live check loops to the DLQ beside the poison.
+    checkerTimeoutSeconds: 3,
     checkMaxReceiveCount: 2,
     streamRetryAttempts: 2,
     rooms: [],
@@ -190,8 +193,8 @@ describe('check loop over the real queue', () => {
     await runtime.clients.sqs.send(new SendMessageCommand({ QueueUrl: checkQueue, MessageBody: poison }));
     const dead = await eventually(
       async () => runtime.queueMessages('WaitingRoomCheckLoopCheckDlq').find((m) => m.body === poison),
-      // Two receives a visibility timeout (6 s) apart: about 12 s; five times that on a loaded machine.
-      5 * 2 * 6_000,
+      // Two receives a visibility timeout (18 s) apart: about 36 s; two and a half times that on a loaded machine.
+      (5 * 2 * 18_000) / 2,
       'the poison message in the DLQ',
       250,
     );
@@ -201,7 +204,7 @@ describe('check loop over the real queue', () => {
     // The DLQ's alarm, as CloudWatch would raise it, reaches the admins' notices (local/queue-alarms.ts).
     const notice = await eventually(async () => runtime.notices().find((n) => n.subject.startsWith('ALARM') && n.subject.includes('CheckDlqNotEmpty')), 20_000, 'the DLQ notice', 250);
     expect(notice.message).toMatch(/failure queue CheckDlq .*check loops they carried stopped.*ALARM: 1 message visible/s);
-  }, 120_000);
+  }, 150_000);
 });
 
 describe('the HTTP shim', () => {

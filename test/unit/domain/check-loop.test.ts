@@ -64,33 +64,6 @@ describe('check loop', () => {
     expect(f.store.tokens.get(next.view.tokenId)?.state).toBe('ADMITTED');
   });
 
-  it("never waits past its own function's timeout: a deadline too far for it goes back to the queue, visible at once, and the next delivery waits it out", async () => {
-    const { f, view, secret } = await oneVisitor();
-    f.clock.advance(500);
-    await f.visitors.heartbeat('shop', view.tokenId, secret);
-    const last = f.clock.now();
-    f.clock.advance(9_500);
-    await deliverDue(f); // the first check, 10 s in: the next is due 1.5 s before the deadline
-    const [early] = f.checks.pendingFor(view.tokenId);
-    f.clock.advance(early!.visibleAt - f.clock.now());
-    const slept: number[] = [];
-    f.deps.sleep = async (ms) => {
-      slept.push(ms);
-      f.clock.advance(ms);
-    };
-    // A function with a second left cannot wait 1.5 s: it hands the check back, due now.
-    const [due] = f.checks.takeDue();
-    await expect(f.checkLoop.check(due!.message, due!.id, f.clock.now() + 1_000)).resolves.toBe('rescheduled');
-    expect(slept).toEqual([]);
-    const [again] = f.checks.pendingFor(view.tokenId);
-    expect(again).toMatchObject({ visibleAt: f.clock.now(), message: { seq: due!.message.seq + 1 } });
-    // The next delivery, in a function with time enough, waits the rest and evicts right at the deadline.
-    const [next] = f.checks.takeDue();
-    await expect(f.checkLoop.check(next!.message, next!.id, f.clock.now() + 20_000)).resolves.toBe('evicted');
-    expect(slept).toEqual([1_500]);
-    expect(f.clock.now() - last).toBe(20_000);
-  });
-
   it('never seats an orphan (a join whose answer never arrived): later visitors go ahead, and its check removes it', async () => {
     const f = domainFixture();
     await f.rooms.configure('shop', { capacity: 2 });
