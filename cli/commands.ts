@@ -38,7 +38,8 @@ export interface Outcome {
 const ROOM_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const STATES = new Set(['open', 'paused', 'closed']);
 
-function roomIdOf(args: ParsedArgs, at: number): string {
+/** The room id at `at` among the words, checked as the API checks it. */
+export function roomIdOf(args: ParsedArgs, at: number): string {
   const roomId = args.words[at];
   if (!roomId) throw new CliError('Which room? Give its id', EXIT.usage);
   if (!ROOM_ID.test(roomId)) throw new CliError(`${roomId} is not a room id (letters, digits, - and _, up to 64, starting with a letter or digit)`, EXIT.usage);

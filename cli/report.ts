@@ -6,10 +6,7 @@
 import type { FairnessReportView } from '../lambdas/api/schemas.js';
 import type { AdminApi } from './admin-api.js';
 import type { ParsedArgs } from './args.js';
-import type { Outcome } from './commands.js';
-import { CliError, EXIT } from './errors.js';
-
-const ROOM_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+import { roomIdOf, type Outcome } from './commands.js';
 
 const fixed = (value: number | null, digits = 2) => (value === null ? '—' : value.toFixed(digits));
 const percent = (value: number | null) => (value === null ? '—' : `${(value * 100).toFixed(1)} %`);
@@ -30,9 +27,7 @@ export function reportLines(r: FairnessReportView): string[] {
 }
 
 export async function roomsReport(api: AdminApi, args: ParsedArgs): Promise<Outcome> {
-  const roomId = args.words[2];
-  if (!roomId) throw new CliError('Which room? Give its id', EXIT.usage);
-  if (!ROOM_ID.test(roomId)) throw new CliError(`${roomId} is not a room id (letters, digits, - and _, up to 64, starting with a letter or digit)`, EXIT.usage);
+  const roomId = roomIdOf(args, 2);
   const report = await api.request<FairnessReportView>('GET', `/admin/rooms/${roomId}/report`);
   return { json: report, lines: reportLines(report) };
 }

@@ -130,6 +130,7 @@ export function statusOf(
     countedWaiting !== undefined || drawsAtRandom(room)
       ? estimateWaitSeconds(waiting + 1, rate.admissionsPerSecond)
       : estimateWaitSeconds(room.nextTicket + 1 - room.lastAdmittedTicket, rate.ticketsPerSecond);
+  const range = waitRangeIn(room, seatFree ? 0 : wait);
   return {
     roomId: room.roomId,
     state: room.state,
@@ -144,8 +145,8 @@ export function statusOf(
     ticketsPerSecond: Math.round(facts.ticketsPerSecond * 1000) / 1000,
     rateMeasured: facts.rateMeasured,
     estimatedWaitSeconds: seatFree ? 0 : wait,
-    estimatedWaitLowSeconds: waitRangeIn(room, seatFree ? 0 : wait).lowSeconds,
-    estimatedWaitHighSeconds: waitRangeIn(room, seatFree ? 0 : wait).highSeconds,
+    estimatedWaitLowSeconds: range.lowSeconds,
+    estimatedWaitHighSeconds: range.highSeconds,
     estimateCalibration: calibrationOfRoom(room),
     heartbeatIntervalSeconds: timings.heartbeatIntervalSeconds,
     keepPlaceIntervalSeconds: timings.keepPlaceIntervalSeconds,

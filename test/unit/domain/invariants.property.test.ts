@@ -21,6 +21,7 @@
  * drawn at random), there or within a room view's life of a switch away from them; every other
  * invariant does, the draw's randomness coming from a PRNG seeded by the property.
  */
+import { seededRandom } from '../../../bench/scale/simulation.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -131,17 +132,6 @@ function scheduled(store: InMemoryStore, s: fc.Scheduler): WaitingRoomStore {
   return wrapped as WaitingRoomStore;
 }
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1) (the random mode's draws). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step[], limit?: number, seed?: number): Promise<void> {
   const clock = new FakeClock();
@@ -206,7 +196,7 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
       checks: queue,
       // A checker that waits out the last second before a deadline lets time pass.
       sleep: async (ms) => clock.advance(ms),
-      random: seed === undefined ? () => 0.5 : seeded(seed + index),
+      random: seed === undefined ? () => 0.5 : seededRandom(seed + index),
       events,
       ...environmentOf(store, clock),
     };

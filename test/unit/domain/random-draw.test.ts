@@ -4,6 +4,7 @@
  * the line is sparse, and the admitter that makes it keeps the seats and the rate limit; a waiting
  * visitor's place is the line's length and its mean wait.
  */
+import { seededRandom } from '../../../bench/scale/simulation.js';
 import { describe, expect, it } from 'vitest';
 import {
   Admissions,
@@ -21,17 +22,6 @@ import {
 import { domainFixture } from '../../helpers/domain-fixture.js';
 import { InMemoryStore } from '../../helpers/in-memory-store.js';
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const NOW = 1_000_000;
 const LIVE_SINCE = NOW - 20_000;
@@ -91,14 +81,14 @@ const query = (overrides: Partial<DrawQuery> = {}): DrawQuery => ({
   want: 1,
   liveSince: LIVE_SINCE,
   lastTicket: 61,
-  random: seeded(1),
+  random: seededRandom(1),
   ...overrides,
 });
 
 describe('the random draw', () => {
   it('draws each live waiting visitor equally often, and never a ghost, a far-back visitor, an orphan or another room', async () => {
     const { store, live } = await mixedLine();
-    const random = seeded(12_345);
+    const random = seededRandom(12_345);
     const counts = new Map<number, number>();
     const DRAWS = 4_000;
     for (let i = 0; i < DRAWS; i++) {
@@ -116,7 +106,7 @@ describe('the random draw', () => {
 
   it('draws several seats at once without replacement, each live visitor about as often, in the order drawn', async () => {
     const { store, live } = await mixedLine();
-    const random = seeded(99);
+    const random = seededRandom(99);
     const counts = new Map<number, number>();
     const DRAWS = 2_000;
     const WANT = 5;
@@ -139,7 +129,7 @@ describe('the random draw', () => {
     // A sparse line: three live visitors among tickets up to 100,000.
     const store = await line([token(7), token(50_001), token(99_990)]);
     store.calls.length = 0;
-    const draw = await drawLive(store, query({ want: 3, lastTicket: 100_000, random: seeded(5) }));
+    const draw = await drawLive(store, query({ want: 3, lastTicket: 100_000, random: seededRandom(5) }));
     expect(draw.live.map((t) => t.ticket).sort((a, b) => a - b)).toEqual([7, 50_001, 99_990]);
     expect(draw.attempts).toBe(drawAttempts(3));
     expect(draw.sampled).toBeLessThan(3);
@@ -160,7 +150,7 @@ describe('the random draw', () => {
 
   it('draws from the lowest ticket still waiting, not from ticket 1', async () => {
     const store = await line([token(9_001), token(9_002), token(9_004)]);
-    const draw = await drawLive(store, query({ want: 3, lastTicket: 9_004, random: seeded(3) }));
+    const draw = await drawLive(store, query({ want: 3, lastTicket: 9_004, random: seededRandom(3) }));
     expect(draw).toMatchObject({ floor: 9_001, sampled: 3 });
     // Four tickets in range, three live: the sampling needs only a few looks.
     expect(draw.attempts).toBeLessThan(20);
@@ -173,7 +163,7 @@ describe('admission in a random room', () => {
    * so that every ticket block is one ticket (no gaps: the line's bound is exact).
    */
   async function line12(seed: number, visitors = 12) {
-    const f = domainFixture({ deps: { random: seeded(seed) } });
+    const f = domainFixture({ deps: { random: seededRandom(seed) } });
     await f.rooms.configure('shop', { capacity: 0, mode: 'random' });
     const joined = [];
     for (let i = 0; i < visitors; i++) {
@@ -236,7 +226,7 @@ describe('admission in a random room', () => {
   });
 
   it('lets a visitor in at its own heartbeat when there is nobody to draw among (every ticket that may wait has a seat)', async () => {
-    const f = domainFixture({ deps: { random: seeded(2) } });
+    const f = domainFixture({ deps: { random: seededRandom(2) } });
     await f.rooms.configure('shop', { capacity: 2, mode: 'random' });
     for (const expected of [{ state: 'admitted' }, { state: 'admitted' }, { state: 'waiting', position: 1 }]) {
       f.clock.advance(1_001); // a quiet room: one ticket per block
@@ -246,7 +236,7 @@ describe('admission in a random room', () => {
   });
 
   it('never draws a visitor still keeping its place from before the switch, until it heartbeats', async () => {
-    const f = domainFixture({ deps: { random: seeded(4) }, timings: { frontZoneSeconds: 1 } });
+    const f = domainFixture({ deps: { random: seededRandom(4) }, timings: { frontZoneSeconds: 1 } });
     await f.rooms.configure('shop', { capacity: 0 });
     const joined = [];
     for (let i = 0; i < 30; i++) joined.push(await f.arrive('shop'));
