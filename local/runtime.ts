@@ -205,7 +205,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       streamRetryAttempts: options.streamRetryAttempts ?? 5,
       ...(options.notifications ? { notifications: options.notifications } : {}),
     };
-    const template = synthesizeTemplate(props);
+    const template = await synthesizeTemplate(props);
     const clients = {
       dynamodb: new DynamoDBClient({}),
       sqs: new SQSClient({}),

@@ -4,13 +4,9 @@
  * tables, queues, topics, functions with their environment, API routes, event source mappings and
  * the state machine. Nothing here restates a setting of the stack.
  */
-import { App } from 'aws-cdk-lib';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { WaitingRoomStack } from '../lib/waiting-room-stack.js';
 import type { WaitingRoomProps } from '../lib/waiting-room.js';
 import { ENTRY_METADATA, LOCAL_RUNTIME_METADATA } from '../lib/paths.js';
+import { cachedTemplate } from './template-cache.js';
 
 export interface CfnResource {
   Type: string;
@@ -24,15 +20,18 @@ export interface CfnTemplate {
   Outputs?: Record<string, unknown>;
 }
 
-export function synthesizeTemplate(props: WaitingRoomProps): CfnTemplate {
-  const outdir = mkdtempSync(path.join(tmpdir(), 'wr-local-synth-'));
-  try {
+/**
+ * The stack's template for these props, synthesized with aws-cdk-lib (loading the constructs and
+ * synthesizing take 5-15 s on two cores) or read from the synth cache when the props and the sources
+ * are the same as at an earlier start (local/template-cache.ts).
+ */
+export async function synthesizeTemplate(props: WaitingRoomProps): Promise<CfnTemplate> {
+  return cachedTemplate(props, async (outdir) => {
+    const [{ App }, { WaitingRoomStack }] = await Promise.all([import('aws-cdk-lib'), import('../lib/waiting-room-stack.js')]);
     const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new WaitingRoomStack(app, 'WaitingRoomLocal', { waitingRoom: props });
     return app.synth().getStackByName(stack.stackName).template as CfnTemplate;
-  } finally {
-    rmSync(outdir, { recursive: true, force: true });
-  }
+  });
 }
 
 export function resourcesOfType(template: CfnTemplate, type: string): [string, CfnResource][] {

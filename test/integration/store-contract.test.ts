@@ -45,7 +45,7 @@ let dynamoClient: DynamoDBClient | undefined;
 let dynamoStore: DynamoStore | undefined;
 
 beforeAll(async () => {
-  const template = synthesizeTemplate({ adminEmail: 'a@b.co' });
+  const template = await synthesizeTemplate({ adminEmail: 'a@b.co' });
   const tables = resourcesOfType(template, 'AWS::DynamoDB::Table');
   const logicalId = (prefix: string) => {
     const found = tables.filter(([id]) => id.startsWith(prefix));
