@@ -220,7 +220,7 @@ export class WaitingRoom extends Construct {
       getToken: fn('get-token', 'GET /rooms/{roomId}/tokens/{tokenId}: state and position'),
       heartbeat: fn('heartbeat', 'POST /rooms/{roomId}/tokens/{tokenId}/heartbeat and /keep-place: a visitor\'s signals; POST /rooms/{roomId}/passes/revoke: the origin frees a seat'),
       leave: fn('leave', 'DELETE /rooms/{roomId}/tokens/{tokenId}: leave and free the seat'),
-      roomStatus: fn('room-status', 'GET /rooms/{roomId}/status: public room status'),
+      roomStatus: fn('room-status', 'GET /rooms/{roomId}/status: public room status; GET /rooms/{roomId}/lottery: the event lottery'),
       admin: fn('admin', '/admin: create and configure rooms'),
       jwks: fn('jwks', 'GET /.well-known/jwks.json: public keys that verify admission passes'),
       // Built from the code alone: it reads no table, queue or key, so it is granted none.
@@ -237,7 +237,7 @@ export class WaitingRoom extends Construct {
     grantTable(functions.getToken, this.roomsTable, ['BatchGetItem']);
     grantTable(functions.getToken, this.tokensTable, ['GetItem']);
     grantTable(functions.roomStatus, this.roomsTable, ['BatchGetItem']);
-    grantTable(functions.roomStatus, this.statsTable, ['GetItem']);
+    grantTable(functions.roomStatus, this.statsTable, ['GetItem', 'BatchGetItem']);
 
     // Functions that free seats or admit visitors just back from far away send checks (they re-arm check loops).
     for (const f of [functions.heartbeat, functions.leave, functions.admin]) {
@@ -264,6 +264,8 @@ export class WaitingRoom extends Construct {
         // set (to sign passes) and frees and fills seats, so serving it there grants nothing new.
         { method: 'POST', path: '/rooms/{roomId}/passes/revoke', function: functions.heartbeat, authorization: 'none' },
         { method: 'GET', path: '/rooms/{roomId}/status', function: functions.roomStatus, authorization: 'none' },
+        // The event lottery's publication: the status function reads the room, and the kept draw in the stats table.
+        { method: 'GET', path: '/rooms/{roomId}/lottery', function: functions.roomStatus, authorization: 'none' },
         { method: 'GET', path: '/.well-known/jwks.json', function: functions.jwks, authorization: 'none' },
         { method: 'GET', path: '/openapi.json', function: functions.openApi, authorization: 'none' },
         { method: 'GET', path: '/admin/rooms', function: functions.admin, authorization: 'iam' },
@@ -300,6 +302,7 @@ export class WaitingRoom extends Construct {
     this.metricsLoop = new MetricsLoop(this, 'MetricsLoop', {
       rooms: this.roomsTable,
       stats: this.statsTable,
+      tokens: this.tokensTable,
       timingsEnvironment,
       alarmTopic: this.alarmTopic,
       alarms: alarmSettings,

@@ -5,8 +5,10 @@
 import { TransactionCanceledException, type AttributeValue, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DEFAULT_LINE_SHARDS, lineShardOf, queueModeOf, type AdmissionRateSamples, type Room, type Token } from '../domain/index.js';
+import { eventFromItem } from './dynamo-event-ops.js';
 import {
   LINE_INDEX,
+  ROOM_EVENT_ATTRIBUTE,
   ROOMS_KEY,
   ROOM_RATE_ATTRIBUTES,
   TICKET_COUNTER,
@@ -70,6 +72,8 @@ export function roomOf(item: Item, counter: Item | undefined): Room {
   if (calibration && typeof calibration === 'object' && ['lowFactor', 'highFactor', 'samples', 'at'].every((k) => typeof calibration[k] === 'number')) {
     room.calibration = { lowFactor: num(calibration.lowFactor), highFactor: num(calibration.highFactor), samples: num(calibration.samples), at: num(calibration.at) };
   }
+  const event = eventFromItem(item[ROOM_EVENT_ATTRIBUTE]);
+  if (event) room.event = event;
   if (typeof item.admitter === 'string') room.admitter = item.admitter;
   if (typeof item.admitterUntil === 'number') room.admitterUntil = item.admitterUntil;
   return room;

@@ -24,8 +24,13 @@ import type {
   TouchRequest,
   WaitingEntry,
   WaitingRoomStore,
+  EventDraw,
+  EventEndAction,
+  EventStore,
+  TicketMove,
 } from '../domain/index.js';
-import { ROOMS_KEY, ROOM_RATE_ATTRIBUTES, TICKET_COUNTER, ticketCounterKey } from '../shared/schema.js';
+import { ROOMS_KEY, ROOM_EVENT_ATTRIBUTE, ROOM_RATE_ATTRIBUTES, TICKET_COUNTER, ticketCounterKey } from '../shared/schema.js';
+import { DynamoEventOps, boundaryAssignment, eventToItem } from './dynamo-event-ops.js';
 import { num, retryOnTransactionConflict } from './dynamo-items.js';
 import {
   conditionFailed,
@@ -51,8 +56,9 @@ export interface DynamoStoreOptions {
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export class DynamoStore implements WaitingRoomStore {
+export class DynamoStore implements WaitingRoomStore, EventStore {
   private readonly tokenOps: DynamoTokenOps;
+  private readonly eventOps: DynamoEventOps;
   private readonly batchGetAttempts: number;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -64,6 +70,7 @@ export class DynamoStore implements WaitingRoomStore {
     this.batchGetAttempts = options.batchGetAttempts ?? 5;
     this.sleep = options.sleep ?? realSleep;
     this.tokenOps = new DynamoTokenOps(client, tables, this.batchGet);
+    this.eventOps = new DynamoEventOps(client, tables);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -137,6 +144,14 @@ export class DynamoStore implements WaitingRoomStore {
       names['#message'] = 'message';
       removes.push('#message');
     }
+    if (input.event) {
+      names['#event'] = ROOM_EVENT_ATTRIBUTE;
+      values[':event'] = eventToItem(input.event);
+      sets.push('#event = :event');
+    } else if (input.event === null) {
+      names['#event'] = ROOM_EVENT_ATTRIBUTE;
+      removes.push('#event');
+    }
     // A change may need an admission (more seats, reopened): it wakes the admitter. A new room starts at wakeSeq 1.
     const adds = ['wakeSeq :one'];
     names['#epoch'] = 'epoch';
@@ -163,18 +178,40 @@ export class DynamoStore implements WaitingRoomStore {
     }
   }
 
-  async reserveTickets(roomId: string, count: number, _now: number): Promise<number> {
+  async reserveTickets(roomId: string, count: number, _now: number, boundaryOf?: string): Promise<number> {
     requireRoomId(roomId);
+    // After an event's start, the reservation also fixes the event's boundary at the counter's value before it.
+    const boundary = boundaryOf !== undefined ? boundaryAssignment(boundaryOf) : undefined;
     const { Attributes } = await this.client.send(
       new UpdateCommand({
         TableName: this.tables.rooms,
         Key: { [ROOMS_KEY]: ticketCounterKey(roomId) },
-        UpdateExpression: `ADD ${TICKET_COUNTER.attribute} :count`,
-        ExpressionAttributeValues: { ':count': count },
+        UpdateExpression: boundary
+          ? `SET ${TICKET_COUNTER.attribute} = if_not_exists(${TICKET_COUNTER.attribute}, :zero) + :count, ${boundary.set}`
+          : `ADD ${TICKET_COUNTER.attribute} :count`,
+        ...(boundary ? { ExpressionAttributeNames: boundary.names } : {}),
+        ExpressionAttributeValues: { ':count': count, ...(boundary ? { ':zero': 0 } : {}) },
         ReturnValues: 'UPDATED_NEW',
       }),
     );
     return num(Attributes?.[TICKET_COUNTER.attribute]);
+  }
+
+  // Scheduled events (dynamo-event-ops.ts).
+  fixBoundary(roomId: string, boundaryOf: string): Promise<number> {
+    return this.eventOps.fixBoundary(roomId, boundaryOf);
+  }
+
+  moveTicket(move: TicketMove): Promise<'moved' | 'changed'> {
+    return this.eventOps.moveTicket(move);
+  }
+
+  recordDraw(roomId: string, eventId: string, commitment: string, draw: EventDraw, now: number): Promise<'recorded' | 'changed'> {
+    return this.eventOps.recordDraw(roomId, eventId, commitment, draw, now);
+  }
+
+  endEvent(roomId: string, eventId: string, atEnd: EventEndAction, now: number): Promise<'ended' | 'changed'> {
+    return this.eventOps.endEvent(roomId, eventId, atEnd, now);
   }
 
   async acquireAdmitter(roomId: string, owner: string, now: number, until: number): Promise<Room | 'busy' | 'not-found'> {

@@ -134,7 +134,7 @@ const ERROR_RESPONSES = {
   403: ['Forbidden', 'API Gateway refused the request: no valid SigV4 signature, or credentials not allowed to invoke the route.'],
   404: [
     'NotFound',
-    'Unknown room (ROOM_NOT_FOUND), or a token that is unknown, has left or was removed after going silent (TOKEN_NOT_FOUND); for the JWKS and the pass route, admission passes are not configured (PASSES_NOT_CONFIGURED).',
+    'Unknown room (ROOM_NOT_FOUND), or a token that is unknown, has left or was removed after going silent (TOKEN_NOT_FOUND); for the JWKS and the pass route, admission passes are not configured (PASSES_NOT_CONFIGURED); for the lottery, the room has no scheduled event (NO_EVENT).',
   ],
   409: ['Conflict', 'The room takes no new visitors: closed (ROOM_CLOSED), or in reject mode (ROOM_NOT_ACCEPTING: sold out, the message says why).'],
   410: ['Gone', 'An emergency stop of the room revoked this admission (ADMISSION_REVOKED): the visitor may join the line again.'],

@@ -21,6 +21,7 @@ import {
   openApiDocumentSchema,
   roomChangeSchema,
   roomStatusSchema,
+  lotteryPublicationSchema,
   tokenViewSchema,
 } from './schemas.js';
 
@@ -135,6 +136,18 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
       { status: 200, description: 'The room status.', schema: roomStatusSchema, headers: ['ETag', 'CacheControl'] },
       { status: 304, description: 'The If-None-Match header names the current bytes.', headers: ['ETag', 'CacheControl'] },
     ],
+    errors: [404],
+  },
+  {
+    method: 'GET',
+    path: '/rooms/{roomId}/lottery',
+    operationId: 'getLottery',
+    summary: "The room's event lottery, as published",
+    description:
+      'Before the draw: the commitment to the seed alone (no entries). From the draw on: the seed and every entry, sorted, the same for everyone: a pre-queued visitor checks its place with its receipt (/lottery.html, `waiting-room lottery verify`).',
+    tag: 'rooms',
+    caller: 'public',
+    success: [{ status: 200, description: 'The publication.', schema: lotteryPublicationSchema, headers: ['CacheControl'] }],
     errors: [404],
   },
   {

@@ -22,6 +22,8 @@ import {
   ROOM_ID_PATTERN,
   QUEUE_MODES,
   ROOM_STATES,
+  EVENT_END_ACTIONS,
+  EVENT_PHASES,
   SECRET_PATTERN,
   TOKEN_ID_PATTERN,
   roomMessageProblem,
@@ -75,6 +77,26 @@ const roomMessageSchema = z
   // What the refinement says about length, in JSON Schema (which counts code points, as the domain does).
   .meta({ maxLength: MAX_ROOM_MESSAGE_LENGTH });
 
+/** A time as the admin API takes it: an ISO 8601 date-time with a zone (Z or ±hh:mm), as epoch milliseconds for the domain. */
+const eventTime = (description: string) =>
+  z.iso
+    .datetime({ offset: true })
+    .transform((text) => Date.parse(text))
+    .describe(description);
+
+export const eventScheduleSchema = request(
+  'EventSchedule',
+  z
+    .strictObject({
+      eventId: roomIdSchema.describe('The event\'s id: 1-64 letters, digits, "-" or "_", starting with a letter or digit. Part of every lottery entry.'),
+      prequeueStart: eventTime('When the pre-queue opens: from then on arrivals wait (each with a signed lottery receipt) and nobody is admitted until the draw.'),
+      start: eventTime('When the pre-queue closes: the seed is revealed, the pre-queue ordered by the lottery, and admissions start; later arrivals join behind it in arrival order.'),
+      end: eventTime('When the event ends, if it does: then the room closes, or lets everyone through (atEnd).').optional(),
+      atEnd: z.enum(EVENT_END_ACTIONS).optional().describe('What the room does at end: close (the default) or passthrough (everyone goes in, counted).'),
+    })
+    .meta({ description: 'A scheduled event with a verifiable lottery of its pre-queue.' }),
+);
+
 export const roomChangeSchema = request(
   'RoomChange',
   z
@@ -109,10 +131,16 @@ export const roomChangeSchema = request(
         .describe(
           'true: an emergency stop. Every visitor admitted so far has its admission revoked: refused at its next heartbeat (410 ADMISSION_REVOKED, its seat freed), its pass no longer renewed. With any state; {"state":"paused","revokePasses":true} queues everyone.',
         ),
+      event: eventScheduleSchema
+        .nullable()
+        .optional()
+        .describe(
+          'A scheduled event: a pre-queue from prequeueStart to start, ordered at start by a lottery anyone can check (the commitment to its seed is public at once, the seed at the draw), then the room until end. While its pre-queue is open, start may move to a time not yet past, and end and atEnd may change; while its draw runs, only end and atEnd. null removes it (cancelling its lottery: the pre-queue keeps arrival order).',
+        ),
     })
     .refine(
       (change) => Object.values(change).some((value) => value !== undefined),
-      'give capacity, state, message, mode, newVisitorsPerMinute or revokePasses',
+      'give capacity, state, message, mode, newVisitorsPerMinute, revokePasses or event',
     )
     // What the refinement says, in JSON Schema: at least one of the properties.
     .meta({
@@ -125,6 +153,7 @@ export const roomChangeSchema = request(
         { mode: 'reject', message: 'Saturday is sold out' },
         { newVisitorsPerMinute: 600 },
         { state: 'paused', revokePasses: true },
+        { event: { eventId: 'drop-1', prequeueStart: '2026-12-05T09:30:00Z', start: '2026-12-05T10:00:00Z', end: '2026-12-05T12:00:00Z', atEnd: 'close' } },
       ],
     }),
 );
@@ -156,6 +185,11 @@ export const tokenViewSchema = response(
       pass: z.string().optional().describe('Once admitted: the admission pass, a JWT (ES256) the protected origin verifies with the JWKS.'),
       passExpiresAt: z.number().int().optional().describe('When the pass expires, epoch milliseconds; every heartbeat renews it.'),
       message: z.string().optional().describe("The operator's message to the line, when one is set: plain text, show it as text, never as HTML."),
+      lotteryReceipt: z
+        .string()
+        .optional()
+        .describe("On a join's answer in an event's pre-queue: the visitor's signed lottery receipt (an ES256 JWT, typ wr-lottery-receipt+jwt): keep it, and check it against the published draw (/lottery.html, `waiting-room lottery verify`)."),
+      lotteryEventId: z.string().optional().describe("On a join's answer in an event's pre-queue: the event whose lottery this visitor is in."),
     })
     .meta({ description: "A visitor's state and place in line." }),
 );
@@ -167,6 +201,44 @@ export const joinAnswerSchema = response(
       secret: z.string().regex(SECRET_PATTERN).describe('32 random bytes in base64url: send as `Authorization: Bearer <secret>`. Returned this once, never again.'),
     })
     .meta({ description: 'The token view of a new visitor, and its secret.' }),
+);
+
+const epochMs = (description: string) => z.number().int().describe(description);
+
+export const publicEventSchema = response(
+  'PublicEvent',
+  z
+    .object({
+      eventId: z.string(),
+      phase: z
+        .enum(EVENT_PHASES)
+        .describe('scheduled: before the pre-queue · prequeue: arrivals wait, nobody admitted · drawing: the pre-queue is being ordered · live: admissions in the drawn order, then arrival order · ended.'),
+      prequeueStart: epochMs('When the pre-queue opens, epoch milliseconds.'),
+      start: epochMs('When the pre-queue closes and the draw is made, epoch milliseconds.'),
+      end: epochMs('When the event ends, epoch milliseconds.').optional(),
+      atEnd: z.enum(EVENT_END_ACTIONS).describe('What the room does at end: close, or passthrough.'),
+      commitment: z.string().describe('SHA-256 of the lottery seed (64 hex digits), public before the pre-queue opens.'),
+      seed: z.string().optional().describe('The lottery seed (64 hex digits), revealed with the draw: SHA-256 of its bytes is the commitment.'),
+      drawnAt: epochMs('When the draw was recorded, epoch milliseconds.').optional(),
+      entries: count('Entries in the draw (GET /rooms/{roomId}/lottery publishes them).').optional(),
+    })
+    .meta({ description: 'A scheduled event as the public sees it: its phase, times and lottery commitment (the seed once drawn).' }),
+);
+
+export const lotteryPublicationSchema = response(
+  'LotteryPublication',
+  z
+    .object({
+      roomId: roomIdSchema,
+      eventId: z.string(),
+      commitment: z.string().describe('SHA-256 of the seed\'s 32 bytes, 64 hex digits: published when the event was set.'),
+      seed: z.string().optional().describe('The seed, 64 hex digits, once drawn.'),
+      entries: z
+        .array(z.string())
+        .describe('Every drawn entry (SHA-256 of `wr-lottery-v1\\n<room>\\n<event>\\n<ticket>\\n<token>`), sorted; empty before the draw. No personal data.'),
+      closedAt: z.number().int().optional().describe('When the pre-queue closed (the event\'s start), epoch milliseconds, once drawn.'),
+    })
+    .meta({ description: "An event's lottery as published: check a receipt against it with /lottery.html or `waiting-room lottery verify` (verifier/LOTTERY.md)." }),
 );
 
 export const roomStatusSchema = response(
@@ -199,6 +271,7 @@ export const roomStatusSchema = response(
       keepPlaceIntervalSeconds: seconds('How often a far-back visitor sends keep-place.'),
       epoch: count("The room's epoch: each emergency stop adds one, and a pass whose `ep` claim is lower was revoked (an origin that reads this may refuse it at once)."),
       message: z.string().optional().describe("The operator's message to the line, when one is set: plain text, show it as text, never as HTML. Part of the bytes, hence of the ETag."),
+      event: publicEventSchema.optional().describe("The room's scheduled event, when one is set: a page counts down to start during the pre-queue."),
     })
     .meta({ description: 'The public status of a room: the same bytes for every visitor, enough for a page to work out its own place from its ticket.' }),
 );
@@ -219,6 +292,7 @@ export const adminRoomSchema = response(
       evictedTotal: count('Visitors removed after going silent (not counting those who left).'),
       epoch: count('Emergency stops so far (revokePasses): visitors admitted in an earlier epoch are refused.'),
       message: z.string().optional().describe("The message to the line, when one is set."),
+      event: publicEventSchema.optional().describe('The scheduled event, when one is set (the seed only once drawn).'),
       createdAt: isoTime('When the room was created.'),
       updatedAt: isoTime('When the room last changed.'),
     })
@@ -305,6 +379,7 @@ export const ERROR_CODES = [
   'ROOM_NOT_FOUND',
   'TOKEN_NOT_FOUND',
   'PASSES_NOT_CONFIGURED',
+  'NO_EVENT',
   'ROOM_CLOSED',
   'ROOM_NOT_ACCEPTING',
   'ADMISSION_REVOKED',

@@ -20,6 +20,7 @@ import { rateAllowance } from './admission-rate.js';
 import type { DomainDeps } from './deps.js';
 import { realSleep } from './deps.js';
 import { ContentionError } from './errors.js';
+import { eventHoldsAdmissions } from './events.js';
 import { isLive, readHead } from './line.js';
 import type { Room, Token } from './model.js';
 import type { AdmitEntry, CheckQueue } from './ports.js';
@@ -53,16 +54,17 @@ export interface FillResult {
 
 type BatchResult = { room: Room; admitted: string[] } | { stop: true; room?: Room };
 
-/** Whether the room may admit someone now: open, a seat free (passthrough: always) and, under a rate limit, a slot due. */
+/** Whether the room may admit someone now: open, no event holding admissions, a seat free (passthrough: always) and, under a rate limit, a slot due. */
 export function hasFreeSeat(room: Room | undefined, now?: number): room is Room {
   if (room === undefined || room.state !== 'open') return false;
+  if (now !== undefined && eventHoldsAdmissions(room, now)) return false;
   if (admitsUncapped(room)) return true;
   return room.activeCount < room.capacity && (now === undefined || rateAllowance(room, now).allowed >= 1);
 }
 
 /** How many visitors the room may admit now: free seats (passthrough: a batch's worth), within the rate limit. */
 export function admissionsAllowed(room: Room, now: number): number {
-  if (room.state !== 'open') return 0;
+  if (room.state !== 'open' || eventHoldsAdmissions(room, now)) return 0;
   if (admitsUncapped(room)) return MAX_ADMIT_BATCH;
   return Math.max(0, Math.min(room.capacity - room.activeCount, rateAllowance(room, now).allowed));
 }

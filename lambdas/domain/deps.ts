@@ -1,4 +1,5 @@
-import type { CheckQueue, Clock, IdSource, PassIssuer, PassVerifier, WaitingCounts, WaitingRoomEvents, WaitingRoomStore } from './ports.js';
+import type { CheckQueue, Clock, LotteryDraws, IdSource, PassIssuer, PassVerifier, WaitingCounts, WaitingRoomEvents, WaitingRoomStore } from './ports.js';
+import type { LotteryReceiptIssuer } from './lottery.js';
 import { RoomViews } from './room-views.js';
 import { TicketDispenser } from './tickets.js';
 import type { Timings } from './timings.js';
@@ -16,6 +17,10 @@ export interface DomainDeps {
   passes?: PassIssuer;
   /** Verifies admission passes (the origin frees a seat with one); without it, passes are off. */
   passVerifier?: PassVerifier;
+  /** Signs pre-queued visitors' lottery receipts (events.ts); without it, joins in a pre-queue get none. */
+  lotteryReceipts?: LotteryReceiptIssuer;
+  /** Kept lottery draws (the public route serves their publications). */
+  draws?: LotteryDraws;
   /** The check queue, where this function may send checks (the checker, and functions that free seats): admissions re-arm check loops through it. */
   checks?: CheckQueue;
   /** Counted waiting visitors per room, for the public status. */

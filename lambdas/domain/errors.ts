@@ -44,6 +44,14 @@ export class RoomNotFoundError extends DomainError {
   }
 }
 
+/** The room has no scheduled event, hence no lottery to publish. */
+export class NoEventError extends DomainError {
+  readonly code = 'NO_EVENT';
+  constructor(readonly roomId: string) {
+    super(`Room ${roomId} has no scheduled event`);
+  }
+}
+
 export class TokenNotFoundError extends DomainError {
   readonly code = 'TOKEN_NOT_FOUND';
   constructor(readonly tokenId: string) {

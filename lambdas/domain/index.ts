@@ -21,3 +21,20 @@ export { DEFAULT_QUEUE_MODE, admitsUncapped, everyoneInFront, queueModeOf, refus
 export * from './fairness.js';
 export { CALIBRATION_INTERVAL_MS, RoomCalibrator, calibrationDue, calibrationOfRoom, waitRangeIn, type CalibrationStore } from './estimate-calibration.js';
 export { MAX_LOOKUPS_PER_ROUND, drawAttempts, drawLive, lineLengthBound, randomPlace, type Draw, type DrawQuery } from './random-draw.js';
+export {
+  DRAW_SETTLE_MS,
+  boundaryKeyOf,
+  eventClosesJoins,
+  eventHoldsAdmissions,
+  eventPhase,
+  eventScheduleProblem,
+  eventStepDueWithin,
+  joinsPrequeue,
+  phaseOf,
+  publicEventOf,
+  scheduledEvent,
+  ticketCutOf,
+  type EventSchedule,
+} from './events.js';
+export { DRAW_BUDGET_MS, EventRunner, advancingEvents, type EventRunnerDeps, type EventStep } from './event-draw.js';
+export { EVENT_LOOKAHEAD_MS } from './metrics.js';

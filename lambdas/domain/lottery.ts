@@ -146,16 +146,20 @@ function checkDrawInput(seed: string, entries: readonly string[]): void {
 /**
  * The last draw's keys, by seed and by the list digest of its entries in the order given. A
  * verifier checking many receipts against one publication hashes the list once, not once per
- * receipt. Addressed by content, so a list edited in place is never served stale keys.
+ * receipt. Addressed by content, so a list edited in place is never served stale keys. The keys
+ * are kept while they are being hashed, so that receipts checked at once share one hashing.
  */
-let lastDraw: { seed: string; digest: string; keys: string[] } | undefined;
+let lastDraw: { seed: string; digest: string; keys: Promise<string[]> } | undefined;
 
 /** The draw keys of `entries` under `seed`, in the same order: hex SHA-256(seed bytes ‖ entry bytes). */
 async function drawKeys(seed: string, entries: readonly string[]): Promise<string[]> {
   const digest = await listDigestOf(entries);
   if (lastDraw?.seed === seed && lastDraw.digest === digest) return lastDraw.keys;
-  const keys = await hashDrawKeys(seed, entries);
+  const keys = hashDrawKeys(seed, entries);
   lastDraw = { seed, digest, keys };
+  keys.catch(() => {
+    if (lastDraw?.keys === keys) lastDraw = undefined;
+  });
   return keys;
 }
 

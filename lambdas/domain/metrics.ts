@@ -18,6 +18,7 @@
  * run publishes again. The summary says `idle` when every room was quiet, and the state machine
  * then skips the rest of its minute (lib/constructs/metrics-loop.ts).
  */
+import { eventStepDueWithin } from './events.js';
 import { METRIC, METRIC_UNIT, roomDimensions, type MetricName, type MetricUnit } from '../shared/metric-names.js';
 import type { RoomCalibrator } from './estimate-calibration.js';
 import type { Room } from './model.js';
@@ -45,6 +46,9 @@ export interface MetricsSink {
 export interface RoomsSource {
   listRooms(): Promise<Room[]>;
 }
+
+/** How far ahead a run looks for an event's draw or end: a minute, the loop's schedule, and a margin. */
+export const EVENT_LOOKAHEAD_MS = 75_000;
 
 /** A rate needs at least this much time between two runs: closer runs are an overlap. */
 export const MIN_RATE_SPAN_MS = 1_000;
@@ -248,6 +252,8 @@ export class MetricsPublisher {
     if (points.length > 0) await sink.publish(points);
     // After the metrics: a calibration failure (reported by the calibrator) never costs a run its points.
     await this.deps.calibrator?.refresh(rooms, now);
-    return { publishedAt: now, rooms: rooms.length, points: points.length, idle: quietRooms === rooms.length };
+    // A room whose event's draw or end is due within the minute keeps the loop going, so that it comes within a run.
+    const eventDue = rooms.some((room) => room.event && eventStepDueWithin(room.event, now, EVENT_LOOKAHEAD_MS));
+    return { publishedAt: now, rooms: rooms.length, points: points.length, idle: quietRooms === rooms.length && !eventDue };
   }
 }

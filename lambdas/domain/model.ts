@@ -17,6 +17,69 @@ export type RoomState = (typeof ROOM_STATES)[number];
 export const QUEUE_MODES = ['fifo', 'passthrough', 'reject', 'random'] as const;
 export type QueueMode = (typeof QUEUE_MODES)[number];
 
+/** What a scheduled event does to its room at `end`: close it, or let everyone through (passthrough). */
+export const EVENT_END_ACTIONS = ['close', 'passthrough'] as const;
+export type EventEndAction = (typeof EVENT_END_ACTIONS)[number];
+
+/**
+ * Where a scheduled event stands (lambdas/domain/events.ts): scheduled: before prequeueStart, the
+ * room as configured · prequeue: arrivals take tickets and wait, nobody is admitted · drawing: from
+ * start until the lottery has ordered the pre-queue (no admissions; arrivals join behind it) · live:
+ * admissions in the drawn order, then arrival order · ended: past `end`.
+ */
+export const EVENT_PHASES = ['scheduled', 'prequeue', 'drawing', 'live', 'ended'] as const;
+export type EventPhase = (typeof EVENT_PHASES)[number];
+
+/** The lottery's draw of an event, as recorded on the room once the pre-queue was ordered. */
+export interface EventDraw {
+  /** When the draw was recorded (epoch ms). */
+  at: number;
+  /** The last ticket reserved before `start`: tickets up to it that were waiting took part. */
+  boundary: number;
+  /** Entries in the draw (pre-queued visitors still waiting at the draw). */
+  entries: number;
+  /** listDigestOf(the published entries, sorted): lambdas/domain/lottery.ts. */
+  listDigest: string;
+}
+
+/**
+ * A scheduled event with a verifiable lottery (issue 12, item 2; lambdas/domain/events.ts). The
+ * seed is secret until the draw: it is never in a view, a status or an admin answer before it.
+ */
+export interface RoomEvent {
+  eventId: string;
+  /** When the pre-queue opens (epoch ms): from then on nobody is admitted until the draw. */
+  prequeueStart: number;
+  /** When the pre-queue closes and the lottery orders it (epoch ms). */
+  start: number;
+  /** When the event ends (epoch ms), if it does: then the room closes or lets everyone through (atEnd). */
+  end?: number;
+  atEnd: EventEndAction;
+  /** SHA-256 of the seed's bytes (lottery.ts commitmentOf): public from the moment the event is set. */
+  commitment: string;
+  /** 64 hex digits; secret until the draw. */
+  seed: string;
+  draw?: EventDraw;
+  /** When `end` was applied to the room (epoch ms). */
+  endedAt?: number;
+}
+
+/** An event as visitors and operators see it: never the seed before the draw. */
+export interface PublicEvent {
+  eventId: string;
+  phase: EventPhase;
+  prequeueStart: number;
+  start: number;
+  end?: number;
+  atEnd: EventEndAction;
+  commitment: string;
+  /** Revealed once the draw is recorded. */
+  seed?: string;
+  /** When the draw was recorded, and how many entries it ordered. */
+  drawnAt?: number;
+  entries?: number;
+}
+
 export const TOKEN_STATES = ['WAITING', 'ADMITTED'] as const;
 export type TokenState = (typeof TOKEN_STATES)[number];
 
@@ -100,6 +163,8 @@ export interface Room {
   message?: string;
   /** The estimate's calibration and when it was measured (lambdas/domain/estimate-calibration.ts); none before the first. */
   calibration?: EstimateCalibration & { at: number };
+  /** The room's scheduled event, when one is set (lambdas/domain/events.ts). */
+  event?: RoomEvent;
   /** The one admitter at work on this room, and until when its lease runs. */
   admitter?: string;
   admitterUntil?: number;
@@ -191,6 +256,13 @@ export interface TokenView {
   passExpiresAt?: number;
   /** The operator's message to the line, when one is set: plain text, to be shown as text, never as HTML. */
   message?: string;
+  /**
+   * On a join's answer during an event's pre-queue: the visitor's signed lottery receipt (an ES256
+   * JWT, lambdas/domain/lottery.ts), to keep and check against the published draw (/lottery.html).
+   */
+  lotteryReceipt?: string;
+  /** The event the token joined in the pre-queue of (on a join's answer, with the receipt). */
+  lotteryEventId?: string;
 }
 
 /**
@@ -230,4 +302,6 @@ export interface RoomStatus {
   epoch: number;
   /** The operator's message to the line, when one is set: plain text, to be shown as text, never as HTML. */
   message?: string;
+  /** The room's scheduled event, when one is set: its phase and times (a page counts down to `start`). */
+  event?: PublicEvent;
 }

@@ -2,7 +2,8 @@
  * The ports the domain needs. Adapters implement them with AWS SDKs; tests and the scale model
  * implement them in memory.
  */
-import type { AdmissionPass, AdmissionRateSamples, CheckMessage, QueueMode, Room, RoomState, Signal, Token, WaitingEntry } from './model.js';
+import type { AdmissionPass, AdmissionRateSamples, CheckMessage, EventDraw, EventEndAction, QueueMode, Room, RoomEvent, RoomState, Signal, Token, WaitingEntry } from './model.js';
+import type { LotteryPublication } from './lottery.js';
 
 export interface Clock {
   /** Epoch milliseconds. */
@@ -99,6 +100,8 @@ export interface RoomUpsert {
   mode?: QueueMode;
   /** The rate limit: a number sets it, null removes it, undefined leaves it as it is. */
   newVisitorsPerMinute?: number | null;
+  /** The scheduled event: an event sets it (with its seed and commitment), null removes it, undefined leaves it as it is. */
+  event?: RoomEvent | null;
   /** Shards of the line index, set when the room is created (never changed afterwards). */
   lineShards: number;
   now: number;
@@ -135,8 +138,11 @@ export interface WaitingRoomStore {
   listRooms(): Promise<Room[]>;
   /** Creates the room (capacity required) or changes capacity, state, message, mode, rate limit and epoch; counters are kept; a change wakes the admitter. */
   upsertRoom(input: RoomUpsert): Promise<Room | undefined>;
-  /** Reserves `count` tickets in one atomic addition; returns the last of them (the block is last - count + 1 … last). */
-  reserveTickets(roomId: string, count: number, now: number): Promise<number>;
+  /**
+   * Reserves `count` tickets in one atomic addition; returns the last of them (the block is last -
+   * count + 1 … last). With `boundaryOf`, also fixes that event boundary if not yet fixed (EventStore).
+   */
+  reserveTickets(roomId: string, count: number, now: number, boundaryOf?: string): Promise<number>;
   /** Writes a new token (and, while WAITING, its entry in the line index, shard ticket mod lineShards); fails if the id exists. */
   putToken(token: Token, lineShards: number): Promise<void>;
   /** A token; strongly consistent unless `consistent` is false. */
@@ -165,6 +171,52 @@ export interface WaitingRoomStore {
    * fromSeq and the token still has the state and signal the due time was computed from.
    */
   advanceCheck(request: AdvanceCheckRequest): Promise<'advanced' | 'changed'>;
+}
+
+/** A waiting token's move to another ticket by an event's draw (event-draw.ts). */
+export interface TicketMove {
+  tokenId: string;
+  roomId: string;
+  from: number;
+  to: number;
+  lineShards: number;
+}
+
+/** The store's part in scheduled events (events.ts, event-draw.ts). */
+export interface EventStore {
+  /**
+   * The event's boundary (the last ticket reserved before its start), fixed now at the ticket
+   * counter's value unless a reservation (reserveTickets with boundaryOf) or an earlier call fixed it.
+   */
+  fixBoundary(roomId: string, boundaryOf: string): Promise<number>;
+  /** Gives a waiting token (and its line entry) another ticket, if it is still waiting with `from`. */
+  moveTicket(move: TicketMove): Promise<'moved' | 'changed'>;
+  /** Records the event's draw on the room (and wakes its admitter), if the room still has this event undrawn. */
+  recordDraw(roomId: string, eventId: string, commitment: string, draw: EventDraw, now: number): Promise<'recorded' | 'changed'>;
+  /** Applies the event's end once: closes the room or switches it to passthrough, if it still has this event not ended. */
+  endEvent(roomId: string, eventId: string, atEnd: EventEndAction, now: number): Promise<'ended' | 'changed'>;
+}
+
+/** A draw's private plan: each drawn visitor's token and its ticket before and after (in draw order). */
+export interface DrawPlanEntry {
+  tokenId: string;
+  from: number;
+  to: number;
+}
+
+/** What the draw keeps: the publication anyone may read, and the plan only the draw reads. */
+export interface StoredDraw {
+  publication: LotteryPublication & { seed: string; closedAt: number };
+  plan: DrawPlanEntry[];
+  /** The event's boundary the draw read the line up to. */
+  boundary: number;
+}
+
+/** Where draws are kept (the stats table on AWS: lambdas/adapters/dynamo-lottery.ts). */
+export interface LotteryDraws {
+  put(draw: StoredDraw): Promise<void>;
+  /** The draw of the event with this commitment, if kept. */
+  get(roomId: string, eventId: string, commitment: string): Promise<StoredDraw | undefined>;
 }
 
 export interface AdvanceCheckRequest {

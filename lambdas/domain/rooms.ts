@@ -5,12 +5,14 @@
 import { Admissions, hasFreeSeat } from './admission.js';
 import { rateLimitProblem } from './admission-rate.js';
 import type { DomainDeps } from './deps.js';
-import { RoomNotFoundError, ValidationError } from './errors.js';
+import { NoEventError, RoomNotFoundError, ValidationError } from './errors.js';
+import type { LotteryPublication } from './lottery.js';
 import { QUEUE_MODES, type QueueMode, type Room, type RoomState, type RoomStatus } from './model.js';
 import { estimateWaitSeconds, lineFacts, lineRate } from './positions.js';
 import { calibrationOfRoom, waitRangeIn } from './estimate-calibration.js';
 import { admitsUncapped, drawsAtRandom } from './queue-modes.js';
 import { lineLengthBound } from './random-draw.js';
+import { publicEventOf, scheduledEvent, type EventSchedule } from './events.js';
 import { normalizedRoomMessage, roomMessageProblem } from './room-message.js';
 import type { Timings } from './timings.js';
 
@@ -33,6 +35,11 @@ export interface RoomChange {
    * any state; `{ state: 'paused', revokePasses: true }` queues everyone.
    */
   revokePasses?: boolean;
+  /**
+   * A scheduled event with a lottery (events.ts): a schedule sets it (the seed and its commitment
+   * are made here), null removes it (cancelling its lottery).
+   */
+  event?: EventSchedule | null;
 }
 
 export class Rooms {
@@ -65,6 +72,7 @@ export class Rooms {
     if (!before && change.capacity === undefined) {
       throw new ValidationError(`Room ${roomId} does not exist yet: give a capacity to create it`);
     }
+    const event = change.event === undefined ? undefined : change.event === null ? null : await scheduledEvent(before?.event, change.event, clock.now());
     const room = await store.upsertRoom({
       roomId,
       ...(change.capacity !== undefined ? { capacity: change.capacity } : {}),
@@ -73,6 +81,7 @@ export class Rooms {
       ...(change.mode !== undefined ? { mode: change.mode } : {}),
       ...(change.newVisitorsPerMinute !== undefined ? { newVisitorsPerMinute: change.newVisitorsPerMinute } : {}),
       ...(change.revokePasses ? { bumpEpoch: true } : {}),
+      ...(event !== undefined ? { event } : {}),
       lineShards: this.lineShards,
       now: clock.now(),
     });
@@ -83,6 +92,24 @@ export class Rooms {
       return { room: (await store.getRoom(roomId)) ?? room, created: !before };
     }
     return { room, created: !before };
+  }
+
+  /**
+   * The published lottery of the room's event (GET /rooms/{roomId}/lottery): before the draw the
+   * commitment alone (no entries, no seed), once drawn the whole publication as kept by the draw.
+   */
+  async lottery(roomId: string): Promise<{ publication: LotteryPublication; drawn: boolean }> {
+    const { views, draws } = this.deps;
+    const room = await views.get(roomId);
+    if (!room) throw new RoomNotFoundError(roomId);
+    const event = room.event;
+    if (!event) throw new NoEventError(roomId);
+    const pending = { publication: { roomId, eventId: event.eventId, commitment: event.commitment, entries: [] }, drawn: false };
+    if (!event.draw || !draws) return pending;
+    const kept = await draws.get(roomId, event.eventId, event.commitment);
+    if (!kept) return pending;
+    const { roomId: r, eventId, commitment, seed, entries, closedAt } = kept.publication;
+    return { publication: { roomId: r, eventId, commitment, seed, entries, closedAt }, drawn: true };
   }
 
   async get(roomId: string): Promise<Room> {
@@ -153,5 +180,7 @@ export function statusOf(
     epoch: room.epoch,
     // Part of the bytes, hence of the ETag: a new message is a new status.
     ...(room.message !== undefined ? { message: room.message } : {}),
+    // The phase moves with the clock: a status computed across a phase change is a new status.
+    ...(room.event ? { event: publicEventOf(room.event, now) } : {}),
   };
 }

@@ -32,8 +32,23 @@ export const MAX_TICKET_BLOCK = 1_000;
 export const MAX_RESERVATIONS_PER_JOIN = 2;
 
 export interface TicketCounter {
-  /** Adds `count` to the room's ticket counter; returns its new value (the last ticket of the block). */
-  reserveTickets(roomId: string, count: number, now: number): Promise<number>;
+  /**
+   * Adds `count` to the room's ticket counter; returns its new value (the last ticket of the block).
+   * With `boundaryOf` (an event's boundary key, events.ts): also fixes that boundary, if not yet
+   * fixed, at the counter's value before this addition.
+   */
+  reserveTickets(roomId: string, count: number, now: number, boundaryOf?: string): Promise<number>;
+}
+
+/**
+ * A scheduled event's cut in the ticket sequence (events.ts): a block reserved before `at` is not
+ * used at or after `at`, and a reservation at or after `at` fixes the boundary `boundaryOf`. So
+ * every ticket handed out after `at` is above every ticket reserved before it (up to the clock
+ * skew between function environments, milliseconds).
+ */
+export interface TicketCut {
+  at: number;
+  boundaryOf: string;
 }
 
 interface Block {
@@ -59,8 +74,8 @@ export class TicketDispenser {
     readonly blockMs: number = TICKET_BLOCK_MS,
   ) {}
 
-  /** The next ticket for a join into `roomId`. */
-  async take(roomId: string): Promise<number> {
+  /** The next ticket for a join into `roomId`, after the event's `cut` when there is one. */
+  async take(roomId: string, cut?: TicketCut): Promise<number> {
     let room = this.rooms.get(roomId);
     if (!room) {
       room = {};
@@ -71,22 +86,25 @@ export class TicketDispenser {
       // Checked when the ticket is handed out, after any wait: that is what the bound is about. A
       // join that already waited for MAX_RESERVATIONS_PER_JOIN reservations (each slower than a
       // block's lifetime: the store is struggling) takes a number anyway, so it cannot starve.
-      const fresh = block !== undefined && this.clock.now() - block.reservedAt < this.blockMs;
-      if (block && block.next <= block.last && (fresh || waited >= MAX_RESERVATIONS_PER_JOIN)) {
+      const now = this.clock.now();
+      const fresh = block !== undefined && now - block.reservedAt < this.blockMs;
+      // A block from before the event's cut never serves after it, however long the store takes.
+      const beforeCut = block !== undefined && cut !== undefined && block.reservedAt < cut.at && now >= cut.at;
+      if (block && block.next <= block.last && !beforeCut && (fresh || waited >= MAX_RESERVATIONS_PER_JOIN)) {
         block.used += 1;
         return block.next++;
       }
-      room.reserving ??= this.reserve(roomId, room).finally(() => {
+      room.reserving ??= this.reserve(roomId, room, cut).finally(() => {
         room.reserving = undefined;
       });
       await room.reserving;
     }
   }
 
-  private async reserve(roomId: string, room: RoomTickets): Promise<void> {
+  private async reserve(roomId: string, room: RoomTickets, cut: TicketCut | undefined): Promise<void> {
     const now = this.clock.now();
     const size = this.nextSize(room.block, now);
-    const last = await this.counter.reserveTickets(roomId, size, now);
+    const last = cut && now >= cut.at ? await this.counter.reserveTickets(roomId, size, now, cut.boundaryOf) : await this.counter.reserveTickets(roomId, size, now);
     room.block = { next: last - size + 1, last, reservedAt: now, size, used: 0 };
   }
 

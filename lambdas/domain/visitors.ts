@@ -27,6 +27,7 @@ import { waitRangeIn } from './estimate-calibration.js';
 import { FRONT_ZONE_MIN_TICKETS, lineFacts, placeOf } from './positions.js';
 import { admitsUncapped, drawsAtRandom, refusesJoins } from './queue-modes.js';
 import { randomPlace } from './random-draw.js';
+import { eventClosesJoins, eventHoldsAdmissions, joinsPrequeue, ticketCutOf } from './events.js';
 
 export interface JoinResult {
   view: TokenView;
@@ -48,14 +49,18 @@ export class Visitors {
    * far back starts as keeping its place.
    */
   async join(roomId: string): Promise<JoinResult> {
-    const { store, clock, ids, timings, views, tickets } = this.deps;
+    const { store, clock, ids, timings, views, tickets, lotteryReceipts } = this.deps;
     const room = await views.get(roomId);
     if (!room) throw new RoomNotFoundError(roomId);
     if (room.state === 'closed') throw new RoomClosedError(roomId);
     if (refusesJoins(room)) throw new RoomNotAcceptingError(roomId, room.message);
-    const ticket = await tickets.take(roomId);
+    if (eventClosesJoins(room, clock.now())) throw new RoomClosedError(roomId);
+    const ticket = await tickets.take(roomId, ticketCutOf(room, clock.now()));
     const now = clock.now();
-    const { zone, estimatedWaitSeconds } = placeOf(ticket, lineFacts(room, now, timings));
+    const place = placeOf(ticket, lineFacts(room, now, timings));
+    // Until an event's draw, nobody is admitted: everyone waits far back, keeping their place.
+    const zone = eventHoldsAdmissions(room, now) ? 'far' : place.zone;
+    const estimatedWaitSeconds = place.estimatedWaitSeconds + untilStartSeconds(room, now);
     const shown = waitRangeIn(room, estimatedWaitSeconds);
     const secret = ids.secret();
     const token: Token = {
@@ -81,6 +86,14 @@ export class Visitors {
     // answer says to heartbeat at once, and that heartbeat takes the seat.
     const view = await this.view(token, room);
     if (zone === 'front' && hasFreeSeat(room, now)) view.heartbeatNow = true;
+    if (room.event && joinsPrequeue(room, now)) {
+      view.lotteryEventId = room.event.eventId;
+      // A receipt needs the pass keys; without them the page still knows its ticket and token, hence its entry.
+      if (lotteryReceipts) {
+        const issued = await lotteryReceipts.issue({ roomId, eventId: room.event.eventId, ticket, tokenId: token.tokenId, commitment: room.event.commitment }, now);
+        view.lotteryReceipt = issued.receipt;
+      }
+    }
     return { view, secret };
   }
 
@@ -196,6 +209,11 @@ export class Visitors {
           ? // Random: the visitors in line (a chance of 1 in that at each seat) and their mean wait.
             randomPlace(room, now, timings)
           : placeOf(token.ticket, facts);
+    if (!admitted && eventHoldsAdmissions(room, now)) {
+      // Before an event's draw: far back, whatever the ticket, and the wait counts from the start.
+      place.zone = 'far';
+      place.estimatedWaitSeconds += untilStartSeconds(room, now);
+    }
     // A heartbeating visitor stays in the front zone unless it is twice the zone's length away: views
     // from environments whose cached room differs by a second must not send it back and forth.
     if (!admitted && token.signal === 'heartbeat' && place.zone === 'far') {
@@ -224,6 +242,11 @@ export class Visitors {
     }
     return view;
   }
+}
+
+/** Seconds until the room's event starts (0 without one, or once started). */
+function untilStartSeconds(room: Room, now: number): number {
+  return room.event && now < room.event.start ? Math.ceil((room.event.start - now) / 1000) : 0;
 }
 
 /** The range of waits a view shows for its estimate. */

@@ -4,7 +4,8 @@
  * next scheduled run.
  *   GET /admin/rooms · GET /admin/rooms/{roomId}
  *   GET /admin/rooms/{roomId}/report → the room's fairness and accuracy over the last hour
- *   PUT /admin/rooms/{roomId} {capacity?, state?, mode?, newVisitorsPerMinute?, message?, revokePasses?}
+ *   PUT /admin/rooms/{roomId} {capacity?, state?, mode?, newVisitorsPerMinute?, message?, revokePasses?, event?}
+ *     (an event whose draw or end is due within the minute starts the metrics loop, which makes them)
  *   POST /admin/metrics/refresh → 202 { executionArn, startedAt }
  *
  * Environment: ROOMS_TABLE, TOKENS_TABLE and the WR_* timings (read at start-up); STATE_MACHINE_ARN,
@@ -14,7 +15,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { DynamoFairnessReports } from '../adapters/dynamo-fairness.js';
 import { roomChangeSchema, roomIdSchema, type AdminRoom, type FairnessReportView, type MetricsRefresh } from '../api/schemas.js';
-import { ValidationError, type FairnessReport, type Room } from '../domain/index.js';
+import { EVENT_LOOKAHEAD_MS, ValidationError, eventStepDueWithin, publicEventOf, type FairnessReport, type Room } from '../domain/index.js';
 import { readEnv, required } from '../shared/env.js';
 import { createLogger } from '../shared/logger.js';
 import { httpHandler, json, jsonBody, noBody, pathParams, type HttpResponse } from '../shared/http.js';
@@ -42,9 +43,18 @@ function adminView(room: Room): AdminRoom {
     evictedTotal: room.evictedTotal,
     epoch: room.epoch,
     ...(room.message !== undefined ? { message: room.message } : {}),
+    ...(room.event ? { event: publicEventOf(room.event, Date.now()) } : {}),
     createdAt: new Date(room.createdAt).toISOString(),
     updatedAt: new Date(room.updatedAt).toISOString(),
   };
+}
+
+/** Starts an execution of the metrics state machine. */
+async function startMetricsLoop(trigger: 'admin' | 'event', requestId?: string): Promise<MetricsRefresh> {
+  const stateMachineArn = metricsStateMachineArn();
+  const { executionArn, startDate } = await stepFunctions.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ trigger, requestId }) }));
+  if (!executionArn) throw new Error('StartExecution returned no executionArn');
+  return { executionArn, startedAt: (startDate ?? new Date()).toISOString() };
 }
 
 function reportView(roomId: string, report: FairnessReport): FairnessReportView {
@@ -70,17 +80,17 @@ const routes: Record<string, (event: APIGatewayProxyEventV2) => Promise<HttpResp
     const { room, created } = await rooms.configure(roomId, change);
     logger.info(created ? 'room created' : 'room changed', { capacity: room.capacity, state: room.state, epoch: room.epoch, message: room.message !== undefined });
     if (change.revokePasses) logger.warn('emergency stop: admissions of earlier epochs revoked', { epoch: room.epoch, state: room.state });
+    // The metrics loop makes an event's draw and end: start it now, so that an event due within the
+    // minute is not left to the next scheduled start (best effort: the schedule starts it anyway).
+    if (change.event && room.event && eventStepDueWithin(room.event, Date.now(), EVENT_LOOKAHEAD_MS)) {
+      await startMetricsLoop('event').catch((error: unknown) => logger.warn('metrics loop not started for the event; the schedule will', { error: String(error) }));
+    }
     return json(created ? 201 : 200, adminView(room));
   },
   'POST /admin/metrics/refresh': async (event) => {
     noBody(event);
-    const stateMachineArn = metricsStateMachineArn();
-    const { executionArn, startDate } = await stepFunctions.send(
-      new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ trigger: 'admin', requestId: event.requestContext?.requestId }) }),
-    );
-    if (!executionArn) throw new Error('StartExecution returned no executionArn');
-    logger.info('metrics refresh started', { executionArn });
-    const started: MetricsRefresh = { executionArn, startedAt: (startDate ?? new Date()).toISOString() };
+    const started = await startMetricsLoop('admin', event.requestContext?.requestId);
+    logger.info('metrics refresh started', { executionArn: started.executionArn });
     return json(202, started);
   },
 };

@@ -1,12 +1,15 @@
-/** POST /rooms/{roomId}/tokens: join the line. 201 with the token view and, this once, the secret. */
+/**
+ * POST /rooms/{roomId}/tokens: join the line. 201 with the token view and, this once, the secret
+ * (and, in an event's pre-queue, the visitor's signed lottery receipt).
+ */
 import { createLogger } from '../shared/logger.js';
 import { roomIdSchema } from '../api/schemas.js';
 import { httpHandler, json, noBody, pathParams } from '../shared/http.js';
 import { domainDeps, visitorsFrom } from '../shared/wiring.js';
-import { passIssuerFromEnv } from '../shared/passes.js';
+import { lotteryReceiptsFromEnv, passIssuerFromEnv } from '../shared/passes.js';
 
 const logger = createLogger('waiting-room-join');
-const visitors = visitorsFrom(domainDeps(logger, { passes: passIssuerFromEnv() }));
+const visitors = visitorsFrom(domainDeps(logger, { passes: passIssuerFromEnv(), lotteryReceipts: lotteryReceiptsFromEnv() }));
 
 export const handler = httpHandler(logger, async (event) => {
   const { roomId } = pathParams(event, { roomId: roomIdSchema });

@@ -7,7 +7,10 @@
  * `{ publishedAt, rooms, points, idle }`, where `idle: true` (every room quiet) ends the state
  * machine's minute after its first run.
  *
- * Environment: ROOMS_TABLE, STATS_TABLE, METRICS_NAMESPACE (default WaitingRoom), WR_METRICS_SINK
+ * Each run also advances the rooms' scheduled events (lambdas/domain/event-draw.ts): the lottery's
+ * draw a few seconds after an event's start, and its end.
+ *
+ * Environment: ROOMS_TABLE, STATS_TABLE, TOKENS_TABLE (the draw moves waiting tokens), METRICS_NAMESPACE (default WaitingRoom), WR_METRICS_SINK
  * (cloudwatch | memory, default cloudwatch), and the WR_* timings (for wait estimates).
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -20,7 +23,10 @@ import { DynamoCalibrations } from '../adapters/dynamo-calibrations.js';
 import { DynamoFairnessReports } from '../adapters/dynamo-fairness.js';
 import { DynamoRoomsSource, DynamoStatsStore } from '../adapters/dynamo-stats.js';
 import { memoryMetrics } from '../adapters/memory-metrics.js';
-import { RoomCalibrator, systemClock, type Clock, type Timings } from '../domain/index.js';
+import { randomUUID } from 'node:crypto';
+import { DynamoLotteryDraws } from '../adapters/dynamo-lottery.js';
+import { DynamoStore } from '../adapters/dynamo-store.js';
+import { EventRunner, RoomCalibrator, advancingEvents, systemClock, type Clock, type Timings } from '../domain/index.js';
 import { MetricsPublisher, type MetricsSink, type PublishSummary, type RoomsSource } from '../domain/metrics.js';
 import type { StatsStore } from '../domain/stats.js';
 import { readEnv, required, timingsFromEnv } from '../shared/env.js';
@@ -33,6 +39,7 @@ export type { PublishSummary };
 export const METRICS_PUBLISHER_ENV = {
   ROOMS_TABLE: required(),
   STATS_TABLE: required(),
+  TOKENS_TABLE: required(),
   METRICS_NAMESPACE: z.string().min(1).default(METRICS_NAMESPACE),
   WR_METRICS_SINK: z.enum(['cloudwatch', 'memory']).default('cloudwatch'),
 };
@@ -59,13 +66,14 @@ export interface MetricsPublisherOptions {
 export function createMetricsPublisher(options: MetricsPublisherOptions): () => Promise<PublishSummary> {
   const env = options.env ?? process.env;
   const logger = options.logger ?? createLogger('waiting-room-metrics');
-  const tables = options.rooms && options.stats ? undefined : readEnv({ ROOMS_TABLE: required(), STATS_TABLE: required() }, env);
+  const tables = options.rooms && options.stats ? undefined : readEnv({ ROOMS_TABLE: required(), STATS_TABLE: required(), TOKENS_TABLE: required() }, env);
   const client = options.client ?? (tables ? dynamoDocumentClient() : undefined);
+  const clock = options.clock ?? systemClock;
   const publisher = new MetricsPublisher({
-    rooms: options.rooms ?? new DynamoRoomsSource(client!, tables!.ROOMS_TABLE),
+    rooms: options.rooms ?? eventsOf(new DynamoRoomsSource(client!, tables!.ROOMS_TABLE), client!, tables!, clock, logger),
     stats: options.stats ?? new DynamoStatsStore(client!, tables!.STATS_TABLE),
     sink: options.sink,
-    clock: options.clock ?? systemClock,
+    clock,
     timings: options.timings ?? timingsFromEnv(env),
     onClaimError: (roomId, error) => logger.warn('rates of a room left out of this run', { roomId, error: String(error) }),
     // The wait ranges' calibration, from the tables (not with rooms and stats given: tests of the metrics alone).
@@ -84,6 +92,21 @@ export function createMetricsPublisher(options: MetricsPublisherOptions): () => 
     else logger.debug('every room idle: nothing published', { ...summary });
     return summary;
   };
+}
+
+/** The rooms as listed, each room's scheduled event advanced on the way (its draw at start, its end). */
+function eventsOf(source: RoomsSource, client: DynamoDBDocumentClient, tables: { ROOMS_TABLE: string; STATS_TABLE: string; TOKENS_TABLE: string }, clock: Clock, logger: Logger): RoomsSource {
+  const runner = new EventRunner({
+    store: new DynamoStore(client, { rooms: tables.ROOMS_TABLE, tokens: tables.TOKENS_TABLE }),
+    draws: new DynamoLotteryDraws(client, tables.STATS_TABLE),
+    clock,
+    owner: () => `events-${randomUUID()}`,
+  });
+  return advancingEvents(source, runner, (roomId, outcome) => {
+    if (outcome.kind === 'failed') logger.error('event step failed; the next run tries again', { roomId, error: String(outcome.error) });
+    else if (outcome.kind === 'busy') logger.info('event draw waits for the room\'s admitter lease', { roomId });
+    else logger.info(`event ${outcome.kind}`, { roomId, ...outcome });
+  });
 }
 
 let cloudWatch: CloudWatchClient | undefined;

@@ -23,6 +23,7 @@ import {
   RoomClosedError,
   RoomNotAcceptingError,
   RoomNotFoundError,
+  NoEventError,
   SECRET_PATTERN,
   TokenNotFoundError,
   ValidationError,
@@ -72,7 +73,7 @@ export function errorToResponse(error: unknown, logger?: Logger): HttpResponse {
     if (error instanceof MissingCredentialError || error instanceof InvalidCredentialError || error instanceof MissingPassError || error instanceof InvalidPassError) {
       return errorResponse(401, error.code, error.message, undefined, { 'WWW-Authenticate': 'Bearer' });
     }
-    if (error instanceof RoomNotFoundError || error instanceof TokenNotFoundError || error instanceof PassesNotConfiguredError) {
+    if (error instanceof RoomNotFoundError || error instanceof TokenNotFoundError || error instanceof PassesNotConfiguredError || error instanceof NoEventError) {
       return errorResponse(404, error.code, error.message);
     }
     if (error instanceof AdmissionRevokedError) return errorResponse(410, error.code, error.message);

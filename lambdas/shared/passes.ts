@@ -18,6 +18,8 @@ import {
   SecretsManagerKeySource,
   type PassKeySource,
 } from '../adapters/pass-key-sources.js';
+import { JoseLotteryReceiptSigner } from '../adapters/lottery-receipt-signer.js';
+import type { LotteryReceiptIssuer } from '../domain/lottery.js';
 import { JosePassIssuer } from '../adapters/pass-signer.js';
 import { KeySetPassVerifier } from '../adapters/pass-verifier.js';
 import { ConfigurationError, timingsFromEnv } from './env.js';
@@ -96,4 +98,18 @@ export function passVerifierFromEnv(env: NodeJS.ProcessEnv = process.env): PassV
     verifiers.set(source, verifier);
   }
   return verifier;
+}
+
+const receiptSigners = new WeakMap<PassKeySource, LotteryReceiptIssuer>();
+
+/** The lottery receipt signer for the join function (the pass keys sign receipts, typed apart), or undefined when passes are off. */
+export function lotteryReceiptsFromEnv(env: NodeJS.ProcessEnv = process.env): LotteryReceiptIssuer | undefined {
+  const source = keySourceFromEnv(env);
+  if (!source) return undefined;
+  let signer = receiptSigners.get(source);
+  if (!signer) {
+    signer = new JoseLotteryReceiptSigner(source);
+    receiptSigners.set(source, signer);
+  }
+  return signer;
 }

@@ -30,6 +30,16 @@ export const ticketCounterKey = (roomId: string): string => `${roomId}${TICKET_C
 /** True for the key of a ticket counter item (not a room). */
 export const isTicketCounterKey = (key: string): boolean => key.endsWith(TICKET_COUNTER.keySuffix);
 
+/** The room item's map attribute holding its scheduled event (RoomEvent, with its draw and end). */
+export const ROOM_EVENT_ATTRIBUTE = 'event';
+
+/**
+ * The ticket counter item's attribute holding one event's boundary (the last ticket reserved before
+ * its start), by the event's boundary key (lambdas/domain/events.ts boundaryKeyOf: letters, digits,
+ * "-" and "_").
+ */
+export const eventBoundaryAttribute = (boundaryKey: string): string => `eventBoundary_${boundaryKey}`;
+
 /** The room item's attributes holding the admission-rate samples (AdmissionRateSamples). */
 export const ROOM_RATE_ATTRIBUTES = {
   prevAt: 'ratePrevAt',

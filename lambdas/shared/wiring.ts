@@ -25,6 +25,7 @@ import {
   type RemovalReason,
   type WaitingRoomEvents,
 } from '../domain/index.js';
+import type { LotteryReceiptIssuer } from '../domain/lottery.js';
 import { lineShardsFromEnv, readEnv, required, timingsFromEnv } from './env.js';
 
 let documentClient: DynamoDBDocumentClient | undefined;
@@ -82,6 +83,8 @@ export interface DomainOptions {
   checks?: boolean;
   /** The function reads the counted waiting visitors (the public status). */
   waitingCounts?: boolean;
+  /** Signs pre-queued visitors' lottery receipts (the join). */
+  lotteryReceipts?: LotteryReceiptIssuer;
 }
 
 export function domainDeps(logger: Logger, options: DomainOptions = {}): DomainDeps {
@@ -96,6 +99,7 @@ export function domainDeps(logger: Logger, options: DomainOptions = {}): DomainD
     ...environmentOf(store, systemClock),
     ...(options.passes ? { passes: options.passes } : {}),
     ...(options.passVerifier ? { passVerifier: options.passVerifier } : {}),
+    ...(options.lotteryReceipts ? { lotteryReceipts: options.lotteryReceipts } : {}),
     ...(options.checks ? { checks: checkQueueFromEnv() } : {}),
     ...(options.waitingCounts
       ? { waitingCounts: new DynamoWaitingCounts(dynamoDocumentClient(), readEnv({ STATS_TABLE: required() }).STATS_TABLE, systemClock) }

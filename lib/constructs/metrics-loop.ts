@@ -64,11 +64,13 @@ import { METRIC, METRICS_INTERVAL_SECONDS, METRICS_NAMESPACE, METRIC_STATISTIC, 
 import type { AlarmTopic } from './alarm-topic.js';
 import type { WaitingRoomAlarms } from './alarms.js';
 import { WaitingRoomFunction } from './function.js';
-import { grantTable } from './table-access.js';
+import { grantLineIndex, grantTable } from './table-access.js';
 
 export interface MetricsLoopProps {
   readonly rooms: Table;
   readonly stats: Table;
+  /** The tokens: an event's draw moves the pre-queued visitors' tickets (lambdas/domain/event-draw.ts). */
+  readonly tokens: Table;
   /** The timings as environment variables (lambdas/shared/env.ts): wait estimates need them. */
   readonly timingsEnvironment: Record<string, string>;
   /** Where its alarms and its failures notify. */
@@ -141,14 +143,21 @@ export class MetricsLoop extends Construct {
         ...props.timingsEnvironment,
         ROOMS_TABLE: props.rooms.tableName,
         STATS_TABLE: props.stats.tableName,
+        TOKENS_TABLE: props.tokens.tableName,
         METRICS_NAMESPACE,
       },
       tracing: props.tracing,
+      // An event's draw moves up to DRAW_BUDGET_MS worth of tickets in one run (within the task's 30 s).
+      timeout: Duration.seconds(25),
     });
     // DynamoRoomsSource scans the rooms; DynamoStatsStore batch-reads stats and claims rates with UpdateItem.
     // Scan: the rooms; UpdateItem: each room's wait-range calibration (lambdas/domain/estimate-calibration.ts).
+    // Events (lambdas/domain/event-draw.ts): UpdateItem on rooms for the boundary, the lease, the draw and the end;
+    // the line index read and the waiting tokens' tickets moved; the draw kept in the stats table (PutItem).
     grantTable(this.publisher, props.rooms, ['Scan', 'UpdateItem']);
-    grantTable(this.publisher, props.stats, ['BatchGetItem', 'UpdateItem']);
+    grantTable(this.publisher, props.stats, ['BatchGetItem', 'UpdateItem', 'PutItem']);
+    grantTable(this.publisher, props.tokens, ['UpdateItem']);
+    grantLineIndex(this.publisher, props.tokens);
     this.publisher.addToRolePolicy(
       new PolicyStatement({
         actions: ['cloudwatch:PutMetricData'],

@@ -25,6 +25,12 @@ import {
   type TouchRequest,
   type WaitingEntry,
   type WaitingRoomStore,
+  type EventDraw,
+  type EventEndAction,
+  type EventStore,
+  type LotteryDraws,
+  type StoredDraw,
+  type TicketMove,
 } from '../../lambdas/domain/index.js';
 
 const clone = <T>(value: T): T => structuredClone(value);
@@ -38,7 +44,7 @@ function assertKey(...keys: string[]): void {
   }
 }
 
-export class InMemoryStore implements WaitingRoomStore {
+export class InMemoryStore implements WaitingRoomStore, EventStore {
   readonly rooms = new Map<string, Room>();
   readonly tokens = new Map<string, Token>();
   /** The line index: shard of each waiting token. */
@@ -48,6 +54,8 @@ export class InMemoryStore implements WaitingRoomStore {
   /** Makes the next calls of a method answer 'conflict' (transactions) a number of times. */
   readonly conflicts = new Map<'admitTokens' | 'removeToken', number>();
   private readonly counters = new Map<string, number>();
+  /** Event boundaries by room, then by boundary key (as the ticket counter item holds them). */
+  readonly boundaries = new Map<string, Map<string, number>>();
 
   async getRoom(roomId: string): Promise<Room | undefined> {
     this.calls.push('getRoom');
@@ -83,6 +91,7 @@ export class InMemoryStore implements WaitingRoomStore {
         mode: input.mode ?? 'fifo',
         ...(typeof input.message === 'string' ? { message: input.message } : {}),
         ...(typeof input.newVisitorsPerMinute === 'number' ? { newVisitorsPerMinute: input.newVisitorsPerMinute } : {}),
+        ...(input.event ? { event: clone(input.event) } : {}),
         createdAt: input.now,
         updatedAt: input.now,
       });
@@ -96,14 +105,17 @@ export class InMemoryStore implements WaitingRoomStore {
     if (input.mode !== undefined) existing.mode = input.mode;
     if (typeof input.newVisitorsPerMinute === 'number') existing.newVisitorsPerMinute = input.newVisitorsPerMinute;
     else if (input.newVisitorsPerMinute === null) delete existing.newVisitorsPerMinute;
+    if (input.event) existing.event = clone(input.event);
+    else if (input.event === null) delete existing.event;
     existing.wakeSeq += 1;
     existing.updatedAt = input.now;
     return this.roomCopy(input.roomId);
   }
 
-  async reserveTickets(roomId: string, count: number): Promise<number> {
+  async reserveTickets(roomId: string, count: number, _now?: number, boundaryOf?: string): Promise<number> {
     this.calls.push('reserveTickets');
     assertKey(roomId);
+    if (boundaryOf !== undefined) this.boundaryIn(roomId, boundaryOf);
     const last = (this.counters.get(roomId) ?? 0) + count;
     this.counters.set(roomId, last);
     return last;
@@ -267,6 +279,49 @@ export class InMemoryStore implements WaitingRoomStore {
     return 'advanced';
   }
 
+  async fixBoundary(roomId: string, boundaryOf: string): Promise<number> {
+    this.calls.push('fixBoundary');
+    return this.boundaryIn(roomId, boundaryOf);
+  }
+
+  async moveTicket(move: TicketMove): Promise<'moved' | 'changed'> {
+    this.calls.push('moveTicket');
+    const token = this.tokens.get(move.tokenId);
+    if (!token || token.roomId !== move.roomId || token.state !== 'WAITING' || token.ticket !== move.from) return 'changed';
+    token.ticket = move.to;
+    this.lineShard.set(move.tokenId, lineShardOf(move.to, move.lineShards));
+    return 'moved';
+  }
+
+  async recordDraw(roomId: string, eventId: string, commitment: string, draw: EventDraw, now: number): Promise<'recorded' | 'changed'> {
+    this.calls.push('recordDraw');
+    const room = this.rooms.get(roomId);
+    if (!room?.event || room.event.eventId !== eventId || room.event.commitment !== commitment || room.event.draw) return 'changed';
+    room.event.draw = { ...draw };
+    room.wakeSeq += 1;
+    room.updatedAt = now;
+    return 'recorded';
+  }
+
+  async endEvent(roomId: string, eventId: string, atEnd: EventEndAction, now: number): Promise<'ended' | 'changed'> {
+    this.calls.push('endEvent');
+    const room = this.rooms.get(roomId);
+    if (!room?.event || room.event.eventId !== eventId || room.event.endedAt !== undefined) return 'changed';
+    room.event.endedAt = now;
+    if (atEnd === 'close') room.state = 'closed';
+    else room.mode = 'passthrough';
+    room.wakeSeq += 1;
+    room.updatedAt = now;
+    return 'ended';
+  }
+
+  private boundaryIn(roomId: string, boundaryOf: string): number {
+    let fixed = this.boundaries.get(roomId);
+    if (!fixed) this.boundaries.set(roomId, (fixed = new Map()));
+    if (!fixed.has(boundaryOf)) fixed.set(boundaryOf, this.counters.get(roomId) ?? 0);
+    return fixed.get(boundaryOf)!;
+  }
+
   admittedIn(roomId: string): Token[] {
     return [...this.tokens.values()].filter((t) => t.roomId === roomId && t.state === 'ADMITTED');
   }
@@ -285,6 +340,20 @@ export class InMemoryStore implements WaitingRoomStore {
     if (left <= 0) return false;
     this.conflicts.set(method, left - 1);
     return true;
+  }
+}
+
+/** Kept draws in memory (the stats table's items on AWS). */
+export class InMemoryLotteryDraws implements LotteryDraws {
+  readonly draws = new Map<string, StoredDraw>();
+
+  async put(draw: StoredDraw): Promise<void> {
+    this.draws.set(`${draw.publication.roomId}#${draw.publication.eventId}#${draw.publication.commitment}`, clone(draw));
+  }
+
+  async get(roomId: string, eventId: string, commitment: string): Promise<StoredDraw | undefined> {
+    const draw = this.draws.get(`${roomId}#${eventId}#${commitment}`);
+    return draw && clone(draw);
   }
 }
 
@@ -333,5 +402,8 @@ export class FakeClock implements Clock {
   }
   advance(ms: number): void {
     this.time += ms;
+  }
+  set(ms: number): void {
+    this.time = ms;
   }
 }

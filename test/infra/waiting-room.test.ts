@@ -161,9 +161,10 @@ describe('functions', () => {
     expect(getToken.find(on('TablesRooms'))?.actions).toEqual(['dynamodb:BatchGetItem']);
     expect(getToken.find(on('TablesTokens'))?.actions).toEqual(['dynamodb:GetItem']);
     const roomStatus = tableActions('room-status');
-    expect(roomStatus.flatMap((s) => s.actions).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem']);
+    expect(roomStatus.flatMap((s) => s.actions).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchGetItem', 'dynamodb:GetItem']);
     expect(roomStatus.find(on('TablesRooms'))?.actions).toEqual(['dynamodb:BatchGetItem']);
-    expect(roomStatus.find(on('TablesStats'))?.actions).toEqual(['dynamodb:GetItem']);
+    // The waiting count (GetItem) and a kept lottery draw's parts (BatchGetItem).
+    expect(roomStatus.find(on('TablesStats'))?.actions).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem']);
     // The store's writers (joins, signals, leaves, the checker, admin changes): what DynamoStore does, and Query on the line index only.
     for (const entry of ['join', 'heartbeat', 'leave', 'check-tokens']) {
       const statements = tableActions(entry);
@@ -230,6 +231,7 @@ describe('API', () => {
       { route: 'GET /admin/rooms/{roomId}', auth: 'AWS_IAM' },
       { route: 'GET /admin/rooms/{roomId}/report', auth: 'AWS_IAM' },
       { route: 'GET /openapi.json', auth: 'NONE' },
+      { route: 'GET /rooms/{roomId}/lottery', auth: 'NONE' },
       { route: 'GET /rooms/{roomId}/status', auth: 'NONE' },
       { route: 'GET /rooms/{roomId}/tokens/{tokenId}', auth: 'NONE' },
       { route: 'POST /admin/metrics/refresh', auth: 'AWS_IAM' },

@@ -115,6 +115,14 @@ describe('real answers', () => {
     expect((await call('GET /rooms/{roomId}/tokens/{tokenId}', `/rooms/oa/tokens/${a.tokenId}`, asA)).json).toMatchObject({ error: { code: 'TOKEN_NOT_FOUND' } });
     expect((await call('DELETE /rooms/{roomId}/tokens/{tokenId}', `/rooms/oa/tokens/${b.tokenId}`, asB)).status).toBe(204);
 
+    // A scheduled event: the admin answer and the status with it, a pre-queue join with its receipt, the lottery (not drawn yet, and none without an event).
+    const event = { eventId: 'oa-drop', prequeueStart: new Date(Date.now() - 60_000).toISOString(), start: new Date(Date.now() + 600_000).toISOString(), end: new Date(Date.now() + 900_000).toISOString() };
+    expect((await call('PUT /admin/rooms/{roomId}', '/admin/rooms/oa-event', { body: JSON.stringify({ capacity: 1, event }) })).status).toBe(201);
+    expect((await call('POST /rooms/{roomId}/tokens', '/rooms/oa-event/tokens')).json).toMatchObject({ lotteryEventId: 'oa-drop', lotteryReceipt: expect.any(String) });
+    expect((await call('GET /rooms/{roomId}/status', '/rooms/oa-event/status')).json).toMatchObject({ event: { phase: 'prequeue' } });
+    expect((await call('GET /rooms/{roomId}/lottery', '/rooms/oa-event/lottery')).json).toMatchObject({ eventId: 'oa-drop', entries: [] });
+    expect((await call('GET /rooms/{roomId}/lottery', '/rooms/oa/lottery')).json).toMatchObject({ error: { code: 'NO_EVENT' } });
+
     expect(problems).toEqual([]);
     const exercised = new Set(conformance.checked().map((checked) => checked.split(' ').slice(0, 2).join(' ')));
     expect(conformance.routeKeys().filter((routeKey) => !exercised.has(routeKey))).toEqual([]);
