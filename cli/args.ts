@@ -11,7 +11,7 @@ export interface ParsedArgs {
 }
 
 /** Options that take a value; any other option is a flag. */
-const VALUED = new Set(['api', 'stack', 'region', 'profile', 'capacity', 'state', 'mode', 'rate', 'message', 'every', 'count', 'port', 'listen', 'peek']);
+const VALUED = new Set(['api', 'stack', 'region', 'profile', 'capacity', 'state', 'mode', 'rate', 'message', 'event', 'prequeue-start', 'start', 'end', 'at-end', 'every', 'count', 'port', 'listen', 'peek']);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const words: string[] = [];

@@ -3,11 +3,12 @@
  * shapes, documented in the README) and `lines` for people.
  */
 import { MAX_NEW_VISITORS_PER_MINUTE } from '../lambdas/domain/admission-rate.js';
-import { QUEUE_MODES, type QueueMode } from '../lambdas/domain/model.js';
+import { QUEUE_MODES, type PublicEvent, type QueueMode } from '../lambdas/domain/model.js';
 import { roomMessageProblem } from '../lambdas/domain/room-message.js';
 import type { AdminApi } from './admin-api.js';
 import { flag, integerOption, option, type ParsedArgs } from './args.js';
 import { CliError, EXIT } from './errors.js';
+import { eventBodyOf, eventCell, eventLines, eventNeedsCurrent, eventOptionsOf, type EventOptions } from './room-event.js';
 
 /** A room as GET /admin/rooms/{roomId} answers it. */
 export interface AdminRoom {
@@ -26,6 +27,8 @@ export interface AdminRoom {
   epoch: number;
   /** The message to the line, when one is set. */
   message?: string;
+  /** The scheduled event, when one is set (the seed only once drawn). */
+  event?: PublicEvent;
   createdAt: string;
   updatedAt: string;
 }
@@ -57,10 +60,13 @@ const ROOM_HEADER = ['ROOM', 'STATE', 'SEATS', 'IN LINE', 'ADMITTED', 'EVICTED']
 export async function roomsList(api: AdminApi): Promise<Outcome> {
   const { rooms } = await api.request<{ rooms: AdminRoom[] }>('GET', '/admin/rooms');
   const sorted = [...rooms].sort((a, b) => a.roomId.localeCompare(b.roomId));
-  return { json: { rooms: sorted }, lines: sorted.length === 0 ? ['No rooms yet: create one with `waiting-room rooms set ID --capacity N`'] : table([ROOM_HEADER, ...sorted.map(roomRow)]) };
+  // The EVENT column only when a room has an event: `id phase`.
+  const events = sorted.some((r) => r.event !== undefined);
+  const rows = [events ? [...ROOM_HEADER, 'EVENT'] : ROOM_HEADER, ...sorted.map((r) => (events ? [...roomRow(r), eventCell(r.event)] : roomRow(r)))];
+  return { json: { rooms: sorted }, lines: sorted.length === 0 ? ['No rooms yet: create one with `waiting-room rooms set ID --capacity N`'] : table(rows) };
 }
 
-function describeRoom(r: AdminRoom): string[] {
+function describeRoom(r: AdminRoom, now: number): string[] {
   return [
     `${r.roomId}: ${r.state}${r.mode !== undefined && r.mode !== 'fifo' ? ` (${r.mode})` : ''}, ${r.activeCount} of ${r.capacity} seats taken` +
       (r.newVisitorsPerMinute !== undefined ? `, at most ${r.newVisitorsPerMinute} admissions a minute` : ''),
@@ -68,16 +74,21 @@ function describeRoom(r: AdminRoom): string[] {
     `  admitted ${r.admittedTotal}, evicted ${r.evictedTotal} in all; created ${r.createdAt}, changed ${r.updatedAt}`,
     ...(r.epoch > 0 ? [`  emergency stops: ${r.epoch} (admissions before the last one are revoked)`] : []),
     ...(r.message !== undefined ? [`  message to the line: ${JSON.stringify(r.message)}`] : []),
+    ...(r.event !== undefined ? eventLines(r.roomId, r.event, now) : []),
   ];
 }
 
-export async function roomsGet(api: AdminApi, args: ParsedArgs): Promise<Outcome> {
+export async function roomsGet(api: AdminApi, args: ParsedArgs, now: number): Promise<Outcome> {
   const room = await api.request<AdminRoom>('GET', `/admin/rooms/${roomIdOf(args, 2)}`);
-  return { json: room, lines: describeRoom(room) };
+  return { json: room, lines: describeRoom(room, now) };
 }
 
-/** The body of `rooms set`: --capacity, --state, --mode, --rate N or --no-rate, --message TEXT or --clear-message, --revoke-passes. */
-function roomChangeOf(args: ParsedArgs): Record<string, unknown> {
+/**
+ * The body of `rooms set`: --capacity, --state, --mode, --rate N or --no-rate, --message TEXT or
+ * --clear-message, --revoke-passes; and the event options (cli/room-event.ts), whose body may need
+ * the room's current event.
+ */
+function roomChangeOf(args: ParsedArgs, now: number): { change: Record<string, unknown>; event: EventOptions | null | undefined } {
   const capacity = integerOption(args, 'capacity', 0, 1_000_000);
   const state = option(args, 'state');
   if (state !== undefined && !STATES.has(state)) throw new CliError(`--state must be open, paused or closed (got ${state})`, EXIT.usage);
@@ -92,6 +103,7 @@ function roomChangeOf(args: ParsedArgs): Record<string, unknown> {
   const noRate = flag(args, 'no-rate');
   if (rate !== undefined && noRate) throw new CliError('Give --rate N or --no-rate, not both', EXIT.usage);
   const revokePasses = flag(args, 'revoke-passes');
+  const event = eventOptionsOf(args, now);
   const change = {
     ...(capacity !== undefined ? { capacity } : {}),
     ...(state !== undefined ? { state } : {}),
@@ -100,31 +112,43 @@ function roomChangeOf(args: ParsedArgs): Record<string, unknown> {
     ...(message !== undefined ? { message } : clearMessage ? { message: null } : {}),
     ...(revokePasses ? { revokePasses: true } : {}),
   };
-  if (Object.keys(change).length === 0) {
+  if (Object.keys(change).length === 0 && event === undefined) {
     throw new CliError(
-      'Nothing to set: give --capacity N, --state open|paused|closed, --mode fifo|passthrough|reject|random, --rate N, --no-rate, --message TEXT, --clear-message or --revoke-passes',
+      'Nothing to set: give --capacity N, --state open|paused|closed, --mode fifo|passthrough|reject|random, --rate N, --no-rate, --message TEXT, --clear-message, --revoke-passes, --event ID (with --prequeue-start TIME --start TIME) or --no-event',
       EXIT.usage,
     );
   }
-  return change;
+  return { change, event };
 }
 
-export async function roomsSet(api: AdminApi, args: ParsedArgs): Promise<Outcome> {
+/** The room's event, to keep what --event leaves out (a room not created yet has none). */
+async function currentEventOf(api: AdminApi, roomId: string): Promise<PublicEvent | undefined> {
+  try {
+    return (await api.request<AdminRoom>('GET', `/admin/rooms/${roomId}`)).event;
+  } catch (error) {
+    if (error instanceof CliError && error.exitCode === EXIT.notFound) return undefined;
+    throw error;
+  }
+}
+
+export async function roomsSet(api: AdminApi, args: ParsedArgs, now: number): Promise<Outcome> {
   const roomId = roomIdOf(args, 2);
-  const room = await api.request<AdminRoom>('PUT', `/admin/rooms/${roomId}`, roomChangeOf(args));
-  return { json: room, lines: describeRoom(room) };
+  const { change, event } = roomChangeOf(args, now);
+  if (event !== undefined) change.event = event && eventBodyOf(event, eventNeedsCurrent(event) ? await currentEventOf(api, roomId) : undefined, now);
+  const room = await api.request<AdminRoom>('PUT', `/admin/rooms/${roomId}`, change);
+  return { json: room, lines: describeRoom(room, now) };
 }
 
 /**
  * `rooms stop ID`: the emergency stop that queues everyone, `{"state":"paused","revokePasses":true}`:
  * nobody is admitted until the room reopens, and every visitor inside is refused within one pass lifetime.
  */
-export async function roomsStop(api: AdminApi, args: ParsedArgs): Promise<Outcome> {
+export async function roomsStop(api: AdminApi, args: ParsedArgs, now: number): Promise<Outcome> {
   const roomId = roomIdOf(args, 2);
   const room = await api.request<AdminRoom>('PUT', `/admin/rooms/${roomId}`, { state: 'paused', revokePasses: true });
   return {
     json: room,
-    lines: [`Stopped ${roomId}: paused, and the admission of everyone inside revoked (epoch ${room.epoch}); reopen with \`rooms set ${roomId} --state open\``, ...describeRoom(room)],
+    lines: [`Stopped ${roomId}: paused, and the admission of everyone inside revoked (epoch ${room.epoch}); reopen with \`rooms set ${roomId} --state open\``, ...describeRoom(room, now)],
   };
 }
 

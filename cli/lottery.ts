@@ -1,9 +1,14 @@
 /**
  * `waiting-room lottery verify`: checks a visitor's lottery place (verifier/LOTTERY.md) from their
- * receipt, the room's publication and, optionally, the room's JWKS. No target and no credentials:
- * everything it reads is public, or the visitor's own.
+ * receipt, the room's publication and, optionally, the room's JWKS. No credentials: everything it
+ * reads is public, or the visitor's own.
  *
  *   waiting-room lottery verify --receipt FILE|JWS --publication FILE|URL [--jwks FILE|URL] [--json]
+ *   waiting-room lottery verify --receipt FILE|JWS --room ID (--stack NAME | --api URL | --local [--port N]) [--jwks FILE|URL] [--json]
+ *
+ * With --room, the publication is the room's own (GET /rooms/{roomId}/lottery) and the JWKS the
+ * API's (GET /.well-known/jwks.json) unless --jwks names another: the API is found as the other
+ * commands find it (cli/target.ts), and nothing is signed.
  *
  * Prints the place, the commitment check and the list check (`lotteryReport`, the lines the
  * verifier page shows). Exit codes: 0 confirmed, 1 the check found a problem (as a failed
@@ -13,29 +18,41 @@
  */
 import { readFile } from 'node:fs/promises';
 import { lotteryReport, verifyLotteryTexts } from '../lambdas/domain/lottery-verify.js';
+import { ROOM_ID_PATTERN } from '../lambdas/domain/id-patterns.js';
 import type { FetchLike } from './admin-api.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
+import { locateApi, type TargetDeps } from './target.js';
 
 export const LOTTERY_USAGE = `Usage: waiting-room lottery verify --receipt FILE|JWS --publication FILE|URL [--jwks FILE|URL] [--json]
+       waiting-room lottery verify --receipt FILE|JWS --room ID <target> [--jwks FILE|URL] [--json]
 
 Checks that a place in an event's lottery follows from the revealed seed and the published list:
   --receipt      the visitor's signed receipt: a file holding it, or the receipt itself
   --publication  the room's lottery publication (JSON): a file, or an http(s) URL
-  --jwks         the room's public keys (GET /.well-known/jwks.json): a file or a URL. Without it the
-                 receipt's signature is NOT checked, and a warning says so
+  --room         or read the room's publication from its API (GET /rooms/ID/lottery), and its keys
+                 (GET /.well-known/jwks.json) unless --jwks names others; target: --stack NAME
+                 [--region R] [--profile P], --api URL, or --local [--port N] (nothing is signed)
+  --jwks         the room's public keys (GET /.well-known/jwks.json): a file or a URL. Without it
+                 (and without --room) the receipt's signature is NOT checked, and a warning says so
   --json         the result as JSON
 
 What is hashed, and how to redo each step by hand: verifier/LOTTERY.md.
-Exit codes: 0 confirmed, 1 a problem found, 2 bad usage or unreadable file, 5 URL unreachable.`;
+Exit codes: 0 confirmed, 1 a problem found, 2 bad usage or unreadable file, 3 no such room or
+nothing published for it, 5 URL unreachable.`;
 
 export interface LotteryCliIo {
   out(line: string): void;
   err(line: string): void;
   fetch?: FetchLike;
+  /** For --room: the environment (PORT, AWS_REGION, AWS_PROFILE) and the stack's outputs (a seam for tests). */
+  env?: NodeJS.ProcessEnv;
+  stackOutputs?: TargetDeps['stackOutputs'];
 }
 
-const OPTIONS = new Set(['receipt', 'publication', 'jwks']);
-const FLAGS = new Set(['json', 'help']);
+const OPTIONS = new Set(['receipt', 'publication', 'jwks', 'room', 'stack', 'api', 'region', 'profile', 'port']);
+const FLAGS = new Set(['json', 'help', 'local']);
+/** The options that name the API, for --room only. */
+const TARGET = ['stack', 'api', 'region', 'profile', 'port'];
 /** A compact JWS: three base64url parts. A file name never looks like one (it has no second dot-separated base64url part of a JWS's length). */
 const COMPACT_JWS = /^[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+$/;
 
@@ -64,8 +81,8 @@ function parseLotteryArgs(argv: readonly string[]): { words: string[]; options: 
 
 const isUrl = (value: string) => /^https?:\/\//i.test(value);
 
-/** The text of a file, or of an http(s) URL's answer; every failure a CliError. */
-async function readSource(source: string, what: string, io: LotteryCliIo): Promise<string> {
+/** The text of a file, or of an http(s) URL's answer; every failure a CliError (`notFound`: what a 404 means, exit 3). */
+async function readSource(source: string, what: string, io: LotteryCliIo, notFound?: string): Promise<string> {
   if (isUrl(source)) {
     const fetchFn = io.fetch ?? (fetch as unknown as FetchLike);
     let answer: Awaited<ReturnType<FetchLike>>;
@@ -75,6 +92,7 @@ async function readSource(source: string, what: string, io: LotteryCliIo): Promi
       const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
       throw new CliError(`Cannot fetch the ${what} from ${source}: ${cause}`, EXIT.unreachable);
     }
+    if (answer.status === 404 && notFound) throw new CliError(notFound, EXIT.notFound);
     if (answer.status !== 200) throw new CliError(`Cannot fetch the ${what} from ${source}: HTTP ${answer.status}`, EXIT.unreachable);
     return answer.text();
   }
@@ -84,6 +102,29 @@ async function readSource(source: string, what: string, io: LotteryCliIo): Promi
     const code = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
     throw new CliError(`Cannot read the ${what} file ${source}: ${code}`, EXIT.usage);
   }
+}
+
+/** Where the publication and the JWKS are read from: as given, or the room's API's (--room). */
+async function sourcesOf(
+  args: ReturnType<typeof parseLotteryArgs>,
+  roomId: string | undefined,
+  publication: string | undefined,
+  io: LotteryCliIo,
+): Promise<{ publication: string; jwks: string | undefined; notFound?: string }> {
+  const jwks = args.options.get('jwks');
+  const targeted = TARGET.some((name) => args.options.has(name)) || args.flags.has('local');
+  if (roomId === undefined) {
+    if (targeted) throw new CliError('--stack, --api and --local say where to read --room ID from: give --room ID instead of --publication', EXIT.usage);
+    return { publication: publication!, jwks };
+  }
+  if (!ROOM_ID_PATTERN.test(roomId)) throw new CliError(`${roomId} is not a room id (letters, digits, - and _, up to 64, starting with a letter or digit)`, EXIT.usage);
+  const options = new Map<string, string | true>([...args.options, ...(args.flags.has('local') ? [['local', true] as const] : [])]);
+  const api = await locateApi({ words: [], options }, { env: io.env ?? {}, ...(io.stackOutputs ? { stackOutputs: io.stackOutputs } : {}) });
+  return {
+    publication: `${api.baseUrl}/rooms/${roomId}/lottery`,
+    jwks: jwks ?? `${api.baseUrl}/.well-known/jwks.json`,
+    notFound: `Nothing published for room ${roomId} at ${api.baseUrl} (${api.describe}): no such room, or it has no event`,
+  };
 }
 
 /** `waiting-room lottery ...` (argv after the word `lottery`). Prints through `io`; returns the exit code. */
@@ -101,13 +142,16 @@ export async function runLotteryCli(argv: readonly string[], io: LotteryCliIo): 
     }
     const receiptArg = args.options.get('receipt');
     const publicationArg = args.options.get('publication');
-    const jwksArg = args.options.get('jwks');
-    if (!receiptArg || !publicationArg) throw new CliError('lottery verify needs --receipt FILE|JWS and --publication FILE|URL', EXIT.usage);
+    const roomId = args.options.get('room');
+    if (!receiptArg || (publicationArg === undefined) === (roomId === undefined)) {
+      throw new CliError('lottery verify needs --receipt FILE|JWS, and --publication FILE|URL or --room ID with its API (--stack NAME, --api URL or --local)', EXIT.usage);
+    }
+    const sources = await sourcesOf(args, roomId, publicationArg, io);
 
     const [receipt, publication, jwks] = await Promise.all([
       COMPACT_JWS.test(receiptArg) ? receiptArg : readSource(receiptArg, 'receipt', io),
-      readSource(publicationArg, 'publication', io),
-      jwksArg === undefined ? undefined : readSource(jwksArg, 'JWKS', io),
+      readSource(sources.publication, 'publication', io, sources.notFound),
+      sources.jwks === undefined ? undefined : readSource(sources.jwks, 'JWKS', io),
     ]);
     const result = await verifyLotteryTexts({ receipt, publication, jwks });
     if (json) io.out(JSON.stringify(result, null, 2));

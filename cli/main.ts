@@ -4,6 +4,7 @@
  *   waiting-room rooms list                     [target] [--json]
  *   waiting-room rooms get ID                   [target] [--json]
  *   waiting-room rooms set ID [--capacity N] [--state open|paused|closed] [--mode fifo|passthrough|reject|random] [--rate N | --no-rate] [--message TEXT | --clear-message] [--revoke-passes]
+ *                             [--event ID --prequeue-start TIME --start TIME [--end TIME | --no-end] [--at-end close|passthrough] | --no-event]
  *                                               (creates a missing room)
  *   waiting-room rooms stop ID                  (the emergency stop: paused, and every admission revoked)
  *   waiting-room rooms report ID                (the last hour's fairness and accuracy)
@@ -12,7 +13,7 @@
  *   waiting-room keys rotate [--edge]           (--stack only)
  *   waiting-room dlq list [--peek N] · dlq redrive NAME [--no-wait] · dlq purge NAME --yes   (--stack or --local)
  *   waiting-room console [--listen PORT]        the admin page on 127.0.0.1, signing its calls
- *   waiting-room lottery verify --receipt FILE|JWS --publication FILE|URL [--jwks FILE|URL]   (no target)
+ *   waiting-room lottery verify --receipt FILE|JWS (--publication FILE|URL [--jwks FILE|URL] | --room ID target)
  *
  * target: --stack NAME [--region R] [--profile P] · --api URL · --local [--port N]
  * Exit codes: cli/errors.ts.
@@ -45,6 +46,13 @@ Commands:
                                    --message: a note to the line (280 characters, plain text);
                                    --revoke-passes: an emergency stop, everyone inside refused within one
                                    pass lifetime
+  rooms set ID --event ID --prequeue-start TIME --start TIME [--end TIME | --no-end] [--at-end close|passthrough]
+                                   schedule an event: a pre-queue from --prequeue-start (nobody admitted),
+                                   ordered at --start by a lottery anyone can check, then the room until
+                                   --end, when it closes (the default) or lets everyone through; TIME is
+                                   ISO with a zone (2026-12-05T10:00:00Z) or from now (+30s, +10m, +2h, +1d);
+                                   what is left out is kept from the room's event of that id
+  rooms set ID --no-event          remove the event (cancelling its lottery)
   rooms stop ID                    the emergency stop that queues everyone: paused, and --revoke-passes
   rooms report ID                  the last hour's fairness and accuracy: arrival vs admission order (Kendall
                                    tau, gamma), p50/p90 wait, abandonment, estimate shown vs real wait
@@ -60,9 +68,11 @@ Commands:
   console [--listen PORT]          the admin page on http://127.0.0.1:PORT (default 3100), its calls
                                    signed with your credentials; Ctrl-C ends it
   lottery verify --receipt FILE|JWS --publication FILE|URL [--jwks FILE|URL]
+  lottery verify --receipt FILE|JWS --room ID <target>
                                    check a visitor's place in an event's lottery from the revealed seed
-                                   and the published list (no target; exit 1 on a problem; see
-                                   waiting-room lottery --help and verifier/LOTTERY.md)
+                                   and the published list, given or read from the room (GET
+                                   /rooms/ID/lottery, with the API's keys); exit 1 on a problem; see
+                                   waiting-room lottery --help and verifier/LOTTERY.md
 
 Target (one of):
   --stack NAME [--region R] [--profile P]   a deployed stack (reads its ApiUrl output); signs with SigV4
@@ -86,6 +96,8 @@ export interface CliIo {
   sqs?: SqsLike;
   /** True once the user interrupted (Ctrl-C): a watch ends. */
   stopped?: () => boolean;
+  /** The clock, for times from now (`--start +10m`) and countdowns (a seam for tests). */
+  now?: () => number;
 }
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
@@ -105,6 +117,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     const api = new AdminApi(target, io.fetch);
     const sleep = io.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     const stopped = io.stopped ?? (() => false);
+    const now = io.now?.() ?? Date.now();
     if (group === 'console') {
       const listen = integerOption(args, 'listen', 0, 65_535) ?? DEFAULT_CONSOLE_PORT;
       const running = await startConsole(target, api, listen).catch((error: NodeJS.ErrnoException) => {
@@ -131,9 +144,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     };
     const run: Record<string, () => Promise<Outcome>> = {
       'rooms list': () => roomsList(api),
-      'rooms get': () => roomsGet(api, args),
-      'rooms set': () => roomsSet(api, args),
-      'rooms stop': () => roomsStop(api, args),
+      'rooms get': () => roomsGet(api, args, now),
+      'rooms set': () => roomsSet(api, args, now),
+      'rooms stop': () => roomsStop(api, args, now),
       'rooms report': () => roomsReport(api, args),
       'metrics refresh': () => metricsRefresh(api),
       'keys rotate': () => {

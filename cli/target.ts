@@ -45,7 +45,10 @@ async function describeStackOutputs(stackName: string, region: string | undefine
   }
 }
 
-export async function resolveTarget(args: ParsedArgs, deps: TargetDeps): Promise<AdminTarget> {
+/** Where the API is, without what signs for it: enough for its public routes (`lottery verify --room`). */
+export type ApiLocation = Omit<AdminTarget, 'signing'>;
+
+export async function locateApi(args: ParsedArgs, deps: TargetDeps): Promise<ApiLocation> {
   const api = option(args, 'api');
   const stack = option(args, 'stack');
   const local = flag(args, 'local');
@@ -54,13 +57,12 @@ export async function resolveTarget(args: ParsedArgs, deps: TargetDeps): Promise
   }
   if (local) {
     const port = integerOption(args, 'port', 1, 65_535) ?? (deps.env.PORT ? Number(deps.env.PORT) : 3000);
-    return { baseUrl: `http://127.0.0.1:${port}`, signing: { credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION }, describe: `--local, port ${port}`, local: true };
+    return { baseUrl: `http://127.0.0.1:${port}`, describe: `--local, port ${port}`, local: true };
   }
-  const profile = option(args, 'profile') ?? deps.env.AWS_PROFILE;
   let baseUrl = api;
   let outputs: Record<string, string> | undefined;
   if (stack !== undefined) {
-    outputs = await (deps.stackOutputs ?? describeStackOutputs)(stack, option(args, 'region') ?? deps.env.AWS_REGION, profile);
+    outputs = await (deps.stackOutputs ?? describeStackOutputs)(stack, option(args, 'region') ?? deps.env.AWS_REGION, option(args, 'profile') ?? deps.env.AWS_PROFILE);
     baseUrl = outputs.ApiUrl;
     if (!baseUrl) throw new CliError(`The stack ${stack} has no ApiUrl output: is it a waiting-room stack?`, EXIT.usage);
   }
@@ -69,12 +71,18 @@ export async function resolveTarget(args: ParsedArgs, deps: TargetDeps): Promise
   } catch {
     throw new CliError(`--api must be a URL (got ${baseUrl})`, EXIT.usage);
   }
-  const region = option(args, 'region') ?? regionOfApiUrl(baseUrl!) ?? deps.env.AWS_REGION ?? deps.env.AWS_DEFAULT_REGION;
-  if (!region) throw new CliError('Which region? Give --region (the API URL does not say)', EXIT.usage);
   return {
     baseUrl: baseUrl!.replace(/\/+$/, ''),
-    signing: { credentials: fromNodeProviderChain(profile ? { profile } : {}), region },
     describe: stack !== undefined ? `--stack ${stack}` : `--api ${baseUrl}`,
     ...(outputs ? { outputs } : {}),
   };
+}
+
+export async function resolveTarget(args: ParsedArgs, deps: TargetDeps): Promise<AdminTarget> {
+  const location = await locateApi(args, deps);
+  if (location.local) return { ...location, signing: { credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION } };
+  const profile = option(args, 'profile') ?? deps.env.AWS_PROFILE;
+  const region = option(args, 'region') ?? regionOfApiUrl(location.baseUrl) ?? deps.env.AWS_REGION ?? deps.env.AWS_DEFAULT_REGION;
+  if (!region) throw new CliError('Which region? Give --region (the API URL does not say)', EXIT.usage);
+  return { ...location, signing: { credentials: fromNodeProviderChain(profile ? { profile } : {}), region } };
 }

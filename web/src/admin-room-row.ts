@@ -1,9 +1,9 @@
 /**
  * One room's row on the admin page: state, queueing mode, capacity, rate limit and the message to
- * the line edited in place and saved together (PUT /admin/rooms/{roomId}), the live counts, and the
- * emergency stop that queues
- * everyone ({"state":"paused","revokePasses":true}: nobody is admitted until the room reopens, and
- * every visitor inside is refused within one pass lifetime).
+ * the line edited in place and saved together (PUT /admin/rooms/{roomId}), the live counts, the
+ * scheduled event's phase and countdown (its Event button opens the page's event editor), and the
+ * emergency stop that queues everyone ({"state":"paused","revokePasses":true}: nobody is admitted
+ * until the room reopens, and every visitor inside is refused within one pass lifetime).
  *
  * What the operator is typing is never overwritten by a refresh.
  */
@@ -11,24 +11,8 @@ import { MAX_NEW_VISITORS_PER_MINUTE } from '../../lambdas/domain/admission-rate
 import type { QueueMode, RoomState, RoomStatus } from '../../lambdas/domain/model.js';
 import { QUEUE_MODES, ROOM_STATES } from '../../lambdas/domain/model.js';
 import { MAX_ROOM_MESSAGE_LENGTH, roomMessageProblem } from '../../lambdas/domain/room-message.js';
-
-/** A room as GET /admin/rooms answers it. */
-export interface AdminRoom {
-  roomId: string;
-  capacity: number;
-  state: RoomState;
-  mode: QueueMode;
-  newVisitorsPerMinute?: number;
-  activeCount: number;
-  lastTicket: number;
-  lastAdmittedTicket: number;
-  admittedTotal: number;
-  /** Emergency stops so far. */
-  epoch: number;
-  message?: string;
-  createdAt: string;
-  updatedAt: string;
-}
+import { eventSummary } from './admin-event.js';
+import { describe, make, numbers, type AdminRoom } from './admin-shared.js';
 
 /** What a row needs from its page: the API, a way to speak to the operator, and where the waiting page is. */
 export interface RowHost {
@@ -37,20 +21,9 @@ export interface RowHost {
   confirm(question: string): boolean;
   /** Shows the room's fairness and accuracy report. */
   report(roomId: string): Promise<void>;
+  /** Opens the event editor on the room. */
+  editEvent(room: AdminRoom): void;
   readonly waitingRoomUrl: string;
-}
-
-export const numbers = new Intl.NumberFormat();
-
-export function make<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: string; text?: string } = {}): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (props.className) node.className = props.className;
-  if (props.text !== undefined) node.textContent = props.text;
-  return node;
-}
-
-export function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function shortWait(seconds: number): string {
@@ -62,7 +35,7 @@ function shortWait(seconds: number): string {
 }
 
 /** The columns of a row, as the table's header names them. */
-export const ROOM_COLUMNS = 12;
+export const ROOM_COLUMNS = 13;
 
 /** What each mode means, for the select's tooltip. */
 const MODE_HINTS: Record<QueueMode, string> = {
@@ -101,10 +74,14 @@ export class RoomRow {
   private readonly wait = make('td', { className: 'num' });
   private readonly lastTicket = make('td', { className: 'num' });
   private readonly admitted = make('td', { className: 'num' });
+  private readonly event = make('td', { className: 'room-event' });
   private readonly save = make('button', { className: 'button primary small', text: 'Save' });
   private readonly revert = make('button', { className: 'button small', text: 'Revert' });
   private readonly stop = make('button', { className: 'button danger small', text: 'Stop' });
   private readonly reportButton = make('button', { className: 'button small', text: 'Report' });
+  private readonly eventButton = make('button', { className: 'button small', text: 'Event' });
+  /** The room as last read, for the event editor. */
+  private room: AdminRoom;
   /** The values the server last reported. */
   private server: ServerValues;
   private dirty = false;
@@ -116,6 +93,7 @@ export class RoomRow {
     private readonly host: RowHost,
   ) {
     this.server = serverValuesOf(room);
+    this.room = room;
     const idCell = make('td');
     const link = make('a', { className: 'room-id', text: roomId });
     link.href = `${host.waitingRoomUrl}?room=${encodeURIComponent(roomId)}`;
@@ -161,14 +139,16 @@ export class RoomRow {
 
     const actions = make('td');
     const group = make('div', { className: 'row-actions' });
-    for (const button of [this.save, this.revert, this.stop, this.reportButton]) button.type = 'button';
+    for (const button of [this.save, this.revert, this.stop, this.reportButton, this.eventButton]) button.type = 'button';
     this.reportButton.setAttribute('aria-label', `Fairness report of room ${roomId}`);
+    this.eventButton.setAttribute('aria-label', `Event of room ${roomId}`);
+    this.eventButton.title = 'Schedule an event with a lottery of its pre-queue, or change or remove it';
     this.stop.title = 'Emergency stop: pause the room and end the visit of everyone inside';
     this.stop.setAttribute('aria-label', `Emergency stop of room ${roomId}`);
-    group.append(this.revert, this.save, this.reportButton, this.stop);
+    group.append(this.revert, this.save, this.eventButton, this.reportButton, this.stop);
     actions.append(group);
 
-    this.row.append(idCell, stateCell, modeCell, capacityCell, rateCell, messageCell, this.active, this.waiting, this.wait, this.lastTicket, this.admitted, actions);
+    this.row.append(idCell, stateCell, modeCell, capacityCell, rateCell, messageCell, this.active, this.waiting, this.wait, this.lastTicket, this.admitted, this.event, actions);
     const markDirty = () => this.setDirty(this.changed());
     for (const input of [this.capacity, this.rate, this.message]) {
       input.addEventListener('input', markDirty);
@@ -183,6 +163,7 @@ export class RoomRow {
     this.revert.addEventListener('click', () => this.revertChanges());
     this.stop.addEventListener('click', () => void this.emergencyStop());
     this.reportButton.addEventListener('click', () => void host.report(roomId));
+    this.eventButton.addEventListener('click', () => host.editEvent(this.room));
     this.setDirty(false);
     this.showServerValues();
   }
@@ -190,6 +171,7 @@ export class RoomRow {
   /** The room as the server reports it now, and its public status when read. */
   update(room: AdminRoom, status: RoomStatus | undefined): void {
     this.server = serverValuesOf(room);
+    this.room = room;
     // Never overwrite what the operator is typing.
     if (!this.dirty && !this.saving) {
       this.state.value = room.state;
@@ -205,6 +187,9 @@ export class RoomRow {
     this.wait.textContent = status ? shortWait(status.estimatedWaitSeconds) : '—';
     this.lastTicket.textContent = numbers.format(room.lastTicket);
     this.admitted.textContent = numbers.format(room.admittedTotal);
+    this.event.textContent = room.event ? eventSummary(room.event, Date.now()) : '—';
+    this.event.title = room.event ? `Commitment ${room.event.commitment}${room.event.seed ? `\nSeed ${room.event.seed}` : ''}` : 'No event';
+    this.event.dataset.phase = room.event?.phase ?? 'none';
     const stops = room.epoch > 0 ? ` · emergency stops: ${room.epoch}` : '';
     this.row.title = `Created ${new Date(room.createdAt).toLocaleString()} · updated ${new Date(room.updatedAt).toLocaleString()}${stops}`;
   }

@@ -1,8 +1,9 @@
 /**
  * The admin page: rooms with inline-editable capacity, state and message to the line, and an
- * emergency stop per room (PUT /admin/rooms/{roomId}; each row is admin-room-row.ts), live waiting
- * and active counts refreshed every 2 s (GET /admin/rooms and /rooms/{roomId}/status), a line chart
- * per room of the last minutes of WaitingUsers and ActiveUsers, and the SNS notices
+ * emergency stop per room (PUT /admin/rooms/{roomId}; each row is admin-room-row.ts), each room's
+ * scheduled event and an editor for it (admin-event-editor.ts), live waiting and active counts
+ * refreshed every 2 s (GET /admin/rooms and /rooms/{roomId}/status), a line chart per room of the
+ * last minutes of WaitingUsers and ActiveUsers (admin-chart.ts), and the SNS notices
  * (GET /admin/metrics; a 404 there just means the local runtime does not serve metrics yet).
  *
  * Locally the admin API has no authentication; on AWS it is IAM-authorized (SigV4), which a page
@@ -10,15 +11,11 @@
  */
 import type { RoomState, RoomStatus } from '../../lambdas/domain/model.js';
 import type { FairnessReportView } from '../../lambdas/api/schemas.js';
+import { SERIES, chart, timeOf, type MetricPoint } from './admin-chart.js';
+import { EventEditor } from './admin-event-editor.js';
 import { renderReport } from './admin-report.js';
-import { ROOM_COLUMNS, RoomRow, describe, make, numbers, type AdminRoom, type RowHost } from './admin-room-row.js';
-
-interface MetricPoint {
-  at: string | number;
-  roomId: string;
-  name: string;
-  value: number;
-}
+import { ROOM_COLUMNS, RoomRow, type RowHost } from './admin-room-row.js';
+import { describe, make, numbers, type AdminRoom } from './admin-shared.js';
 
 interface Notice {
   at: string | number;
@@ -29,11 +26,6 @@ interface Notice {
 const ROOM_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const REFRESH_MS = 2_000;
 const CHART_WINDOW_MS = 10 * 60_000;
-const SERIES = [
-  { name: 'WaitingUsers', className: 'waiting', label: 'waiting' },
-  { name: 'ActiveUsers', className: 'active', label: 'active' },
-] as const;
-const SVG_NS = 'http://www.w3.org/2000/svg';
 const MAX_NOTICES = 25;
 
 class ApiError extends Error {
@@ -51,29 +43,12 @@ function element<T extends HTMLElement = HTMLElement>(id: string): T {
   return found as T;
 }
 
-function svg<K extends keyof SVGElementTagNameMap>(tag: K, attributes: Record<string, string | number> = {}): SVGElementTagNameMap[K] {
-  const node = document.createElementNS(SVG_NS, tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
-  return node;
-}
-
-function timeOf(at: string | number): number {
-  return typeof at === 'number' ? at : Date.parse(at);
-}
-
-/** 1, 2, 5, 10, 20, 50… at or above `value`. */
-function niceCeiling(value: number): number {
-  if (value <= 1) return 1;
-  const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 5, 10]) if (step * magnitude >= value) return step * magnitude;
-  return 10 * magnitude;
-}
-
 class AdminPage {
   private readonly apiBase: string;
   /** What each room's row uses of the page. */
   private readonly host: RowHost;
   private readonly rows = new Map<string, RoomRow>();
+  private readonly events: EventEditor;
   private readonly ui = {
     body: element<HTMLTableSectionElement>('rooms-body'),
     updated: element('admin-updated'),
@@ -98,8 +73,32 @@ class AdminPage {
       say: (text, kind) => this.say(text, kind),
       confirm: (question) => window.confirm(question),
       report: (roomId) => this.showReport(roomId),
+      editEvent: (room) => this.events.open(room),
       waitingRoomUrl: data.waitingRoomUrl ?? '/waiting-room.html',
     };
+    this.events = new EventEditor(
+      {
+        panel: element('event-editor'),
+        title: element('event-editor-title'),
+        zone: element('event-zone'),
+        form: element<HTMLFormElement>('event-form'),
+        eventId: element<HTMLInputElement>('event-id'),
+        prequeueStart: element<HTMLInputElement>('event-prequeue-start'),
+        start: element<HTMLInputElement>('event-start'),
+        end: element<HTMLInputElement>('event-end'),
+        atEnd: element<HTMLSelectElement>('event-at-end'),
+        save: element<HTMLButtonElement>('event-save'),
+        remove: element<HTMLButtonElement>('event-remove'),
+        close: element<HTMLButtonElement>('event-close'),
+        details: element('event-details'),
+      },
+      {
+        api: (method, path, body) => this.api(method, path, body),
+        say: (text, kind) => this.say(text, kind),
+        confirm: (question) => window.confirm(question),
+        saved: (room) => this.rows.get(room.roomId)?.update(room, undefined),
+      },
+    );
   }
 
   start(): void {
@@ -160,6 +159,7 @@ class AdminPage {
 
   private renderRooms(rooms: AdminRoom[], statuses: Array<RoomStatus | undefined>): void {
     const seen = new Set<string>();
+    this.events.forget(new Set(rooms.map((room) => room.roomId)));
     if (rooms.length === 0) {
       this.rows.clear();
       const row = make('tr');
@@ -178,6 +178,7 @@ class AdminPage {
         this.rows.set(room.roomId, refs);
       }
       refs.update(room, statuses[index]);
+      this.events.update(room);
       // Keep the table in roomId order.
       if (this.ui.body.children[index] !== refs.row) this.ui.body.insertBefore(refs.row, this.ui.body.children[index] ?? null);
     });
@@ -287,64 +288,6 @@ class AdminPage {
     }
     return parsed as T;
   }
-}
-
-/** A small SVG line chart of one room's series over [from, to]. */
-function chart(roomId: string, points: MetricPoint[], from: number, to: number): HTMLElement {
-  const width = 320;
-  const height = 120;
-  const left = 30;
-  const right = 8;
-  const top = 8;
-  const bottom = 18;
-  const plotWidth = width - left - right;
-  const plotHeight = height - top - bottom;
-  const series = SERIES.map((s) => ({
-    ...s,
-    points: points
-      .filter((p) => p.name === s.name)
-      .map((p) => ({ at: timeOf(p.at), value: p.value }))
-      .sort((a, b) => a.at - b.at),
-  }));
-  const max = niceCeiling(Math.max(1, ...series.flatMap((s) => s.points.map((p) => p.value))));
-  const x = (at: number) => left + ((at - from) / (to - from)) * plotWidth;
-  const y = (value: number) => top + plotHeight - (value / max) * plotHeight;
-
-  const latest = series.map((s) => `${s.label} ${s.points.length ? numbers.format(s.points[s.points.length - 1]!.value) : '—'}`).join(', ');
-  const figure = make('figure', { className: 'chart' });
-  const caption = make('figcaption');
-  caption.append(make('span', { className: 'room-id', text: roomId }), make('span', { className: 'hint', text: latest }));
-
-  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img' });
-  root.setAttribute('aria-label', `Room ${roomId}, last 10 minutes: ${latest}`);
-  for (const fraction of [0, 0.5, 1]) {
-    const value = max * fraction;
-    root.append(svg('line', { class: 'grid', x1: left, x2: width - right, y1: y(value), y2: y(value) }));
-    const label = svg('text', { class: 'axis-label', x: left - 6, y: y(value) + 3, 'text-anchor': 'end' });
-    label.textContent = numbers.format(value);
-    root.append(label);
-  }
-  for (const [at, text, anchor] of [
-    [from, '−10 min', 'start'],
-    [from + (to - from) / 2, '−5 min', 'middle'],
-    [to, 'now', 'end'],
-  ] as const) {
-    const label = svg('text', { class: 'axis-label', x: x(at), y: height - 4, 'text-anchor': anchor });
-    label.textContent = text;
-    root.append(label);
-  }
-  for (const s of series) {
-    if (s.points.length === 0) continue;
-    if (s.points.length === 1) {
-      const only = s.points[0]!;
-      root.append(svg('circle', { class: `series ${s.className}`, cx: x(only.at), cy: y(only.value), r: 2.5 }));
-      continue;
-    }
-    const coordinates = s.points.map((p) => `${x(p.at).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ');
-    root.append(svg('polyline', { class: `series ${s.className}`, points: coordinates }));
-  }
-  figure.append(caption, root);
-  return figure;
 }
 
 function main(): void {

@@ -95,7 +95,8 @@ describe('waiting-room lottery verify', () => {
 
   it('exits 2 on bad usage or a file it cannot read, and 5 on a URL it cannot fetch', async () => {
     expect((await run(['verify', '--publication', file('revealed.json')])).code).toBe(EXIT.usage);
-    expect((await run(['verify', '--receipt', file('receipt.jws'), '--publication', file('revealed.json'), '--stack', 'x'])).err).toMatch(/Unknown option --stack/);
+    expect((await run(['verify', '--receipt', file('receipt.jws'), '--publication', file('revealed.json'), '--capacity', '5'])).err).toMatch(/Unknown option --capacity/);
+    expect((await run(['verify', '--receipt', file('receipt.jws'), '--publication', file('revealed.json'), '--stack', 'x'])).err).toMatch(/give --room ID instead of --publication/);
     expect((await run(['draw'])).code).toBe(EXIT.usage);
     const missing = await run(['verify', '--receipt', file('nope.jws'), '--publication', file('revealed.json')]);
     expect(missing).toMatchObject({ code: EXIT.usage, err: expect.stringContaining('Cannot read the receipt file') });
