@@ -86,30 +86,23 @@ export function passIssuerFromEnv(env: NodeJS.ProcessEnv = process.env): PassIss
   return issuer;
 }
 
-const verifiers = new WeakMap<PassKeySource, PassVerifier>();
+/** One `make(source)` per key source the environment configures, built on first use; undefined when passes are off. */
+function perKeySource<T extends object>(make: (source: PassKeySource) => T): (env?: NodeJS.ProcessEnv) => T | undefined {
+  const built = new WeakMap<PassKeySource, T>();
+  return (env = process.env) => {
+    const source = keySourceFromEnv(env);
+    if (!source) return undefined;
+    let value = built.get(source);
+    if (!value) {
+      value = make(source);
+      built.set(source, value);
+    }
+    return value;
+  };
+}
 
 /** The pass verifier for the functions that free a seat with a pass (the same key set the issuer signs with), or undefined when passes are off. */
-export function passVerifierFromEnv(env: NodeJS.ProcessEnv = process.env): PassVerifier | undefined {
-  const source = keySourceFromEnv(env);
-  if (!source) return undefined;
-  let verifier = verifiers.get(source);
-  if (!verifier) {
-    verifier = new KeySetPassVerifier(source);
-    verifiers.set(source, verifier);
-  }
-  return verifier;
-}
-
-const receiptSigners = new WeakMap<PassKeySource, LotteryReceiptIssuer>();
+export const passVerifierFromEnv: (env?: NodeJS.ProcessEnv) => PassVerifier | undefined = perKeySource((source) => new KeySetPassVerifier(source));
 
 /** The lottery receipt signer for the join function (the pass keys sign receipts, typed apart), or undefined when passes are off. */
-export function lotteryReceiptsFromEnv(env: NodeJS.ProcessEnv = process.env): LotteryReceiptIssuer | undefined {
-  const source = keySourceFromEnv(env);
-  if (!source) return undefined;
-  let signer = receiptSigners.get(source);
-  if (!signer) {
-    signer = new JoseLotteryReceiptSigner(source);
-    receiptSigners.set(source, signer);
-  }
-  return signer;
-}
+export const lotteryReceiptsFromEnv: (env?: NodeJS.ProcessEnv) => LotteryReceiptIssuer | undefined = perKeySource((source) => new JoseLotteryReceiptSigner(source));
