@@ -31,6 +31,11 @@
  *   ROOM_CLOSED) from one that takes no new visitors (`not-accepting`, 409 ROOM_NOT_ACCEPTING: a
  *   room in reject mode, sold out; the room's message, in its status, says why). Reject mode
  *   refuses joins only: a visitor already in line keeps its place and is admitted as usual.
+ * - Scheduled events: until the event's lottery draw nobody is admitted, and every ticket keeps
+ *   its place far back (the status read no later than the start). A join in the pre-queue keeps
+ *   its signed lottery receipt with the credential (`client.lotteryEntry`); once the status shows
+ *   the draw, the ticket is read once more (the draw may have changed it) before its place is
+ *   worked out again. `client.roomEvent` is the event as the last status said it, to count down.
  * - Every browser API is injected (fetch, storage, timers, random, online status, page lifecycle,
  *   cross-tab coordination, cookies), so the state machine runs in Node under fake timers.
  *
@@ -41,7 +46,8 @@
  * code lives in client/: api (shapes, errors), environment (injected browser APIs and their
  * defaults), http (one request, answers checked), credentials (the stored ticket), backoff, cookies,
  * tabs (cross-tab coordination), zones (front and far: which step is due, places from the status),
- * events, client (the state machine).
+ * line-memory (what the tabs remember about their ticket), room-event (a scheduled event and its
+ * lottery draw), events, client (the state machine).
  */
 
 export {
@@ -52,6 +58,9 @@ export {
   type ClientState,
   type ClosedReason,
   type Credential,
+  type EventPhase,
+  type LotteryEntry,
+  type PublicEvent,
   type RoomState,
   type RoomStatus,
   type TokenState,
@@ -76,6 +85,8 @@ export {
 } from './client/environment.js';
 export { DEFAULT_BACKOFF, backoffDelay, parseRetryAfter, type BackoffPolicy } from './client/backoff.js';
 export { PASS_COOKIE, clearedPassCookie, passCookie } from './client/cookies.js';
+export { CredentialStore, DEFAULT_KEY_PREFIX, credentialKeyOf } from './client/credentials.js';
+export { isPublicEvent, waitsForDraw } from './client/room-event.js';
 export {
   BrowserTabCoordinator,
   createTabCoordinator,

@@ -4,8 +4,14 @@
  * is given. The checks are `verifyLotteryTexts` and the words `lotteryReport`, the very code the
  * CLI runs (lambdas/domain/lottery-verify.ts, WebCrypto and jose): this file is only DOM glue.
  * Everything shown is set as text, never as HTML: the receipt and the publication are untrusted.
+ *
+ * Linked from the waiting page once drawn (lottery-link.ts): `?room=` fills in the room's
+ * publication URL (GET /rooms/{roomId}/lottery, unless `?publication=` gives one) and finds the
+ * receipt the waiting page kept, unless `#receipt=` carries it; the publication is fetched when
+ * the visitor presses Load or Verify.
  */
 import { lotteryReport, verifyLotteryTexts } from '../../lambdas/domain/lottery-verify.js';
+import { linkedReceiptOf, linkedRoomOf, publicationUrlOf, storedReceiptOf } from './lottery-link.js';
 
 const byId = <T extends HTMLElement>(id: string): T => {
   const element = document.getElementById(id);
@@ -23,10 +29,13 @@ const jwksUrl = byId<HTMLInputElement>('jwks-url');
 const summary = byId<HTMLElement>('result-summary');
 const lines = byId<HTMLUListElement>('result-lines');
 
-/** The page's defaults (data-*), overridden by the query (?publication=, ?jwks=). */
+/** The page's defaults (data-*), overridden by the query (?publication=, ?room=, ?jwks=) and the fragment (#receipt=). */
 const query = new URLSearchParams(location.search);
-publicationUrl.value = query.get('publication') ?? document.body.dataset.publicationUrl ?? '';
+const room = linkedRoomOf(location.search);
+const roomPublication = room !== undefined ? publicationUrlOf('', room, location.href) : undefined;
+publicationUrl.value = query.get('publication') ?? roomPublication ?? document.body.dataset.publicationUrl ?? '';
 jwksUrl.value = query.get('jwks') ?? document.body.dataset.jwksUrl ?? '';
+receipt.value = linkedReceiptOf(location.hash) ?? (room !== undefined ? storedReceiptOf(() => localStorage, room) : undefined) ?? '';
 
 function show(ok: boolean | undefined, text: string, detail: readonly string[] = []): void {
   summary.textContent = text;

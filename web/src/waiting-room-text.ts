@@ -54,6 +54,24 @@ export interface Strings {
   messageLabel: string;
   /** What a screen reader hears when the message appears or changes. */
   announceMessage: (message: string) => string;
+  /** A room's scheduled event (event-countdown.ts): its pre-queue before the start, then the lottery's draw. */
+  event: EventStrings;
+}
+
+export interface EventStrings {
+  /** Title and lead of a visitor in the pre-queue, and while the draw is being made. */
+  prequeue: { title: string; lead: string };
+  drawing: { title: string; lead: string };
+  /** The countdown to the start: "The drop starts in 4:59". */
+  countdown: (clock: string) => string;
+  /** A countdown's clock of a day or more: "2 days 3:04:59". */
+  days: (days: number, clock: string) => string;
+  /** The short line under the countdown. */
+  lotteryNote: string;
+  /** What the countdown's place says while the draw is being made. */
+  drawingNotice: string;
+  /** The link to the lottery verifier (/lottery.html), once drawn. */
+  checkDraw: string;
 }
 
 export const EN: Strings = {
@@ -123,6 +141,21 @@ export const EN: Strings = {
   notifyOn: 'We’ll notify you when it’s your turn, even if this tab is in the background.',
   messageLabel: 'Message from the organizer',
   announceMessage: (message) => `Message from the organizer: ${message}`,
+  event: {
+    prequeue: {
+      title: 'You’re in the pre-queue',
+      lead: 'Nobody is let in before the drop starts. Keep this page open: at the start, everyone here gets a place in line by lottery, so there’s no need to hurry.',
+    },
+    drawing: {
+      title: 'The drop has started',
+      lead: 'Places in line are being drawn for everyone who was here at the start. Yours will show in a moment.',
+    },
+    countdown: (clock) => `The drop starts in ${clock}`,
+    days: (days, clock) => (days === 1 ? `1 day ${clock}` : `${days} days ${clock}`),
+    lotteryNote: 'Places in line are drawn by lottery at the start.',
+    drawingNotice: 'The draw is being made…',
+    checkDraw: 'Check your place in the draw',
+  },
 };
 
 export const KO: Strings = {
@@ -192,6 +225,21 @@ export const KO: Strings = {
   notifyOn: '차례가 되면 알림으로 알려 드립니다. 이 탭이 뒤에 있어도 괜찮습니다.',
   messageLabel: '운영자 안내',
   announceMessage: (message) => `운영자 안내: ${message}`,
+  event: {
+    prequeue: {
+      title: '사전 대기열에 들어왔습니다',
+      lead: '시작 전에는 아무도 입장하지 않습니다. 이 페이지를 열어 두세요. 시작 시각에 여기 계신 모든 분의 대기 순서를 추첨으로 정하므로 서두르지 않으셔도 됩니다.',
+    },
+    drawing: {
+      title: '시작되었습니다',
+      lead: '시작 시각에 계셨던 모든 분의 대기 순서를 추첨하고 있습니다. 잠시 후 내 순번이 표시됩니다.',
+    },
+    countdown: (clock) => `${clock} 후 시작합니다`,
+    days: (days, clock) => `${days}일 ${clock}`,
+    lotteryNote: '대기 순서는 시작 시각에 추첨으로 정합니다.',
+    drawingNotice: '추첨 중입니다…',
+    checkDraw: '추첨 결과에서 내 순번 확인하기',
+  },
 };
 
 /** The first of the visitor's languages that the page speaks; English otherwise. */

@@ -3,6 +3,11 @@
  * progress, announces changes to screen readers (politely, not on every heartbeat), and sends an
  * admitted visitor to the protected site with the pass in the `wr_pass` cookie (set by the client).
  *
+ * A room's scheduled event (event-panel.ts): in its pre-queue a countdown to the start and a line
+ * saying that places are drawn by lottery, instead of the place and the wait; while the draw is
+ * made, a notice saying so; once drawn, the usual page, with a link to check the visitor's place in
+ * the draw (data-lottery-url, /lottery.html by default) when its join kept a receipt.
+ *
  * While the room is paused or closed the visitor keeps its place, and the page says so. The
  * operator's message to the line, when there is one, is shown as text and announced when it changes
  * (room-message.ts).
@@ -14,68 +19,26 @@
  * room switches to reject mode keeps its place and is admitted as usual: only the join is refused,
  * so its page goes on showing the line.
  *
- * Configuration comes from the page: <body data-room-id data-origin-url data-api-base
- * data-status-base data-leave-on-close>; a `?room=` query parameter overrides the room. Where an
- * admitted visitor goes is data-origin-url, or `?return=` when it is a path of this very site (the
- * edge gate sends visitors here with the URL they asked for); never another site from the query
- * string (that would make the page an open redirect).
- *
- * data-leave-on-close is off by default: pagehide cannot tell a reload from a closed tab, so
- * leaving on pagehide makes a single-tab reload give up its place (DELETE, then a fresh join at the
- * back of the line). A waiting visitor holds no seat, and a closed tab's ticket is removed anyway
- * once it falls silent: about 20 s after its last heartbeat near the front, after the keep-place
- * timeout far back.
+ * Configuration comes from the page's <body data-*> and its query (waiting-room-config.ts).
  */
 import { WaitingRoomClient, type ClientState, type ErrorEvent, type RoomState, type TokenView } from './client.js';
-import { sameSitePath } from './return-path.js';
+import { EventPanel } from './event-panel.js';
+import { lotteryLinkOf } from './lottery-link.js';
 import { RoomMessage } from './room-message.js';
 import { TurnNotice } from './turn-notice.js';
+import { readConfig, type PageConfig } from './waiting-room-config.js';
+import { FirstPosition } from './waiting-room-progress.js';
 import { EN, KO, humanizeWait, humanizeWaitRange, pickLocale, progressOf, type Locale, type Strings } from './waiting-room-text.js';
 
 // ---------------------------------------------------------------------------------------------
 // The page
 
-const ROOM_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 /** Announce a new position at most this often (a screen reader user hears numbers, not noise). */
 const ANNOUNCE_EVERY_MS = 60_000;
 /** Positions always worth announcing when first reached. */
 const MILESTONES = [100, 50, 20, 10, 5, 3, 2, 1];
 /** A moment to read "It's your turn" before the redirect. */
 const REDIRECT_DELAY_MS = 700;
-
-interface PageConfig {
-  roomId: string;
-  originUrl: string;
-  apiBase: string;
-  /** data-status-base: where the room status is read (a CDN, say); empty or absent: the API base. */
-  statusBase?: string;
-  /** data-leave-on-close="true": leave the line on pagehide when no other tab is open. */
-  leaveOnClose: boolean;
-}
-
-function readConfig(doc: Document, loc: Location): PageConfig {
-  const data = doc.body.dataset;
-  const query = new URLSearchParams(loc.search);
-  const fromQuery = query.get('room');
-  const roomId = fromQuery && ROOM_ID_PATTERN.test(fromQuery) ? fromQuery : (data.roomId ?? 'demo');
-  return {
-    roomId,
-    originUrl: sameSitePath(query.get('return'), loc) ?? safeOrigin(data.originUrl ?? '/', loc.href),
-    apiBase: data.apiBase ?? '',
-    ...(data.statusBase ? { statusBase: data.statusBase } : {}),
-    leaveOnClose: data.leaveOnClose === 'true',
-  };
-}
-
-/** An http(s) URL or '/', so a page misconfiguration cannot send visitors to `javascript:`. */
-function safeOrigin(value: string, base: string): string {
-  try {
-    const url = new URL(value, base);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : '/';
-  } catch {
-    return '/';
-  }
-}
 
 function element<T extends HTMLElement = HTMLElement>(id: string): T {
   const found = document.getElementById(id);
@@ -88,7 +51,7 @@ class WaitingRoomPage {
   private readonly locale: Locale;
   private readonly numbers: Intl.NumberFormat;
   private readonly client: WaitingRoomClient;
-  private readonly firstPositionKey: string;
+  private readonly firstPosition: FirstPosition;
   private readonly ui = {
     card: element('wr-card'),
     title: element('wr-title'),
@@ -116,6 +79,7 @@ class WaitingRoomPage {
     notifyOn: element('wr-notify-on'),
     live: element('wr-live'),
   };
+  private readonly eventPanel: EventPanel;
   private readonly turnNotice = new TurnNotice(this.ui.notify, this.ui.notifyOn, (message) => this.announce(message));
   private readonly roomMessage: RoomMessage;
   private lastAnnouncedAt = Number.NEGATIVE_INFINITY;
@@ -124,15 +88,25 @@ class WaitingRoomPage {
   private offline = false;
   /** The room's state as the last view said: a visitor in line keeps its place while it is paused or closed. */
   private roomState: RoomState = 'open';
-  /** The first position seen, when storage is unavailable. */
-  private firstSeen: { tokenId: string; position: number } | undefined;
 
   constructor(private readonly config: PageConfig) {
     this.locale = pickLocale(navigator.languages?.length ? navigator.languages : [navigator.language]);
     this.t = this.locale === 'ko' ? KO : EN;
     this.numbers = new Intl.NumberFormat(this.locale);
     this.roomMessage = new RoomMessage(this.ui.messageBox, this.ui.messageText, this.t, (text) => this.announce(text));
-    this.firstPositionKey = `waiting-room:v1:${config.roomId}:first-position`;
+    this.eventPanel = new EventPanel(
+      { panel: element('wr-event'), countdown: element('wr-countdown'), note: element('wr-event-note'), drawLink: element<HTMLAnchorElement>('wr-draw-link') },
+      this.t,
+      {
+        drawLinkOf: (receipt) => lotteryLinkOf({ verifierUrl: config.lotteryUrl, apiBase: config.apiBase, roomId: config.roomId, receipt, base: window.location.href }),
+        // The countdown reached the start: the draw's title and notice.
+        onStage: (_stage, spoken) => {
+          this.renderState(this.client.state);
+          if (spoken !== undefined) this.announce(spoken);
+        },
+      },
+    );
+    this.firstPosition = new FirstPosition(`waiting-room:v1:${config.roomId}:first-position`);
     this.client = new WaitingRoomClient({
       roomId: config.roomId,
       apiBase: config.apiBase,
@@ -205,7 +179,11 @@ class WaitingRoomPage {
     if (state === 'closed') this.ui.card.dataset.reason = notAccepting ? 'not-accepting' : 'closed';
     else delete this.ui.card.dataset.reason;
     const onHold = state === 'waiting' && this.roomState !== 'open' ? this.t.onHold[this.roomState] : undefined;
-    const shown = onHold ?? (notAccepting ? this.t.notAccepting : undefined);
+    // A line gone (turned away, evicted, left) has no event to count down; an admitted visitor keeps the draw's link.
+    if (state !== 'waiting' && state !== 'joining' && state !== 'admitted') this.eventPanel.clear();
+    this.ui.card.dataset.event = this.eventPanel.stage;
+    const event = state === 'waiting' ? this.eventPanel.headline() : undefined;
+    const shown = onHold ?? event ?? (notAccepting ? this.t.notAccepting : undefined);
     const title = shown?.title ?? this.t.titles[state];
     this.ui.title.textContent = title;
     this.ui.lead.textContent = shown?.lead ?? this.t.leads[state];
@@ -236,9 +214,22 @@ class WaitingRoomPage {
     const roomStateChanged = view.roomState !== this.roomState;
     this.roomState = view.roomState;
     this.ui.card.dataset.roomState = view.roomState;
-    if (roomStateChanged) this.renderState('waiting');
+    const stageBefore = this.eventPanel.stage;
+    const eventSaid = this.eventPanel.show(this.client.roomEvent, this.client.lotteryEntry);
+    if (roomStateChanged || this.eventPanel.stage !== stageBefore) this.renderState('waiting');
     const messageChanged = this.roomMessage.show(view.message);
-    const first = this.firstPosition(view);
+    this.ui.ticket.textContent = t.ticket(this.numbers.format(view.ticket));
+    if (this.eventPanel.holdsLine) {
+      // Before the draw a place and a wait mean nothing: the panel counts down (and names the page)
+      // instead, and the place is said afresh once drawn.
+      this.lastAnnouncedPosition = undefined;
+      const onHold = roomStateChanged && view.roomState !== 'open' ? `${t.onHold[view.roomState].title}. ${t.onHold[view.roomState].lead}` : undefined;
+      const said = [onHold ?? eventSaid, messageChanged ? this.roomMessage.announcement() : undefined].filter((part): part is string => part !== undefined);
+      if (said.length > 0) this.announce(said.join(' '));
+      if (!this.offline) this.showStatus(undefined);
+      return;
+    }
+    const first = this.firstPosition.of(view);
     const ahead = Math.max(0, view.position - 1);
     // Nobody is let in while the room is paused or closed: an estimate would be a guess.
     const wait =
@@ -256,7 +247,6 @@ class WaitingRoomPage {
     this.ui.aheadLabel.textContent = draw ? t.drawAheadLabel : t.aheadLabel;
     this.ui.ahead.textContent = draw ? t.drawOdds(position) : ahead === 0 ? t.aheadNone : t.ahead(this.numbers.format(ahead));
     this.ui.wait.textContent = wait;
-    this.ui.ticket.textContent = t.ticket(this.numbers.format(view.ticket));
     this.setProgress(progressOf(first, view.position));
     document.title = t.pageTitleWaiting(position);
     if (!this.offline) this.showStatus(undefined);
@@ -296,7 +286,7 @@ class WaitingRoomPage {
     document.title = this.t.pageTitleAdmitted;
     this.announce(`${this.t.titles.admitted} ${this.t.leads.admitted}`);
     this.turnNotice.announce(this.t.titles.admitted, this.t.leads.admitted);
-    this.clearFirstPosition();
+    this.firstPosition.clear();
     window.setTimeout(() => window.location.replace(this.config.originUrl), REDIRECT_DELAY_MS);
   }
 
@@ -330,30 +320,6 @@ class WaitingRoomPage {
     window.setTimeout(() => {
       this.ui.live.textContent = text;
     }, 50);
-  }
-
-  /** The first position seen for this ticket, kept across reloads and shared by tabs. */
-  private firstPosition(view: TokenView): number {
-    if (!this.firstSeen || this.firstSeen.tokenId !== view.tokenId) this.firstSeen = { tokenId: view.tokenId, position: view.position };
-    try {
-      const stored = JSON.parse(localStorage.getItem(this.firstPositionKey) ?? 'null') as { tokenId?: unknown; position?: unknown } | null;
-      if (stored && stored.tokenId === view.tokenId && typeof stored.position === 'number' && stored.position >= view.position) {
-        return stored.position;
-      }
-      localStorage.setItem(this.firstPositionKey, JSON.stringify({ tokenId: view.tokenId, position: view.position }));
-    } catch {
-      // No storage: progress starts from this page's first view.
-      return this.firstSeen.position;
-    }
-    return view.position;
-  }
-
-  private clearFirstPosition(): void {
-    try {
-      localStorage.removeItem(this.firstPositionKey);
-    } catch {
-      // Nothing to clear.
-    }
   }
 }
 

@@ -4,19 +4,30 @@
  * imports); the rest is web-only: what a visitor keeps, the client's states, and the error that
  * carries a failure.
  */
-import { ROOM_STATES, type RoomState, type RoomStatus, type TokenView, type Zone } from '../../../lambdas/domain/model.js';
+import { ROOM_STATES, type EventPhase, type PublicEvent, type RoomState, type RoomStatus, type TokenView, type Zone } from '../../../lambdas/domain/model.js';
 import { isRecord } from './json.js';
 
-export type { RoomState, RoomStatus, TokenView, Zone };
+export type { EventPhase, PublicEvent, RoomState, RoomStatus, TokenView, Zone };
 
 /** A token's state as the API spells it (the domain's stored TokenState is upper-case). */
 export type TokenState = TokenView['state'];
 
-/** What a visitor keeps: enough to speak for its token. */
+/** What a visitor keeps: enough to speak for its token, and its lottery receipt when its join was an entry in an event's draw. */
 export interface Credential {
   roomId: string;
   tokenId: string;
   secret: string;
+  /** The signed lottery receipt (a JWT) of a join in an event's pre-queue, to check against the published draw (/lottery.html). */
+  lotteryReceipt?: string;
+  /** The event whose draw the join was an entry in. */
+  lotteryEventId?: string;
+}
+
+/** A visitor's entry in an event's lottery, as its credential keeps it. */
+export interface LotteryEntry {
+  eventId: string;
+  /** Absent when the room signs no receipts (no pass keys): the entry is still in the draw. */
+  receipt?: string;
 }
 
 export type ClientMode = 'wait' | 'keep-alive';
@@ -88,7 +99,9 @@ export function isTokenView(value: unknown): value is TokenView {
     isCount(value.keepPlaceIntervalSeconds) &&
     (value.pass === undefined || typeof value.pass === 'string') &&
     (value.passExpiresAt === undefined || typeof value.passExpiresAt === 'number') &&
-    (value.message === undefined || typeof value.message === 'string')
+    (value.message === undefined || typeof value.message === 'string') &&
+    (value.lotteryReceipt === undefined || typeof value.lotteryReceipt === 'string') &&
+    (value.lotteryEventId === undefined || typeof value.lotteryEventId === 'string')
   );
 }
 

@@ -9,11 +9,26 @@
  * room in reject mode (409 ROOM_NOT_ACCEPTING: sold out). Only the join is refused in reject mode:
  * a visitor already in line keeps its place and is admitted as usual (its views say `mode:
  * 'reject'`, and nothing changes here).
+ *
+ * A room's scheduled event (room-event.ts): until its draw every ticket keeps its place far back;
+ * a join in its pre-queue keeps its lottery receipt with the credential (`lotteryEntry`); once the
+ * draw lands, the ticket is read again (it may have changed) before its place is worked out from
+ * the status. The page reads the event as the last status said it (`roomEvent`) to count down.
  */
-import { closedReasonOf, type ClientMode, type ClientState, type ClosedReason, type RoomStatus, type TokenView, type WaitingRoomError } from './api.js';
+import {
+  closedReasonOf,
+  type ClientMode,
+  type ClientState,
+  type ClosedReason,
+  type LotteryEntry,
+  type PublicEvent,
+  type RoomStatus,
+  type TokenView,
+  type WaitingRoomError,
+} from './api.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { clearedPassCookie, PASS_COOKIE, passCookie } from './cookies.js';
-import { CredentialStore } from './credentials.js';
+import { credentialKeyOf, CredentialStore, DEFAULT_KEY_PREFIX } from './credentials.js';
 import {
   browser,
   defaultFetch,
@@ -31,7 +46,9 @@ import { workerTimers } from './worker-timers.js';
 import type { WaitingRoomEvent, WaitingRoomEvents } from './events.js';
 import { expectJoined, expectStatus, expectView, Http, toWaitingRoomError } from './http.js';
 import { createTabCoordinator, type TabCoordinator, type TabMessage } from './tabs.js';
-import { cadenceOf, LineMemory, nextStep, StatusReads, urgentStep, viewFromStatus, viewIntervalMs, type StepKind, type Timeline } from './zones.js';
+import { LineMemory } from './line-memory.js';
+import { drawToReread } from './room-event.js';
+import { cadenceOf, nextStep, StatusReads, urgentStep, viewFromStatus, viewIntervalMs, type StepKind, type Timeline } from './zones.js';
 
 export interface WaitingRoomClientOptions {
   roomId: string;
@@ -168,9 +185,10 @@ export class WaitingRoomClient {
     };
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.http = new Http({ fetch: this.fetchFn, timers: this.timers, now: this.now, timeoutMs: options.requestTimeoutMs ?? 15_000 });
-    const base = `${options.keyPrefix ?? 'waiting-room:v1'}:${this.roomId}`;
+    const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    const base = `${prefix}:${this.roomId}`;
     this.keys = {
-      credential: `${base}:credential`,
+      credential: credentialKeyOf(this.roomId, prefix),
       line: `${base}:line`,
       joinLock: `${base}:join`,
       leaderLock: `${base}:leader`,
@@ -199,6 +217,23 @@ export class WaitingRoomClient {
   /** The latest token view, from this tab's requests or from the leader tab. */
   get view(): TokenView | undefined {
     return this.currentView;
+  }
+
+  /**
+   * The room's scheduled event as the last status read for this ticket said it (by any tab of the
+   * browser): undefined without one, or before the first read. Its phase is the server's at that
+   * read; a page counting down compares `start` with its own clock.
+   */
+  get roomEvent(): PublicEvent | undefined {
+    const tokenId = this.currentView?.tokenId;
+    return tokenId === undefined ? undefined : this.memory.event(tokenId);
+  }
+
+  /** The ticket's entry in an event's lottery, when its join was one: the receipt to check against the published draw. */
+  get lotteryEntry(): LotteryEntry | undefined {
+    const credential = this.credentials.read();
+    if (!credential?.lotteryEventId) return undefined;
+    return { eventId: credential.lotteryEventId, ...(credential.lotteryReceipt ? { receipt: credential.lotteryReceipt } : {}) };
   }
 
   /** Whether this tab is the one that keeps the ticket (heartbeats, status reads) for the browser. */
@@ -317,6 +352,7 @@ export class WaitingRoomClient {
         return;
       case 'view':
         this.applyView(outcome.view, 'server');
+        this.readEventSoon(outcome.view.tokenId);
         this.activate();
         return;
       case 'missing':
@@ -345,7 +381,15 @@ export class WaitingRoomClient {
     if (joined.kind === 'cancelled') return joined;
     if (joined.kind === 'failed') return { kind: 'error', error: joined.error };
     const { secret, ...view } = joined.value;
-    this.credentials.write({ roomId: this.roomId, tokenId: view.tokenId, secret });
+    const { lotteryReceipt, lotteryEventId } = view;
+    this.credentials.write({
+      roomId: this.roomId,
+      tokenId: view.tokenId,
+      secret,
+      // An entry in an event's lottery: its receipt is kept as long as the ticket.
+      ...(lotteryEventId !== undefined ? { lotteryEventId, ...(lotteryReceipt !== undefined ? { lotteryReceipt } : {}) } : {}),
+    });
+    if (lotteryEventId !== undefined) this.memory.entered(view.tokenId, lotteryEventId);
     // The join is the ticket's first signal: the keep-place schedule starts from it. When a seat
     // looks free, the first heartbeat goes at once and takes it (a join admits nobody: only a
     // signal with the secret shows that the answer arrived).
@@ -466,10 +510,37 @@ export class WaitingRoomClient {
     }
     if (epoch !== this.epoch || !this.currentView) return;
     this.reads.succeeded(status, view.ticket, this.now());
-    this.applyView(viewFromStatus(this.currentView, status), 'status');
+    this.memory.sawEvent(view.tokenId, status.event);
+    const draw = drawToReread(status.event, this.memory.eventMemory(view.tokenId));
+    if (draw !== undefined) {
+      // The draw moved the pre-queue's tickets: this one's place follows from its new ticket only.
+      if (!(await this.rereadAfterDraw(draw, epoch))) return;
+    } else {
+      this.applyView(viewFromStatus(this.currentView, status), 'status');
+    }
     if (epoch === this.epoch && this.currentState === 'waiting' && this.currentView && cadenceOf(this.currentView) === 'heartbeat') {
       await this.signalOnce('heartbeat', epoch);
     }
+  }
+
+  /** Reads the token once after the event's draw recorded at `drawnAt` (its ticket may have changed); false when that failed or was cancelled. */
+  private async rereadAfterDraw(drawnAt: number, epoch: number): Promise<boolean> {
+    const credential = this.credentials.read();
+    if (!credential) return false; // left or lost meanwhile: the next signal finds out
+    const read = await this.attempt(() => this.http.request('GET', this.tokenUrl(credential.tokenId), { secret: credential.secret }).then(expectView), epoch);
+    if (read.kind === 'cancelled' || epoch !== this.epoch) return false;
+    if (read.kind === 'failed') {
+      this.onFailure(read.error, credential.tokenId);
+      return false;
+    }
+    this.memory.rereadAfterDraw(credential.tokenId, drawnAt);
+    this.applyView(read.value, 'server');
+    return true;
+  }
+
+  /** A ticket held by an event whose times this browser has not read yet (a join into its pre-queue): read the status at once, to count down. */
+  private readEventSoon(tokenId: string): void {
+    if (this.memory.eventMemory(tokenId).heldBy !== undefined && this.memory.event(tokenId) === undefined) this.reads.nextAt = this.now();
   }
 
   private armWatchdog(): void {

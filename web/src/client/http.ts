@@ -8,6 +8,7 @@ import { isRoomStatus, isTokenView, WaitingRoomError, type RoomStatus, type Toke
 import { parseRetryAfter } from './backoff.js';
 import type { FetchLike, RequestInitLike, ResponseLike, Timers } from './environment.js';
 import { isRecord, safeParse } from './json.js';
+import { withReadableEvent } from './room-event.js';
 
 export interface HttpOptions {
   fetch: FetchLike;
@@ -101,9 +102,9 @@ export function expectJoined(body: unknown): TokenView & { secret: string } {
   return { ...view, secret };
 }
 
-/** A room status of `roomId`; a 304 stands for `previous` (the status this tab read last). */
+/** A room status of `roomId`; a 304 stands for `previous` (the status this tab read last). An event it cannot read is left out. */
 export function expectStatus(body: unknown, roomId: string, previous: RoomStatus | undefined): RoomStatus {
   if (body === NOT_MODIFIED && previous) return previous;
   if (!isRoomStatus(body) || body.roomId !== roomId) throw badResponse();
-  return body;
+  return withReadableEvent(body);
 }

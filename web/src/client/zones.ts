@@ -8,16 +8,18 @@
  *   `keepPlaceIntervalSeconds` (`nextKeepPlaceAt`: at most an interval after the last signal, and a
  *   crowd's signals spread evenly). Once the place is in the front zone, heartbeat at once.
  *
- * This module decides which step is due and when (pure functions), makes the view a status read
- * gives the page, and keeps what the tabs of a browser remember about their ticket (the last
- * signal sent, the lowest position shown). The client sends the requests.
+ * Until a scheduled event's draw, every waiting ticket is far back, whatever the status's front
+ * zone says, and reads the status no later than the event's start (room-event.ts).
+ *
+ * This module decides which step is due and when (pure functions) and makes the view a status read
+ * gives the page; line-memory.ts keeps what the tabs of a browser remember about their ticket. The
+ * client sends the requests.
  */
 import { farPollDelaySeconds, MAX_POLL_SECONDS, MIN_POLL_SECONDS, nextKeepPlaceAt, placeOf } from '../../../lambdas/domain/positions.js';
 import { DEFAULT_CALIBRATION, estimateRange } from '../../../lambdas/domain/fairness.js';
 import { DEFAULT_TIMINGS } from '../../../lambdas/domain/timings.js';
 import type { RoomStatus, TokenView } from './api.js';
-import type { StorageLike } from './environment.js';
-import { isRecord, safeParse } from './json.js';
+import { eventReadDelayMs, waitsForDraw } from './room-event.js';
 
 /** heartbeat: admitted, or waiting in the front zone · far: reads the room status and keeps its place. */
 export type Cadence = 'heartbeat' | 'far';
@@ -70,9 +72,9 @@ export function firstReadDelayMs(view: TokenView): number {
   return boundedMs(Math.round(view.estimatedWaitSeconds / 10), MIN_POLL_SECONDS, MIN_POLL_SECONDS, MAX_POLL_SECONDS);
 }
 
-/** The next status read after one: the domain's farPollDelaySeconds (the server's own rule). */
-export function nextReadDelayMs(ticket: number, status: RoomStatus): number {
-  return farPollDelaySeconds(ticket, status) * 1000;
+/** The next status read after one at `now`: the domain's farPollDelaySeconds (the server's own rule), in a pre-queue no later than its start. */
+export function nextReadDelayMs(ticket: number, status: RoomStatus, now: number): number {
+  return eventReadDelayMs(status.event, now, farPollDelaySeconds(ticket, status) * 1000);
 }
 
 /** The step due next, and when. */
@@ -106,6 +108,8 @@ export function viewFromStatus(view: TokenView, status: RoomStatus): TokenView {
   return {
     ...rest,
     ...place,
+    // Nobody is admitted before an event's draw: far back, whatever the front zone says (as the server's views).
+    ...(waitsForDraw(status.event) ? { zone: 'far' as const } : {}),
     estimatedWaitLowSeconds: range.lowSeconds,
     estimatedWaitHighSeconds: range.highSeconds,
     roomState: status.state,
@@ -132,7 +136,7 @@ export class StatusReads {
   succeeded(status: RoomStatus, ticket: number, now: number): void {
     this.last = status;
     this.failures = 0;
-    this.nextAt = now + nextReadDelayMs(ticket, status);
+    this.nextAt = now + nextReadDelayMs(ticket, status, now);
   }
 
   /** Counts a failure; the next read is due after `delayMs(failures in a row)`, which this returns. */
@@ -141,92 +145,5 @@ export class StatusReads {
     const retryInMs = delayMs(this.failures);
     this.nextAt = now + retryInMs;
     return retryInMs;
-  }
-}
-
-interface Remembered {
-  tokenId: string;
-  signalAt?: number;
-  lowest?: number;
-}
-
-function isRemembered(value: unknown): value is Remembered {
-  return (
-    isRecord(value) &&
-    typeof value.tokenId === 'string' &&
-    (value.signalAt === undefined || typeof value.signalAt === 'number') &&
-    (value.lowest === undefined || typeof value.lowest === 'number')
-  );
-}
-
-/**
- * What the tabs of a browser remember about their ticket, in storage next to the credential: when
- * the last signal was sent (a new leader tab, or a reloaded page, keeps the beat and the keep-place
- * schedule) and the lowest position shown (positions only go down, whichever cache, clock or tab
- * gave the number). Each tab keeps its own copy too, for when storage fails.
- */
-export class LineMemory {
-  private own: Remembered | undefined;
-
-  constructor(
-    private readonly storage: StorageLike,
-    private readonly key: string,
-  ) {}
-
-  signalAt(tokenId: string): number {
-    return this.read(tokenId).signalAt ?? Number.NEGATIVE_INFINITY;
-  }
-
-  signalled(tokenId: string, at: number): void {
-    const known = this.read(tokenId);
-    this.write({ ...known, signalAt: Math.max(at, known.signalAt ?? at) });
-  }
-
-  /** A waiting view with its position never above the lowest shown for its ticket (remembered). */
-  lowered(view: TokenView): TokenView {
-    if (view.state !== 'waiting') return view;
-    const known = this.read(view.tokenId);
-    const lowest = Math.min(view.position, known.lowest ?? view.position);
-    if (lowest !== known.lowest) this.write({ ...known, lowest });
-    return lowest < view.position ? { ...view, position: lowest } : view;
-  }
-
-  /** Forgets the ticket (left, evicted); with `tokenId`, only if it is that ticket. */
-  forget(tokenId?: string): void {
-    if (tokenId === undefined || this.own?.tokenId === tokenId) this.own = undefined;
-    try {
-      if (tokenId === undefined || this.stored()?.tokenId === tokenId) this.storage.removeItem(this.key);
-    } catch {
-      // Storage disabled: nothing stored.
-    }
-  }
-
-  private read(tokenId: string): Remembered {
-    const merged: Remembered = { tokenId };
-    for (const entry of [this.stored(), this.own]) {
-      if (entry?.tokenId !== tokenId) continue;
-      if (entry.signalAt !== undefined) merged.signalAt = Math.max(entry.signalAt, merged.signalAt ?? entry.signalAt);
-      if (entry.lowest !== undefined) merged.lowest = Math.min(entry.lowest, merged.lowest ?? entry.lowest);
-    }
-    return merged;
-  }
-
-  private stored(): Remembered | undefined {
-    try {
-      const text = this.storage.getItem(this.key);
-      const value = text === null ? undefined : safeParse(text);
-      return isRemembered(value) ? value : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private write(entry: Remembered): void {
-    this.own = entry;
-    try {
-      this.storage.setItem(this.key, JSON.stringify(entry));
-    } catch {
-      // Storage full or disabled: this tab's copy serves.
-    }
   }
 }
