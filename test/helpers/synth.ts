@@ -2,9 +2,10 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterAll } from 'vitest';
 import { WaitingRoomStack } from '../../lib/waiting-room-stack.js';
 import type { WaitingRoomProps } from '../../lib/waiting-room.js';
 
@@ -31,8 +32,19 @@ export function nagViolations(outdir: string): NagViolation[] {
   );
 }
 
+/**
+ * Every synthesis folder of this test file (a bundled one holds every function's bundle, about
+ * 2 MB): removed after the file's tests (vitest imports this module once per test file), so that
+ * test runs leave nothing in the temporary folder.
+ */
+const outdirs: string[] = [];
+afterAll(() => {
+  for (const dir of outdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 export function synthWaitingRoom(props: Partial<WaitingRoomProps> = {}, options: { bundle?: boolean } = {}): Synthesized {
   const outdir = mkdtempSync(path.join(tmpdir(), 'wr-synth-'));
+  outdirs.push(outdir);
   const app = new App({
     outdir,
     // Skipping bundling keeps template tests fast; the nag test bundles for real.
