@@ -42,8 +42,12 @@ export interface RoomChange {
   event?: EventSchedule | null;
 }
 
+/** Drawn lottery publications one environment keeps (the oldest goes first). */
+const KEPT_PUBLICATIONS = 8;
+
 export class Rooms {
   private readonly admissions: Admissions;
+  private readonly publications = new Map<string, LotteryPublication>();
 
   constructor(
     private readonly deps: DomainDeps,
@@ -106,10 +110,19 @@ export class Rooms {
     if (!event) throw new NoEventError(roomId);
     const pending = { publication: { roomId, eventId: event.eventId, commitment: event.commitment, entries: [] }, drawn: false };
     if (!event.draw || !draws) return pending;
-    const kept = await draws.get(roomId, event.eventId, event.commitment);
-    if (!kept) return pending;
-    const { roomId: r, eventId, commitment, seed, entries, closedAt } = kept.publication;
-    return { publication: { roomId: r, eventId, commitment, seed, entries, closedAt }, drawn: true };
+    // A drawn lottery never changes: kept in this environment, so a crowd checking its places at
+    // once costs one read of the kept draw per environment, not one per request.
+    const key = `${roomId}#${event.eventId}#${event.commitment}`;
+    let publication = this.publications.get(key);
+    if (!publication) {
+      const kept = await draws.get(roomId, event.eventId, event.commitment);
+      if (!kept) return pending;
+      const { roomId: r, eventId, commitment, seed, entries, closedAt } = kept.publication;
+      publication = { roomId: r, eventId, commitment, seed, entries, closedAt };
+      if (this.publications.size >= KEPT_PUBLICATIONS) this.publications.delete(this.publications.keys().next().value!);
+      this.publications.set(key, publication);
+    }
+    return { publication, drawn: true };
   }
 
   async get(roomId: string): Promise<Room> {

@@ -4,7 +4,7 @@
  * the pre-queue's tickets in the seed's order, published, resumable), admissions in the drawn order,
  * and the end.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { JoseLotteryReceiptSigner } from '../../../lambdas/adapters/lottery-receipt-signer.js';
 import { generateKeySet } from '../../../lambdas/adapters/pass-key-sources.js';
 import {
@@ -117,8 +117,12 @@ describe('the pre-queue and the draw', () => {
     const room = (await f.store.getRoom('shop'))!;
     const status = await f.rooms.status('shop');
     expect(status.event).toMatchObject({ phase: 'live', seed: room.event!.seed, entries: 12 });
+    const reads = vi.spyOn(draws, 'get');
     const { publication, drawn } = await f.rooms.lottery('shop');
     expect(drawn).toBe(true);
+    // A drawn lottery never changes: the environment reads the kept draw once.
+    expect(await f.rooms.lottery('shop')).toEqual({ publication, drawn: true });
+    expect(reads).toHaveBeenCalledTimes(1);
     // The pre-queue's tickets, permuted in the seed's order: the k-th drawn holds the k-th lowest ticket.
     const order = await drawOrder(room.event!.seed, publication.entries);
     const places = await Promise.all(joined.map((j) => verifyLotteryPlace({ receipt: j.view.lotteryReceipt!, publication, jwks })));
