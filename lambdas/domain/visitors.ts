@@ -80,20 +80,22 @@ export class Visitors {
       joinEstimateLowSeconds: shown.lowSeconds,
       joinEstimateHighSeconds: shown.highSeconds,
     };
+    // In an event's pre-queue the join is an entry of its lottery, with a signed receipt (signed
+    // before the token is written: a failed signature leaves no token behind). A receipt needs the
+    // pass keys; without them the page still knows its ticket and token, hence its entry.
+    const entry = room.event && joinsPrequeue(room, now) ? room.event : undefined;
+    const receipt =
+      entry && lotteryReceipts
+        ? (await lotteryReceipts.issue({ roomId, eventId: entry.eventId, ticket, tokenId: token.tokenId, commitment: entry.commitment }, now)).receipt
+        : undefined;
     await store.putToken(token, room.lineShards);
     // Admits nobody, not even itself: until the visitor uses its secret, nobody knows it got this
     // answer (a lost answer would leave an orphan holding a seat). When a seat looks free, the
     // answer says to heartbeat at once, and that heartbeat takes the seat.
     const view = await this.view(token, room);
     if (zone === 'front' && hasFreeSeat(room, now)) view.heartbeatNow = true;
-    if (room.event && joinsPrequeue(room, now)) {
-      view.lotteryEventId = room.event.eventId;
-      // A receipt needs the pass keys; without them the page still knows its ticket and token, hence its entry.
-      if (lotteryReceipts) {
-        const issued = await lotteryReceipts.issue({ roomId, eventId: room.event.eventId, ticket, tokenId: token.tokenId, commitment: room.event.commitment }, now);
-        view.lotteryReceipt = issued.receipt;
-      }
-    }
+    if (entry) view.lotteryEventId = entry.eventId;
+    if (receipt !== undefined) view.lotteryReceipt = receipt;
     return { view, secret };
   }
 

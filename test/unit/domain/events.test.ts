@@ -167,6 +167,14 @@ describe('the pre-queue and the draw', () => {
     expect(seen.size).toBe(1_000);
   });
 
+  it('signs the receipt before writing the token: a failed signature leaves no token behind', async () => {
+    const f = domainFixture({ deps: { lotteryReceipts: { issue: async () => Promise.reject(new Error('key set unavailable')) } } });
+    const t0 = f.clock.now();
+    await f.rooms.configure('shop', { capacity: 1, event: { eventId: 'drop-1', prequeueStart: t0, start: t0 + MIN } });
+    await expect(f.visitors.join('shop')).rejects.toThrow(/key set unavailable/);
+    expect(f.store.tokens.size).toBe(0);
+  });
+
   it('finishes a draw cut short by its budget from the kept plan, never drawing twice', async () => {
     const { f, schedule, draws } = await eventRoom();
     f.clock.set(schedule.prequeueStart);
