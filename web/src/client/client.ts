@@ -14,6 +14,13 @@
  * a join in its pre-queue keeps its lottery receipt with the credential (`lotteryEntry`); once the
  * draw lands, the ticket is read again (it may have changed) before its place is worked out from
  * the status. The page reads the event as the last status said it (`roomEvent`) to count down.
+ *
+ * This file keeps the state machine: joining and resuming, the outcomes (views, failures, other
+ * tabs' messages) and the states they lead to. Its collaborators, each given explicit state and
+ * callbacks: options (the options and their defaults, keys and URLs), retries (backoff, sleeps,
+ * offline waits), leadership (the leader's loop and the follower's watchdog), steps (heartbeats,
+ * keep-place signals, status reads), event-reads (what a scheduled event asks of them) and
+ * page-hooks (network, page lifecycle, presence and messages of the tabs).
  */
 import {
   closedReasonOf,
@@ -22,79 +29,25 @@ import {
   type ClosedReason,
   type LotteryEntry,
   type PublicEvent,
-  type RoomStatus,
   type TokenView,
   type WaitingRoomError,
 } from './api.js';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
-import { clearedPassCookie, PASS_COOKIE, passCookie } from './cookies.js';
-import { credentialKeyOf, CredentialStore, DEFAULT_KEY_PREFIX } from './credentials.js';
-import {
-  browser,
-  defaultFetch,
-  defaultLifecycle,
-  defaultNetwork,
-  defaultStorage,
-  defaultTimers,
-  type FetchLike,
-  type NetworkStatus,
-  type PageLifecycle,
-  type StorageLike,
-  type Timers,
-} from './environment.js';
-import { workerTimers } from './worker-timers.js';
+import { clearedPassCookie, passCookie } from './cookies.js';
+import { CredentialStore } from './credentials.js';
+import { browser, type FetchLike, type Timers } from './environment.js';
+import { EventReads } from './event-reads.js';
 import type { WaitingRoomEvent, WaitingRoomEvents } from './events.js';
-import { expectJoined, expectStatus, expectView, Http, toWaitingRoomError } from './http.js';
-import { createTabCoordinator, type TabCoordinator, type TabMessage } from './tabs.js';
+import { expectJoined, expectView, Http, toWaitingRoomError } from './http.js';
+import { Leadership } from './leadership.js';
 import { LineMemory } from './line-memory.js';
-import { drawToReread } from './room-event.js';
-import { cadenceOf, nextStep, StatusReads, urgentStep, viewFromStatus, viewIntervalMs, type StepKind, type Timeline } from './zones.js';
+import { resolveOptions, type RoomKeys, type RoomUrls, type WaitingRoomClientOptions } from './options.js';
+import { PageHooks, type PageEvents } from './page-hooks.js';
+import { Retries } from './retries.js';
+import { Steps, type ViewSource } from './steps.js';
+import type { TabCoordinator, TabMessage } from './tabs.js';
+import { StatusReads } from './zones.js';
 
-export interface WaitingRoomClientOptions {
-  roomId: string;
-  /** Where the API lives, without a trailing slash: '' (same origin, the default) or an absolute URL. */
-  apiBase?: string;
-  /**
-   * Where the public room status (`GET /rooms/{roomId}/status`) is read, for example a CDN domain
-   * in front of it, while token calls go to `apiBase`. Default: `apiBase`.
-   */
-  statusBase?: string;
-  /**
-   * 'wait' (default): the waiting-room page; joins when it holds no ticket.
-   * 'keep-alive': pages of the protected site; never joins, heartbeats a stored ticket so an
-   * admitted visitor keeps the seat while browsing, and refreshes the pass cookie.
-   */
-  mode?: ClientMode;
-  /**
-   * Leave the line on pagehide when no other tab of the room is open. Default: true in 'wait'
-   * mode, false in 'keep-alive' mode (every link followed on the site fires pagehide).
-   */
-  leaveOnPageHide?: boolean;
-  fetch?: FetchLike;
-  storage?: StorageLike;
-  timers?: Timers;
-  now?: () => number;
-  random?: () => number;
-  network?: NetworkStatus;
-  lifecycle?: PageLifecycle;
-  tabs?: TabCoordinator;
-  /** Writes one `Set-Cookie`-style string (default: `document.cookie = ...`); null: never write cookies. */
-  setCookie?: ((cookie: string) => void) | null;
-  /** Adds `Secure` to the pass cookie (default: when the page is served over https). */
-  secureCookie?: boolean;
-  /** Name of the pass cookie. Default `wr_pass`. */
-  passCookieName?: string;
-  backoff?: Partial<BackoffPolicy>;
-  /** A request that takes longer is aborted and retried. Default 15 s. */
-  requestTimeoutMs?: number;
-  /** Prefix of every storage key, lock and channel name. Default `waiting-room:v1`. */
-  keyPrefix?: string;
-}
-
-type Outcome<T> = { kind: 'ok'; value: T } | { kind: 'failed'; error: WaitingRoomError } | { kind: 'cancelled' };
-
-/** server: an answer to this tab's request · status: worked out from a status read · tab: from another tab. */
-type ViewSource = 'server' | 'status' | 'tab';
+export type { WaitingRoomClientOptions } from './options.js';
 
 type Acquired =
   | { kind: 'view'; view: TokenView }
@@ -104,30 +57,25 @@ type Acquired =
 
 const LIVE_STATES: ReadonlySet<ClientState> = new Set(['waiting', 'admitted']);
 
-/** A follower steps in itself (a heartbeat, or a status read far back) after this many intervals without news from its leader. */
-const FOLLOWER_PATIENCE = 3;
-
 export class WaitingRoomClient {
   readonly roomId: string;
   readonly mode: ClientMode;
 
-  private readonly apiBase: string;
-  private readonly statusBase: string;
+  private readonly urls: RoomUrls;
   private readonly leaveOnPageHide: boolean;
   private readonly fetchFn: FetchLike;
   private readonly http: Http;
-  private readonly storage: StorageLike;
   private readonly timers: Timers;
   private readonly now: () => number;
-  private readonly random: () => number;
-  private readonly network: NetworkStatus;
-  private readonly lifecycle: PageLifecycle;
   private readonly tabs: TabCoordinator;
-  private readonly ownsTabs: boolean;
   private readonly setCookie: ((cookie: string) => void) | undefined;
   private readonly cookieOptions: { name: string; secure: boolean };
-  private readonly backoff: BackoffPolicy;
-  private readonly keys: { credential: string; line: string; joinLock: string; leaderLock: string; channel: string; presence: string };
+  private readonly retries: Retries;
+  private readonly page: PageHooks;
+  private readonly eventReads: EventReads;
+  private readonly steps: Steps;
+  private readonly leadership: Leadership;
+  private readonly keys: RoomKeys;
   private readonly credentials: CredentialStore;
   private readonly memory: LineMemory;
   private readonly reads = new StatusReads();
@@ -140,64 +88,82 @@ export class WaitingRoomClient {
   private lastPass: string | undefined;
   /** Bumped to cancel everything in flight (a terminal state, a stop, a new acquisition). */
   private epoch = 0;
-  private leaderRun = 0;
-  private leader = false;
-  private resign: (() => void) | undefined;
-  private watchdog: unknown;
-  private readonly sleepers = new Set<(early: boolean) => void>();
-  private online: boolean;
-  private attached = false;
-  private suspended = false;
-  private detachers: Array<() => void> = [];
-  private unregisterPresence: (() => void) | undefined;
   private startPromise: Promise<void> | undefined;
 
   constructor(options: WaitingRoomClientOptions) {
-    if (!options.roomId) throw new Error('WaitingRoomClient needs a roomId');
-    this.roomId = options.roomId;
-    this.mode = options.mode ?? 'wait';
-    this.apiBase = (options.apiBase ?? '').replace(/\/+$/, '');
-    this.statusBase = options.statusBase === undefined ? this.apiBase : options.statusBase.replace(/\/+$/, '');
-    this.leaveOnPageHide = options.leaveOnPageHide ?? this.mode === 'wait';
-    this.fetchFn = options.fetch ?? defaultFetch();
-    this.storage = options.storage ?? defaultStorage();
-    // A Worker's timers keep time in a background tab (worker-timers.ts); the page's own otherwise.
-    this.timers = options.timers ?? workerTimers() ?? defaultTimers();
-    this.now = options.now ?? Date.now;
-    this.random = options.random ?? Math.random;
-    this.network = options.network ?? defaultNetwork();
-    this.lifecycle = options.lifecycle ?? defaultLifecycle();
-    this.ownsTabs = options.tabs === undefined;
-    this.tabs = options.tabs ?? createTabCoordinator({ storage: this.storage, timers: this.timers, now: this.now, random: this.random });
-    const doc = browser().document;
-    this.setCookie =
-      options.setCookie === null
-        ? undefined
-        : (options.setCookie ??
-          (doc
-            ? (cookie: string) => {
-                doc.cookie = cookie;
-              }
-            : undefined));
-    this.cookieOptions = {
-      name: options.passCookieName ?? PASS_COOKIE,
-      secure: options.secureCookie ?? browser().location?.protocol === 'https:',
+    const settings = resolveOptions(options);
+    this.roomId = settings.roomId;
+    this.mode = settings.mode;
+    this.urls = settings.urls;
+    this.leaveOnPageHide = settings.leaveOnPageHide;
+    this.fetchFn = settings.fetch;
+    this.timers = settings.timers;
+    this.now = settings.now;
+    this.tabs = settings.tabs;
+    this.setCookie = settings.setCookie;
+    this.cookieOptions = settings.cookieOptions;
+    this.retries = new Retries({
+      timers: this.timers,
+      random: settings.random,
+      backoff: settings.backoff,
+      epoch: () => this.epoch,
+      online: () => this.page.online,
+      onRetry: (error, retryInMs) => this.emit('error', { error, fatal: false, retryInMs }),
+    });
+    this.http = new Http({ fetch: this.fetchFn, timers: this.timers, now: this.now, timeoutMs: settings.requestTimeoutMs });
+    this.keys = settings.keys;
+    this.credentials = new CredentialStore(settings.storage, this.keys.credential, this.roomId);
+    this.memory = new LineMemory(settings.storage, this.keys.line);
+    const requests = {
+      urls: this.urls,
+      http: this.http,
+      credentials: this.credentials,
+      memory: this.memory,
+      reads: this.reads,
+      retries: this.retries,
+      now: this.now,
+      epoch: () => this.epoch,
+      applyView: (view: TokenView, source: ViewSource) => this.applyView(view, source),
+      failed: (error: WaitingRoomError, tokenId: string) => this.onFailure(error, tokenId),
     };
-    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
-    this.http = new Http({ fetch: this.fetchFn, timers: this.timers, now: this.now, timeoutMs: options.requestTimeoutMs ?? 15_000 });
-    const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
-    const base = `${prefix}:${this.roomId}`;
-    this.keys = {
-      credential: credentialKeyOf(this.roomId, prefix),
-      line: `${base}:line`,
-      joinLock: `${base}:join`,
-      leaderLock: `${base}:leader`,
-      channel: base,
-      presence: base,
-    };
-    this.credentials = new CredentialStore(this.storage, this.keys.credential, this.roomId);
-    this.memory = new LineMemory(this.storage, this.keys.line);
-    this.online = this.network.isOnline();
+    this.eventReads = new EventReads(requests);
+    this.steps = new Steps({
+      ...requests,
+      roomId: this.roomId,
+      events: this.eventReads,
+      state: () => this.currentState,
+      view: () => this.currentView,
+      roomClosed: (tokenId, reason) => this.roomClosed(tokenId, reason),
+      lost: () => {
+        this.settle('evicted');
+        this.emit('evicted', { ...(this.currentView ? { tokenId: this.currentView.tokenId } : {}), reason: 'no-credential' });
+      },
+      readFailed: (error, retryInMs) => this.emit('error', { error, fatal: false, retryInMs }),
+    });
+    this.leadership = new Leadership({
+      tabs: this.tabs,
+      leaderLock: this.keys.leaderLock,
+      timers: this.timers,
+      now: this.now,
+      retries: this.retries,
+      memory: this.memory,
+      reads: this.reads,
+      epoch: () => this.epoch,
+      live: () => LIVE_STATES.has(this.currentState),
+      attached: () => this.page.attached,
+      view: () => this.currentView,
+      lastViewAt: () => this.lastViewAt,
+      takeStep: (kind, epoch) => this.steps.take(kind, epoch),
+    });
+    this.page = new PageHooks({
+      network: settings.network,
+      lifecycle: settings.lifecycle,
+      tabs: this.tabs,
+      closeTabs: settings.ownsTabs,
+      presenceKey: this.keys.presence,
+      channel: this.keys.channel,
+      events: this.pageEvents(),
+    });
   }
 
   /** The client's state (see ClientState). */
@@ -238,7 +204,7 @@ export class WaitingRoomClient {
 
   /** Whether this tab is the one that keeps the ticket (heartbeats, status reads) for the browser. */
   get isLeader(): boolean {
-    return this.leader;
+    return this.leadership.isLeader;
   }
 
   /** Subscribes to an event; returns the function that unsubscribes. */
@@ -259,7 +225,7 @@ export class WaitingRoomClient {
    */
   start(): Promise<void> {
     if (this.startPromise) return this.startPromise;
-    this.attach();
+    this.page.attach();
     this.startPromise = this.acquire();
     return this.startPromise;
   }
@@ -269,7 +235,7 @@ export class WaitingRoomClient {
    * meanwhile or joining afresh ('keep-alive' mode never joins).
    */
   retry(): Promise<void> {
-    if (!this.attached) return this.start();
+    if (!this.page.attached) return this.start();
     if (LIVE_STATES.has(this.currentState) || this.currentState === 'joining') return Promise.resolve();
     return this.acquire();
   }
@@ -285,7 +251,7 @@ export class WaitingRoomClient {
     if (credential) {
       try {
         // No retry: after pagehide nothing could run it; the server evicts a silent token anyway.
-        sent = this.fetchFn(this.tokenUrl(credential.tokenId), {
+        sent = this.fetchFn(this.urls.token(credential.tokenId), {
           method: 'DELETE',
           keepalive: true,
           headers: { Authorization: `Bearer ${credential.secret}` },
@@ -309,33 +275,14 @@ export class WaitingRoomClient {
   /** Stops timers, listeners and leadership without leaving the line (the ticket stays stored). */
   stop(): void {
     this.cancelWork();
-    this.resignLeadership();
-    this.detachers.forEach((detach) => detach());
-    this.detachers = [];
-    this.unregisterPresence?.();
-    this.unregisterPresence = undefined;
-    if (this.ownsTabs) this.tabs.close();
-    this.attached = false;
-    this.suspended = false;
+    this.leadership.resignLeadership();
+    this.page.detach();
     this.startPromise = undefined;
     if (this.currentState !== 'idle') this.setState('idle');
   }
 
   // -------------------------------------------------------------------------------------------
   // Joining and resuming
-
-  private attach(): void {
-    if (this.attached) return;
-    this.attached = true;
-    this.online = this.network.isOnline();
-    this.unregisterPresence = this.tabs.register(this.keys.presence);
-    this.detachers.push(
-      this.network.subscribe((online) => this.onNetwork(online)),
-      this.lifecycle.onPageHide((persistedPage) => this.onPageHide(persistedPage)),
-      this.lifecycle.onPageShow((persistedPage) => this.onPageShow(persistedPage)),
-      this.tabs.subscribe(this.keys.channel, (message) => this.onTabMessage(message)),
-    );
-  }
 
   private async acquire(): Promise<void> {
     const epoch = this.cancelWork();
@@ -352,8 +299,8 @@ export class WaitingRoomClient {
         return;
       case 'view':
         this.applyView(outcome.view, 'server');
-        this.readEventSoon(outcome.view.tokenId);
-        this.activate();
+        this.eventReads.readSoon(outcome.view.tokenId);
+        this.leadership.activate();
         return;
       case 'missing':
         this.settle('evicted');
@@ -369,7 +316,7 @@ export class WaitingRoomClient {
   private async resumeOrJoin(epoch: number): Promise<Acquired> {
     const stored = this.credentials.read();
     if (stored) {
-      const read = await this.attempt(() => this.http.request('GET', this.tokenUrl(stored.tokenId), { secret: stored.secret }).then(expectView), epoch);
+      const read = await this.retries.attempt(() => this.http.request('GET', this.urls.token(stored.tokenId), { secret: stored.secret }).then(expectView), epoch);
       if (read.kind === 'cancelled') return read;
       if (read.kind === 'ok') return { kind: 'view', view: read.value };
       if (!read.error.tokenLost) return { kind: 'error', error: read.error, tokenId: stored.tokenId };
@@ -377,7 +324,7 @@ export class WaitingRoomClient {
       this.clearCredential(stored.tokenId);
     }
     if (this.mode === 'keep-alive') return { kind: 'missing' };
-    const joined = await this.attempt(() => this.http.request('POST', `${this.roomUrl()}/tokens`).then(expectJoined), epoch);
+    const joined = await this.retries.attempt(() => this.http.request('POST', this.urls.tokens).then(expectJoined), epoch);
     if (joined.kind === 'cancelled') return joined;
     if (joined.kind === 'failed') return { kind: 'error', error: joined.error };
     const { secret, ...view } = joined.value;
@@ -395,175 +342,6 @@ export class WaitingRoomClient {
     // signal with the secret shows that the answer arrived).
     if (!view.heartbeatNow) this.memory.signalled(view.tokenId, this.now());
     return { kind: 'view', view };
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Keeping the ticket: the leader's loop, and the follower's watchdog
-
-  /** Live: stand for leadership (once) and watch the leader. */
-  private activate(): void {
-    if (!LIVE_STATES.has(this.currentState)) return;
-    if (!this.resign) {
-      this.resign = this.tabs.campaign(this.keys.leaderLock, (leader) => this.onLeadership(leader));
-    } else if (this.leader) {
-      this.startLeaderLoop();
-    }
-    this.armWatchdog();
-  }
-
-  private onLeadership(leader: boolean): void {
-    this.leader = leader;
-    if (leader && LIVE_STATES.has(this.currentState)) {
-      this.clearWatchdog();
-      this.startLeaderLoop();
-    } else {
-      this.leaderRun++;
-      this.armWatchdog();
-    }
-  }
-
-  private startLeaderLoop(): void {
-    const run = ++this.leaderRun;
-    void this.leaderLoop(run, this.epoch);
-  }
-
-  /**
-   * Takes each step when it is due (zones.ts): a new leader continues where the old one was, since
-   * steps are timed from the last signal any tab sent and the last view this tab saw (at once if
-   * that is long ago). Woken early (back online), it takes the urgent step at once.
-   */
-  private async leaderLoop(run: number, epoch: number): Promise<void> {
-    const alive = () => run === this.leaderRun && epoch === this.epoch && this.leader && LIVE_STATES.has(this.currentState);
-    while (alive()) {
-      const planned = this.timeline();
-      if (!planned) return;
-      const wokenEarly = await this.sleep(Math.max(0, nextStep(planned).at - this.now()));
-      if (!alive()) return;
-      const timeline = this.timeline();
-      if (!timeline) return;
-      const now = this.now();
-      if (wokenEarly) {
-        await this.takeStep(urgentStep(timeline, now), epoch);
-        continue;
-      }
-      // The plan may have moved meanwhile (a view from another tab): sleep again if nothing is due.
-      const due = nextStep(timeline);
-      if (due.at <= now) await this.takeStep(due.kind, epoch);
-    }
-  }
-
-  private timeline(): Timeline | undefined {
-    const view = this.currentView;
-    if (!view) return undefined;
-    return { view, lastViewAt: this.lastViewAt, signalAt: this.memory.signalAt(view.tokenId), nextReadAt: this.reads.nextAt };
-  }
-
-  private takeStep(kind: StepKind, epoch: number): Promise<void> {
-    return kind === 'status' ? this.readStatusOnce(epoch) : this.signalOnce(kind, epoch);
-  }
-
-  /** A heartbeat, or a keep-place signal from far back: POST with the secret, answered with a token view. */
-  private async signalOnce(kind: 'heartbeat' | 'keep-place', epoch: number): Promise<void> {
-    const credential = this.credentials.read();
-    if (!credential) {
-      // Another tab left or lost the ticket; its message is on the way or was lost.
-      this.settle('evicted');
-      this.emit('evicted', { ...(this.currentView ? { tokenId: this.currentView.tokenId } : {}), reason: 'no-credential' });
-      return;
-    }
-    const result = await this.attempt(
-      () => this.http.request('POST', `${this.tokenUrl(credential.tokenId)}/${kind}`, { secret: credential.secret }).then(expectView),
-      epoch,
-    );
-    if (result.kind === 'cancelled' || epoch !== this.epoch) return;
-    if (result.kind === 'failed') {
-      this.onFailure(result.error, credential.tokenId);
-      return;
-    }
-    this.memory.signalled(credential.tokenId, this.now());
-    this.applyView(result.value, 'server');
-  }
-
-  /**
-   * Far back: reads the room's shared status (no credential, cacheable) and works out the place.
-   * A failure is retried after a backoff (the loop takes keep-place signals meanwhile); a 404 means
-   * the room is gone. Once the place is in the front zone, heartbeats at once.
-   */
-  private async readStatusOnce(epoch: number): Promise<void> {
-    const view = this.currentView;
-    if (!view || view.state !== 'waiting' || !(await this.untilOnline(epoch))) return;
-    let status: RoomStatus;
-    try {
-      status = expectStatus(await this.http.request('GET', this.statusUrl(), { cacheable: true }), this.roomId, this.reads.last);
-    } catch (caught) {
-      if (epoch !== this.epoch) return;
-      const error = toWaitingRoomError(caught);
-      if (error.status === 404) {
-        this.roomClosed(view.tokenId, 'closed');
-        return;
-      }
-      // Every other failure is retried: a read cannot do harm, and giving up would also stop the
-      // keep-place signals that hold the ticket.
-      const retryInMs = this.reads.failed(this.now(), (failures) => backoffDelay(failures, this.random, this.backoff, error.retryAfterMs));
-      this.emit('error', { error, fatal: false, retryInMs });
-      return;
-    }
-    if (epoch !== this.epoch || !this.currentView) return;
-    this.reads.succeeded(status, view.ticket, this.now());
-    this.memory.sawEvent(view.tokenId, status.event);
-    const draw = drawToReread(status.event, this.memory.eventMemory(view.tokenId));
-    if (draw !== undefined) {
-      // The draw moved the pre-queue's tickets: this one's place follows from its new ticket only.
-      if (!(await this.rereadAfterDraw(draw, epoch))) return;
-    } else {
-      this.applyView(viewFromStatus(this.currentView, status), 'status');
-    }
-    if (epoch === this.epoch && this.currentState === 'waiting' && this.currentView && cadenceOf(this.currentView) === 'heartbeat') {
-      await this.signalOnce('heartbeat', epoch);
-    }
-  }
-
-  /** Reads the token once after the event's draw recorded at `drawnAt` (its ticket may have changed); false when that failed or was cancelled. */
-  private async rereadAfterDraw(drawnAt: number, epoch: number): Promise<boolean> {
-    const credential = this.credentials.read();
-    if (!credential) return false; // left or lost meanwhile: the next signal finds out
-    const read = await this.attempt(() => this.http.request('GET', this.tokenUrl(credential.tokenId), { secret: credential.secret }).then(expectView), epoch);
-    if (read.kind === 'cancelled' || epoch !== this.epoch) return false;
-    if (read.kind === 'failed') {
-      this.onFailure(read.error, credential.tokenId);
-      return false;
-    }
-    this.memory.rereadAfterDraw(credential.tokenId, drawnAt);
-    this.applyView(read.value, 'server');
-    return true;
-  }
-
-  /** A ticket held by an event whose times this browser has not read yet (a join into its pre-queue): read the status at once, to count down. */
-  private readEventSoon(tokenId: string): void {
-    if (this.memory.eventMemory(tokenId).heldBy !== undefined && this.memory.event(tokenId) === undefined) this.reads.nextAt = this.now();
-  }
-
-  private armWatchdog(): void {
-    this.clearWatchdog();
-    const view = this.currentView;
-    if (this.leader || !LIVE_STATES.has(this.currentState) || !this.attached || !view) return;
-    this.watchdog = this.timers.setTimeout(() => {
-      this.watchdog = undefined;
-      void this.watchdogFired();
-    }, viewIntervalMs(view) * FOLLOWER_PATIENCE);
-  }
-
-  private clearWatchdog(): void {
-    if (this.watchdog !== undefined) this.timers.clearTimeout(this.watchdog);
-    this.watchdog = undefined;
-  }
-
-  private async watchdogFired(): Promise<void> {
-    const timeline = this.timeline();
-    if (this.leader || !LIVE_STATES.has(this.currentState) || !timeline) return;
-    const epoch = this.epoch;
-    await this.takeStep(urgentStep(timeline, this.now()), epoch);
-    if (epoch === this.epoch && this.watchdog === undefined) this.armWatchdog();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -594,7 +372,7 @@ export class WaitingRoomClient {
       this.setState('waiting');
       this.emit('position', view);
     }
-    this.armWatchdog();
+    this.leadership.armWatchdog();
   }
 
   private onFailure(error: WaitingRoomError, tokenId: string | undefined): void {
@@ -625,11 +403,10 @@ export class WaitingRoomClient {
   }
 
   private onTabMessage(message: TabMessage): void {
-    if (!this.attached || this.suspended) return;
     if (message.type === 'view') {
       const wasLive = LIVE_STATES.has(this.currentState);
       this.applyView(message.view, 'tab');
-      if (!wasLive && LIVE_STATES.has(this.currentState)) this.activate();
+      if (!wasLive && LIVE_STATES.has(this.currentState)) this.leadership.activate();
       return;
     }
     const current = this.currentView?.tokenId;
@@ -656,132 +433,49 @@ export class WaitingRoomClient {
   /** A terminal state: cancel work, hand leadership to nobody (no live tab needs it). */
   private settle(state: 'evicted' | 'closed' | 'left' | 'failed'): void {
     this.cancelWork();
-    this.resignLeadership();
+    this.leadership.resignLeadership();
     this.setState(state);
   }
 
   // -------------------------------------------------------------------------------------------
-  // Network, page lifecycle
+  // Network, page lifecycle (page-hooks.ts)
 
-  private onNetwork(online: boolean): void {
-    if (online === this.online) return;
-    this.online = online;
-    if (!online) {
-      this.emit('offline', {});
-      return;
-    }
-    this.emit('online', {});
-    // Wakes the leader's sleep and any backoff: heartbeat (or read the status) at once.
-    this.wakeAll();
-  }
-
-  private onPageHide(persistedPage: boolean): void {
-    if (!this.attached) return;
-    const othersOpen = this.tabs.othersPresent(this.keys.presence);
-    this.unregisterPresence?.();
-    this.unregisterPresence = undefined;
-    if (persistedPage) {
-      // Into the back/forward cache: the page may come back, keep the ticket; another tab leads.
-      this.suspended = true;
-      this.cancelWork();
-      this.resignLeadership();
-      return;
-    }
-    // Only a visitor still waiting leaves: an admitted one is on the way to the origin, whose
-    // pages keep the seat (keep-alive mode); leaving there would give the seat away.
-    const waiting = this.currentState === 'waiting' || this.currentState === 'joining';
-    if (this.leaveOnPageHide && this.mode === 'wait' && waiting && !othersOpen) void this.leave();
-    this.stop();
-  }
-
-  private onPageShow(persistedPage: boolean): void {
-    if (!persistedPage || !this.suspended || !this.attached) return;
-    this.suspended = false;
-    this.unregisterPresence = this.tabs.register(this.keys.presence);
-    void this.acquire();
+  private pageEvents(): PageEvents {
+    return {
+      network: (online) => {
+        if (!online) {
+          this.emit('offline', {});
+          return;
+        }
+        this.emit('online', {});
+        // Wakes the leader's sleep and any backoff: heartbeat (or read the status) at once.
+        this.retries.wakeAll();
+      },
+      suspend: () => {
+        this.cancelWork();
+        this.leadership.resignLeadership();
+      },
+      resume: () => void this.acquire(),
+      hidden: (othersOpen) => {
+        // Only a visitor still waiting leaves: an admitted one is on the way to the origin, whose
+        // pages keep the seat (keep-alive mode); leaving there would give the seat away.
+        const waiting = this.currentState === 'waiting' || this.currentState === 'joining';
+        if (this.leaveOnPageHide && this.mode === 'wait' && waiting && !othersOpen) void this.leave();
+        this.stop();
+      },
+      tabMessage: (message) => this.onTabMessage(message),
+    };
   }
 
   // -------------------------------------------------------------------------------------------
-  // Retries, sleeping, cancellation
-
-  /** Runs `operation` until it succeeds or fails for good: backoff on retryable errors, no request while offline. */
-  private async attempt<T>(operation: () => Promise<T>, epoch: number): Promise<Outcome<T>> {
-    let failures = 0;
-    for (;;) {
-      if (!(await this.untilOnline(epoch))) return { kind: 'cancelled' };
-      try {
-        const value = await operation();
-        return epoch === this.epoch ? { kind: 'ok', value } : { kind: 'cancelled' };
-      } catch (caught) {
-        if (epoch !== this.epoch) return { kind: 'cancelled' };
-        const error = toWaitingRoomError(caught);
-        if (!error.retryable) return { kind: 'failed', error };
-        failures++;
-        const retryInMs = backoffDelay(failures, this.random, this.backoff, error.retryAfterMs);
-        this.emit('error', { error, fatal: false, retryInMs });
-        await this.sleep(retryInMs);
-        if (epoch !== this.epoch) return { kind: 'cancelled' };
-      }
-    }
-  }
-
-  /** Waits while the browser is offline; false if the epoch ended meanwhile. */
-  private async untilOnline(epoch: number): Promise<boolean> {
-    while (!this.online) {
-      await this.sleep(Number.POSITIVE_INFINITY);
-      if (epoch !== this.epoch) return false;
-    }
-    return epoch === this.epoch;
-  }
-
-  /** Sleeps `ms` (forever if infinite); `wakeAll` ends every sleep early. Resolves true when woken early. */
-  private sleep(ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      let handle: unknown;
-      const wake = (early: boolean) => {
-        this.sleepers.delete(wake);
-        if (handle !== undefined) this.timers.clearTimeout(handle);
-        resolve(early);
-      };
-      this.sleepers.add(wake);
-      if (Number.isFinite(ms)) handle = this.timers.setTimeout(() => wake(false), ms);
-    });
-  }
-
-  private wakeAll(): void {
-    [...this.sleepers].forEach((wake) => wake(true));
-  }
+  // Cancellation
 
   /** Cancels every loop, retry and timer of the current epoch; returns the new epoch. */
   private cancelWork(): number {
     this.epoch++;
-    this.leaderRun++;
-    this.clearWatchdog();
-    this.wakeAll();
+    this.leadership.cancel();
+    this.retries.wakeAll();
     return this.epoch;
-  }
-
-  private resignLeadership(): void {
-    const resign = this.resign;
-    this.resign = undefined;
-    this.leader = false;
-    this.leaderRun++;
-    resign?.();
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // HTTP
-
-  private roomUrl(): string {
-    return `${this.apiBase}/rooms/${encodeURIComponent(this.roomId)}`;
-  }
-
-  private tokenUrl(tokenId: string): string {
-    return `${this.roomUrl()}/tokens/${encodeURIComponent(tokenId)}`;
-  }
-
-  private statusUrl(): string {
-    return `${this.statusBase}/rooms/${encodeURIComponent(this.roomId)}/status`;
   }
 
   // -------------------------------------------------------------------------------------------
