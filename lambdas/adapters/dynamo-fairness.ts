@@ -51,7 +51,7 @@
  *  - a failed condition reads again (a few times, with jitter), then gives up: the room's records are
  *    reported failed and retried, which the counts skip and the samples take idempotently.
  */
-import { BatchGetCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { realSleep } from '../domain/deps.js';
 import {
@@ -75,7 +75,7 @@ import {
 import { TOKEN_ID_PATTERN } from '../domain/id-patterns.js';
 import type { ImageState } from '../domain/stats.js';
 import { STATS_KEY, TOKENS_KEY } from '../shared/schema.js';
-import { isNamed } from './dynamo-items.js';
+import { batchGetAll, isNamed } from './dynamo-items.js';
 
 type Item = Record<string, unknown>;
 
@@ -103,8 +103,6 @@ export const TOKEN_ESTIMATE_ATTRIBUTE = {
 
 /** Entries one conditional append may set (an update expression is at most 4 KB; each takes about 17 characters). */
 const APPEND_LIMIT = 100;
-/** BatchGetItem reads at most 100 keys per request: the 61 of a report fit in one. */
-const BATCH_GET_LIMIT = 100;
 /** The key of a room's bucket for `minute`. */
 export const sampleBucketKey = (roomId: string, minute: number): string => `${roomId}#fairness#${((minute % SAMPLE_RING_SLOTS) + SAMPLE_RING_SLOTS) % SAMPLE_RING_SLOTS}`;
 
@@ -376,23 +374,15 @@ export class DynamoFairnessReports implements FairnessReports {
     for (let minute = first; minute <= last; minute++) wanted.set(sampleBucketKey(roomId, minute), minute);
     const found: SampleBucket[] = [];
     const names = { '#key': STATS_KEY, '#minute': BUCKET_ATTRIBUTE.minute, '#level': BUCKET_ATTRIBUTE.level, '#samples': BUCKET_ATTRIBUTE.samples };
-    const all = [...wanted.keys()];
-    for (let start = 0; start < all.length; start += BATCH_GET_LIMIT) {
-      let keys: Item[] = all.slice(start, start + BATCH_GET_LIMIT).map((id) => ({ [STATS_KEY]: id }));
-      for (let attempt = 1; keys.length > 0; attempt++) {
-        if (attempt > this.maxAttempts) throw new Error(`stats table kept ${keys.length} fairness buckets unprocessed`);
-        if (attempt > 1) await this.sleep(Math.floor(this.random() * 50 * attempt));
-        const { Responses, UnprocessedKeys } = await this.client.send(
-          new BatchGetCommand({
-            RequestItems: { [this.table]: { Keys: keys, ProjectionExpression: '#key, #minute, #level, #samples', ExpressionAttributeNames: names } },
-          }),
-        );
-        for (const item of Responses?.[this.table] ?? []) {
-          const bucket = bucketFromItem(item);
-          if (bucket && bucket.minute === wanted.get(String(item[STATS_KEY]))) found.push({ minute: bucket.minute, level: bucket.level, samples: bucket.samples });
-        }
-        keys = (UnprocessedKeys?.[this.table]?.Keys ?? []) as Item[];
-      }
+    const items = await batchGetAll(
+      this.client,
+      this.table,
+      [...wanted.keys()].map((id) => ({ [STATS_KEY]: id })),
+      { projection: { expression: '#key, #minute, #level, #samples', names }, attempts: this.maxAttempts, backoffMs: (attempt) => Math.floor(this.random() * 50 * attempt), sleep: this.sleep, what: 'fairness buckets' },
+    );
+    for (const item of items) {
+      const bucket = bucketFromItem(item);
+      if (bucket && bucket.minute === wanted.get(String(item[STATS_KEY]))) found.push({ minute: bucket.minute, level: bucket.level, samples: bucket.samples });
     }
     return found.sort((a, b) => a.minute - b.minute);
   }

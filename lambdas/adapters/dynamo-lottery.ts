@@ -10,9 +10,10 @@
  *
  * Part 0 is written last: a draw whose part 0 is there is whole.
  */
-import { BatchGetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DrawPlanEntry, LotteryDraws, StoredDraw } from '../domain/index.js';
 import { STATS_KEY } from '../shared/schema.js';
+import { batchGetAll } from './dynamo-items.js';
 
 /** Entries (and plan entries) per item: 32 bytes plus about 60 of plan each, well under 400 KB. */
 export const DRAW_PART_ENTRIES = 3_000;
@@ -61,17 +62,15 @@ export class DynamoLotteryDraws implements LotteryDraws {
     };
   }
 
-  /** The parts asked for, in that order (strongly consistent: a draw just kept is read whole). */
+  /** The parts asked for that exist, in that order (strongly consistent: a draw just kept is read whole). */
   private async read(roomId: string, eventId: string, parts: number[]): Promise<Record<string, unknown>[]> {
-    const found = new Map<string, Record<string, unknown>>();
-    for (let from = 0; from < parts.length; from += 100) {
-      let keys: Record<string, unknown>[] = parts.slice(from, from + 100).map((part) => ({ [STATS_KEY]: drawPartKey(roomId, eventId, part) }));
-      for (let attempt = 0; keys.length > 0 && attempt < 5; attempt++) {
-        const answer = await this.client.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }));
-        for (const item of answer.Responses?.[this.table] ?? []) found.set(String(item[STATS_KEY]), item);
-        keys = (answer.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-      }
-    }
+    const items = await batchGetAll(
+      this.client,
+      this.table,
+      parts.map((part) => ({ [STATS_KEY]: drawPartKey(roomId, eventId, part) })),
+      { consistent: true, attempts: 5, backoffMs: (attempt) => Math.round(Math.random() * 25 * 2 ** attempt), sleep: (ms) => new Promise((r) => setTimeout(r, ms)), what: 'draw parts' },
+    );
+    const found = new Map(items.map((item) => [String(item[STATS_KEY]), item]));
     return parts.flatMap((part) => {
       const item = found.get(drawPartKey(roomId, eventId, part));
       return item ? [item] : [];

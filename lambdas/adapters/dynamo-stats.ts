@@ -50,7 +50,7 @@
  * (the stats drift, and the queue's alarm fires: nothing is lost silently).
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { realSleep } from '../domain/deps.js';
@@ -72,7 +72,7 @@ import {
 import { STATS_KEY } from '../shared/schema.js';
 import { visitorSampleOf } from './dynamo-fairness.js';
 import { roomsFromScan } from './dynamo-store-items.js';
-import { isNamed, num } from './dynamo-items.js';
+import { batchGetAll, isNamed, num } from './dynamo-items.js';
 
 type Item = Record<string, unknown>;
 
@@ -85,9 +85,6 @@ export const STATS_ATTRIBUTE = {
   publishedEvictedTotal: 'publishedEvictedTotal',
   publishedIdle: 'publishedIdle',
 } as const;
-
-/** BatchGetItem reads at most 100 keys per request. */
-const BATCH_GET_LIMIT = 100;
 
 export class StatsContentionError extends Error {
   override name = 'StatsContentionError';
@@ -249,22 +246,13 @@ export class DynamoStatsStore implements StatsStore {
     const projected = [...STATS_COUNTERS, STATS_ATTRIBUTE.updatedAt, STATS_ATTRIBUTE.publishedAt, STATS_ATTRIBUTE.publishedAdmittedTotal, STATS_ATTRIBUTE.publishedEvictedTotal, STATS_ATTRIBUTE.publishedIdle];
     projected.forEach((name, i) => (names[`#a${i}`] = name));
     const projection = ['#key', ...projected.map((_name, i) => `#a${i}`)].join(', ');
-    for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
-      let keys: Item[] = unique.slice(start, start + BATCH_GET_LIMIT).map((roomId) => ({ [STATS_KEY]: roomId }));
-      for (let attempt = 1; keys.length > 0; attempt++) {
-        if (attempt > this.maxAttempts) throw new Error(`stats table kept ${keys.length} keys unprocessed`);
-        if (attempt > 1) await this.sleep(Math.floor(this.random() * 50 * attempt));
-        const { Responses, UnprocessedKeys } = await this.client.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [this.table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: projection, ExpressionAttributeNames: names },
-            },
-          }),
-        );
-        for (const item of Responses?.[this.table] ?? []) stats.set(String(item[STATS_KEY]), statsFromItem(item));
-        keys = (UnprocessedKeys?.[this.table]?.Keys ?? []) as Item[];
-      }
-    }
+    const items = await batchGetAll(
+      this.client,
+      this.table,
+      unique.map((roomId) => ({ [STATS_KEY]: roomId })),
+      { consistent: true, projection: { expression: projection, names }, attempts: this.maxAttempts, backoffMs: (attempt) => Math.floor(this.random() * 50 * attempt), sleep: this.sleep, what: 'stats keys' },
+    );
+    for (const item of items) stats.set(String(item[STATS_KEY]), statsFromItem(item));
     return stats;
   }
 

@@ -7,7 +7,7 @@
  * The room operations live in this file; those on tokens, the line and the admission transactions in
  * dynamo-token-ops.ts; the items and error reading in dynamo-store-items.ts.
  */
-import { BatchGetCommand, GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type {
   AdvanceCheckRequest,
   AdmitBatchOutcome,
@@ -31,7 +31,7 @@ import type {
 } from '../domain/index.js';
 import { ROOMS_KEY, ROOM_EVENT_ATTRIBUTE, ROOM_RATE_ATTRIBUTES, TICKET_COUNTER, ticketCounterKey } from '../shared/schema.js';
 import { DynamoEventOps, boundaryAssignment, eventToItem } from './dynamo-event-ops.js';
-import { num, retryOnTransactionConflict } from './dynamo-items.js';
+import { batchGetAll, num, retryOnTransactionConflict } from './dynamo-items.js';
 import {
   conditionFailed,
   oldItemOf,
@@ -320,18 +320,6 @@ export class DynamoStore implements WaitingRoomStore, EventStore {
   }
 
   /** See BatchReader. At most BATCH_GET_LIMIT distinct keys. */
-  private readonly batchGet: BatchReader = async (table, keys, consistent) => {
-    const items: Item[] = [];
-    let pending = keys;
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      if (attempt > this.batchGetAttempts) throw new Error(`BatchGetItem on ${table} left ${pending.length} keys unprocessed after ${this.batchGetAttempts} attempts`);
-      if (attempt > 1) await this.sleep(Math.round(Math.random() * 25 * 2 ** attempt));
-      const { Responses, UnprocessedKeys } = await this.client.send(
-        new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: consistent } } }),
-      );
-      items.push(...(Responses?.[table] ?? []));
-      pending = (UnprocessedKeys?.[table]?.Keys ?? []) as Item[];
-    }
-    return items;
-  };
+  private readonly batchGet: BatchReader = (table, keys, consistent) =>
+    batchGetAll(this.client, table, keys, { consistent, attempts: this.batchGetAttempts, backoffMs: (attempt) => Math.round(Math.random() * 25 * 2 ** attempt), sleep: this.sleep });
 }

@@ -75,7 +75,7 @@ export class EventRunner {
       const kept = earlier ? await keptOf(earlier) : await this.makeDraw(lease, event);
       let moved = 0;
       let next = 0;
-      const moves = kept.plan.filter((p) => p.from !== p.to);
+      const moves = kept.stored.plan.filter((p) => p.from !== p.to);
       const worker = async () => {
         while (next < moves.length && clock.now() - started < budgetMs) {
           const move = moves[next++]!;
@@ -88,7 +88,7 @@ export class EventRunner {
         room.roomId,
         event.eventId,
         event.commitment,
-        { at: clock.now(), boundary: kept.boundary, entries: kept.stored.publication.entries.length, listDigest: kept.listDigest },
+        { at: clock.now(), boundary: kept.stored.boundary, entries: kept.stored.publication.entries.length, listDigest: kept.listDigest },
         clock.now(),
       );
       return { kind: 'drawn', entries: kept.stored.publication.entries.length, moved };
@@ -147,15 +147,14 @@ export class EventRunner {
   }
 }
 
+/** A kept draw, with the digest of its published list. */
 interface KeptDraw {
   stored: StoredDraw;
-  plan: DrawPlanEntry[];
-  boundary: number;
   listDigest: string;
 }
 
 async function keptOf(stored: StoredDraw): Promise<KeptDraw> {
-  return { stored, plan: stored.plan, boundary: stored.boundary, listDigest: await listDigestOf(stored.publication.entries) };
+  return { stored, listDigest: await listDigestOf(stored.publication.entries) };
 }
 
 /**
