@@ -4,29 +4,14 @@
  * status read remembers the event as it said it; once the status shows the draw, the ticket is
  * read once more (the draw may have changed it) before its place is worked out again.
  */
-import type { RoomStatus, TokenView, WaitingRoomError } from './api.js';
-import type { CredentialStore } from './credentials.js';
-import { expectView, type Http } from './http.js';
-import type { LineMemory } from './line-memory.js';
-import type { RoomUrls } from './options.js';
-import type { Retries } from './retries.js';
+import type { RoomStatus, TokenView } from './api.js';
+import { expectView } from './http.js';
+import type { ClientRequests } from './requests.js';
 import { drawToReread } from './room-event.js';
-import type { StatusReads } from './zones.js';
 
-export interface EventReadsOptions {
-  urls: RoomUrls;
-  http: Http;
-  credentials: CredentialStore;
-  memory: LineMemory;
-  reads: StatusReads;
-  retries: Retries;
-  now: () => number;
-  /** The client's epoch: bumped to cancel everything in flight. */
-  epoch: () => number;
+export interface EventReadsOptions extends ClientRequests {
   /** A view from the server, for the client to show. */
   applyView: (view: TokenView, source: 'server') => void;
-  /** A request failed for good. */
-  failed: (error: WaitingRoomError, tokenId: string) => void;
 }
 
 export class EventReads {

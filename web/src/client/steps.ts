@@ -5,34 +5,20 @@
  * ticket: event-reads.ts). Outcomes go back to the client, which applies them.
  */
 import type { ClientState, ClosedReason, RoomStatus, TokenView, WaitingRoomError } from './api.js';
-import type { CredentialStore } from './credentials.js';
 import type { EventReads } from './event-reads.js';
-import { expectStatus, expectView, toWaitingRoomError, type Http } from './http.js';
-import type { LineMemory } from './line-memory.js';
-import type { RoomUrls } from './options.js';
-import type { Retries } from './retries.js';
-import { cadenceOf, viewFromStatus, type StatusReads, type StepKind } from './zones.js';
+import { expectStatus, expectView, toWaitingRoomError } from './http.js';
+import type { ClientRequests } from './requests.js';
+import { cadenceOf, viewFromStatus, type StepKind } from './zones.js';
 
 /** server: an answer to this tab's request · status: worked out from a status read · tab: from another tab. */
 export type ViewSource = 'server' | 'status' | 'tab';
 
-export interface StepsOptions {
+export interface StepsOptions extends ClientRequests {
   roomId: string;
-  urls: RoomUrls;
-  http: Http;
-  credentials: CredentialStore;
-  memory: LineMemory;
-  reads: StatusReads;
-  retries: Retries;
   events: EventReads;
-  now: () => number;
-  /** The client's epoch: bumped to cancel everything in flight. */
-  epoch: () => number;
   state: () => ClientState;
   view: () => TokenView | undefined;
   applyView: (view: TokenView, source: ViewSource) => void;
-  /** A request failed for good. */
-  failed: (error: WaitingRoomError, tokenId: string) => void;
   /** The room is gone (its status is 404). */
   roomClosed: (tokenId: string, reason: ClosedReason) => void;
   /** No credential is stored: another tab left or lost the ticket. */
