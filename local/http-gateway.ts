@@ -20,6 +20,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { isPreflight, preflightHeaders, withCorsHeaders } from './http-api-cors.js';
 import { LOCAL_ACCOUNT } from './intrinsics.js';
 import type { LocalFunction } from './lambda-host.js';
+import { listenForBursts } from './listen.js';
 import { ConcurrencyLimit, TokenBucket, type SheddingOptions } from './load-shedding.js';
 import { iamRefusal } from './sigv4-check.js';
 import type { CorsDefinition, RouteDefinition } from './template.js';
@@ -259,11 +260,7 @@ export class HttpGateway {
       });
     });
     this.server.keepAliveTimeout = 5000;
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(port, host, () => resolve());
-    });
-    return (this.server.address() as { port: number }).port;
+    return listenForBursts(this.server, port, host);
   }
 
   async close(): Promise<void> {

@@ -20,6 +20,7 @@ import http from 'node:http';
 import { isCloudFrontResponse, type CloudFrontRequest, type CloudFrontResponse } from '../../edge/cloudfront-event.js';
 import type { GateConfig } from '../../edge/gate-code.js';
 import { loadGate, nodeResponseParts, viewerRequestEvent, type GateHandler } from '../../edge/run-gate.js';
+import { listenForBursts } from '../listen.js';
 import { behaviorFor } from './behaviors.js';
 import { originHeaders, originPath, viewerHeaders } from './origin-request.js';
 import { ACCESS_DENIED, type PageBucket } from './page-bucket.js';
@@ -65,12 +66,9 @@ export class LocalDistribution {
       });
     });
     server.keepAliveTimeout = 5000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
+    const taken = await listenForBursts(server, port, host);
     this.server = server;
-    return (server.address() as { port: number }).port;
+    return taken;
   }
 
   async close(): Promise<void> {

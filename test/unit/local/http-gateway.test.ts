@@ -2,7 +2,9 @@
  * The local runtime's HTTP API: the payload 2.0 events it builds, how it maps results, its
  * built-in CORS, and how it reads routes and CORS from the template.
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpGateway, compileRoute } from '../../../local/http-gateway.js';
@@ -237,6 +239,30 @@ describe('bad input at the gateway', () => {
     } finally {
       agent.destroy();
     }
+  });
+});
+
+/** The kernel's count of connections dropped because a listening socket's queue was full (Linux's TcpExt ListenOverflows). */
+function listenOverflows(): number {
+  const [names, values] = readFileSync('/proc/net/netstat', 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('TcpExt:'))
+    .map((line) => line.split(/\s+/).slice(1));
+  return Number(values![names!.indexOf('ListenOverflows')]);
+}
+
+describe('a burst of connections', () => {
+  it('is held by the kernel while the gateway is busy: none of 1,200 connections made at once is dropped (Node keeps only 511)', async () => {
+    const before = listenOverflows();
+    const sockets = Array.from({ length: 1_200 }, () => net.connect(port, '127.0.0.1'));
+    const connected = Promise.all(sockets.map((socket) => new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject))));
+    await new Promise((resolve) => setImmediate(resolve)); // the connects are sent
+    const busyUntil = Date.now() + 300; // the gateway accepts nothing meanwhile: only the listen queue holds them
+    while (Date.now() < busyUntil);
+    await connected;
+    const dropped = listenOverflows() - before;
+    for (const socket of sockets) socket.destroy();
+    expect(dropped).toBe(0);
   });
 });
 
