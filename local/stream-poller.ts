@@ -3,7 +3,10 @@
  * iterators), applies the mapping's filters, invokes the function with batches of up to BatchSize
  * records, honours partial batch responses (the batch resumes at the lowest failed sequence
  * number), bisects a failing batch, retries up to MaximumRetryAttempts, and then writes a failure
- * record to the on-failure queue and moves on.
+ * record to the on-failure queue and moves on. With a batching window (MaximumBatchingWindowInSeconds)
+ * it gathers a shard's records for up to that long, or until a batch is full, before it invokes,
+ * as Lambda does: one invocation a second for the stats aggregator instead of one per poll that
+ * finds a record.
  */
 import {
   DescribeStreamCommand,
@@ -58,6 +61,8 @@ export class StreamPoller {
   private readonly initialPosition = new Map<string, 'TRIM_HORIZON' | 'LATEST'>();
   /** Tumbling windows: per shard, the current window's start and the state the function returned. */
   private readonly windows = new Map<string, { start: number; state: unknown }>();
+  /** Batching window: per shard, the records read and not yet delivered, and when the first of them was read. */
+  private readonly gathering = new Map<string, { records: Batch; since: number }>();
   private stopped = false;
   private loop?: Promise<void>;
   private wake?: () => void;
@@ -143,12 +148,34 @@ export class StreamPoller {
     const records = (Records ?? []).map((r) => toLambdaRecord(r, this.options.streamArn));
     for (const record of records) this.options.onRecord?.(record);
     const wanted = records.filter((r) => passesFilters(r, this.options.mapping.filters));
-    if (wanted.length > 0) await this.deliver(shardId, wanted);
+    await this.gatherAndDeliver(shardId, wanted, !NextShardIterator);
     const last = records[records.length - 1]?.dynamodb?.SequenceNumber;
     if (last) this.lastSequence.set(shardId, last);
     // The iterator moves on only once the batch is done (delivered, or set aside after its retries).
     this.shards.set(shardId, NextShardIterator ?? undefined);
     return records.length;
+  }
+
+  /**
+   * Without a batching window, delivers what was read at once; with one, adds it to the shard's
+   * gathered records and delivers them, a batch at a time, once the window has passed since the
+   * first of them or a batch is full, or the shard is closed. Called on every poll of the shard,
+   * records read or not.
+   */
+  private async gatherAndDeliver(shardId: string, wanted: Batch, shardClosed: boolean): Promise<void> {
+    const { batchSize, batchingWindowSeconds = 0 } = this.options.mapping;
+    if (batchingWindowSeconds <= 0) {
+      if (wanted.length > 0) await this.deliver(shardId, wanted);
+      return;
+    }
+    const gathered = this.gathering.get(shardId) ?? { records: [], since: Date.now() };
+    if (gathered.records.length === 0) gathered.since = Date.now();
+    gathered.records.push(...wanted);
+    this.gathering.set(shardId, gathered);
+    const due = shardClosed || Date.now() - gathered.since >= batchingWindowSeconds * 1000;
+    while (gathered.records.length > 0 && (due || gathered.records.length >= batchSize) && !this.stopped) {
+      await this.deliver(shardId, gathered.records.splice(0, batchSize));
+    }
   }
 
   private async reposition(shardId: string): Promise<void> {
