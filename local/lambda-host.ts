@@ -3,6 +3,7 @@
  * function's entry metadata, with the function's environment from the template, invoked with a
  * Lambda-shaped context and the function's timeout.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +13,13 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, resolve, type LocalResource } from './intr
 import { referencedIds, type FunctionDefinition } from './template.js';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+const running = new AsyncLocalStorage<string>();
+/**
+ * The handler whose invocation is running here (its entry's file name, e.g. `join`), if any: what
+ * the scale model's calibration attributes an SDK call to (bench/scale/sdk-counter.ts).
+ */
+export const runningHandler = (): string | undefined => running.getStore();
 
 export class FunctionTimeoutError extends Error {
   override name = 'FunctionTimeoutError';
@@ -61,7 +69,7 @@ export class LocalFunction {
       timer = setTimeout(() => reject(new FunctionTimeoutError(`${this.name} timed out after ${this.definition.timeoutSeconds} s`)), timeoutMs);
     });
     try {
-      return (await Promise.race([this.handler!(event, context), timeout])) as T;
+      return (await Promise.race([running.run(path.basename(this.definition.entry, '.ts'), () => this.handler!(event, context)), timeout])) as T;
     } finally {
       clearTimeout(timer);
     }

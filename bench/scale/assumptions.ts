@@ -85,8 +85,6 @@ export interface StreamMapping {
   visibilityLagJitterMs?: number;
   /** After a poll that found records, poll again this soon, found or not (the local poller loops without sleeping while it reads). */
   repollAfterRecordsMs?: number;
-  /** Whether a consumer's batching window is honoured (Lambda does; the local stream poller does not). */
-  batchingWindows: boolean;
 }
 
 /** What each stream mapping asks for (lib/constructs/check-loop.ts, lib/constructs/stats-aggregator.ts). */
@@ -112,16 +110,16 @@ export const STREAM_MAPPING: StreamMapping = {
   pollIntervalMs: 250,
   /** A record becomes readable this long after its write. */
   visibilityLagMs: 10,
-  batchingWindows: true,
 };
 
 /**
  * What AWS does (the default) or what the local runtime does instead (for calibration): its queue
  * poller runs three pollers with 2 s waits and never scales (local/queue-poller.ts), its stream
  * poller reads the one shard DynamoDB Local has every 50 ms while it finds nothing, and again at
- * once (a GetRecords round trip later) after it found records (local/stream-poller.ts), each
+ * once (a GetRecords round trip later) after it found records, gathering for a mapping's batching
+ * window as Lambda does (local/stream-poller.ts), each
  * handler module is loaded once, so each function has one environment serving every request, and
- * DynamoDB Local is slower than DynamoDB.
+ * DynamoDB Local is slower than DynamoDB and answers calls sent together one after the other.
  */
 export interface InfrastructureProfile {
   queue: QueueMapping;
@@ -129,15 +127,18 @@ export interface InfrastructureProfile {
   singleEnvironment: boolean;
   /** DynamoDB's latencies (LATENCY_MS) are multiplied by this. */
   dynamoLatencyScale: number;
+  /** Calls sent at once are answered one after the other (DynamoDB Local answers one request at a time). */
+  serialDynamoCalls: boolean;
 }
 
-export const AWS_PROFILE: InfrastructureProfile = { queue: SQS_MAPPING, stream: STREAM_MAPPING, singleEnvironment: false, dynamoLatencyScale: 1 };
+export const AWS_PROFILE: InfrastructureProfile = { queue: SQS_MAPPING, stream: STREAM_MAPPING, singleEnvironment: false, dynamoLatencyScale: 1, serialDynamoCalls: false };
 export const LOCAL_RUNTIME_PROFILE: InfrastructureProfile = {
   queue: { minPollers: 3, scaleUpPerSecond: 0, maxPollers: 3, batchSize: 10, waitSeconds: 2, batchingWindowMs: CHECK_DELIVERY_SLACK_MS },
   // DynamoDB Local shows a stream record 3-20 ms after its write (TOOLCHAIN.md) and answers a call in about 10 ms.
-  stream: { pollIntervalMs: 50, visibilityLagMs: 3, visibilityLagJitterMs: 17, repollAfterRecordsMs: 5, batchingWindows: false },
+  stream: { pollIntervalMs: 50, visibilityLagMs: 3, visibilityLagJitterMs: 17, repollAfterRecordsMs: 5 },
   singleEnvironment: true,
   dynamoLatencyScale: 2,
+  serialDynamoCalls: true,
 };
 
 /** CloudFront's cache of the room status: max-age 1 s; every edge's miss collapses into one origin fetch (Origin Shield, one regional cache). */

@@ -7,6 +7,7 @@
  * blocks (environmentOf), its clock, its pass-key cache, and a sleep that moves its clock.
  */
 import {
+  Admissions,
   CheckLoop,
   DEFAULT_LINE_SHARDS,
   ROOM_VIEW_MAX_AGE_MS,
@@ -34,7 +35,7 @@ import { CheckQueueModel, type PendingSend, type QueuedMessage } from './check-q
 import { EdgeCache } from './edge-cache.js';
 import { FastStore } from './fast-store.js';
 import { LambdaFunction, type LambdaEnvironment } from './lambda-pool.js';
-import { MeteredStore, TABLE, TransactionSpans, readUnits, writeUnits, type StoreInfrastructure } from './metered-store.js';
+import { AdmitterLeases, MeteredStore, RoomHistory, TABLE, TransactionSpans, readUnits, writeUnits, type StoreInfrastructure } from './metered-store.js';
 import type { Cause, Meter } from './meter.js';
 import { seededRandom, type EnvClock, type Simulation } from './simulation.js';
 import { TokenStream, type StreamRecord } from './token-stream.js';
@@ -45,6 +46,8 @@ export interface Runtime {
   visitors: Visitors;
   rooms: Rooms;
   checkLoop: CheckLoop;
+  /** Where this environment's check messages go (into the outbox). */
+  checks: CheckQueue;
   /** Check messages this invocation scheduled: sent together (SendMessageBatch) when it ends. */
   outbox: PendingSend[];
 }
@@ -142,7 +145,10 @@ export class Deployment {
       store: this.store,
       meter,
       transactions: this.transactions,
+      roomHistory: new RoomHistory(),
+      leases: new AdmitterLeases((roomId, at, fn) => this.sim.at(at, () => this.continueAdmitting(roomId, fn))),
       latencyScale: profile.dynamoLatencyScale,
+      serialCalls: profile.serialDynamoCalls,
       publish: (record, at) => this.stream.publish(record, at),
       removed: (tokenId, state) => this.removedStates.set(tokenId, state),
     };
@@ -210,7 +216,22 @@ export class Deployment {
       },
       random: this.random,
     };
-    return { deps, visitors: new Visitors(deps), rooms: new Rooms(deps, this.lineShards), checkLoop: new CheckLoop(deps, queue), outbox };
+    return { deps, visitors: new Visitors(deps), rooms: new Rooms(deps, this.lineShards), checkLoop: new CheckLoop(deps, queue), checks: queue, outbox };
+  }
+
+  /**
+   * The lease holder, woken at the end of its span by an admitter it refused (metered-store.ts
+   * AdmitterLeases), admits again, as it does when it finds the wake-up on giving the lease back.
+   * Modelled as another invocation of its function (on AWS the same invocation goes on).
+   */
+  private async continueAdmitting(roomId: string, fn: string): Promise<void> {
+    const name = (FUNCTION_NAMES as readonly string[]).includes(fn) ? (fn as FunctionName) : 'check-tokens';
+    this.meter.cause = 'system';
+    await this.functions[name].invoke(this.sim.now, async (env) => {
+      (env.context.deps.store as MeteredStore).continueAsHolder();
+      await new Admissions(env.context.deps, env.context.checks).fillSafely(roomId);
+      await this.flush(env);
+    });
   }
 
   /** Signs with a key set read from Secrets Manager and cached five minutes per environment. */

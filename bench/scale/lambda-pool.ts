@@ -91,9 +91,12 @@ export class LambdaFunction<C> {
     this.peak = Math.max(this.peak, this.busy.size + 1);
     env.clock.time = start + (cold ? COLD_START_MS : 0);
     let value: R;
+    const outer = this.meter.running;
+    this.meter.running = this.name;
     try {
       value = await work(env);
     } finally {
+      this.meter.running = outer;
       const end = env.clock.time + INVOCATION_OVERHEAD_MS;
       env.busyUntil = end;
       this.busy.push(env);

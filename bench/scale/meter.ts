@@ -122,18 +122,24 @@ export class Meter {
   partitions = new PartitionMeter();
   /** The cause of the request being executed (requests run one at a time). */
   cause: Cause = 'system';
+  /** The function whose invocation is running ('-': none), for `ddb.fn.<function>.<table>.<command>`. */
+  running = '-';
   private readonly causeKeys: Record<Cause, CauseKeys>;
   private readonly apiSeries: number[];
   private readonly commandKeys = new Map<string, string>();
   private readonly tableKeys = new Map<string, { read: string; write: string }>();
   private readonly onKeys = new Map<string, string>();
 
-  /** `ddb.on.<table>.<command>`: which table each operation went to (shown by the calibration). */
+  /** `ddb.on.<table>.<command>`: which table each operation went to, and `ddb.fn.*` from which function (shown by the calibration). */
   private countOn(table: string, command: string): void {
     const id = `${table}|${command}`;
     let key = this.onKeys.get(id);
     if (!key) this.onKeys.set(id, (key = `ddb.on.${table}.${command}`));
     this.tally.add(key);
+    const byFunction = `${this.running}|${id}`;
+    let fnKey = this.onKeys.get(byFunction);
+    if (!fnKey) this.onKeys.set(byFunction, (fnKey = `ddb.fn.${this.running}.${table}.${command}`));
+    this.tally.add(fnKey);
   }
 
   constructor(readonly start: number) {

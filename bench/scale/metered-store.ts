@@ -28,12 +28,27 @@
  *
  * Parallel calls count their latency once: a call notes the clock when it starts and moves it
  * forward only when it resolves, so calls started together (readHead's Promise.all over the
- * shards) all start at the same time and the clock ends at the slowest.
+ * shards) all start at the same time and the clock ends at the slowest. On DynamoDB Local
+ * (`serialCalls`) they are answered one after the other: the clock moves by each one's latency.
  *
  * Transaction conflicts: DynamoDB cancels a TransactWriteItems that touches an item another
  * transaction is still writing. The model keeps, per room item, the time span of its last
  * transaction and answers `conflict` to one that overlaps it (the domain retries with backoff).
  * Conflicts between a transaction and a single-item write are not modelled.
+ *
+ * The admitter lease in time (AdmitterLeases): an invocation runs to completion when the model
+ * reaches it, so every lease would be given back before anyone else asked for it, and nobody would
+ * ever find it taken. The lease is therefore kept held, in simulated time, from the holder's
+ * acquire to its release: an admitter that asks within that span is refused ('busy'), as on
+ * DynamoDB, and the holder, which would have found the refused one's wake-up when it gave the lease
+ * back, admits again at the end of its span (one continuation per span).
+ *
+ * The room items in time (RoomHistory), for the same reason: a leave's transaction and the
+ * admission that refills its seat a few hundred ms later (on DynamoDB Local) are both applied when
+ * the leave is run, so a room read by another environment in between would never see the seat
+ * free. Each write of a room item keeps a copy stamped with the time it completes; a read finds
+ * the copy of its own time. Conditions are still checked against the latest item, and a writer
+ * whose condition failed on the room reads it as it is now (it has seen the newer item).
  */
 import {
   lineShardOf,
@@ -68,6 +83,67 @@ const ROOM_WRITE = writeUnits(SIZE.roomItem);
 const BATCH_GET_KEYS = 100;
 const TOKEN_READ_EVENTUAL = readUnits(SIZE.tokenItem, false);
 
+/** A continuation of the admitter: fill `roomId` at `at` in function `fn` (the holder that was woken). */
+export type WakeAdmitter = (roomId: string, at: number, fn: string) => void;
+
+/** Per room, the admitter lease's last span in simulated time (see the header). */
+export class AdmitterLeases {
+  private readonly held = new Map<string, { owner: string; from: number; fn: string }>();
+  private readonly spans = new Map<string, { from: number; until: number; fn: string; woken: boolean }>();
+
+  constructor(private readonly wake: WakeAdmitter) {}
+
+  /** Whether an admitter asking at `at` finds the lease taken; the holder is woken once per span. */
+  refuses(roomId: string, at: number): boolean {
+    const span = this.spans.get(roomId);
+    if (!span || at < span.from || at >= span.until) return false;
+    if (!span.woken) {
+      span.woken = true;
+      this.wake(roomId, span.until, span.fn);
+    }
+    return true;
+  }
+
+  acquired(roomId: string, owner: string, at: number, fn: string): void {
+    this.held.set(roomId, { owner, from: at, fn });
+  }
+
+  released(roomId: string, owner: string, at: number): void {
+    const held = this.held.get(roomId);
+    if (held?.owner !== owner) return;
+    this.held.delete(roomId);
+    this.spans.set(roomId, { from: held.from, until: at, fn: held.fn, woken: false });
+  }
+}
+
+/** Copies of each room item as written, by the time each write completed (see the header). */
+export class RoomHistory {
+  private readonly versions = new Map<string, { at: number; room: Room | undefined }[]>();
+
+  /** Keeps copies this long after the newest (reads are never further behind). */
+  constructor(private readonly keepMs = 5_000) {}
+
+  record(roomId: string, at: number, room: Room | undefined): void {
+    let list = this.versions.get(roomId);
+    if (!list) this.versions.set(roomId, (list = []));
+    let i = list.length;
+    while (i > 0 && list[i - 1]!.at > at) i -= 1;
+    list.splice(i, 0, { at, room });
+    const newest = list[list.length - 1]!.at;
+    let old = 0;
+    while (old < list.length - 1 && list[old]!.at < newest - this.keepMs) old += 1;
+    if (old > 0) list.splice(0, old);
+  }
+
+  /** The room as a read at `at` finds it; 'current' when no copy is that old (the item as it is). */
+  at(roomId: string, at: number): Room | undefined | 'current' {
+    const list = this.versions.get(roomId);
+    if (!list) return 'current';
+    for (let i = list.length - 1; i >= 0; i--) if (list[i]!.at <= at) return list[i]!.room;
+    return 'current';
+  }
+}
+
 /** Per room item: the span of its last transaction. */
 export class TransactionSpans {
   private readonly spans = new Map<string, { start: number; end: number }>();
@@ -92,8 +168,12 @@ export interface StoreInfrastructure {
   readonly store: FastStore;
   readonly meter: Meter;
   readonly transactions: TransactionSpans;
+  readonly leases: AdmitterLeases;
+  readonly roomHistory: RoomHistory;
   /** DynamoDB's modelled latencies are multiplied by this (DynamoDB Local is slower). */
   readonly latencyScale: number;
+  /** Calls sent together are answered one after the other (DynamoDB Local), not side by side. */
+  readonly serialCalls: boolean;
   /** The token table's stream. */
   publish(record: StreamRecord, at: number): void;
   /** A token was removed (its state at removal): who it was, for attributing later messages about it. */
@@ -101,6 +181,11 @@ export interface StoreInfrastructure {
 }
 
 export class MeteredStore implements WaitingRoomStore {
+  /** Until this time this environment reads rooms as they are now: a condition on the room failed (see the header). */
+  private readsCurrentUntil = Number.NEGATIVE_INFINITY;
+  /** The next acquire goes on a woken holder's lease (AdmitterLeases): its failed release was counted already, not a new UpdateItem. */
+  private continuing = false;
+
   constructor(
     private readonly infra: StoreInfrastructure,
     private readonly clock: EnvClock,
@@ -114,12 +199,18 @@ export class MeteredStore implements WaitingRoomStore {
   private async call<R>(command: string, latencyMs: number, units: (at: number) => readonly DynamoUnits[], body: () => Promise<R>): Promise<R> {
     const start = this.clock.time;
     const result = await body();
-    this.infra.meter.dynamo(command, start, units(start));
-    this.clock.time = Math.max(this.clock.time, start + latencyMs * this.infra.latencyScale);
+    const used = units(start);
+    this.infra.meter.dynamo(command, start, used);
+    const latency = latencyMs * this.infra.latencyScale;
+    this.clock.time = this.infra.serialCalls ? this.clock.time + latency : Math.max(this.clock.time, start + latency);
+    for (const roomId of new Set(used.filter((u) => u.table === TABLE.rooms && u.write > 0).map((u) => u.key.split('#')[0]!))) {
+      this.infra.roomHistory.record(roomId, this.clock.time, await this.inner.getRoom(roomId));
+    }
     return result;
   }
 
   getRoom(roomId: string): Promise<Room | undefined> {
+    const at = this.clock.time;
     return this.call(
       'BatchGetItem',
       LATENCY_MS.batchGetItem,
@@ -127,8 +218,16 @@ export class MeteredStore implements WaitingRoomStore {
         { table: TABLE.rooms, key: roomId, read: readUnits(SIZE.roomItem, true), write: 0 },
         { table: TABLE.rooms, key: `${roomId}#tickets`, read: readUnits(100, true), write: 0 },
       ],
-      () => this.inner.getRoom(roomId),
+      async () => {
+        const past = at < this.readsCurrentUntil ? 'current' : this.infra.roomHistory.at(roomId, at);
+        return past === 'current' ? this.inner.getRoom(roomId) : past && structuredClone(past);
+      },
     );
+  }
+
+  /** A condition on the room failed: this environment has seen the room as it is now. */
+  private sawCurrentRoom(): void {
+    this.readsCurrentUntil = this.clock.time + 1_000;
   }
 
   listRooms(): Promise<Room[]> {
@@ -219,14 +318,28 @@ export class MeteredStore implements WaitingRoomStore {
     );
   }
 
+  /** The next acquire continues a woken holder's lease: counted as the holder's refused release (an UpdateItem already counted) and its read of the counter. */
+  continueAsHolder(): void {
+    this.continuing = true;
+  }
+
   async acquireAdmitter(roomId: string, owner: string, now: number, until: number): Promise<Room | 'busy' | 'not-found'> {
     this.readCounter(roomId);
+    const at = this.clock.time;
+    if (this.continuing) {
+      this.continuing = false;
+      const room = await this.inner.acquireAdmitter(roomId, owner, now, until);
+      if (typeof room === 'object') this.infra.leases.acquired(roomId, owner, at, this.infra.meter.running);
+      this.clock.time += LATENCY_MS.getItem * this.infra.latencyScale;
+      return room;
+    }
     const outcome = await this.call(
       'UpdateItem',
       LATENCY_MS.updateItem,
       () => [{ table: TABLE.rooms, key: roomId, read: 0, write: ROOM_WRITE }],
-      () => this.inner.acquireAdmitter(roomId, owner, now, until),
+      async () => (this.infra.leases.refuses(roomId, at) ? 'busy' : this.inner.acquireAdmitter(roomId, owner, now, until)),
     );
+    if (typeof outcome === 'object') this.infra.leases.acquired(roomId, owner, at, this.infra.meter.running);
     this.infra.meter.tally.add(outcome === 'busy' ? 'admitter.refused' : 'admitter.acquired');
     return outcome;
   }
@@ -241,7 +354,7 @@ export class MeteredStore implements WaitingRoomStore {
     if (outcome.kind === 'woken') {
       this.readCounter(request.roomId);
       this.clock.time += LATENCY_MS.getItem * this.infra.latencyScale;
-    }
+    } else this.infra.leases.released(request.roomId, request.owner, this.clock.time);
     return outcome;
   }
 
@@ -266,6 +379,7 @@ export class MeteredStore implements WaitingRoomStore {
         if (this.infra.transactions.claim(request.roomId, start, start + span)) outcome = await this.inner.admitTokens(request);
       },
     );
+    if (outcome.kind === 'room-refused' || outcome.kind === 'conflict') this.sawCurrentRoom();
     if (outcome.kind === 'admitted') {
       // Who admitted: the room's admitter under its lease, or a visitor's own request.
       this.infra.meter.tally.add(request.owner !== undefined ? 'admissions.lease' : 'admissions.self', request.tokens.length);
@@ -298,6 +412,7 @@ export class MeteredStore implements WaitingRoomStore {
         if (!transactional || this.infra.transactions.claim(request.token.roomId, start, start + span)) outcome = await this.inner.removeToken(request);
       },
     );
+    if (outcome !== 'removed') this.sawCurrentRoom();
     if (outcome === 'removed' && before) {
       this.infra.removed(before.tokenId, before.state);
       this.infra.publish({ eventName: 'REMOVE', tokenId: before.tokenId, roomId: before.roomId, before: before.state }, this.clock.time);

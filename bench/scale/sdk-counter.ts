@@ -7,6 +7,7 @@
  * (GetCommand → GetItem); SendMessageBatch also counts its entries.
  */
 import { createRequire } from 'node:module';
+import { runningHandler } from '../../local/lambda-host.js';
 
 type Send = (this: { constructor: { name: string } }, command: unknown, ...rest: unknown[]) => Promise<unknown>;
 interface ClientClass {
@@ -68,6 +69,7 @@ export class SdkCounter {
       const input = (command as { input?: { TableName?: string; RequestItems?: Record<string, unknown>; TransactItems?: Record<string, { TableName?: string }>[] } }).input;
       const table = input?.TableName ?? Object.keys(input?.RequestItems ?? {})[0] ?? Object.values(input?.TransactItems?.[0] ?? {})[0]?.TableName ?? '';
       this.add(`ddb.on.${tableKind(table)}.${operation}`);
+      this.add(`ddb.fn.${runningHandler() ?? '-'}.${tableKind(table)}.${operation}`);
     }
     else if (client === 'SQSClient') {
       this.add(`sqs.${operation}`);

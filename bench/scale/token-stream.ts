@@ -91,7 +91,7 @@ export class TokenStream {
     const readAny = this.written[lane.shard]! > lane.readUpTo;
     lane.readUpTo = this.written[lane.shard]!;
     const { batchSize, batchingWindowMs } = lane.consumer;
-    if (this.mapping.batchingWindows && batchingWindowMs > 0 && lane.pending.length > 0 && lane.pending.length < batchSize) {
+    if (batchingWindowMs > 0 && lane.pending.length > 0 && lane.pending.length < batchSize) {
       // Gathering: invoke when the window ends (or, polling on, when the batch is full).
       lane.windowEndsAt ??= this.sim.now + batchingWindowMs;
       if (this.sim.now < lane.windowEndsAt) {
