@@ -5,8 +5,8 @@
  * (DynamoDB Local and fauxqs, the handlers in this process, visitors over HTTP, every SDK call
  * counted). Per visitor, the API requests by route, the DynamoDB operations by command and the
  * check messages sent must agree within 10 %, or the model has drifted from the code. The local
- * run goes first: the time its answers took (which the load on this machine decides, and which
- * moves every page's next step) is given to the model's visitors.
+ * run goes first: the time its answers took, by route (which the load on this machine decides, and
+ * which moves every page's next step), is given to the model's visitors.
  *
  * What is not compared: SQS receives and deletes (the local poller is not Lambda's), and counts
  * too rare to compare at this size (fewer than MIN_COUNT in both runs), which are shown all the same.
@@ -95,8 +95,8 @@ export interface CalibrationResult {
   failures: CalibrationRow[];
 }
 
-/** The model's counts; `responseLatencyMs`: how long the local runtime took to answer, measured in its run. */
-export async function modelCounts(plan: CalibrationPlan, responseLatencyMs = 0): Promise<Map<string, number>> {
+/** The model's counts; `responseLatencyMs`: how long the local runtime took to answer, by route, measured in its run. */
+export async function modelCounts(plan: CalibrationPlan, responseLatencyMs: number | Readonly<Record<string, number>> = 0): Promise<Map<string, number>> {
   // DynamoDB Local runs one request at a time: its transactions never overlap, so they never conflict.
   const run = new ScenarioRun({
     streamShards: 1,
@@ -146,11 +146,19 @@ export async function localCounts(plan: CalibrationPlan): Promise<Map<string, nu
     scheduler.stop();
     const counts = new Map([...counter.counts, ...api.counts]);
     counts.set('latency.meanMs', api.latency.totalMs / Math.max(1, api.latency.count));
+    for (const [route, { totalMs, count }] of api.latencyByRoute) counts.set(`${LATENCY_PREFIX}${route}`, totalMs / count);
     return counts;
   } finally {
     counter.uninstall();
     await runtime.stop();
   }
+}
+
+const LATENCY_PREFIX = 'latency.route.';
+
+/** The local run's mean answer time per route, for the model's visitors. */
+export function routeLatencies(local: ReadonlyMap<string, number>): Record<string, number> {
+  return Object.fromEntries([...local].filter(([key]) => key.startsWith(LATENCY_PREFIX)).map(([key, ms]) => [key.slice(LATENCY_PREFIX.length), ms]));
 }
 
 export function compare(model: Map<string, number>, local: Map<string, number>, visitors: number): CalibrationResult {
@@ -170,7 +178,7 @@ export async function runCalibration(short: boolean): Promise<CalibrationResult>
   const plan = calibrationPlan(short);
   // The local run first: how long its answers take (load on this machine) is given to the model.
   const local = await localCounts(plan);
-  const model = await modelCounts(plan, local.get('latency.meanMs') ?? 0);
+  const model = await modelCounts(plan, routeLatencies(local));
   return compare(model, local, plan.visitors.length);
 }
 

@@ -19,15 +19,21 @@ export class HttpVisitorApi implements VisitorApi {
     this.counts.set(`api.req.${route}`, (this.counts.get(`api.req.${route}`) ?? 0) + 1);
   }
 
-  /** Milliseconds the answers took, summed, and how many (the runtime's latency under this load). */
+  /** Milliseconds the answers took, summed, and how many (the runtime's latency under this load), and the same by route. */
   latency = { totalMs: 0, count: 0 };
+  readonly latencyByRoute = new Map<string, { totalMs: number; count: number }>();
 
   private async call<T>(route: string, method: string, path: string, secret?: string): Promise<T> {
     this.count(route);
     const sent = performance.now();
     const response = await fetch(`${this.baseUrl}${path}`, { method, headers: secret ? { Authorization: `Bearer ${secret}` } : {} });
-    this.latency.totalMs += performance.now() - sent;
+    const took = performance.now() - sent;
+    this.latency.totalMs += took;
     this.latency.count += 1;
+    const byRoute = this.latencyByRoute.get(route) ?? { totalMs: 0, count: 0 };
+    byRoute.totalMs += took;
+    byRoute.count += 1;
+    this.latencyByRoute.set(route, byRoute);
     const text = await response.text();
     if (!response.ok) throw new ApiError(response.status);
     return (text ? JSON.parse(text) : undefined) as T;

@@ -29,8 +29,12 @@ const PREFLIGHTED = { read: 1, heartbeat: 2, keepPlace: 4, leave: 8 } as const;
 export interface ModelApiOptions {
   /** The page is served from another origin than the API (CORS preflights). @default true */
   crossOriginPage?: boolean;
-  /** Time an answer takes to reach the visitor beyond the function's own duration (the calibration sets the local runtime's). @default 0 */
-  responseLatencyMs?: number;
+  /**
+   * Time an answer takes to reach the visitor beyond the function's own duration, by route (the
+   * calibration sets the local runtime's, measured per route: under load its joins are slower than
+   * its heartbeats). @default 0
+   */
+  responseLatencyMs?: number | Readonly<Record<string, number>>;
 }
 
 export class ModelApi implements VisitorApi {
@@ -111,7 +115,7 @@ export class ModelApi implements VisitorApi {
     meter.backend(cause, at);
     try {
       const { value, end } = await functions[fn].invoke(at, (env) => work(env.context));
-      this.answered = { eventAt: at, at: end + (this.options.responseLatencyMs ?? 0) };
+      this.answered = { eventAt: at, at: end + this.latencyOf(route) };
       return value;
     } catch (error) {
       const response = errorToResponse(error);
@@ -120,6 +124,11 @@ export class ModelApi implements VisitorApi {
       this.bytesOut(SIZE.headers + SIZE.errorBody);
       throw new ApiError(response.statusCode);
     }
+  }
+
+  private latencyOf(route: string): number {
+    const latency = this.options.responseLatencyMs ?? 0;
+    return typeof latency === 'number' ? latency : (latency[route] ?? 0);
   }
 
   private bytesOut(bytes: number): void {
