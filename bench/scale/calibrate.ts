@@ -30,7 +30,7 @@ export const TOLERANCE = 0.1;
  * the token writes and reads of their signals and checks, and the check messages sent.
  *
  * The model runs an invocation whole when it reaches it; what other environments would see
- * meanwhile it keeps in time (bench/scale/metered-store.ts): the admitter lease is held from its
+ * meanwhile it keeps in time (bench/scale/store-in-time.ts): the admitter lease is held from its
  * acquire to its release (a leave that frees a seat while the checker admits finds it taken, and
  * the holder admits again), a room read finds the item of its own time (the seat a leave freed, not
  * yet refilled), and DynamoDB Local answers calls sent together one after the other. With these,

@@ -35,7 +35,8 @@ import { CheckQueueModel, type PendingSend, type QueuedMessage } from './check-q
 import { EdgeCache } from './edge-cache.js';
 import { FastStore } from './fast-store.js';
 import { LambdaFunction, type LambdaEnvironment } from './lambda-pool.js';
-import { AdmitterLeases, MeteredStore, RoomHistory, TABLE, TransactionSpans, readUnits, writeUnits, type StoreInfrastructure } from './metered-store.js';
+import { MeteredStore, TABLE, readUnits, writeUnits, type StoreInfrastructure } from './metered-store.js';
+import { AdmitterLeases, RoomHistory, TransactionSpans } from './store-in-time.js';
 import type { Cause, Meter } from './meter.js';
 import { seededRandom, type EnvClock, type Simulation } from './simulation.js';
 import { TokenStream, type StreamRecord } from './token-stream.js';
@@ -220,7 +221,7 @@ export class Deployment {
   }
 
   /**
-   * The lease holder, woken at the end of its span by an admitter it refused (metered-store.ts
+   * The lease holder, woken at the end of its span by an admitter it refused (store-in-time.ts
    * AdmitterLeases), admits again, as it does when it finds the wake-up on giving the lease back.
    * Modelled as another invocation of its function (on AWS the same invocation goes on).
    */

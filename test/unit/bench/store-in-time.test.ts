@@ -1,11 +1,11 @@
 /**
- * The scale model's store in simulated time (bench/scale/metered-store.ts): an invocation is run
+ * The scale model's store in simulated time (bench/scale/store-in-time.ts): an invocation is run
  * whole when the model reaches it, so the admitter lease and the room item keep their history in
  * time, as other environments would have seen them meanwhile.
  */
 import { describe, expect, it } from 'vitest';
 import type { Room } from '../../../lambdas/domain/index.js';
-import { AdmitterLeases, RoomHistory } from '../../../bench/scale/metered-store.js';
+import { AdmitterLeases, RoomHistory } from '../../../bench/scale/store-in-time.js';
 
 const room = (activeCount: number) => ({ roomId: 'r', activeCount }) as Room;
 
