@@ -511,6 +511,13 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
   }
 }
 
+/**
+ * Each property takes 3-5 s of its hundreds of runs (about 12 ms a run, 75 ms at most in 3,000); a
+ * clean-clone CI run took one past the unit project's 20 s while the infrastructure tests bundled
+ * the functions beside it on two cores. Twenty times the usual, for a loaded machine.
+ */
+const PROPERTY_TIMEOUT_MS = 90_000;
+
 describe('invariants under random interleavings (DESIGN §5)', () => {
   it('holds capacity, order, no ghost seats, no false eviction, one check loop per token, and no admission of an old epoch after a stop', async () => {
     await fc.assert(
@@ -524,7 +531,7 @@ describe('invariants under random interleavings (DESIGN §5)', () => {
         ...(process.env.WR_PROPERTY_PATH ? { path: process.env.WR_PROPERTY_PATH } : {}),
       },
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it('holds them with scheduled events (no admission from the pre-queue to the draw, the draw a permutation of the line), modes and a rate limit', async () => {
     await fc.assert(
@@ -542,7 +549,7 @@ describe('invariants under random interleavings (DESIGN §5)', () => {
         ...(process.env.WR_PROPERTY_PATH ? { path: process.env.WR_PROPERTY_PATH } : {}),
       },
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it('holds them with queueing modes switched at random and a rate limit, which admissions outside passthrough never exceed', async () => {
     await fc.assert(
@@ -560,5 +567,5 @@ describe('invariants under random interleavings (DESIGN §5)', () => {
         ...(process.env.WR_PROPERTY_PATH ? { path: process.env.WR_PROPERTY_PATH } : {}),
       },
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 });
