@@ -209,6 +209,7 @@ export class DynamoTokenOps {
         ':room': roomId,
         ':now': now,
         ':epoch': request.epoch,
+        ':seq': entry.checkSeq,
       };
       let update = `SET #state = :admitted, admittedAt = :now, admittedEpoch = :epoch REMOVE ${LINE_INDEX.partitionKey}, ${LINE_INDEX.sortKey}`;
       if (entry.rearm) {
@@ -224,7 +225,7 @@ export class DynamoTokenOps {
           // Live: waiting, heartbeating (a token older than signals heartbeats), heard from since the
           // join (a token older than `heard` was) and since liveSince.
           ConditionExpression:
-            '#state = :waiting AND (#signal = :heartbeat OR attribute_not_exists(#signal)) AND (heard = :heard OR attribute_not_exists(heard)) AND lastSeenAt >= :liveSince AND roomId = :room',
+            '#state = :waiting AND (#signal = :heartbeat OR attribute_not_exists(#signal)) AND (heard = :heard OR attribute_not_exists(heard)) AND lastSeenAt >= :liveSince AND roomId = :room AND checkSeq = :seq',
           ExpressionAttributeNames: { '#state': 'state', '#signal': 'signal' },
           ExpressionAttributeValues: values,
         },

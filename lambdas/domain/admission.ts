@@ -252,13 +252,13 @@ export class Admissions {
     const entries: AdmitEntry[] = [];
     for (const token of candidates) {
       const deadline = token.lastSeenAt + timeoutMs;
-      if (!(token.checkDueAt > deadline)) entries.push({ tokenId: token.tokenId, ticket: token.ticket });
+      if (!(token.checkDueAt > deadline)) entries.push({ tokenId: token.tokenId, ticket: token.ticket, checkSeq: token.checkSeq });
       else if (checks) {
         // Due at the deadline, never after it (a deadline less than a second away: visible at once,
         // DelaySeconds 0): the check may still arrive up to CHECK_DELIVERY_SLACK_MS late, and the seat
         // must be freed at most 21 s after the last heartbeat (DESIGN §5.3).
         const rearm = { checkBy: `${REARM_PREFIX}${owner ?? 'self'}`, checkDueAt: Math.max(now, deadline) };
-        entries.push({ tokenId: token.tokenId, ticket: token.ticket, rearm });
+        entries.push({ tokenId: token.tokenId, ticket: token.ticket, checkSeq: token.checkSeq, rearm });
       }
     }
     let view = room;
@@ -284,7 +284,6 @@ export class Admissions {
       });
       switch (outcome.kind) {
         case 'admitted': {
-          for (const token of batch) this.deps.events?.admitted?.({ roomId: view.roomId, tokenId: token.tokenId, ticket: token.ticket });
           const rateSlotAt = allowance ? { rateSlotAt: allowance.slotAtAfter(batch.length) } : {};
           this.deps.views.patch(view.roomId, (cached) => ({
             ...cached,
@@ -293,7 +292,9 @@ export class Admissions {
             lastAdmittedTicket: Math.max(cached.lastAdmittedTicket, highest),
             ...rateSlotAt,
           }));
-          await this.sendRearmed(view.roomId, batch, candidates);
+          // The re-armed checks first: they keep the new seats from being held silently (a reporter that throws must not cost them).
+          await this.sendRearmed(view.roomId, batch);
+          for (const token of batch) this.deps.events?.admitted?.({ roomId: view.roomId, tokenId: token.tokenId, ticket: token.ticket });
           return {
             admitted: batch.map((t) => t.tokenId),
             room: {
@@ -335,18 +336,18 @@ export class Admissions {
    * The checks of re-armed loops, once their admission committed. A failed send is reported, not
    * thrown: the loop's earlier check is still on its way and resends (check-loop.ts).
    */
-  private async sendRearmed(roomId: string, batch: readonly AdmitEntry[], candidates: readonly Token[]): Promise<void> {
+  private async sendRearmed(roomId: string, batch: readonly AdmitEntry[]): Promise<void> {
     const { clock } = this.deps;
     const checks = this.checks;
     const rearmed = batch.filter((e) => e.rearm);
     if (!checks || rearmed.length === 0) return;
-    const seqOf = new Map(candidates.map((t) => [t.tokenId, t.checkSeq]));
     await Promise.all(
       rearmed.map(async (entry) => {
         // Rounded down, so never later than its due time; 0 (visible at once) when that is less than a second away.
         const delay = Math.max(0, Math.floor((entry.rearm!.checkDueAt - clock.now()) / 1000));
         try {
-          await checks.schedule({ tokenId: entry.tokenId, roomId, seq: seqOf.get(entry.tokenId)! + 1 }, delay);
+          // The transaction moved the loop from the sequence read (its condition) to the next one.
+          await checks.schedule({ tokenId: entry.tokenId, roomId, seq: entry.checkSeq + 1 }, delay);
         } catch (error) {
           this.deps.events?.admissionDeferred?.({ roomId, error });
         }

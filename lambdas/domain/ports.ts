@@ -18,6 +18,13 @@ export const systemClock: Clock = { now: () => Date.now() };
  * silent, until that far check.
  */
 export interface AdmitEntry extends WaitingEntry {
+  /**
+   * The token's checkSeq as the admitter read it: the token is refused if its check loop moved on
+   * since. Whether the loop needed re-arming was decided on that read's next check; a check that
+   * moved the loop meanwhile may have scheduled the next one too late for an admitted visitor (a
+   * keep-place check minutes away), or a re-armed check would go out with a stale sequence.
+   */
+  checkSeq: number;
   rearm?: { checkBy: string; checkDueAt: number };
 }
 

@@ -223,7 +223,7 @@ export class InMemoryStore implements WaitingRoomStore, EventStore {
     const refused = request.tokens
       .filter((entry) => {
         const token = this.tokens.get(entry.tokenId);
-        return !token || token.roomId !== request.roomId || !isLive(token, request.liveSince);
+        return !token || token.roomId !== request.roomId || !isLive(token, request.liveSince) || token.checkSeq !== entry.checkSeq;
       })
       .map((entry) => entry.tokenId);
     if (refused.length > 0) return { kind: 'tokens-refused', tokenIds: refused };

@@ -29,6 +29,7 @@ import {
   type Room,
   type RoomState,
   type Token,
+  type AdmitEntry,
   type WaitingEntry,
   type WaitingRoomStore,
   type EventStore,
@@ -128,6 +129,8 @@ function expectedNewRoom(roomId: string, capacity: number, state: RoomState = 'o
 }
 
 const entryOf = (token: Pick<Token, 'tokenId' | 'ticket'>): WaitingEntry => ({ tokenId: token.tokenId, ticket: token.ticket });
+/** A token to admit, as read: its check loop's sequence is part of the admission's condition. */
+const admitEntryOf = (token: Pick<Token, 'tokenId' | 'ticket' | 'checkSeq'>): AdmitEntry => ({ ...entryOf(token), checkSeq: token.checkSeq });
 const count = <T>(values: T[], value: T) => values.filter((v) => v === value).length;
 
 /** The whole line of a room: every shard, merged in ticket order. */
@@ -223,7 +226,7 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
   }
 
   function admit(roomId: string, tokens: readonly Token[], options: Partial<Omit<AdmitBatchRequest, 'roomId' | 'tokens'>> = {}): Promise<AdmitBatchOutcome> {
-    return store.admitTokens({ roomId, tokens: tokens.map(entryOf), capacity: 1, liveSince: LIVE_SINCE, epoch: 0, now: T0 + 100, ...options });
+    return store.admitTokens({ roomId, tokens: tokens.map(admitEntryOf), capacity: 1, liveSince: LIVE_SINCE, epoch: 0, now: T0 + 100, ...options });
   }
 
   describe('rooms: upsertRoom, getRoom, listRooms', () => {
@@ -657,7 +660,7 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
       const [far, near] = (await joinMany(roomId, 2, { checkDueAt: T0 + 900_000, checkSeq: 2, checkBy: 'msg-old' })) as [Token, Token];
       const outcome = await store.admitTokens({
         roomId,
-        tokens: [{ ...entryOf(far), rearm: { checkBy: 'rearm:owner-1', checkDueAt: T0 + 20_100 } }, entryOf(near)],
+        tokens: [{ ...admitEntryOf(far), rearm: { checkBy: 'rearm:owner-1', checkDueAt: T0 + 20_100 } }, admitEntryOf(near)],
         capacity: 3,
         raiseLastAdmittedTo: near.ticket,
         liveSince: LIVE_SINCE,
@@ -672,17 +675,33 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
     it('re-arms nothing when the batch is refused', async () => {
       const roomId = await openRoom(2);
       const [far] = (await joinMany(roomId, 1, { checkDueAt: T0 + 900_000 })) as [Token];
-      const rearmed = { ...entryOf(far), rearm: { checkBy: 'rearm:x', checkDueAt: T0 + 20_000 } };
+      const rearmed = { ...admitEntryOf(far), rearm: { checkBy: 'rearm:x', checkDueAt: T0 + 20_000 } };
       const missing = newToken(roomId, 9);
-      expect(await store.admitTokens({ roomId, tokens: [rearmed, entryOf(missing)], capacity: 1, liveSince: LIVE_SINCE, epoch: 0, now: T0 + 1 })).toEqual({ kind: 'room-refused' });
+      expect(await store.admitTokens({ roomId, tokens: [rearmed, admitEntryOf(missing)], capacity: 1, liveSince: LIVE_SINCE, epoch: 0, now: T0 + 1 })).toEqual({ kind: 'room-refused' });
       expect(await store.admitTokens({ roomId, tokens: [rearmed], capacity: 0, liveSince: LIVE_SINCE, epoch: 0, now: T0 + 1 })).toEqual({ kind: 'room-refused' });
       await store.putToken(missing, SHARDS);
       await store.touchToken({ tokenId: missing.tokenId, roomId, secretHash: missing.secretHash, signal: 'keep-place', now: T0 + 2, expiresAtSeconds: missing.expiresAtSeconds });
-      expect(await store.admitTokens({ roomId, tokens: [rearmed, entryOf(missing)], capacity: 2, liveSince: LIVE_SINCE, epoch: 0, now: T0 + 3 })).toEqual({
+      expect(await store.admitTokens({ roomId, tokens: [rearmed, admitEntryOf(missing)], capacity: 2, liveSince: LIVE_SINCE, epoch: 0, now: T0 + 3 })).toEqual({
         kind: 'tokens-refused',
         tokenIds: [missing.tokenId],
       });
       expect(await store.getToken(far.tokenId)).toEqual(far);
+    });
+
+    it('refuses a token whose check loop moved on since it was read, and admits the others', async () => {
+      const roomId = await openRoom(2);
+      const [moved, still] = (await joinMany(roomId, 2)) as [Token, Token];
+      // A check moved the first token's loop on (as a keep-place check would, minutes ahead) after the admitter read it.
+      expect(await store.advanceCheck({ tokenId: moved.tokenId, fromSeq: 0, by: 'msg-1', dueAt: T0 + 900_000, expect: { state: 'WAITING', signal: 'heartbeat' } })).toBe('advanced');
+      const request = { roomId, capacity: 2, liveSince: LIVE_SINCE, epoch: 0, now: T0 + 100 };
+      expect(await store.admitTokens({ ...request, tokens: [admitEntryOf(moved), admitEntryOf(still)] })).toEqual({ kind: 'tokens-refused', tokenIds: [moved.tokenId] });
+      expect(await store.getToken(still.tokenId)).toMatchObject({ state: 'WAITING' });
+      // Read again, it is admitted (re-armed, as its check is now far away).
+      const fresh = (await store.getToken(moved.tokenId))!;
+      expect(fresh.checkSeq).toBe(1);
+      const rearm = { checkBy: 'rearm:x', checkDueAt: T0 + 20_000 };
+      expect(await store.admitTokens({ ...request, tokens: [{ ...admitEntryOf(fresh), rearm }, admitEntryOf(still)] })).toEqual({ kind: 'admitted' });
+      expect(await store.getToken(moved.tokenId)).toMatchObject({ state: 'ADMITTED', checkSeq: 2, checkBy: 'rearm:x' });
     });
 
     it('a token heard from exactly at liveSince is live', async () => {

@@ -90,7 +90,7 @@ const token: Token = {
 };
 const admission = (n: number, overrides: Partial<AdmitBatchRequest> = {}): AdmitBatchRequest => ({
   roomId: 'shop',
-  tokens: Array.from({ length: n }, (_, i) => ({ tokenId: `t${i + 1}`, ticket: i + 1 })),
+  tokens: Array.from({ length: n }, (_, i) => ({ tokenId: `t${i + 1}`, ticket: i + 1, checkSeq: 0 })),
   capacity: 5,
   liveSince: 100,
   epoch: 0,
@@ -441,9 +441,10 @@ describe('DynamoStore', () => {
       await expect(store.admitTokens(admission(1))).rejects.toThrow(/cancelled/);
     });
 
-    it('moves every token and, last, the room in one transaction, on condition of live tokens, seats, the ticket and the lease', async () => {
+    it('moves every token and, last, the room in one transaction, on condition of live tokens whose check loop has not moved, seats, the ticket and the lease', async () => {
       ddb.on(TransactWriteCommand).resolves({});
-      await expect(store.admitTokens(admission(2, { raiseLastAdmittedTo: 2, owner: 'me' }))).resolves.toEqual({ kind: 'admitted' });
+      const request = admission(2, { raiseLastAdmittedTo: 2, owner: 'me' });
+      await expect(store.admitTokens({ ...request, tokens: [request.tokens[0]!, { ...request.tokens[1]!, checkSeq: 7 }] })).resolves.toEqual({ kind: 'admitted' });
       const items = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
       expect(items).toHaveLength(3);
       expect(items[0]!.Update).toMatchObject({
@@ -451,10 +452,11 @@ describe('DynamoStore', () => {
         Key: { tokenId: 't1' },
         UpdateExpression: 'SET #state = :admitted, admittedAt = :now, admittedEpoch = :epoch REMOVE lineShard, lineTicket',
         ConditionExpression:
-          '#state = :waiting AND (#signal = :heartbeat OR attribute_not_exists(#signal)) AND (heard = :heard OR attribute_not_exists(heard)) AND lastSeenAt >= :liveSince AND roomId = :room',
-        ExpressionAttributeValues: { ':liveSince': 100, ':room': 'shop', ':now': 200, ':heartbeat': 'heartbeat', ':heard': true, ':epoch': 0 },
+          '#state = :waiting AND (#signal = :heartbeat OR attribute_not_exists(#signal)) AND (heard = :heard OR attribute_not_exists(heard)) AND lastSeenAt >= :liveSince AND roomId = :room AND checkSeq = :seq',
+        ExpressionAttributeValues: { ':liveSince': 100, ':room': 'shop', ':now': 200, ':heartbeat': 'heartbeat', ':heard': true, ':epoch': 0, ':seq': 0 },
       });
       expect(items[1]!.Update?.Key).toEqual({ tokenId: 't2' });
+      expect(items[1]!.Update?.ExpressionAttributeValues).toMatchObject({ ':seq': 7 });
       expect(items[2]!.Update).toMatchObject({
         TableName: 'rooms',
         Key: { roomId: 'shop' },
@@ -508,7 +510,7 @@ describe('DynamoStore', () => {
 
     it('re-arms the check loop of a token that asks for it in the same update', async () => {
       ddb.on(TransactWriteCommand).resolves({});
-      await store.admitTokens({ ...admission(0), tokens: [{ tokenId: 't1', ticket: 1, rearm: { checkBy: 'rearm:me', checkDueAt: 300 } }] });
+      await store.admitTokens({ ...admission(0), tokens: [{ tokenId: 't1', ticket: 1, checkSeq: 0, rearm: { checkBy: 'rearm:me', checkDueAt: 300 } }] });
       const update = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![0]!.Update!;
       expect(update.UpdateExpression).toBe(
         'SET #state = :admitted, admittedAt = :now, admittedEpoch = :epoch, checkBy = :by, checkDueAt = :due ADD checkSeq :one REMOVE lineShard, lineTicket',
@@ -518,7 +520,7 @@ describe('DynamoStore', () => {
 
     it(`refuses more than ${MAX_ADMIT_BATCH} tokens, or a token twice, without a call`, async () => {
       await expect(store.admitTokens(admission(MAX_ADMIT_BATCH + 1))).rejects.toThrow(/at most 99 tokens/);
-      await expect(store.admitTokens({ ...admission(0), tokens: [{ tokenId: 'a', ticket: 1 }, { tokenId: 'a', ticket: 1 }] })).rejects.toThrow(/twice/);
+      await expect(store.admitTokens({ ...admission(0), tokens: [{ tokenId: 'a', ticket: 1, checkSeq: 0 }, { tokenId: 'a', ticket: 1, checkSeq: 0 }] })).rejects.toThrow(/twice/);
       expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
     });
   });

@@ -169,44 +169,33 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
   /** When the room was last seen in the random mode (at a step or at the start of a batch). */
   let lastRandomAt = Number.NEGATIVE_INFINITY;
 
+  /**
+   * What the checks made inside the domain's calls found (a store wrapper, an event callback): an
+   * assertion thrown there would reach the domain, which reports some failures instead of throwing
+   * them (admitSelfSafely, fillSafely). They are thrown at the next scheduled step instead.
+   */
+  const violations: unknown[] = [];
+  const verify = (check: () => void) => {
+    try {
+      check();
+    } catch (error) {
+      violations.push(error);
+    }
+  };
+
   // Scheduled events: when the current one was set (a view up to ROOM_VIEW_MAX_AGE_MS old may not have it yet).
   let eventSetAt = Number.NEGATIVE_INFINITY;
   let eventCount = 0;
   const draws = new InMemoryLotteryDraws();
   const runner = new EventRunner({ store, draws, clock, owner: () => `events-${ids.tokenId()}` });
   const events: DomainDeps['events'] = {
-    admitted: ({ tokenId, ticket }) => {
-      const token = memory.tokens.get(tokenId)!;
-      // Events: nobody is admitted from the pre-queue's opening to the draw (views see the event
-      // once it is a view's life old; a hold that began within that life may not be seen yet).
-      const event = memory.rooms.get(ROOM)!.event;
-      const seen = clock.now() - ROOM_VIEW_MAX_AGE_MS;
-      if (event && eventSetAt <= seen && eventHoldsAdmissions({ event }, clock.now()) && eventHoldsAdmissions({ event }, seen)) {
-        expect.fail(`ticket ${ticket} admitted in the ${eventPhase(event, clock.now())} phase of event ${event.eventId}`);
-      }
-      // Invariant 3 (no ghost seats): only a live visitor is admitted.
-      expect(isLive({ ...token, state: 'WAITING' }, clock.now() - TIMEOUT_MS), `ticket ${ticket} admitted while not live`).toBe(true);
-      // Invariant 2 (order): nobody live in line since before this batch is passed over: every
-      // earlier live ticket still waiting has a free seat left for it.
-      const passedOver = memory
-        .waitingIn(ROOM)
-        .filter((t) => t.ticket < ticket && liveAtStart.has(t.tokenId) && !keptPlaceInBatch.has(t.tokenId) && isLive(t, clock.now() - TIMEOUT_MS));
-      const room = memory.rooms.get(ROOM)!;
-      // (Passthrough lets everyone in, whoever is ahead; random draws the seats, whatever the tickets,
-      // and a draw made just before a switch away from random may commit just after it.)
-      if (room.mode === 'passthrough' || uncappedBatches.has(tokenId)) return;
-      if (room.mode === 'random' || clock.now() - lastRandomAt <= ROOM_VIEW_MAX_AGE_MS) return;
-      expect(passedOver.length, `admitted ticket ${ticket} ahead of live tickets ${passedOver.map((t) => t.ticket)} with no seat left for them`).toBeLessThanOrEqual(
-        Math.max(0, room.capacity - room.activeCount),
-      );
-    },
     removed: ({ tokenId, ticket, reason, state }) => {
       if (state === 'ADMITTED') freedInBatch = true;
       if (reason !== 'silent') return;
       const removed = lastSeenWhenRemoved.get(tokenId)!;
       const silence = clock.now() - removed.lastSeenAt;
       // Invariant 4 (no false eviction): silent for at least the limit that applied to it.
-      expect(silence, `ticket ${ticket} evicted after ${silence} ms of silence`).toBeGreaterThanOrEqual(removed.limit);
+      verify(() => expect(silence, `ticket ${ticket} evicted after ${silence} ms of silence`).toBeGreaterThanOrEqual(removed.limit));
     },
     admissionDeferred: () => {
       deferred = true;
@@ -243,14 +232,44 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
 
   // The rate limit: when each admission outside passthrough committed (the store's own clock).
   const ratedAdmissions: number[] = [];
-  const uncappedBatches = new Set<string>();
   const admit = memory.admitTokens.bind(memory);
   memory.admitTokens = async (request: AdmitBatchRequest) => {
-    const outcome = await admit(request);
-    if (outcome.kind === 'admitted') {
-      if (request.uncapped) for (const t of request.tokens) uncappedBatches.add(t.tokenId);
-      else for (const _ of request.tokens) ratedAdmissions.push(clock.now());
-    }
+    // The in-memory store's method runs to its end when called: the state just before the call and
+    // just after it is the state at the instant the transaction commits.
+    const now = clock.now();
+    const tokensBefore = request.tokens.map((t) => memory.tokens.get(t.tokenId)).map((t) => t && { ...t });
+    const answer = admit(request);
+    const roomAfter = { ...memory.rooms.get(ROOM)! };
+    const waitingAfter = memory.waitingIn(ROOM).map((t) => ({ ...t }));
+    const outcome = await answer;
+    if (outcome.kind !== 'admitted') return outcome;
+    if (!request.uncapped) for (const _ of request.tokens) ratedAdmissions.push(now);
+    verify(() => {
+      for (const [i, { ticket }] of request.tokens.entries()) {
+        // Events: nobody is admitted from the pre-queue's opening to the draw (views see the event
+        // once it is a view's life old; a hold that began within that life may not be seen yet).
+        const event = roomAfter.event;
+        const seen = now - ROOM_VIEW_MAX_AGE_MS;
+        if (event && eventSetAt <= seen && eventHoldsAdmissions({ event }, now) && eventHoldsAdmissions({ event }, seen)) {
+          expect.fail(`ticket ${ticket} admitted in the ${eventPhase(event, now)} phase of event ${event.eventId}`);
+        }
+        // Invariant 3 (no ghost seats): only a live visitor is admitted.
+        const before = tokensBefore[i];
+        expect(before !== undefined && isLive(before, now - TIMEOUT_MS), `ticket ${ticket} admitted while not live`).toBe(true);
+        // Invariant 2 (order): nobody live in line since before this batch is passed over: every
+        // earlier live ticket still waiting has a free seat left for it.
+        // (Passthrough lets everyone in, whoever is ahead; random draws the seats, whatever the tickets,
+        // and a draw made just before a switch away from random may commit just after it.)
+        if (roomAfter.mode === 'passthrough' || request.uncapped) continue;
+        if (roomAfter.mode === 'random' || now - lastRandomAt <= ROOM_VIEW_MAX_AGE_MS) continue;
+        const passedOver = waitingAfter.filter(
+          (t) => t.ticket < ticket && liveAtStart.has(t.tokenId) && !keptPlaceInBatch.has(t.tokenId) && isLive(t, now - TIMEOUT_MS),
+        );
+        expect(passedOver.length, `admitted ticket ${ticket} ahead of live tickets ${passedOver.map((t) => t.ticket)} with no seat left for them`).toBeLessThanOrEqual(
+          Math.max(0, roomAfter.capacity - roomAfter.activeCount),
+        );
+      }
+    });
     return outcome;
   };
 
@@ -275,6 +294,7 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
   });
 
   const stepInvariants = () => {
+    if (violations.length > 0) throw violations[0];
     const room = memory.rooms.get(ROOM)!;
     if (room.mode === 'random') lastRandomAt = clock.now();
     const admitted = memory.admittedIn(ROOM).length;

@@ -109,7 +109,7 @@ describe('POST /rooms/{roomId}/tokens (join)', () => {
     expect(ddb.commandCalls(QueryCommand).map((call) => call.args[0].input.ExpressionAttributeValues?.[':shard'])).toEqual(['shop#0', 'shop#1']);
     const [tokenUpdate, roomUpdate] = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
     expect(tokenUpdate?.Update?.ConditionExpression).toBe(
-      '#state = :waiting AND (#signal = :heartbeat OR attribute_not_exists(#signal)) AND (heard = :heard OR attribute_not_exists(heard)) AND lastSeenAt >= :liveSince AND roomId = :room',
+      '#state = :waiting AND (#signal = :heartbeat OR attribute_not_exists(#signal)) AND (heard = :heard OR attribute_not_exists(heard)) AND lastSeenAt >= :liveSince AND roomId = :room AND checkSeq = :seq',
     );
     expect(roomUpdate?.Update?.ConditionExpression).toBe(
       '#state = :open AND #capacity >= :capacity AND activeCount <= :seatsLeft AND (attribute_not_exists(#epoch) OR #epoch = :epoch) AND lastAdmittedTicket < :raise',
