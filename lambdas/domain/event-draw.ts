@@ -38,6 +38,13 @@ export interface EventRunnerDeps {
   /** A fresh lease owner id. */
   owner: () => string;
   budgetMs?: number;
+  /**
+   * Fills the room's free seats as its admitter (Admissions.fillSafely), once a recorded draw opened
+   * the room and the lease is given back. The draw holds the admitter lease: a seat freed meanwhile
+   * left its wake-up to the lease's holder, which cannot admit, so the runner hands the work on
+   * here. Without it the next signal or check admits, within a heartbeat interval.
+   */
+  admit?: (roomId: string) => Promise<unknown>;
 }
 
 export type EventStep =
@@ -70,6 +77,7 @@ export class EventRunner {
     const started = clock.now();
     const lease = await store.acquireAdmitter(room.roomId, owner, started, started + budgetMs + 10_000);
     if (lease === 'busy' || lease === 'not-found') return { kind: 'busy' };
+    let opened = false;
     try {
       const earlier = await this.deps.draws.get(room.roomId, event.eventId, event.commitment);
       const kept = earlier ? await keptOf(earlier) : await this.makeDraw(lease, event);
@@ -91,9 +99,11 @@ export class EventRunner {
         { at: clock.now(), boundary: kept.stored.boundary, entries: kept.stored.publication.entries.length, listDigest: kept.listDigest },
         clock.now(),
       );
+      opened = true;
       return { kind: 'drawn', entries: kept.stored.publication.entries.length, moved };
     } finally {
       await this.release(room.roomId, owner, lease.wakeSeq);
+      if (opened) await this.deps.admit?.(room.roomId);
     }
   }
 

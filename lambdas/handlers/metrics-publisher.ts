@@ -26,13 +26,13 @@ import { memoryMetrics } from '../adapters/memory-metrics.js';
 import { randomUUID } from 'node:crypto';
 import { DynamoLotteryDraws } from '../adapters/dynamo-lottery.js';
 import { DynamoStore } from '../adapters/dynamo-store.js';
-import { EventRunner, RoomCalibrator, advancingEvents, systemClock, type Clock, type Timings } from '../domain/index.js';
+import { Admissions, EventRunner, RoomCalibrator, advancingEvents, environmentOf, randomIds, systemClock, type Clock, type Timings } from '../domain/index.js';
 import { MetricsPublisher, type MetricsSink, type PublishSummary, type RoomsSource } from '../domain/metrics.js';
 import type { StatsStore } from '../domain/stats.js';
 import { readEnv, required, timingsFromEnv } from '../shared/env.js';
 import { createLogger, withInvocation } from '../shared/logger.js';
 import { METRICS_NAMESPACE } from '../shared/metric-names.js';
-import { dynamoDocumentClient } from '../shared/wiring.js';
+import { dynamoDocumentClient, loggedEvents } from '../shared/wiring.js';
 
 export type { PublishSummary };
 
@@ -69,12 +69,13 @@ export function createMetricsPublisher(options: MetricsPublisherOptions): () => 
   const tables = options.rooms && options.stats ? undefined : readEnv({ ROOMS_TABLE: required(), STATS_TABLE: required(), TOKENS_TABLE: required() }, env);
   const client = options.client ?? (tables ? dynamoDocumentClient() : undefined);
   const clock = options.clock ?? systemClock;
+  const timings = options.timings ?? timingsFromEnv(env);
   const publisher = new MetricsPublisher({
-    rooms: options.rooms ?? eventsOf(new DynamoRoomsSource(client!, tables!.ROOMS_TABLE), client!, tables!, clock, logger),
+    rooms: options.rooms ?? eventsOf(new DynamoRoomsSource(client!, tables!.ROOMS_TABLE), client!, tables!, clock, timings, logger),
     stats: options.stats ?? new DynamoStatsStore(client!, tables!.STATS_TABLE),
     sink: options.sink,
     clock,
-    timings: options.timings ?? timingsFromEnv(env),
+    timings,
     onClaimError: (roomId, error) => logger.warn('rates of a room left out of this run', { roomId, error: String(error) }),
     // The wait ranges' calibration, from the tables (not with rooms and stats given: tests of the metrics alone).
     ...(tables && client
@@ -95,12 +96,24 @@ export function createMetricsPublisher(options: MetricsPublisherOptions): () => 
 }
 
 /** The rooms as listed, each room's scheduled event advanced on the way (its draw at start, its end). */
-function eventsOf(source: RoomsSource, client: DynamoDBDocumentClient, tables: { ROOMS_TABLE: string; STATS_TABLE: string; TOKENS_TABLE: string }, clock: Clock, logger: Logger): RoomsSource {
+function eventsOf(
+  source: RoomsSource,
+  client: DynamoDBDocumentClient,
+  tables: { ROOMS_TABLE: string; STATS_TABLE: string; TOKENS_TABLE: string },
+  clock: Clock,
+  timings: Timings,
+  logger: Logger,
+): RoomsSource {
+  const store = new DynamoStore(client, { rooms: tables.ROOMS_TABLE, tokens: tables.TOKENS_TABLE });
+  // Once a draw opened the room, the seats freed while it held the lease are filled at once (no
+  // check queue here: a visitor whose check loop must be re-armed is left to the checker).
+  const admissions = new Admissions({ store, clock, timings, ids: randomIds, events: loggedEvents(logger), ...environmentOf(store, clock) });
   const runner = new EventRunner({
-    store: new DynamoStore(client, { rooms: tables.ROOMS_TABLE, tokens: tables.TOKENS_TABLE }),
+    store,
     draws: new DynamoLotteryDraws(client, tables.STATS_TABLE),
     clock,
     owner: () => `events-${randomUUID()}`,
+    admit: (roomId) => admissions.fillSafely(roomId),
   });
   return advancingEvents(source, runner, (roomId, outcome) => {
     if (outcome.kind === 'failed') logger.error('event step failed; the next run tries again', { roomId, error: String(outcome.error) });

@@ -154,9 +154,12 @@ export class MetricsLoop extends Construct {
     // Scan: the rooms; UpdateItem: each room's wait-range calibration (lambdas/domain/estimate-calibration.ts).
     // Events (lambdas/domain/event-draw.ts): UpdateItem on rooms for the boundary, the lease, the draw and the end;
     // the line index read and the waiting tokens' tickets moved; the draw kept in the stats table (PutItem).
-    grantTable(this.publisher, props.rooms, ['Scan', 'UpdateItem']);
+    // Once a draw opened the room, its free seats filled (lambdas/domain/admission.ts fill): the room read
+    // again (GetItem) after a refused batch, the live candidates read (BatchGetItem), the batch admitted
+    // in a transaction of UpdateItems on both tables.
+    grantTable(this.publisher, props.rooms, ['Scan', 'GetItem', 'UpdateItem']);
     grantTable(this.publisher, props.stats, ['BatchGetItem', 'UpdateItem', 'PutItem']);
-    grantTable(this.publisher, props.tokens, ['UpdateItem']);
+    grantTable(this.publisher, props.tokens, ['BatchGetItem', 'UpdateItem']);
     grantLineIndex(this.publisher, props.tokens);
     this.publisher.addToRolePolicy(
       new PolicyStatement({

@@ -163,14 +163,14 @@ describe('metrics publisher', () => {
     expect(Object.keys(variables)).toEqual(expect.arrayContaining(['ROOMS_TABLE', 'STATS_TABLE', 'WR_HEARTBEAT_TIMEOUT_SECONDS']));
   });
 
-  it('may scan and update the rooms (calibration, event draws and ends), batch-read, update and put the stats (kept draws), move waiting tokens and read the line, exactly what its adapters call', () => {
+  it('may scan, read and update the rooms (calibration, event draws and ends, the seats a draw opened), batch-read, update and put the stats (kept draws), read, move and admit waiting tokens and read the line, exactly what its adapters call', () => {
     const tableStatements = statementsOf(functionId('metrics-publisher'))
       .filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')))
       .map((s) => ({ actions: actions(s).sort(), table: JSON.stringify(s.Resource).match(/Tables(Rooms|Tokens|Stats)/)?.[1], index: JSON.stringify(s.Resource).includes('/index/') }));
     expect(tableStatements).toEqual([
-      { actions: ['dynamodb:Scan', 'dynamodb:UpdateItem'], table: 'Rooms', index: false },
+      { actions: ['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:UpdateItem'], table: 'Rooms', index: false },
       { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], table: 'Stats', index: false },
-      { actions: ['dynamodb:UpdateItem'], table: 'Tokens', index: false },
+      { actions: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], table: 'Tokens', index: false },
       { actions: ['dynamodb:Query'], table: 'Tokens', index: true },
     ]);
   });

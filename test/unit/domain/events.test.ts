@@ -9,6 +9,7 @@ import { JoseLotteryReceiptSigner } from '../../../lambdas/adapters/lottery-rece
 import { generateKeySet } from '../../../lambdas/adapters/pass-key-sources.js';
 import {
   DRAW_SETTLE_MS,
+  Admissions,
   EventRunner,
   ValidationError,
   advancingEvents,
@@ -194,6 +195,28 @@ describe('the pre-queue and the draw', () => {
     expect(await runner.advance(room)).toMatchObject({ kind: 'drawn', entries: 40 });
     expect((await draws.get('shop', 'drop-1', room.event!.commitment))!.plan).toEqual(plan);
     for (const p of plan) expect(f.store.tokens.get(p.tokenId)!.ticket).toBe(p.to);
+  });
+
+  it('hands the seats on once the draw opened the room: the live visitors are admitted at once, in the drawn order', async () => {
+    const { f, schedule, draws } = await eventRoom({ capacity: 2 });
+    f.clock.set(schedule.prequeueStart);
+    const joined: JoinResult[] = [];
+    for (let i = 0; i < 4; i++) joined.push(await f.visitors.join('shop'));
+    f.clock.set(schedule.start + DRAW_SETTLE_MS);
+    // Every visitor heartbeats while the draw is due (held: nobody is admitted before it).
+    for (const j of joined) expect((await f.visitors.heartbeat('shop', j.view.tokenId, j.secret)).state).toBe('waiting');
+    const admit = vi.fn((roomId: string) => new Admissions(f.deps).fillSafely(roomId));
+    const short = new EventRunner({ store: f.store, draws, clock: f.clock, owner: () => 'short', budgetMs: 0, admit });
+    expect(await short.advance((await f.store.getRoom('shop'))!)).toMatchObject({ kind: 'draw-partial' });
+    expect(admit).not.toHaveBeenCalled(); // still drawing: the room holds its admissions
+    const runner = new EventRunner({ store: f.store, draws, clock: f.clock, owner: () => 'next', admit });
+    expect(await runner.advance((await f.store.getRoom('shop'))!)).toMatchObject({ kind: 'drawn', entries: 4 });
+    expect(admit).toHaveBeenCalledExactlyOnceWith('shop');
+    const room = (await f.store.getRoom('shop'))!;
+    expect(room.admitter).toBeUndefined();
+    // The two lowest tickets after the draw are the first two drawn: they hold the seats.
+    const byTicket = joined.map((j) => f.store.tokens.get(j.view.tokenId)!).sort((a, b) => a.ticket - b.ticket);
+    expect(byTicket.map((t) => t.state)).toEqual(['ADMITTED', 'ADMITTED', 'WAITING', 'WAITING']);
   });
 
   it('applies the end once: closes the room, or lets everyone through', async () => {

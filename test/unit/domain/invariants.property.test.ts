@@ -25,6 +25,7 @@ import { seededRandom } from '../../../bench/scale/simulation.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  Admissions,
   CheckLoop,
   AdmissionRevokedError,
   ContentionError,
@@ -187,7 +188,8 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
   let eventSetAt = Number.NEGATIVE_INFINITY;
   let eventCount = 0;
   const draws = new InMemoryLotteryDraws();
-  const runner = new EventRunner({ store, draws, clock, owner: () => `events-${ids.tokenId()}` });
+  // As the metrics publisher: the draw's runner fills the seats once the draw opened the room, with no check queue of its own.
+  const runner = new EventRunner({ store, draws, clock, owner: () => `events-${ids.tokenId()}`, admit: (roomId) => eventAdmissions.fillSafely(roomId) });
   const events: DomainDeps['events'] = {
     removed: ({ tokenId, ticket, reason, state }) => {
       if (state === 'ADMITTED') freedInBatch = true;
@@ -215,8 +217,10 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
       events,
       ...environmentOf(store, clock),
     };
-    return { visitors: new Visitors(deps), loop: new CheckLoop(deps, queue), rooms: new Rooms(deps, 3) };
+    return { visitors: new Visitors(deps), loop: new CheckLoop(deps, queue), rooms: new Rooms(deps, 3), deps };
   });
+  const { checks: _noQueue, ...publisherDeps } = environments[0]!.deps;
+  const eventAdmissions = new Admissions(publisherDeps);
 
   // Invariant 4 (no false eviction): what a token's lastSeenAt and limit really were when it was removed.
   const lastSeenWhenRemoved = new Map<string, { lastSeenAt: number; limit: number }>();
@@ -482,8 +486,14 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
         const current = memory.rooms.get(ROOM)?.event;
         if (current && eventHoldsAdmissions({ event: current }, clock.now())) return; // (refused: tested in events.test.ts)
         const now = clock.now();
-        await environments[0]!.rooms.configure(ROOM, { event: { eventId: `e${++eventCount}`, prequeueStart: now, start: now + op.leadMs } });
-        eventSetAt = now;
+        // While the configuration is on its way, an admission may commit before or after it: none is
+        // held to the event until it has been set (a checker waiting out a second may move the clock meanwhile).
+        eventSetAt = Number.POSITIVE_INFINITY;
+        try {
+          await environments[0]!.rooms.configure(ROOM, { event: { eventId: `e${++eventCount}`, prequeueStart: now, start: now + op.leadMs } });
+        } finally {
+          eventSetAt = clock.now();
+        }
         return;
       }
       case 'eventStep': {
@@ -497,8 +507,8 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
           const made = memory.waitingIn(ROOM).filter((t) => before.has(t.tokenId) && !tickets.has(t.ticket));
           expect(made.map((t) => t.ticket), 'tickets made by the draw').toEqual([]);
         }
-        // (A recorded draw opens the room to admissions, but admits nobody itself: the next signal or
-        // check does, within the heartbeat timeout, which the quiescent check holds it to.)
+        // (A recorded draw opens the room to admissions, and the runner fills the seats once it gave the
+        // lease back: the seats freed while the draw held it go at once, which the quiescent check holds it to.)
         return;
       }
       case 'revoke': {
