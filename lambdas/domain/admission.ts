@@ -72,6 +72,8 @@ export function admissionsAllowed(room: Room, now: number): number {
 export class Admissions {
   /** Per room: a live ticket this environment recently found waiting (see admitSelf). */
   private readonly aheadSeen = new Map<string, { ticket: number; at: number }>();
+  /** Per room: the tickets of this environment's live visitors asking now whether they are first (see admitSelf). */
+  private readonly asking = new Map<string, Set<number>>();
 
   constructor(
     private readonly deps: DomainDeps,
@@ -173,7 +175,7 @@ export class Admissions {
    * seat at a time would herd on the room item).
    */
   async admitSelf(token: Token, room: Room | undefined): Promise<boolean> {
-    const { store, clock, timings } = this.deps;
+    const { clock, timings } = this.deps;
     const now = clock.now();
     const liveSince = now - timings.heartbeatTimeoutSeconds * 1000;
     if (!room || token.roomId !== room.roomId || !isLive(token, liveSince)) return false;
@@ -187,6 +189,24 @@ export class Admissions {
     if (placeOf(token.ticket, lineFacts(room, now, timings)).zone !== 'front') return false;
     const ahead = this.aheadSeen.get(room.roomId);
     if (ahead && now - ahead.at < AHEAD_MEMORY_MS && ahead.ticket < token.ticket) return false;
+    // An environment that takes several requests at once (the local runtime; Lambda takes one at a
+    // time): a live visitor with an earlier ticket asking now is itself someone live ahead.
+    let asking = this.asking.get(room.roomId);
+    if (asking) {
+      for (const ticket of asking) if (ticket < token.ticket) return false;
+    } else this.asking.set(room.roomId, (asking = new Set()));
+    asking.add(token.ticket);
+    try {
+      return await this.admitSelfFirst(token, room, liveSince, now);
+    } finally {
+      asking.delete(token.ticket);
+      if (asking.size === 0 && this.asking.get(room.roomId) === asking) this.asking.delete(room.roomId);
+    }
+  }
+
+  /** admitSelf once the cheap answers are out: reads the line ahead of `token`, and admits it when nobody live is there. */
+  private async admitSelfFirst(token: Token, room: Room, liveSince: number, now: number): Promise<boolean> {
+    const { store } = this.deps;
     const head = await readHead(store, {
       roomId: room.roomId,
       lineShards: room.lineShards,

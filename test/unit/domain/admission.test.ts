@@ -291,6 +291,26 @@ describe("a visitor's own admission", () => {
     await expect(f.visitors.heartbeat('shop', joined[1]!.view.tokenId, joined[1]!.secret)).resolves.toMatchObject({ state: 'admitted' });
   });
 
+  it('does not read the line for a later ticket while an earlier live one of its environment asks', async () => {
+    const { f, joined } = await fullRoom(1, 2);
+    room(f).capacity = 3; // two free seats; tickets 2 and 3 live
+    const asked: number[] = [];
+    const listLine = f.store.listLine.bind(f.store);
+    f.store.listLine = async (query) => {
+      if (query.beforeTicket !== undefined) asked.push(query.beforeTicket);
+      return listLine(query);
+    };
+    const [second, third] = await Promise.all(
+      [joined[1]!, joined[2]!].map((v) => f.visitors.heartbeat('shop', v.view.tokenId, v.secret)),
+    );
+    expect(second).toMatchObject({ state: 'admitted' });
+    expect(third).toMatchObject({ state: 'waiting' });
+    // Only ticket 2 read the line ahead of it: ticket 2, live and asking, was ahead of ticket 3.
+    expect(new Set(asked)).toEqual(new Set([joined[1]!.view.ticket]));
+    // Once ticket 2 is through, ticket 3 asks for itself and takes the other seat.
+    await expect(f.visitors.heartbeat('shop', joined[2]!.view.tokenId, joined[2]!.secret)).resolves.toMatchObject({ state: 'admitted' });
+  });
+
   it('is not tried by a visitor far from the front', async () => {
     const { f, joined } = await fullRoom(1, 40);
     const far = joined[joined.length - 1]!;
