@@ -200,7 +200,7 @@ export class Admissions {
       return await this.admitSelfFirst(token, room, liveSince, now);
     } finally {
       asking.delete(token.ticket);
-      if (asking.size === 0 && this.asking.get(room.roomId) === asking) this.asking.delete(room.roomId);
+      if (asking.size === 0) this.asking.delete(room.roomId);
     }
   }
 
