@@ -6,17 +6,20 @@
  * counted). Per visitor, the API requests by route, the DynamoDB operations by command and the
  * check messages sent must agree within 10 %, or the model has drifted from the code. The local
  * run goes first: the time its answers took, by route (which the load on this machine decides, and
- * which moves every page's next step), is given to the model's visitors.
+ * which moves every page's next step), is given to the model's visitors, and the model's DynamoDB
+ * latencies are scaled to what a call to DynamoDB Local took in it (about 2 ms here, against the
+ * model's 8-10 ms at LOCAL_RUNTIME_PROFILE's scale: at that scale the admitter's lease was held
+ * three times longer in the model, so three times more freed seats found it taken).
  *
  * What is not compared: SQS receives and deletes (the local poller is not Lambda's), and counts
  * too rare to compare at this size (fewer than MIN_COUNT in both runs), which are shown all the same.
  */
 import '../../local/preamble.js';
-import { LOCAL_RUNTIME_PROFILE } from './assumptions.js';
+import { LATENCY_MS, LOCAL_RUNTIME_PROFILE } from './assumptions.js';
 import { calibrationPlan, type CalibrationPlan } from './calibration-plan.js';
 import { HttpVisitorApi } from './http-api.js';
 import { ScenarioRun } from './scenario-run.js';
-import { SdkCounter } from './sdk-counter.js';
+import { DYNAMO_BUSY_MS, DYNAMO_CALLS, SdkCounter } from './sdk-counter.js';
 import { table } from './report.js';
 import { signedAdminHeaders } from '../../test/helpers/visitor.js';
 import { RealScheduler } from './real-scheduler.js';
@@ -95,15 +98,26 @@ export interface CalibrationResult {
   failures: CalibrationRow[];
 }
 
-/** The model's counts; `responseLatencyMs`: how long the local runtime took to answer, by route, measured in its run. */
-export async function modelCounts(plan: CalibrationPlan, responseLatencyMs: number | Readonly<Record<string, number>> = 0): Promise<Map<string, number>> {
+/**
+ * How the local run's machine went, for the model: how long its answers took, by route, and how
+ * much longer than the model's DynamoDB latencies (LATENCY_MS) its calls took (DynamoDB Local's
+ * time per call; the admitter's lease is held that much longer or shorter, which decides how often
+ * a freed seat finds it taken).
+ */
+export interface LocalPace {
+  responseLatencyMs: number | Readonly<Record<string, number>>;
+  dynamoLatencyScale: number;
+}
+
+/** The model's counts, at the local run's pace. */
+export async function modelCounts(plan: CalibrationPlan, pace: LocalPace = { responseLatencyMs: 0, dynamoLatencyScale: LOCAL_RUNTIME_PROFILE.dynamoLatencyScale }): Promise<Map<string, number>> {
   // DynamoDB Local runs one request at a time: its transactions never overlap, so they never conflict.
   const run = new ScenarioRun({
     streamShards: 1,
-    profile: LOCAL_RUNTIME_PROFILE,
+    profile: { ...LOCAL_RUNTIME_PROFILE, dynamoLatencyScale: pace.dynamoLatencyScale },
     transactionConflicts: false,
     crossOriginPage: false,
-    responseLatencyMs,
+    responseLatencyMs: pace.responseLatencyMs,
     timings: plan.timings,
     seed: 11,
   });
@@ -161,6 +175,38 @@ export function routeLatencies(local: ReadonlyMap<string, number>): Record<strin
   return Object.fromEntries([...local].filter(([key]) => key.startsWith(LATENCY_PREFIX)).map(([key, ms]) => [key.slice(LATENCY_PREFIX.length), ms]));
 }
 
+/** The model's latency of each DynamoDB operation (a transaction of two items, a leave's or one admission's). */
+const MODELLED_MS: Readonly<Record<string, number>> = {
+  GetItem: LATENCY_MS.getItem,
+  BatchGetItem: LATENCY_MS.batchGetItem,
+  Query: LATENCY_MS.query,
+  Scan: LATENCY_MS.scan,
+  PutItem: LATENCY_MS.putItem,
+  UpdateItem: LATENCY_MS.updateItem,
+  DeleteItem: LATENCY_MS.deleteItem,
+  TransactWriteItems: LATENCY_MS.transactBase + 2 * LATENCY_MS.transactPerItem,
+};
+
+/**
+ * The scale of the model's DynamoDB latencies that makes its mean call, over the local run's mix of
+ * operations, take what DynamoDB Local took per call (the time it was busy over the calls it answered).
+ */
+export function dynamoLatencyScale(local: ReadonlyMap<string, number>): number {
+  const calls = local.get(DYNAMO_CALLS) ?? 0;
+  const busyMs = local.get(DYNAMO_BUSY_MS) ?? 0;
+  let modelledMs = 0;
+  for (const [key, count] of local) {
+    if (key.startsWith('ddb.cmd.')) modelledMs += count * (MODELLED_MS[key.slice('ddb.cmd.'.length)] ?? LATENCY_MS.updateItem);
+  }
+  if (calls === 0 || modelledMs === 0 || busyMs === 0) return LOCAL_RUNTIME_PROFILE.dynamoLatencyScale;
+  return busyMs / calls / (modelledMs / calls);
+}
+
+/** The local run's pace (LocalPace), from its counts. */
+export function localPace(local: ReadonlyMap<string, number>): LocalPace {
+  return { responseLatencyMs: routeLatencies(local), dynamoLatencyScale: dynamoLatencyScale(local) };
+}
+
 export function compare(model: Map<string, number>, local: Map<string, number>, visitors: number): CalibrationResult {
   const keys = [...new Set([...model.keys(), ...local.keys()])].filter((k) => SHOWN.test(k)).sort();
   const rows = keys.map((key): CalibrationRow => {
@@ -178,7 +224,7 @@ export async function runCalibration(short: boolean): Promise<CalibrationResult>
   const plan = calibrationPlan(short);
   // The local run first: how long its answers take (load on this machine) is given to the model.
   const local = await localCounts(plan);
-  const model = await modelCounts(plan, routeLatencies(local));
+  const model = await modelCounts(plan, localPace(local));
   return compare(model, local, plan.visitors.length);
 }
 

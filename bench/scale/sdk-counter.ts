@@ -5,6 +5,10 @@
  * the functions make, as a client middleware on each of their clients would, without touching
  * their code. Document-client commands are counted as the DynamoDB operation they make
  * (GetCommand → GetItem); SendMessageBatch also counts its entries.
+ *
+ * It also times DynamoDB: how long at least one call was outstanding (DYNAMO_BUSY_MS). DynamoDB
+ * Local answers one request at a time, so that time over the calls made is what one call takes on
+ * this machine now, whatever the load, which the model's latencies are scaled to (calibrate.ts).
  */
 import { createRequire } from 'node:module';
 import { runningHandler } from '../../local/lambda-host.js';
@@ -28,6 +32,10 @@ const DOCUMENT_COMMANDS: Record<string, string> = {
   TransactGetCommand: 'TransactGetItems',
 };
 
+/** The counts' keys for the time DynamoDB was busy and the calls it answered. */
+export const DYNAMO_BUSY_MS = 'dynamo.busyMs';
+export const DYNAMO_CALLS = 'ddb.calls';
+
 export class SdkCounter {
   counts = new Map<string, number>();
   private restore: (() => void)[] = [];
@@ -39,11 +47,12 @@ export class SdkCounter {
     classes.add((require('@smithy/core/client') as { Client: ClientClass }).Client);
     classes.add(((await import('@smithy/core/client')) as unknown as { Client: ClientClass }).Client);
     const record = (client: string, command: unknown) => this.record(client, command);
+    const timed = <T>(client: string, sent: Promise<T>) => (client === 'DynamoDBClient' || client === 'DynamoDBDocumentClient' ? this.timeDynamo(sent) : sent);
     for (const Client of classes) {
       const original = Client.prototype.send;
       Client.prototype.send = function (this: { constructor: { name: string } }, command: unknown, ...rest: unknown[]) {
         record(this.constructor.name, command);
-        return original.call(this, command, ...rest);
+        return timed(this.constructor.name, original.call(this, command, ...rest));
       };
       this.restore.push(() => (Client.prototype.send = original));
     }
@@ -57,6 +66,19 @@ export class SdkCounter {
     this.counts = new Map();
   }
 
+  private outstanding = 0;
+  private busySince = 0;
+
+  /** Adds the time during which at least one DynamoDB call was outstanding (see the header). */
+  private timeDynamo<T>(sent: Promise<T>): Promise<T> {
+    if (this.outstanding++ === 0) this.busySince = performance.now();
+    const done = () => {
+      if (--this.outstanding === 0) this.add(DYNAMO_BUSY_MS, performance.now() - this.busySince);
+    };
+    sent.then(done, done);
+    return sent;
+  }
+
   private add(key: string, amount = 1): void {
     this.counts.set(key, (this.counts.get(key) ?? 0) + amount);
   }
@@ -66,6 +88,7 @@ export class SdkCounter {
     const operation = DOCUMENT_COMMANDS[name] ?? name.replace(/Command$/, '');
     if (client === 'DynamoDBClient' || client === 'DynamoDBDocumentClient') {
       this.add(`ddb.cmd.${operation}`);
+      this.add(DYNAMO_CALLS);
       const input = (command as { input?: { TableName?: string; RequestItems?: Record<string, unknown>; TransactItems?: Record<string, { TableName?: string }>[] } }).input;
       const table = input?.TableName ?? Object.keys(input?.RequestItems ?? {})[0] ?? Object.values(input?.TransactItems?.[0] ?? {})[0]?.TableName ?? '';
       this.add(`ddb.on.${tableKind(table)}.${operation}`);
