@@ -547,6 +547,8 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
  * the functions beside it on two cores. Twenty times the usual, for a loaded machine.
  */
 const PROPERTY_TIMEOUT_MS = 90_000;
+/** One run that takes this long has hung: fast-check fails it and reports its seed and path to replay. */
+const RUN_TIMEOUT_MS = 10_000;
 
 describe('invariants under random interleavings (DESIGN §5)', () => {
   it('holds capacity, order, no ghost seats, no false eviction, one check loop per token, and no admission of an old epoch after a stop', async () => {
@@ -559,6 +561,7 @@ describe('invariants under random interleavings (DESIGN §5)', () => {
         numRuns: Number(process.env.WR_PROPERTY_RUNS ?? 250),
         ...(process.env.WR_PROPERTY_SEED ? { seed: Number(process.env.WR_PROPERTY_SEED) } : {}),
         ...(process.env.WR_PROPERTY_PATH ? { path: process.env.WR_PROPERTY_PATH } : {}),
+        timeout: RUN_TIMEOUT_MS,
       },
     );
   }, PROPERTY_TIMEOUT_MS);
@@ -577,6 +580,7 @@ describe('invariants under random interleavings (DESIGN §5)', () => {
         numRuns: Number(process.env.WR_PROPERTY_RUNS ?? 200),
         ...(process.env.WR_PROPERTY_SEED ? { seed: Number(process.env.WR_PROPERTY_SEED) } : {}),
         ...(process.env.WR_PROPERTY_PATH ? { path: process.env.WR_PROPERTY_PATH } : {}),
+        timeout: RUN_TIMEOUT_MS,
       },
     );
   }, PROPERTY_TIMEOUT_MS);
@@ -595,6 +599,7 @@ describe('invariants under random interleavings (DESIGN §5)', () => {
         numRuns: Number(process.env.WR_PROPERTY_RUNS ?? 300),
         ...(process.env.WR_PROPERTY_SEED ? { seed: Number(process.env.WR_PROPERTY_SEED) } : {}),
         ...(process.env.WR_PROPERTY_PATH ? { path: process.env.WR_PROPERTY_PATH } : {}),
+        timeout: RUN_TIMEOUT_MS,
       },
     );
   }, PROPERTY_TIMEOUT_MS);
