@@ -303,6 +303,7 @@ export class WaitingRoom extends Construct {
       rooms: this.roomsTable,
       stats: this.statsTable,
       tokens: this.tokensTable,
+      checkQueue: this.checkLoop.queue,
       timingsEnvironment,
       alarmTopic: this.alarmTopic,
       alarms: alarmSettings,

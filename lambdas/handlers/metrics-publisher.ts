@@ -10,10 +10,12 @@
  * Each run also advances the rooms' scheduled events (lambdas/domain/event-draw.ts): the lottery's
  * draw a few seconds after an event's start, and its end.
  *
- * Environment: ROOMS_TABLE, STATS_TABLE, TOKENS_TABLE (the draw moves waiting tokens), METRICS_NAMESPACE (default WaitingRoom), WR_METRICS_SINK
+ * Environment: ROOMS_TABLE, STATS_TABLE, TOKENS_TABLE (the draw moves waiting tokens), CHECK_QUEUE_URL
+ * (the seats a draw opens go to visitors whose check loops it re-arms), METRICS_NAMESPACE (default WaitingRoom), WR_METRICS_SINK
  * (cloudwatch | memory, default cloudwatch), and the WR_* timings (for wait estimates).
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
@@ -26,7 +28,8 @@ import { memoryMetrics } from '../adapters/memory-metrics.js';
 import { randomUUID } from 'node:crypto';
 import { DynamoLotteryDraws } from '../adapters/dynamo-lottery.js';
 import { DynamoStore } from '../adapters/dynamo-store.js';
-import { Admissions, EventRunner, RoomCalibrator, advancingEvents, environmentOf, randomIds, systemClock, type Clock, type Timings } from '../domain/index.js';
+import { SqsCheckQueue } from '../adapters/sqs-check-queue.js';
+import { Admissions, EventRunner, RoomCalibrator, advancingEvents, environmentOf, randomIds, systemClock, type CheckQueue, type Clock, type Timings } from '../domain/index.js';
 import { MetricsPublisher, type MetricsSink, type PublishSummary, type RoomsSource } from '../domain/metrics.js';
 import type { StatsStore } from '../domain/stats.js';
 import { readEnv, required, timingsFromEnv } from '../shared/env.js';
@@ -40,6 +43,7 @@ export const METRICS_PUBLISHER_ENV = {
   ROOMS_TABLE: required(),
   STATS_TABLE: required(),
   TOKENS_TABLE: required(),
+  CHECK_QUEUE_URL: required(),
   METRICS_NAMESPACE: z.string().min(1).default(METRICS_NAMESPACE),
   WR_METRICS_SINK: z.enum(['cloudwatch', 'memory']).default('cloudwatch'),
 };
@@ -66,12 +70,12 @@ export interface MetricsPublisherOptions {
 export function createMetricsPublisher(options: MetricsPublisherOptions): () => Promise<PublishSummary> {
   const env = options.env ?? process.env;
   const logger = options.logger ?? createLogger('waiting-room-metrics');
-  const tables = options.rooms && options.stats ? undefined : readEnv({ ROOMS_TABLE: required(), STATS_TABLE: required(), TOKENS_TABLE: required() }, env);
+  const tables = options.rooms && options.stats ? undefined : readEnv({ ROOMS_TABLE: required(), STATS_TABLE: required(), TOKENS_TABLE: required(), CHECK_QUEUE_URL: required() }, env);
   const client = options.client ?? (tables ? dynamoDocumentClient() : undefined);
   const clock = options.clock ?? systemClock;
   const timings = options.timings ?? timingsFromEnv(env);
   const publisher = new MetricsPublisher({
-    rooms: options.rooms ?? eventsOf(new DynamoRoomsSource(client!, tables!.ROOMS_TABLE), client!, tables!, clock, timings, logger),
+    rooms: options.rooms ?? eventsOf(new DynamoRoomsSource(client!, tables!.ROOMS_TABLE), client!, tables!, new SqsCheckQueue(new SQSClient({}), tables!.CHECK_QUEUE_URL), clock, timings, logger),
     stats: options.stats ?? new DynamoStatsStore(client!, tables!.STATS_TABLE),
     sink: options.sink,
     clock,
@@ -100,14 +104,17 @@ function eventsOf(
   source: RoomsSource,
   client: DynamoDBDocumentClient,
   tables: { ROOMS_TABLE: string; STATS_TABLE: string; TOKENS_TABLE: string },
+  checks: CheckQueue,
   clock: Clock,
   timings: Timings,
   logger: Logger,
 ): RoomsSource {
   const store = new DynamoStore(client, { rooms: tables.ROOMS_TABLE, tokens: tables.TOKENS_TABLE });
-  // Once a draw opened the room, the seats freed while it held the lease are filled at once (no
-  // check queue here: a visitor whose check loop must be re-armed is left to the checker).
-  const admissions = new Admissions({ store, clock, timings, ids: randomIds, events: loggedEvents(logger), ...environmentOf(store, clock) });
+  // Once a draw opened the room, the seats freed while it held the lease are filled at once. A
+  // visitor whose check loop was armed beyond an admitted visitor's timeout (while the line stood
+  // still) has it re-armed by its admission, so the admitter needs the check queue: without it the
+  // seat would wait for another admitter, a front-zone check that may be minutes away.
+  const admissions = new Admissions({ store, clock, timings, ids: randomIds, events: loggedEvents(logger), ...environmentOf(store, clock) }, checks);
   const runner = new EventRunner({
     store,
     draws: new DynamoLotteryDraws(client, tables.STATS_TABLE),

@@ -59,6 +59,7 @@ import {
   type INextable,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke, SnsPublish } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRIC, METRICS_INTERVAL_SECONDS, METRICS_NAMESPACE, METRIC_STATISTIC, roomDimensions, type MetricName } from '../../lambdas/shared/metric-names.js';
 import type { AlarmTopic } from './alarm-topic.js';
@@ -71,6 +72,8 @@ export interface MetricsLoopProps {
   readonly stats: Table;
   /** The tokens: an event's draw moves the pre-queued visitors' tickets (lambdas/domain/event-draw.ts). */
   readonly tokens: Table;
+  /** The check queue: once a draw opened the room, the admissions that fill its seats re-arm check loops. */
+  readonly checkQueue: IQueue;
   /** The timings as environment variables (lambdas/shared/env.ts): wait estimates need them. */
   readonly timingsEnvironment: Record<string, string>;
   /** Where its alarms and its failures notify. */
@@ -144,6 +147,7 @@ export class MetricsLoop extends Construct {
         ROOMS_TABLE: props.rooms.tableName,
         STATS_TABLE: props.stats.tableName,
         TOKENS_TABLE: props.tokens.tableName,
+        CHECK_QUEUE_URL: props.checkQueue.queueUrl,
         METRICS_NAMESPACE,
       },
       tracing: props.tracing,
@@ -161,6 +165,7 @@ export class MetricsLoop extends Construct {
     grantTable(this.publisher, props.stats, ['BatchGetItem', 'UpdateItem', 'PutItem']);
     grantTable(this.publisher, props.tokens, ['BatchGetItem', 'UpdateItem']);
     grantLineIndex(this.publisher, props.tokens);
+    props.checkQueue.grantSendMessages(this.publisher);
     this.publisher.addToRolePolicy(
       new PolicyStatement({
         actions: ['cloudwatch:PutMetricData'],

@@ -174,6 +174,16 @@ describe('metrics publisher', () => {
       { actions: ['dynamodb:Query'], table: 'Tokens', index: true },
     ]);
   });
+
+  it('may only send to the check queue, whose URL it is given: the admissions that fill the seats a draw opened re-arm check loops', () => {
+    const publisher = functionId('metrics-publisher');
+    const sqs = statementsOf(publisher).filter((s) => actions(s).some((a) => a.startsWith('sqs:')));
+    expect(sqs.flatMap(actions).filter((a) => /Receive|Delete|Purge/.test(a))).toEqual([]);
+    expect(sqs.flatMap(actions)).toContain('sqs:SendMessage');
+    expect(JSON.stringify(sqs.map((s) => s.Resource))).toMatch(/CheckLoopCheckQueue(?!Dlq)/);
+    const variables = (resources('AWS::Lambda::Function')[publisher]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(JSON.stringify(variables.CHECK_QUEUE_URL)).toMatch(/CheckLoopCheckQueue(?!Dlq)/);
+  });
 });
 
 describe('metrics loop', () => {
