@@ -29,32 +29,33 @@ export const TOLERANCE = 0.1;
 /**
  * Counts that follow the timing of admissions and of the pollers rather than the code paths
  * alone, judged at a wider tolerance (the first pattern that matches). A code path that adds or
- * drops a call still shows, in them and in the counts judged at 10 %: the visitors' own requests,
- * the token writes and reads of their signals and checks, and the check messages sent.
+ * drops a call still shows, in them and in the counts judged at 10 %: the visitors' own requests
+ * and the pages' status requests, the token writes and reads of their signals and checks, the
+ * admitter's line reads and transactions, and the check messages sent.
  *
  * The model runs an invocation whole when it reaches it; what other environments would see
  * meanwhile it keeps in time (bench/scale/store-in-time.ts): the admitter lease is held from its
  * acquire to its release (a leave that frees a seat while the checker admits finds it taken, and
  * the holder admits again), a room read finds the item of its own time (the seat a leave freed, not
- * yet refilled), and DynamoDB Local answers calls sent together one after the other. With these,
- * the admitter's counts come within the local runtime's own spread; that spread stays wide:
- * measured in three runs of the local runtime alone (300 visitors, 80 s), line reads
- * (`Query`) 10.9-13.1 per visitor, transactions 0.74-0.81, the lease's `UpdateItem` 0.78-0.85.
+ * yet refilled), and DynamoDB Local answers calls sent together one after the other, at the pace
+ * it kept in the local run (localPace). With these, the admitter's counts come within the local
+ * runtime's own spread, which the tolerances below leave room for, the short run's (CI's, on a
+ * machine loaded by the other tests) being wider than the full run's:
  *
- * - The admitter's line reads (`Query` per shard that may hold more) and its transactions: how
- *   many attempts run depends on whether a freed seat finds the lease taken and on milliseconds.
- * - The rest of the rooms and stats tables: room views are read once a second per function
- *   environment that is busy, and the stats aggregator reads and writes once per stream batch,
- *   which the mapping's batching window (1 s) sizes, on both sides.
- * - Status polls, keep-place signals and leaves: a waiting page polls the status every tenth of its
- *   estimated wait, and is far back (keep-place) or in the front zone (heartbeats), by the measured
- *   admission rate; a visit ends 15 s after its admission, so how many end inside the counted
- *   window follows when the seats were taken.
+ * - The admitter's line reads (`Query`): how many heads it reads follows whether a freed seat
+ *   found the lease taken (measured: full runs 1-6 % apart, short runs 2-15 %; 40 % apart with the
+ *   model's own DynamoDB latencies, at which its lease was held three times longer).
+ * - The rooms table: room views are read once a second per busy function environment, and how
+ *   many leases are taken and given back (UpdateItem) depends on whether a freed seat finds the
+ *   lease taken, which milliseconds decide (measured: full runs 2-10 % apart, short runs 1-6 %).
+ * - The stats table: the aggregator reads and writes once per stream batch, and writes the fairness
+ *   samples of the batches that hold admissions or departures: how the records fall into batches of
+ *   the mapping's 1-s window follows the milliseconds of the writes (measured: full runs 3-10 %
+ *   apart, short runs 3-12 %).
  */
 export const TIMING_SENSITIVE: readonly (readonly [RegExp, number])[] = [
-  [/^ddb\.on\.tokens\.Query$/, 0.4],
-  [/^ddb\.on\.(tokens\.TransactWriteItems|rooms\.|stats\.)/, 0.3],
-  [/^api\.req\.(POST \/rooms\/\{roomId\}\/tokens\/\{tokenId\}\/keep-place|DELETE |GET \/rooms\/\{roomId\}\/status)/, 0.25],
+  [/^ddb\.on\.tokens\.Query$/, 0.25],
+  [/^ddb\.on\.(rooms|stats)\./, 0.2],
 ];
 /**
  * Shown, not judged: the admitter's attempts that read the counter and the live candidates
@@ -73,9 +74,13 @@ export function toleranceOf(key: string): number {
 }
 /** Below this many occurrences in both runs a count is shown, not judged. */
 export const MIN_COUNT = 20;
-/** DynamoDB is judged per table and command (`ddb.on.*`); the totals per command are shown. */
-const COMPARED = /^(api\.req\.|ddb\.on\.|sqs\.messagesSent$)/;
-const SHOWN = /^(api\.req\.|ddb\.cmd\.|ddb\.on\.|ddb\.fn\.|sqs\.|answers\.)/;
+/**
+ * Judged: the API's requests, the status requests the pages make (the CDN's: the origin's alone,
+ * one a second at most, would hide how often the pages poll), DynamoDB per table and command
+ * (`ddb.on.*`; the totals per command are shown) and the checks sent.
+ */
+const COMPARED = /^(api\.req\.|cf\.requests$|ddb\.on\.|sqs\.messagesSent$)/;
+const SHOWN = /^(api\.req\.|ddb\.cmd\.|ddb\.on\.|ddb\.fn\.|sqs\.|answers\.|cf\.requests$)/;
 
 export interface CalibrationRow {
   key: string;
@@ -246,7 +251,7 @@ export function calibrationTable(result: CalibrationResult): string {
 export async function calibrate(options: { short: boolean }): Promise<number> {
   const result = await runCalibration(options.short);
   console.log(
-    `Calibration: ${result.visitors} visitors, model against the local runtime (tolerance ${100 * TOLERANCE} %, 25-40 % for the counts that follow admission and poller timing); local answers took ${result.localLatencyMs.toFixed(0)} ms on average\n`,
+    `Calibration: ${result.visitors} visitors, model against the local runtime (tolerance ${100 * TOLERANCE} %, 20-25 % for the line reads and the rooms and stats tables, which follow admission and poller timing); local answers took ${result.localLatencyMs.toFixed(0)} ms on average\n`,
   );
   console.log(calibrationTable(result));
   if (result.failures.length > 0) {

@@ -63,6 +63,8 @@ export class HttpVisitorApi implements VisitorApi {
   }
 
   status(roomId: string): Promise<RoomStatus> {
+    // The page's requests, as the model's edge counts them (cf.requests); the origin's are api.req.
+    this.counts.set('cf.requests', (this.counts.get('cf.requests') ?? 0) + 1);
     const cached = this.edge.get(roomId);
     const now = Date.now();
     if (cached && now - cached.at < STATUS_MAX_AGE_MS) return cached.status;
