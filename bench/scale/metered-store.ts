@@ -318,6 +318,8 @@ export class MeteredStore implements WaitingRoomStore {
     );
     if (outcome !== 'removed') this.sawCurrentRoom();
     if (outcome === 'removed' && before) {
+      // Freeing a seat moves wakeSeq (dynamo-token-ops.ts): an admitter at work meanwhile is woken.
+      if (before.state === 'ADMITTED') this.infra.leases.bumped(before.roomId, this.clock.time);
       this.infra.removed(before.tokenId, before.state);
       this.infra.publish({ eventName: 'REMOVE', tokenId: before.tokenId, roomId: before.roomId, before: before.state }, this.clock.time);
     }

@@ -13,8 +13,11 @@
  * reaches it, so every lease would be given back before anyone else asked for it, and nobody would
  * ever find it taken. The lease is therefore kept held, in simulated time, from the holder's
  * acquire to its release: an admitter that asks within that span is refused ('busy'), as on
- * DynamoDB, and the holder, which would have found the refused one's wake-up when it gave the lease
- * back, admits again at the end of its span (one continuation per span).
+ * DynamoDB. The holder is woken as on DynamoDB: when a write that moves the room's wakeSeq (a seat
+ * freed) commits within its span, after the room it admits from was read, its release finds the
+ * wake-up, and it admits again at the end of its span (one continuation per span). A seat freed
+ * just before the holder's acquire is one the holder saw, and a refused admitter that freed no
+ * seat (a checker's safety fill) wakes nobody.
  *
  * The room items in time (RoomHistory), for the same reason: a leave's transaction and the
  * admission that refills its seat a few hundred ms later (on DynamoDB Local) are both applied when
@@ -35,15 +38,18 @@ export class AdmitterLeases {
 
   constructor(private readonly wake: WakeAdmitter) {}
 
-  /** Whether an admitter asking at `at` finds the lease taken; the holder is woken once per span. */
+  /** Whether an admitter asking at `at` finds the lease taken. */
   refuses(roomId: string, at: number): boolean {
     const span = this.spans.get(roomId);
-    if (!span || at < span.from || at >= span.until) return false;
-    if (!span.woken) {
-      span.woken = true;
-      this.wake(roomId, span.until, span.fn);
-    }
-    return true;
+    return span !== undefined && at >= span.from && at < span.until;
+  }
+
+  /** A write that moves the room's wakeSeq committed at `at`: the holder then is woken, once per span. */
+  bumped(roomId: string, at: number): void {
+    const span = this.spans.get(roomId);
+    if (!span || span.woken || at <= span.from || at >= span.until) return;
+    span.woken = true;
+    this.wake(roomId, span.until, span.fn);
   }
 
   acquired(roomId: string, owner: string, at: number, fn: string): void {

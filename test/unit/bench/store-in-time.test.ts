@@ -10,9 +10,8 @@ import { AdmitterLeases, RoomHistory } from '../../../bench/scale/store-in-time.
 const room = (activeCount: number) => ({ roomId: 'r', activeCount }) as Room;
 
 describe('the admitter lease in time', () => {
-  it('refuses an admitter that asks within the holder’s span, and wakes the holder once, at the span’s end', () => {
-    const woken: [string, number, string][] = [];
-    const leases = new AdmitterLeases((roomId, at, fn) => woken.push([roomId, at, fn]));
+  it('refuses an admitter that asks within the holder’s span', () => {
+    const leases = new AdmitterLeases(() => undefined);
     leases.acquired('r', 'holder', 1_000, 'leave');
     leases.released('r', 'holder', 1_300);
     expect(leases.refuses('r', 999)).toBe(false);
@@ -20,6 +19,19 @@ describe('the admitter lease in time', () => {
     expect(leases.refuses('r', 1_200)).toBe(true);
     expect(leases.refuses('r', 1_300)).toBe(false);
     expect(leases.refuses('other', 1_100)).toBe(false);
+  });
+
+  it('wakes the holder once, at its span’s end, for a seat freed within the span, and not for one it saw or for a refusal alone', () => {
+    const woken: [string, number, string][] = [];
+    const leases = new AdmitterLeases((roomId, at, fn) => woken.push([roomId, at, fn]));
+    leases.acquired('r', 'holder', 1_000, 'leave');
+    leases.released('r', 'holder', 1_300);
+    leases.refuses('r', 1_050); // a checker's safety fill, refused: it freed nothing
+    leases.bumped('r', 990); // freed before the holder read the room: it saw the seat
+    leases.bumped('r', 1_300); // freed once the lease was given back
+    expect(woken).toEqual([]);
+    leases.bumped('r', 1_100);
+    leases.bumped('r', 1_200);
     expect(woken).toEqual([['r', 1_300, 'leave']]);
   });
 
