@@ -212,14 +212,21 @@ export function localPace(local: ReadonlyMap<string, number>): LocalPace {
   return { responseLatencyMs: routeLatencies(local), dynamoLatencyScale: dynamoLatencyScale(local) };
 }
 
-export function compare(model: Map<string, number>, local: Map<string, number>, visitors: number): CalibrationResult {
+/**
+ * The short run (CI's: fewer visitors for less time, beside the other tests on two cores) judges
+ * at this many times the tolerances: fewer counts, and a local runtime on a loaded machine, spread
+ * wider (measured alone: line reads 0-15 % apart, the rooms table's writes 1-12 %).
+ */
+export const SHORT_RUN_SLACK = 1.5;
+
+export function compare(model: Map<string, number>, local: Map<string, number>, visitors: number, slack = 1): CalibrationResult {
   const keys = [...new Set([...model.keys(), ...local.keys()])].filter((k) => SHOWN.test(k)).sort();
   const rows = keys.map((key): CalibrationRow => {
     const m = model.get(key) ?? 0;
     const l = local.get(key) ?? 0;
     const judged = COMPARED.test(key) && !SHOWN_ONLY.test(key) && Math.max(m, l) >= MIN_COUNT;
     const difference = judged ? Math.abs(m - l) / Math.max(l, 1) : undefined;
-    const tolerance = toleranceOf(key);
+    const tolerance = slack * toleranceOf(key);
     return { key, model: m, local: l, modelPerVisitor: m / visitors, localPerVisitor: l / visitors, difference, tolerance, ok: difference === undefined || difference <= tolerance };
   });
   return { visitors, localLatencyMs: local.get('latency.meanMs') ?? 0, rows, failures: rows.filter((r) => !r.ok) };
@@ -230,7 +237,7 @@ export async function runCalibration(short: boolean): Promise<CalibrationResult>
   // The local run first: how long its answers take (load on this machine) is given to the model.
   const local = await localCounts(plan);
   const model = await modelCounts(plan, localPace(local));
-  return compare(model, local, plan.visitors.length);
+  return compare(model, local, plan.visitors.length, short ? SHORT_RUN_SLACK : 1);
 }
 
 export function calibrationTable(result: CalibrationResult): string {
@@ -251,7 +258,7 @@ export function calibrationTable(result: CalibrationResult): string {
 export async function calibrate(options: { short: boolean }): Promise<number> {
   const result = await runCalibration(options.short);
   console.log(
-    `Calibration: ${result.visitors} visitors, model against the local runtime (tolerance ${100 * TOLERANCE} %, 20-25 % for the line reads and the rooms and stats tables, which follow admission and poller timing); local answers took ${result.localLatencyMs.toFixed(0)} ms on average\n`,
+    `Calibration: ${result.visitors} visitors, model against the local runtime (tolerance ${100 * TOLERANCE} %, 20-25 % for the line reads and the rooms and stats tables, which follow admission and poller timing${options.short ? `; ${SHORT_RUN_SLACK} times that in this short run` : ''}); local answers took ${result.localLatencyMs.toFixed(0)} ms on average\n`,
   );
   console.log(calibrationTable(result));
   if (result.failures.length > 0) {
