@@ -31,7 +31,7 @@ export const TOLERANCE = 0.1;
  * alone, judged at a wider tolerance (the first pattern that matches). A code path that adds or
  * drops a call still shows, in them and in the counts judged at 10 %: the visitors' own requests
  * and the pages' status requests, the token writes and reads of their signals and checks, the
- * admitter's line reads and transactions, and the check messages sent.
+ * admitter's lease and transactions, and the check messages sent.
  *
  * The model runs an invocation whole when it reaches it; what other environments would see
  * meanwhile it keeps in time (bench/scale/store-in-time.ts): the admitter lease is held from its
@@ -43,19 +43,20 @@ export const TOLERANCE = 0.1;
  * machine loaded by the other tests) being wider than the full run's:
  *
  * - The admitter's line reads (`Query`): how many heads it reads follows whether a freed seat
- *   found the lease taken (measured: full runs 1-6 % apart, short runs 2-15 %; 40 % apart with the
- *   model's own DynamoDB latencies, at which its lease was held three times longer).
- * - The rooms table: room views are read once a second per busy function environment, and how
- *   many leases are taken and given back (UpdateItem) depends on whether a freed seat finds the
- *   lease taken, which milliseconds decide (measured: full runs 2-10 % apart, short runs 1-6 %).
+ *   found the lease taken (measured: full runs 1-6 % apart, 11.5 % in one whose local run
+ *   stalled; short runs 0-15 %; 40 % apart with the model's own DynamoDB latencies, at which its
+ *   lease was held three times longer).
  * - The stats table: the aggregator reads and writes once per stream batch, and writes the fairness
  *   samples of the batches that hold admissions or departures: how the records fall into batches of
  *   the mapping's 1-s window follows the milliseconds of the writes (measured: full runs 3-10 %
- *   apart, short runs 3-12 %).
+ *   apart, the model always the lower; short runs 3-12 %).
+ *
+ * The rooms table is judged at 10 %: since the model wakes the admitter only for a seat freed
+ * within its span, as DynamoDB does, its lease writes are 1-3 % apart (full runs; 1-12 % short).
  */
 export const TIMING_SENSITIVE: readonly (readonly [RegExp, number])[] = [
-  [/^ddb\.on\.tokens\.Query$/, 0.25],
-  [/^ddb\.on\.(rooms|stats)\./, 0.2],
+  [/^ddb\.on\.tokens\.Query$/, 0.15],
+  [/^ddb\.on\.stats\./, 0.15],
 ];
 /**
  * Shown, not judged: the admitter's attempts that read the counter and the live candidates
@@ -215,7 +216,8 @@ export function localPace(local: ReadonlyMap<string, number>): LocalPace {
 /**
  * The short run (CI's: fewer visitors for less time, beside the other tests on two cores) judges
  * at this many times the tolerances: fewer counts, and a local runtime on a loaded machine, spread
- * wider (measured alone: line reads 0-15 % apart, the rooms table's writes 1-12 %).
+ * wider (measured alone: line reads 0-15 % apart, the rooms table's writes 1-12 %, the stats
+ * table's 3-12 %).
  */
 export const SHORT_RUN_SLACK = 1.5;
 
@@ -258,7 +260,7 @@ export function calibrationTable(result: CalibrationResult): string {
 export async function calibrate(options: { short: boolean }): Promise<number> {
   const result = await runCalibration(options.short);
   console.log(
-    `Calibration: ${result.visitors} visitors, model against the local runtime (tolerance ${100 * TOLERANCE} %, 20-25 % for the line reads and the rooms and stats tables, which follow admission and poller timing${options.short ? `; ${SHORT_RUN_SLACK} times that in this short run` : ''}); local answers took ${result.localLatencyMs.toFixed(0)} ms on average\n`,
+    `Calibration: ${result.visitors} visitors, model against the local runtime (tolerance ${100 * TOLERANCE} %, 15 % for the line reads and the stats table, which follow admission and poller timing${options.short ? `; ${SHORT_RUN_SLACK} times that in this short run` : ''}); local answers took ${result.localLatencyMs.toFixed(0)} ms on average\n`,
   );
   console.log(calibrationTable(result));
   if (result.failures.length > 0) {
