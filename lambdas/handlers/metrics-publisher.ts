@@ -15,7 +15,6 @@
  * (cloudwatch | memory, default cloudwatch), and the WR_* timings (for wait estimates).
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
@@ -28,14 +27,13 @@ import { memoryMetrics } from '../adapters/memory-metrics.js';
 import { randomUUID } from 'node:crypto';
 import { DynamoLotteryDraws } from '../adapters/dynamo-lottery.js';
 import { DynamoStore } from '../adapters/dynamo-store.js';
-import { SqsCheckQueue } from '../adapters/sqs-check-queue.js';
 import { Admissions, EventRunner, RoomCalibrator, advancingEvents, environmentOf, randomIds, systemClock, type CheckQueue, type Clock, type Timings } from '../domain/index.js';
 import { MetricsPublisher, type MetricsSink, type PublishSummary, type RoomsSource } from '../domain/metrics.js';
 import type { StatsStore } from '../domain/stats.js';
 import { readEnv, required, timingsFromEnv } from '../shared/env.js';
 import { createLogger, withInvocation } from '../shared/logger.js';
 import { METRICS_NAMESPACE } from '../shared/metric-names.js';
-import { dynamoDocumentClient, loggedEvents } from '../shared/wiring.js';
+import { checkQueueFromEnv, dynamoDocumentClient, loggedEvents } from '../shared/wiring.js';
 
 export type { PublishSummary };
 
@@ -70,12 +68,12 @@ export interface MetricsPublisherOptions {
 export function createMetricsPublisher(options: MetricsPublisherOptions): () => Promise<PublishSummary> {
   const env = options.env ?? process.env;
   const logger = options.logger ?? createLogger('waiting-room-metrics');
-  const tables = options.rooms && options.stats ? undefined : readEnv({ ROOMS_TABLE: required(), STATS_TABLE: required(), TOKENS_TABLE: required(), CHECK_QUEUE_URL: required() }, env);
+  const tables = options.rooms && options.stats ? undefined : readEnv({ ROOMS_TABLE: required(), STATS_TABLE: required(), TOKENS_TABLE: required() }, env);
   const client = options.client ?? (tables ? dynamoDocumentClient() : undefined);
   const clock = options.clock ?? systemClock;
   const timings = options.timings ?? timingsFromEnv(env);
   const publisher = new MetricsPublisher({
-    rooms: options.rooms ?? eventsOf(new DynamoRoomsSource(client!, tables!.ROOMS_TABLE), client!, tables!, new SqsCheckQueue(new SQSClient({}), tables!.CHECK_QUEUE_URL), clock, timings, logger),
+    rooms: options.rooms ?? eventsOf(new DynamoRoomsSource(client!, tables!.ROOMS_TABLE), client!, tables!, checkQueueFromEnv(env), clock, timings, logger),
     stats: options.stats ?? new DynamoStatsStore(client!, tables!.STATS_TABLE),
     sink: options.sink,
     clock,

@@ -36,11 +36,13 @@ export function dynamoDocumentClient(): DynamoDBDocumentClient {
   return documentClient;
 }
 
-let checkQueue: CheckQueue | undefined;
-/** The check queue named by CHECK_QUEUE_URL (a ConfigurationError naming it when missing). */
-export function checkQueueFromEnv(): CheckQueue {
-  checkQueue ??= new SqsCheckQueue(new SQSClient({}), readEnv({ CHECK_QUEUE_URL: required() }).CHECK_QUEUE_URL);
-  return checkQueue;
+const checkQueues = new Map<string, CheckQueue>();
+/** The check queue named by CHECK_QUEUE_URL in `env` (a ConfigurationError naming it when missing), one per URL. */
+export function checkQueueFromEnv(env: NodeJS.ProcessEnv = process.env): CheckQueue {
+  const url = readEnv({ CHECK_QUEUE_URL: required() }, env).CHECK_QUEUE_URL;
+  let queue = checkQueues.get(url);
+  if (!queue) checkQueues.set(url, (queue = new SqsCheckQueue(new SQSClient({}), url)));
+  return queue;
 }
 
 /** The log line of each kind of removal. */
