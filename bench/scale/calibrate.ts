@@ -19,7 +19,7 @@ import { LATENCY_MS, LOCAL_RUNTIME_PROFILE } from './assumptions.js';
 import { calibrationPlan, type CalibrationPlan } from './calibration-plan.js';
 import { HttpVisitorApi } from './http-api.js';
 import { ScenarioRun } from './scenario-run.js';
-import { DYNAMO_BUSY_MS, DYNAMO_CALLS, SdkCounter } from './sdk-counter.js';
+import { DYNAMO_BUSY_MS, SdkCounter } from './sdk-counter.js';
 import { table } from './report.js';
 import { signedAdminHeaders } from '../../test/helpers/visitor.js';
 import { RealScheduler } from './real-scheduler.js';
@@ -195,17 +195,17 @@ const MODELLED_MS: Readonly<Record<string, number>> = {
 
 /**
  * The scale of the model's DynamoDB latencies that makes its mean call, over the local run's mix of
- * operations, take what DynamoDB Local took per call (the time it was busy over the calls it answered).
+ * operations, take what DynamoDB Local took per call: the time it was busy over the time the model
+ * gives the same calls.
  */
 export function dynamoLatencyScale(local: ReadonlyMap<string, number>): number {
-  const calls = local.get(DYNAMO_CALLS) ?? 0;
   const busyMs = local.get(DYNAMO_BUSY_MS) ?? 0;
   let modelledMs = 0;
   for (const [key, count] of local) {
     if (key.startsWith('ddb.cmd.')) modelledMs += count * (MODELLED_MS[key.slice('ddb.cmd.'.length)] ?? LATENCY_MS.updateItem);
   }
-  if (calls === 0 || modelledMs === 0 || busyMs === 0) return LOCAL_RUNTIME_PROFILE.dynamoLatencyScale;
-  return busyMs / calls / (modelledMs / calls);
+  if (modelledMs === 0 || busyMs === 0) return LOCAL_RUNTIME_PROFILE.dynamoLatencyScale;
+  return busyMs / modelledMs;
 }
 
 /** The local run's pace (LocalPace), from its counts. */

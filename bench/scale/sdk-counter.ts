@@ -32,9 +32,8 @@ const DOCUMENT_COMMANDS: Record<string, string> = {
   TransactGetCommand: 'TransactGetItems',
 };
 
-/** The counts' keys for the time DynamoDB was busy and the calls it answered. */
+/** The counts' key for the time DynamoDB was busy (the calls it answered are the `ddb.cmd.*` counts). */
 export const DYNAMO_BUSY_MS = 'dynamo.busyMs';
-export const DYNAMO_CALLS = 'ddb.calls';
 
 export class SdkCounter {
   counts = new Map<string, number>();
@@ -88,7 +87,6 @@ export class SdkCounter {
     const operation = DOCUMENT_COMMANDS[name] ?? name.replace(/Command$/, '');
     if (client === 'DynamoDBClient' || client === 'DynamoDBDocumentClient') {
       this.add(`ddb.cmd.${operation}`);
-      this.add(DYNAMO_CALLS);
       const input = (command as { input?: { TableName?: string; RequestItems?: Record<string, unknown>; TransactItems?: Record<string, { TableName?: string }>[] } }).input;
       const table = input?.TableName ?? Object.keys(input?.RequestItems ?? {})[0] ?? Object.values(input?.TransactItems?.[0] ?? {})[0]?.TableName ?? '';
       this.add(`ddb.on.${tableKind(table)}.${operation}`);
