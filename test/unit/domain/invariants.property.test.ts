@@ -563,19 +563,23 @@ const CHECKER_WAIT_MS = 2 * CHECK_DELIVERY_SLACK_MS;
 /** One run that takes this long has hung: fast-check fails it and reports its seed and path to replay. */
 const RUN_TIMEOUT_MS = 10_000;
 
+/** fast-check's options: `runs` unless WR_PROPERTY_RUNS says otherwise; WR_PROPERTY_SEED (and WR_PROPERTY_PATH) replay a failure it reported. */
+function runOptions(runs: number) {
+  return {
+    numRuns: Number(process.env.WR_PROPERTY_RUNS ?? runs),
+    ...(process.env.WR_PROPERTY_SEED ? { seed: Number(process.env.WR_PROPERTY_SEED) } : {}),
+    ...(process.env.WR_PROPERTY_PATH ? { path: process.env.WR_PROPERTY_PATH } : {}),
+    timeout: RUN_TIMEOUT_MS,
+  };
+}
+
 describe('invariants under random interleavings (DESIGN §5)', () => {
   it('holds capacity, order, no ghost seats, no false eviction, one check loop per token, and no admission of an old epoch after a stop', async () => {
     await fc.assert(
       fc.asyncProperty(fc.scheduler(), fc.nat(3), fc.array(stepArb, { minLength: 5, maxLength: 45 }), (s, capacity, steps) =>
         runScenario(s, capacity, steps),
       ),
-      // WR_PROPERTY_SEED (and WR_PROPERTY_PATH) replay a failure fast-check reported.
-      {
-        numRuns: Number(process.env.WR_PROPERTY_RUNS ?? 250),
-        ...(process.env.WR_PROPERTY_SEED ? { seed: Number(process.env.WR_PROPERTY_SEED) } : {}),
-        ...(process.env.WR_PROPERTY_PATH ? { path: process.env.WR_PROPERTY_PATH } : {}),
-        timeout: RUN_TIMEOUT_MS,
-      },
+      runOptions(250),
     );
   }, PROPERTY_TIMEOUT_MS);
 
@@ -589,12 +593,7 @@ describe('invariants under random interleavings (DESIGN §5)', () => {
         fc.nat(),
         (s, capacity, limit, steps, seed) => runScenario(s, capacity, steps, limit, seed),
       ),
-      {
-        numRuns: Number(process.env.WR_PROPERTY_RUNS ?? 200),
-        ...(process.env.WR_PROPERTY_SEED ? { seed: Number(process.env.WR_PROPERTY_SEED) } : {}),
-        ...(process.env.WR_PROPERTY_PATH ? { path: process.env.WR_PROPERTY_PATH } : {}),
-        timeout: RUN_TIMEOUT_MS,
-      },
+      runOptions(200),
     );
   }, PROPERTY_TIMEOUT_MS);
 
@@ -608,12 +607,7 @@ describe('invariants under random interleavings (DESIGN §5)', () => {
         fc.nat(),
         (s, capacity, limit, steps, seed) => runScenario(s, capacity, steps, limit, seed),
       ),
-      {
-        numRuns: Number(process.env.WR_PROPERTY_RUNS ?? 300),
-        ...(process.env.WR_PROPERTY_SEED ? { seed: Number(process.env.WR_PROPERTY_SEED) } : {}),
-        ...(process.env.WR_PROPERTY_PATH ? { path: process.env.WR_PROPERTY_PATH } : {}),
-        timeout: RUN_TIMEOUT_MS,
-      },
+      runOptions(300),
     );
   }, PROPERTY_TIMEOUT_MS);
 });
