@@ -153,9 +153,8 @@ export class Admissions {
         break;
       }
     }
-    // The lease's room (read when it was taken) with this admitter's own changes, the lease given back.
-    const { admitter: _held, admitterUntil: _until, ...given } = room;
-    this.deps.views.offer(roomId, given, started);
+    // The lease's room (read when it was taken) with this admitter's own changes.
+    this.deps.views.offer(roomId, room, started);
     return { admitted, busy: false };
   }
 
@@ -188,11 +187,6 @@ export class Admissions {
     }
     if (drawsAtRandom(room)) return this.admitSelfUndrawn(token, room, liveSince);
     if (placeOf(token.ticket, lineFacts(room, now, timings)).zone !== 'front') return false;
-    // The admitter was at work when this view was read: it fills the seat, or the next view shows
-    // it gave the lease back (a crashed one's lease runs out). A seat is free for the few ms between
-    // a leave and its admitter's lease far more often than a view is read in them, so the heartbeats
-    // that would read the line for it are few.
-    if (room.admitter !== undefined && (room.admitterUntil ?? 0) > now) return false;
     const ahead = this.aheadSeen.get(room.roomId);
     if (ahead && now - ahead.at < AHEAD_MEMORY_MS && ahead.ticket < token.ticket) return false;
     // An environment that takes several requests at once (the local runtime; Lambda takes one at a

@@ -311,27 +311,6 @@ describe("a visitor's own admission", () => {
     await expect(f.visitors.heartbeat('shop', joined[2]!.view.tokenId, joined[2]!.secret)).resolves.toMatchObject({ state: 'admitted' });
   });
 
-  it('does not read the line while its view shows the admitter at work, nor once the lease ran out', async () => {
-    const { f, joined } = await fullRoom(1, 1);
-    room(f).capacity = 2; // a free seat; ticket 2 is next
-    room(f).admitter = 'another';
-    room(f).admitterUntil = f.clock.now() + 5_000;
-    f.store.calls.length = 0;
-    await expect(f.visitors.heartbeat('shop', joined[1]!.view.tokenId, joined[1]!.secret)).resolves.toMatchObject({ state: 'waiting' });
-    expect(f.store.calls).not.toContain('listLine');
-    // The admitter crashed: its lease runs out, and the visitor takes the seat itself.
-    f.clock.advance(5_001);
-    await expect(f.visitors.heartbeat('shop', joined[1]!.view.tokenId, joined[1]!.secret)).resolves.toMatchObject({ state: 'admitted' });
-  });
-
-  it('sees the lease given back in the view its environment\'s admitter leaves', async () => {
-    const { f, joined, admissions } = await fullRoom(1, 1, { environment: { roomViewMaxAgeMs: 60_000 } });
-    room(f).capacity = 3;
-    await expect(admissions.fill('shop')).resolves.toMatchObject({ admitted: [joined[1]!.view.tokenId] });
-    // The next visitor's view is the admitter's (the newest): a seat free, and the lease given back.
-    await expect(f.arrive('shop')).resolves.toMatchObject({ view: { state: 'admitted' } });
-  });
-
   it('is not tried by a visitor far from the front', async () => {
     const { f, joined } = await fullRoom(1, 40);
     const far = joined[joined.length - 1]!;
