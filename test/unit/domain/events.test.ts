@@ -18,7 +18,7 @@ import {
   type JoinResult,
   type RoomEvent,
 } from '../../../lambdas/domain/index.js';
-import { commitmentOf, drawOrder } from '../../../lambdas/domain/lottery.js';
+import { commitmentOf, drawOrder, entryOf } from '../../../lambdas/domain/lottery.js';
 import { verifyLotteryPlace } from '../../../lambdas/domain/lottery-verify.js';
 import { passJwksOf } from '../../../lambdas/domain/pass-keys.js';
 import { domainFixture } from '../../helpers/domain-fixture.js';
@@ -37,6 +37,25 @@ async function eventRoom(options: { capacity?: number; schedule?: (t0: number) =
   let owners = 0;
   const runner = new EventRunner({ store: f.store, draws, clock: f.clock, owner: () => `events-${++owners}` });
   return { f, t0, schedule, draws, runner, jwks: passJwksOf(keySet) };
+}
+
+/**
+ * Gives the room's event the first seed (and its commitment) under which the draw moves someone: a
+ * draw of a few random entries is the identity one time in n!, and then there is nothing to move.
+ */
+async function seedThatMoves(f: ReturnType<typeof domainFixture>, roomId: string, joined: readonly JoinResult[]): Promise<void> {
+  const room = f.store.rooms.get(roomId)!;
+  const eventId = room.event!.eventId;
+  const byTicket = [...joined].sort((a, b) => a.view.ticket - b.view.ticket);
+  const entries = await Promise.all(byTicket.map((j) => entryOf({ roomId, eventId, ticket: j.view.ticket, tokenId: j.view.tokenId })));
+  for (let i = 1; ; i++) {
+    const seed = i.toString(16).padStart(64, '0');
+    const order = await drawOrder(seed, entries);
+    if (order.some((entry, k) => entry !== entries[k])) {
+      room.event = { ...room.event!, seed, commitment: await commitmentOf(seed) };
+      return;
+    }
+  }
 }
 
 const event = (e: Partial<RoomEvent>): RoomEvent => ({ eventId: 'e', prequeueStart: 100, start: 200, atEnd: 'close', commitment: 'c'.repeat(64), seed: 'd'.repeat(64), ...e });
@@ -202,6 +221,7 @@ describe('the pre-queue and the draw', () => {
     f.clock.set(schedule.prequeueStart);
     const joined: JoinResult[] = [];
     for (let i = 0; i < 4; i++) joined.push(await f.visitors.join('shop'));
+    await seedThatMoves(f, 'shop', joined);
     f.clock.set(schedule.start + DRAW_SETTLE_MS);
     // Every visitor heartbeats while the draw is due (held: nobody is admitted before it).
     for (const j of joined) expect((await f.visitors.heartbeat('shop', j.view.tokenId, j.secret)).state).toBe('waiting');
