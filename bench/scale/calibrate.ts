@@ -220,12 +220,15 @@ export function localPace(local: ReadonlyMap<string, number>): LocalPace {
 }
 
 /**
- * The short run (CI's: fewer visitors for less time, beside the other tests on two cores) judges
- * at this many times the tolerances: fewer counts, and a local runtime on a loaded machine, spread
- * wider (measured alone: line reads 0-15 % apart, the rooms table's writes 1-12 %, the stats
- * table's 3-12 %).
+ * The short run (CI's: fewer visitors for less time, on a machine that may be loaded) judges at
+ * this many times the tolerances: fewer counts, and a local runtime that loses seconds to a loaded
+ * machine admits fewer visitors by the end of the minute than the model given its mean pace
+ * (measured alone: line reads 0-15 % apart, the rooms table's writes 1-12 %, the stats table's
+ * 3-12 %; in one CI run everything the admissions lead to, 18-20 %, with the admitter's
+ * transactions at 1.8 times their 10 %). A code path that adds or drops a call per signal, check
+ * or admission still shows: it moves its count by half or more.
  */
-export const SHORT_RUN_SLACK = 1.5;
+export const SHORT_RUN_SLACK = 2;
 
 export function compare(model: Map<string, number>, local: Map<string, number>, visitors: number, slack = 1): CalibrationResult {
   const keys = [...new Set([...model.keys(), ...local.keys()])].filter((k) => SHOWN.test(k)).sort();
