@@ -87,7 +87,7 @@ export const MIN_COUNT = 20;
  * (`ddb.on.*`; the totals per command are shown) and the checks sent.
  */
 const COMPARED = /^(api\.req\.|cf\.requests$|ddb\.on\.|sqs\.messagesSent$)/;
-const SHOWN = /^(api\.req\.|ddb\.cmd\.|ddb\.on\.|ddb\.fn\.|sqs\.|answers\.|cf\.requests$)/;
+const SHOWN = /^(api\.req\.|ddb\.cmd\.|ddb\.on\.|ddb\.fn\.|admit\.|sqs\.|answers\.|cf\.requests$)/;
 
 export interface CalibrationRow {
   key: string;
@@ -156,12 +156,10 @@ export async function localCounts(plan: CalibrationPlan): Promise<Map<string, nu
     log: () => undefined,
   });
   try {
+    await warmUp(runtime.url, plan);
     // The room is created just before the visitors come, as in the model: its admission rate is
     // measured from its creation, and the front zone follows from that rate.
-    const roomUrl = `${runtime.url}/admin/rooms/${plan.roomId}`;
-    const body = JSON.stringify({ capacity: plan.capacity });
-    const created = await fetch(roomUrl, { method: 'PUT', headers: await signedAdminHeaders(roomUrl, 'PUT', body, { 'content-type': 'application/json' }), body });
-    if (!created.ok) throw new Error(`creating the calibration room answered ${created.status}`);
+    await createRoom(runtime.url, plan.roomId, plan.capacity);
     const api = new HttpVisitorApi(runtime.url);
     const scheduler = new RealScheduler();
     counter.reset();
@@ -180,7 +178,41 @@ export async function localCounts(plan: CalibrationPlan): Promise<Map<string, nu
   }
 }
 
+async function createRoom(url: string, roomId: string, capacity: number): Promise<void> {
+  const roomUrl = `${url}/admin/rooms/${roomId}`;
+  const body = JSON.stringify({ capacity });
+  const created = await fetch(roomUrl, { method: 'PUT', headers: await signedAdminHeaders(roomUrl, 'PUT', body, { 'content-type': 'application/json' }), body });
+  if (!created.ok) throw new Error(`creating the room ${roomId} answered ${created.status}`);
+}
+
+const WARM_UP_VISITORS = 6;
+
+/**
+ * Before counting, a few visitors of a room of their own join, heartbeat, read the status and
+ * leave, and their checks run out: the handlers are loaded and DynamoDB Local has compiled its
+ * paths. Cold, the first answers take 150-300 ms instead of tens, the first visitors' heartbeats
+ * overlap in the one process that serves them all, and a heartbeat that finds an earlier ticket
+ * asking at the same moment leaves its seat to the checker (Admissions.admitSelf): measured, the
+ * first seats went to the checker in batches of 15-18 three seconds in, where the model (one
+ * request per environment at a time, as on Lambda) admits each visitor at its first heartbeat.
+ */
+async function warmUp(url: string, plan: CalibrationPlan): Promise<void> {
+  const roomId = `${plan.roomId}-warm-up`;
+  await createRoom(url, roomId, 1);
+  const api = new HttpVisitorApi(url);
+  const visitors = await Promise.all(Array.from({ length: WARM_UP_VISITORS }, () => api.join(roomId)));
+  for (let round = 0; round < 3; round++) {
+    await Promise.all(visitors.map((v) => api.heartbeat(roomId, v.tokenId, v.secret)));
+    await api.status(roomId);
+  }
+  await Promise.all(visitors.map((v) => api.leave(roomId, v.tokenId, v.secret)));
+  // Their last checks (due a heartbeat timeout after their last signal) find them gone.
+  const { heartbeatTimeoutSeconds = 20, checkDelaySeconds = 5 } = plan.timings;
+  await sleep((heartbeatTimeoutSeconds + checkDelaySeconds) * 1000 + 2_000);
+}
+
 const LATENCY_PREFIX = 'latency.route.';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The local run's mean answer time per route, for the model's visitors. */
 export function routeLatencies(local: ReadonlyMap<string, number>): Record<string, number> {

@@ -268,6 +268,9 @@ export class MeteredStore implements WaitingRoomStore {
     const span = latency * this.infra.latencyScale;
     const shards = this.inner.rooms.get(request.roomId)?.lineShards ?? 1;
     let outcome = { kind: 'conflict' } as AdmitBatchOutcome;
+    // As the calibration's SDK counter counts them (bench/scale/sdk-counter.ts).
+    this.infra.meter.tally.add(`admit.${this.infra.meter.running}.batches`);
+    this.infra.meter.tally.add(`admit.${this.infra.meter.running}.tokens`, request.tokens.length);
     await this.call(
       'TransactWriteItems',
       latency,

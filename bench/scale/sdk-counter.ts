@@ -78,6 +78,12 @@ export class SdkCounter {
     return sent;
   }
 
+  /** `admit.<function>.batches` and `.tokens`: the admission transactions sent and the tokens they held (shown by the calibration, as the model's). */
+  private addAdmission(fn: string, tokens: number): void {
+    this.add(`admit.${fn}.batches`);
+    this.add(`admit.${fn}.tokens`, tokens);
+  }
+
   private add(key: string, amount = 1): void {
     this.counts.set(key, (this.counts.get(key) ?? 0) + amount);
   }
@@ -91,6 +97,8 @@ export class SdkCounter {
       const table = input?.TableName ?? Object.keys(input?.RequestItems ?? {})[0] ?? Object.values(input?.TransactItems?.[0] ?? {})[0]?.TableName ?? '';
       this.add(`ddb.on.${tableKind(table)}.${operation}`);
       this.add(`ddb.fn.${runningHandler() ?? '-'}.${tableKind(table)}.${operation}`);
+      const admitted = input?.TransactItems?.filter((item) => (item as { Update?: { ExpressionAttributeValues?: Record<string, unknown> } }).Update?.ExpressionAttributeValues?.[':admitted'] === 'ADMITTED');
+      if (admitted?.length) this.addAdmission(runningHandler() ?? '-', admitted.length);
     }
     else if (client === 'SQSClient') {
       this.add(`sqs.${operation}`);
