@@ -148,10 +148,15 @@ export class Admissions {
       // More work came in while we held the lease: carry on, within the budget, or hand it over.
       room = released.room;
       frontFloor = undefined;
-      if (rounds >= maxRounds || clock.now() - started >= budgetMs) {
+      if (clock.now() - started >= budgetMs) {
         await store.releaseAdmitter({ roomId, owner, wakeSeq: room.wakeSeq, now: clock.now() });
         break;
       }
+      // A wake-up always gets its round, whatever maxRounds says: whoever freed the seat found the
+      // lease taken and left the seat to this holder, and stopping here would hand it to nobody (a
+      // leave's fill, of two rounds, did: seats freed in a burst of leaves stayed free until a
+      // checker's safety fill, measured 8 and 12 at once).
+      rounds = Math.min(rounds, maxRounds - 1);
     }
     // The lease's room (read when it was taken) with this admitter's own changes.
     this.deps.views.offer(roomId, room, started);

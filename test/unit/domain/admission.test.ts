@@ -113,6 +113,27 @@ describe('filling free seats', () => {
     expect(room(f).admitter).toBeUndefined();
   });
 
+  it('gives every wake-up its round, whatever its round limit: the seat freed by a visitor who found the lease taken is filled before the lease goes', async () => {
+    const { f, joined, admissions } = await fullRoom(1, 4);
+    room(f).capacity = 2;
+    // After each batch, while the lease is held, a seat frees (a leave that then found the room busy).
+    const admitTokens = f.store.admitTokens.bind(f.store);
+    let wakes = 0;
+    f.store.admitTokens = async (request) => {
+      const outcome = await admitTokens(request);
+      if (outcome.kind === 'admitted' && wakes < 2) {
+        wakes += 1;
+        room(f).capacity += 1;
+        room(f).wakeSeq += 1;
+      }
+      return outcome;
+    };
+    const { admitted } = await admissions.fill('shop', { maxRounds: 1 });
+    expect(admitted).toEqual(joined.slice(1, 4).map((j) => j.view.tokenId));
+    expect(room(f).activeCount).toBe(room(f).capacity);
+    expect(room(f).admitter).toBeUndefined();
+  });
+
   it('takes over the lease of an admitter that died', async () => {
     const { f, admissions } = await fullRoom(1, 1);
     room(f).capacity = 2;
