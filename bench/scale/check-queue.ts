@@ -13,7 +13,7 @@
  *
  * Sends are SendMessageBatch requests of up to 10 entries (each under 64 KB: one request each).
  */
-import type { CheckMessage } from '../../lambdas/domain/index.js';
+import type { CheckMessage, FillMessage } from '../../lambdas/domain/index.js';
 import { LATENCY_MS, type QueueMapping } from './assumptions.js';
 import { CalendarQueue } from './event-queue.js';
 import type { Meter } from './meter.js';
@@ -22,12 +22,13 @@ import type { Simulation } from './simulation.js';
 export interface QueuedMessage {
   /** The queue's message id: stable across redeliveries (the checker records it as checkBy). */
   id: string;
-  message: CheckMessage;
+  /** A token's check, or an admitter's hand-over. */
+  message: CheckMessage | FillMessage;
   receiveCount: number;
 }
 
 export interface PendingSend {
-  message: CheckMessage;
+  message: CheckMessage | FillMessage;
   delaySeconds: number;
 }
 

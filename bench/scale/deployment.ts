@@ -200,6 +200,9 @@ export class Deployment {
       schedule: async (message, delaySeconds) => {
         outbox.push({ message, delaySeconds });
       },
+      handOver: async (roomId) => {
+        outbox.push({ message: { roomId, fill: true }, delaySeconds: 0 });
+      },
     };
     const wiring = WIRING[fn] ?? {};
     const deps: DomainDeps = {
@@ -304,12 +307,19 @@ export class Deployment {
       let latest = start;
       for (const queued of batch) {
         env.clock.time = start;
-        const cause = this.causeOf(queued.message.tokenId);
+        const { message } = queued;
+        const cause = 'fill' in message ? 'system' : this.causeOf(message.tokenId);
         this.meter.cause = cause;
         this.meter.backend(cause, start);
         this.meter.tally.add(`checks.${cause}`);
         try {
-          const outcome = await env.context.checkLoop.check(queued.message, queued.id);
+          if ('fill' in message) {
+            await env.context.checkLoop.fill(message.roomId);
+            this.meter.tally.add('checks.outcome.hand-over');
+            latest = Math.max(latest, env.clock.time);
+            continue;
+          }
+          const outcome = await env.context.checkLoop.check(message, queued.id);
           this.meter.tally.add(`checks.outcome.${outcome}`);
         } catch {
           failed.add(queued.id);

@@ -5,7 +5,7 @@
  * each caller learns whether its own entry was accepted.
  */
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { CheckMessage, CheckQueue } from '../domain/index.js';
+import type { CheckMessage, CheckQueue, FillMessage } from '../domain/index.js';
 
 /** SendMessageBatch takes ten entries. */
 const MAX_BATCH = 10;
@@ -13,7 +13,7 @@ const MAX_BATCH = 10;
 export const DEFAULT_LINGER_MS = 5;
 
 interface Pending {
-  message: CheckMessage;
+  message: CheckMessage | FillMessage;
   delaySeconds: number;
   resolve: () => void;
   reject: (error: Error) => void;
@@ -30,6 +30,15 @@ export class SqsCheckQueue implements CheckQueue {
   ) {}
 
   schedule(message: CheckMessage, delaySeconds: number): Promise<void> {
+    return this.enqueue(message, delaySeconds);
+  }
+
+  handOver(roomId: string): Promise<void> {
+    const message: FillMessage = { roomId, fill: true };
+    return this.enqueue(message, 0);
+  }
+
+  private enqueue(message: CheckMessage | FillMessage, delaySeconds: number): Promise<void> {
     const delay = Math.min(900, Math.max(0, Math.round(delaySeconds)));
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ message, delaySeconds: delay, resolve, reject });
@@ -55,7 +64,8 @@ export class SqsCheckQueue implements CheckQueue {
       const failed = new Map((Failed ?? []).map((f) => [f.Id, f]));
       entries.forEach((entry, i) => {
         const failure = failed.get(String(i));
-        if (failure) entry.reject(new Error(`SendMessageBatch refused a check of ${entry.message.tokenId}: ${failure.Code} ${failure.Message ?? ''}`.trim()));
+        const what = 'fill' in entry.message ? `a hand-over of room ${entry.message.roomId}` : `a check of ${entry.message.tokenId}`;
+        if (failure) entry.reject(new Error(`SendMessageBatch refused ${what}: ${failure.Code} ${failure.Message ?? ''}`.trim()));
         else entry.resolve();
       });
     } catch (error) {

@@ -97,12 +97,18 @@ export class Admissions {
     const admitted: string[] = [];
     let frontFloor: number | undefined;
     let rounds = 0;
+    /** The last round admitted someone and left line unread: there may be more live visitors behind them. */
+    let moreMayWait = false;
     for (;;) {
+      moreMayWait = false;
       while (rounds < maxRounds && clock.now() - started < budgetMs && hasFreeSeat(room, clock.now())) {
         rounds += 1;
+        moreMayWait = false;
         const want = Math.min(admissionsAllowed(room, clock.now()), MAX_ADMIT_BATCH);
         const liveSince = clock.now() - timings.heartbeatTimeoutSeconds * 1000;
         let candidates: Token[];
+        /** Whether the line may hold more than this round read. */
+        let lineLeft = true;
         if (drawsAtRandom(room)) {
           // Random: live visitors drawn among the whole line (everyone is in the front zone already).
           const random = this.deps.random ?? Math.random;
@@ -121,6 +127,7 @@ export class Admissions {
             frontFloor = Math.max(frontFloor ?? 0, head.lastTicketRead);
           }
           candidates = head.live;
+          lineLeft = !head.exhausted;
         }
         if (candidates.length === 0) break;
         const result = await this.admitBatch(room, candidates, liveSince, { owner });
@@ -130,6 +137,8 @@ export class Admissions {
         }
         room = result.room;
         admitted.push(...result.admitted);
+        // (A head read stops at maxEntries: ghosts or a lagging index may leave it short of `want` with more live visitors behind.)
+        moreMayWait = result.admitted.length > 0 && lineLeft;
       }
       // The front zone only grows: store where it reaches now, so a slower line later does not send
       // visitors who started heartbeating back to keeping their place.
@@ -150,6 +159,7 @@ export class Admissions {
       frontFloor = undefined;
       if (clock.now() - started >= budgetMs) {
         await store.releaseAdmitter({ roomId, owner, wakeSeq: room.wakeSeq, now: clock.now() });
+        moreMayWait = true;
         break;
       }
       // A wake-up always gets its round, whatever maxRounds says: whoever freed the seat found the
@@ -160,7 +170,24 @@ export class Admissions {
     }
     // The lease's room (read when it was taken) with this admitter's own changes.
     this.deps.views.offer(roomId, room, started);
+    if (moreMayWait && hasFreeSeat(room, clock.now())) await this.handOver(roomId);
     return { admitted, busy: false };
+  }
+
+  /**
+   * Stopped on its limits with seats still free and live visitors maybe left: a checker goes on at
+   * once (check-loop.ts fill). Without it the seats would wait for a checker's safety fill, which
+   * comes with a front-zone visitor's check: after a capacity raise, whose checks come in waves, none
+   * came for ten seconds and more (measured: thousands of live visitors beside free seats). A send
+   * that fails leaves them to those safety fills.
+   */
+  private async handOver(roomId: string): Promise<void> {
+    if (!this.checks?.handOver) return;
+    try {
+      await this.checks.handOver(roomId);
+    } catch (error) {
+      this.deps.events?.admissionDeferred?.({ roomId, error });
+    }
   }
 
   /** fill for a follow-up whose cause already succeeded: a failure is reported, not thrown. */

@@ -68,6 +68,15 @@ export class CheckLoop {
     await this.checks.schedule({ tokenId: token.tokenId, roomId: token.roomId, seq: token.checkSeq }, this.deps.timings.checkDelaySeconds);
   }
 
+  /**
+   * A hand-over (FillMessage: an admitter stopped on its limits with seats free and live visitors
+   * left): fills the room, as a safety fill does, and counts as this environment's safety fill.
+   */
+  async fill(roomId: string): Promise<void> {
+    this.lastSafetyFill.set(roomId, this.deps.clock.now());
+    await this.admissions.fillSafely(roomId);
+  }
+
   /** Processes one check message; `deliveryId` is the queue's id of the message (stable across redeliveries). */
   async check(message: CheckMessage, deliveryId: string): Promise<CheckOutcome> {
     const { store, clock, timings } = this.deps;

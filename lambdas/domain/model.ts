@@ -220,6 +220,15 @@ export interface CheckMessage {
   seq: number;
 }
 
+/**
+ * The body of a hand-over on the check queue: an admitter stopped on its limits (rounds, budget)
+ * with seats free and live visitors left, and asks a checker to go on filling the room.
+ */
+export interface FillMessage {
+  roomId: string;
+  fill: true;
+}
+
 export interface AdmissionPass {
   pass: string;
   expiresAt: number;

@@ -239,6 +239,11 @@ export interface AdvanceCheckRequest {
 export interface CheckQueue {
   /** Sends a check message that becomes visible after `delaySeconds` (0-900). */
   schedule(message: CheckMessage, delaySeconds: number): Promise<void>;
+  /**
+   * Sends a hand-over (FillMessage), visible at once: a checker fills the room's free seats. A
+   * queue without it leaves the rest to the checkers' safety fills.
+   */
+  handOver?(roomId: string): Promise<void>;
 }
 
 export interface PassIssuer {

@@ -20,12 +20,24 @@ export const checkMessageSchema = z.object({
   seq: z.number().int().nonnegative(),
 });
 
+/** A hand-over from an admitter that stopped on its limits with seats free (FillMessage). */
+export const fillMessageSchema = z.object({
+  roomId: z.string().regex(ROOM_ID_PATTERN),
+  fill: z.literal(true),
+});
+
 async function check(record: SQSRecord): Promise<void> {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
   } catch {
     throw new Error(`check message ${record.messageId} is not JSON`);
+  }
+  const fill = fillMessageSchema.safeParse(body);
+  if (fill.success) {
+    await checkLoop.fill(fill.data.roomId);
+    logger.debug('filled', { roomId: fill.data.roomId });
+    return;
   }
   const message = checkMessageSchema.parse(body);
   const outcome = await checkLoop.check(message, record.messageId);

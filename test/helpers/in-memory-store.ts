@@ -382,6 +382,21 @@ export class InMemoryCheckQueue implements CheckQueue {
     this.pending.push({ id: `msg-${this.counter}`, message: { ...message }, visibleAt: this.clock.now() + delaySeconds * 1000 });
   }
 
+  /** Hand-overs sent (CheckQueue.handOver): the rooms, visible at once. */
+  readonly handOvers: { roomId: string; visibleAt: number }[] = [];
+
+  async handOver(roomId: string): Promise<void> {
+    this.handOvers.push({ roomId, visibleAt: this.clock.now() });
+  }
+
+  /** Removes and returns the hand-overs visible now, oldest first. */
+  takeDueHandOvers(): { roomId: string; visibleAt: number }[] {
+    const now = this.clock.now();
+    const due = this.handOvers.filter((h) => h.visibleAt <= now);
+    for (const h of due) this.handOvers.splice(this.handOvers.indexOf(h), 1);
+    return due;
+  }
+
   /** Removes and returns the messages visible now, oldest first. */
   takeDue(): QueuedCheck[] {
     const now = this.clock.now();

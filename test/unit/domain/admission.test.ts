@@ -186,11 +186,29 @@ describe('filling free seats', () => {
     expect(room(f).lastAdmittedTicket).toBe(5);
   });
 
-  it('works in bounded batches and rounds, leaving the rest to the next trigger', async () => {
-    const { f, admissions } = await fullRoom(0, 300, { timings: { frontZoneSeconds: 10_000_000 } });
+  it('works in bounded batches and rounds, and hands the rest over: a checker goes on at once, until the line is empty', async () => {
+    const { f } = await fullRoom(0, 300, { timings: { frontZoneSeconds: 10_000_000 } });
     room(f).capacity = 1_000;
+    const admissions = new Admissions(f.deps, f.checks);
     await expect(admissions.fill('shop', { maxRounds: 2 })).resolves.toMatchObject({ admitted: expect.toSatisfy((a: string[]) => a.length === 2 * MAX_ADMIT_BATCH) });
     expect(room(f).admitter).toBeUndefined();
+    expect(f.checks.takeDueHandOvers()).toEqual([{ roomId: 'shop', visibleAt: f.clock.now() }]);
+    // The checker that takes it admits the other 102; with nobody left in line it hands nothing over.
+    await f.checkLoop.fill('shop');
+    expect(room(f).activeCount).toBe(300);
+    expect(f.store.waitingIn('shop')).toHaveLength(0);
+    expect(f.checks.handOvers).toEqual([]);
+  });
+
+  it('hands nothing over when it stops for want of seats or of live visitors', async () => {
+    const { f } = await fullRoom(1, 3);
+    const admissions = new Admissions(f.deps, f.checks);
+    room(f).capacity = 2;
+    await admissions.fill('shop', { maxRounds: 1 });
+    room(f).capacity = 10;
+    await admissions.fill('shop', { maxRounds: 1 });
+    expect(room(f).activeCount).toBe(4);
+    expect(f.checks.handOvers).toEqual([]);
   });
 
   it('measures the line speed over a rolling window', async () => {

@@ -436,6 +436,11 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
     }
   };
 
+  /** A hand-over (an admitter stopped on its limits with seats free): a checker fills the room. */
+  const handOver = (sent: { roomId: string }) => async () => {
+    await environments[batch % ENVIRONMENTS]!.loop.fill(sent.roomId);
+  };
+
   const pick = (who: number) => visitors[who % Math.max(visitors.length, 1)];
 
   const opTask = (op: Op) => async () => {
@@ -539,10 +544,10 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
       const target = clock.now() + step.ms;
       let ops = step.ops.map(opTask);
       for (;;) {
-        const next = Math.min(...queue.pending.map((m) => m.visibleAt));
+        const next = Math.min(...queue.pending.map((m) => m.visibleAt), ...queue.handOvers.map((h) => h.visibleAt));
         if (!(next <= target)) break;
         clock.advance(Math.max(0, next - clock.now()));
-        await runConcurrently([...queue.takeDue().map(deliver), ...ops]);
+        await runConcurrently([...queue.takeDue().map(deliver), ...queue.takeDueHandOvers().map(handOver), ...ops]);
         ops = [];
       }
       clock.advance(Math.max(0, target - clock.now()));

@@ -6,7 +6,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { insertRecord, lambdaContext, sqsRecord } from '../../helpers/events.js';
 import { HANDLER_ENV, useHandlerEnv } from '../../helpers/env.js';
-import { T, TOKEN_ID, freshEnvironment, sentChecks, tokenItem, type WaitingRoomTables } from './fixtures.js';
+import { SqsCheckQueue } from '../../../lambdas/adapters/sqs-check-queue.js';
+import { T, TOKEN_ID, acceptChecks, freshEnvironment, roomItem, sentChecks, tokenItem, type WaitingRoomTables } from './fixtures.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
@@ -137,10 +138,31 @@ describe('checker (check queue → eviction or next check)', () => {
     ['not JSON', 'hello'],
     ['a message without a sequence', JSON.stringify({ tokenId: TOKEN_ID, roomId: 'shop' })],
     ['a malformed token id', JSON.stringify({ tokenId: '../x', roomId: 'shop', seq: 1 })],
+    ['a hand-over of a malformed room id', JSON.stringify({ roomId: '../x', fill: true })],
   ])('reports %s as failed, so that it ends in the DLQ', async (_name, body) => {
     // The well-formed message finds its token gone.
     const result = await checker({ Records: [sqsRecord(body, 'poison'), sqsRecord(checkBody(), 'fine')] }, lambdaContext);
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'poison' }]);
+  });
+
+  it("takes an admitter's hand-over: fills the free seats with the next live visitors", async () => {
+    tables.rooms.put(roomItem({ capacity: 3, activeCount: 2 }));
+    tables.tokens.put(tokenItem({ lastSeenAt: T - 1_000 }));
+    const result = await checker({ Records: [sqsRecord(JSON.stringify({ roomId: 'shop', fill: true }), 'hand-over')] }, lambdaContext);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(tables.tokens.get(TOKEN_ID)).toMatchObject({ state: 'ADMITTED' });
+    expect(tables.rooms.get('shop')).toMatchObject({ activeCount: 3 });
+  });
+
+  it('sends a hand-over visible at once, in the batch of the checks sent with it', async () => {
+    acceptChecks(sqs);
+    const queue = new SqsCheckQueue(new SQSClient({}), HANDLER_ENV.CHECK_QUEUE_URL, 0);
+    await Promise.all([queue.handOver('shop'), queue.schedule({ tokenId: TOKEN_ID, roomId: 'shop', seq: 1 }, 5)]);
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
+    expect(sqs.commandCalls(SendMessageBatchCommand)[0]!.args[0].input.Entries!.map((e) => [JSON.parse(e.MessageBody!), e.DelaySeconds])).toEqual([
+      [{ roomId: 'shop', fill: true }, 0],
+      [{ tokenId: TOKEN_ID, roomId: 'shop', seq: 1 }, 5],
+    ]);
   });
 
   it('reports a message whose processing failed, so that the queue delivers it again', async () => {
