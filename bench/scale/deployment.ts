@@ -313,13 +313,11 @@ export class Deployment {
         this.meter.backend(cause, start);
         this.meter.tally.add(`checks.${cause}`);
         try {
+          let outcome: string;
           if ('fill' in message) {
             await env.context.checkLoop.fill(message.roomId);
-            this.meter.tally.add('checks.outcome.hand-over');
-            latest = Math.max(latest, env.clock.time);
-            continue;
-          }
-          const outcome = await env.context.checkLoop.check(message, queued.id);
+            outcome = 'hand-over';
+          } else outcome = await env.context.checkLoop.check(message, queued.id);
           this.meter.tally.add(`checks.outcome.${outcome}`);
         } catch {
           failed.add(queued.id);

@@ -100,7 +100,6 @@ export class Admissions {
     /** The last round admitted someone and left line unread: there may be more live visitors behind them. */
     let moreMayWait = false;
     for (;;) {
-      moreMayWait = false;
       while (rounds < maxRounds && clock.now() - started < budgetMs && hasFreeSeat(room, clock.now())) {
         rounds += 1;
         moreMayWait = false;
