@@ -15,6 +15,7 @@
  * too rare to compare at this size (fewer than MIN_COUNT in both runs), which are shown all the same.
  */
 import '../../local/preamble.js';
+import { realSleep, timingsWithDefaults } from '../../lambdas/domain/index.js';
 import { LATENCY_MS, LOCAL_RUNTIME_PROFILE } from './assumptions.js';
 import { calibrationPlan, type CalibrationPlan } from './calibration-plan.js';
 import { HttpVisitorApi } from './http-api.js';
@@ -218,12 +219,11 @@ async function warmUp(url: string, plan: CalibrationPlan): Promise<void> {
   }
   await Promise.all(visitors.map((v) => api.leave(roomId, v.tokenId, v.secret)));
   // Their last checks (due a heartbeat timeout after their last signal) find them gone.
-  const { heartbeatTimeoutSeconds = 20, checkDelaySeconds = 5 } = plan.timings;
-  await sleep((heartbeatTimeoutSeconds + checkDelaySeconds) * 1000 + 2_000);
+  const { heartbeatTimeoutSeconds, checkDelaySeconds } = timingsWithDefaults(plan.timings);
+  await realSleep((heartbeatTimeoutSeconds + checkDelaySeconds) * 1000 + 2_000);
 }
 
 const LATENCY_PREFIX = 'latency.route.';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The local run's mean answer time per route, for the model's visitors. */
 export function routeLatencies(local: ReadonlyMap<string, number>): Record<string, number> {

@@ -95,10 +95,11 @@ export class SdkCounter {
       this.add(`ddb.cmd.${operation}`);
       const input = (command as { input?: { TableName?: string; RequestItems?: Record<string, unknown>; TransactItems?: Record<string, { TableName?: string }>[] } }).input;
       const table = input?.TableName ?? Object.keys(input?.RequestItems ?? {})[0] ?? Object.values(input?.TransactItems?.[0] ?? {})[0]?.TableName ?? '';
+      const fn = runningHandler() ?? '-';
       this.add(`ddb.on.${tableKind(table)}.${operation}`);
-      this.add(`ddb.fn.${runningHandler() ?? '-'}.${tableKind(table)}.${operation}`);
+      this.add(`ddb.fn.${fn}.${tableKind(table)}.${operation}`);
       const admitted = input?.TransactItems?.filter((item) => (item as { Update?: { ExpressionAttributeValues?: Record<string, unknown> } }).Update?.ExpressionAttributeValues?.[':admitted'] === 'ADMITTED');
-      if (admitted?.length) this.addAdmission(runningHandler() ?? '-', admitted.length);
+      if (admitted?.length) this.addAdmission(fn, admitted.length);
     }
     else if (client === 'SQSClient') {
       this.add(`sqs.${operation}`);

@@ -391,17 +391,18 @@ export class InMemoryCheckQueue implements CheckQueue {
 
   /** Removes and returns the hand-overs visible now, oldest first. */
   takeDueHandOvers(): { roomId: string; visibleAt: number }[] {
-    const now = this.clock.now();
-    const due = this.handOvers.filter((h) => h.visibleAt <= now);
-    for (const h of due) this.handOvers.splice(this.handOvers.indexOf(h), 1);
-    return due;
+    return this.takeVisible(this.handOvers);
   }
 
   /** Removes and returns the messages visible now, oldest first. */
   takeDue(): QueuedCheck[] {
+    return this.takeVisible(this.pending);
+  }
+
+  private takeVisible<T extends { visibleAt: number }>(list: T[]): T[] {
     const now = this.clock.now();
-    const due = this.pending.filter((m) => m.visibleAt <= now).sort((a, b) => a.visibleAt - b.visibleAt);
-    for (const m of due) this.pending.splice(this.pending.indexOf(m), 1);
+    const due = list.filter((m) => m.visibleAt <= now).sort((a, b) => a.visibleAt - b.visibleAt);
+    for (const m of due) list.splice(list.indexOf(m), 1);
     return due;
   }
 
