@@ -72,8 +72,8 @@ export function admissionsAllowed(room: Room, now: number): number {
 export class Admissions {
   /** Per room: a live ticket this environment recently found waiting (see admitSelf). */
   private readonly aheadSeen = new Map<string, { ticket: number; at: number }>();
-  /** Per room: the tickets of this environment's live visitors asking now whether they are first (see admitSelf). */
-  private readonly asking = new Map<string, Set<number>>();
+  /** Per room: this environment's live visitors asking now whether they are first, by ticket, with when they will know (see admitSelf). */
+  private readonly asking = new Map<string, Map<number, Promise<unknown>>>();
 
   constructor(
     private readonly deps: DomainDeps,
@@ -221,14 +221,21 @@ export class Admissions {
     const ahead = this.aheadSeen.get(room.roomId);
     if (ahead && now - ahead.at < AHEAD_MEMORY_MS && ahead.ticket < token.ticket) return false;
     // An environment that takes several requests at once (the local runtime; Lambda takes one at a
-    // time): a live visitor with an earlier ticket asking now is itself someone live ahead.
+    // time): a live visitor with an earlier ticket asking now is someone live ahead. This one asks
+    // once they know, with the view their answers left (a seat they took is no longer free), as it
+    // would had the environment taken their requests one at a time.
     let asking = this.asking.get(room.roomId);
     if (asking) {
-      for (const ticket of asking) if (ticket < token.ticket) return false;
-    } else this.asking.set(room.roomId, (asking = new Set()));
-    asking.add(token.ticket);
+      const earlier = [...asking].filter(([ticket]) => ticket < token.ticket).map(([, answer]) => answer);
+      if (earlier.length > 0) {
+        await Promise.allSettled(earlier);
+        return this.admitSelf(token, await this.deps.views.get(room.roomId));
+      }
+    } else this.asking.set(room.roomId, (asking = new Map()));
+    const answer = this.admitSelfFirst(token, room, liveSince, now);
+    asking.set(token.ticket, answer);
     try {
-      return await this.admitSelfFirst(token, room, liveSince, now);
+      return await answer;
     } finally {
       asking.delete(token.ticket);
       if (asking.size === 0) this.asking.delete(room.roomId);
