@@ -176,9 +176,10 @@ export class Deployment {
   }
 
   /** Runs an admin change (create a room, change its capacity) as the admin function would. */
-  async configure(roomId: string, change: { capacity?: number; state?: 'open' | 'paused' | 'closed' }): Promise<void> {
+  /** An operator's change of the room (the admin API's), now; resolves with when its answer came (epoch ms). */
+  async configure(roomId: string, change: { capacity?: number; state?: 'open' | 'paused' | 'closed' }): Promise<number> {
     this.meter.cause = 'system';
-    await this.functions.admin.invoke(this.sim.now, (env) => env.context.rooms.configure(roomId, change));
+    return (await this.functions.admin.invoke(this.sim.now, (env) => env.context.rooms.configure(roomId, change))).end;
   }
 
   /**

@@ -56,7 +56,7 @@ import { LATENCY_MS, SIZE } from './assumptions.js';
 import { tokenIdOf, type FastStore } from './fast-store.js';
 import type { DynamoUnits, Meter } from './meter.js';
 import type { EnvClock } from './simulation.js';
-import type { AdmitterLeases, RoomHistory, TransactionSpans } from './store-in-time.js';
+import { ADMITTER_HELD_MS, ADMITTER_LEASES, type AdmitterLeases, type RoomHistory, type TransactionSpans } from './store-in-time.js';
 import type { StreamRecord } from './token-stream.js';
 
 export const TABLE = { rooms: 'rooms', tokens: 'tokens', line: 'line-index', stats: 'stats' } as const;
@@ -243,7 +243,10 @@ export class MeteredStore implements WaitingRoomStore {
       () => [{ table: TABLE.rooms, key: roomId, read: 0, write: ROOM_WRITE }],
       async () => (this.infra.leases.refuses(roomId, at) ? 'busy' : this.inner.acquireAdmitter(roomId, owner, now, until)),
     );
-    if (typeof outcome === 'object') this.infra.leases.acquired(roomId, owner, at, this.infra.meter.running);
+    if (typeof outcome === 'object') {
+      this.infra.leases.acquired(roomId, owner, at, this.infra.meter.running);
+      this.infra.meter.tally.add(ADMITTER_LEASES);
+    }
     this.infra.meter.tally.add(outcome === 'busy' ? 'admitter.refused' : 'admitter.acquired');
     return outcome;
   }
@@ -258,7 +261,10 @@ export class MeteredStore implements WaitingRoomStore {
     if (outcome.kind === 'woken') {
       this.readCounter(request.roomId);
       this.clock.time += LATENCY_MS.getItem * this.infra.latencyScale;
-    } else this.infra.leases.released(request.roomId, request.owner, this.clock.time);
+    } else {
+      const heldMs = this.infra.leases.released(request.roomId, request.owner, this.clock.time);
+      if (heldMs !== undefined) this.infra.meter.tally.add(ADMITTER_HELD_MS, heldMs);
+    }
     return outcome;
   }
 

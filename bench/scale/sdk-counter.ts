@@ -12,6 +12,7 @@
  */
 import { createRequire } from 'node:module';
 import { runningHandler } from '../../local/lambda-host.js';
+import { ADMITTER_HELD_MS, ADMITTER_LEASES } from './store-in-time.js';
 
 type Send = (this: { constructor: { name: string } }, command: unknown, ...rest: unknown[]) => Promise<unknown>;
 interface ClientClass {
@@ -46,12 +47,13 @@ export class SdkCounter {
     classes.add((require('@smithy/core/client') as { Client: ClientClass }).Client);
     classes.add(((await import('@smithy/core/client')) as unknown as { Client: ClientClass }).Client);
     const record = (client: string, command: unknown) => this.record(client, command);
-    const timed = <T>(client: string, sent: Promise<T>) => (client === 'DynamoDBClient' || client === 'DynamoDBDocumentClient' ? this.timeDynamo(sent) : sent);
+    const timed = <T>(client: string, command: unknown, sent: Promise<T>) =>
+      client === 'DynamoDBClient' || client === 'DynamoDBDocumentClient' ? this.timeLease(command, this.timeDynamo(sent)) : sent;
     for (const Client of classes) {
       const original = Client.prototype.send;
       Client.prototype.send = function (this: { constructor: { name: string } }, command: unknown, ...rest: unknown[]) {
         record(this.constructor.name, command);
-        return timed(this.constructor.name, original.call(this, command, ...rest));
+        return timed(this.constructor.name, command, original.call(this, command, ...rest));
       };
       this.restore.push(() => (Client.prototype.send = original));
     }
@@ -75,6 +77,38 @@ export class SdkCounter {
       if (--this.outstanding === 0) this.add(DYNAMO_BUSY_MS, performance.now() - this.busySince);
     };
     sent.then(done, done);
+    return sent;
+  }
+
+  /** When each admitter lease now held was asked for, by owner. */
+  private readonly leases = new Map<string, number>();
+
+  /**
+   * Times the admitter's leases (ADMITTER_HELD_MS over ADMITTER_LEASES): from the acquire's send to
+   * the response of the release that gave the lease back (a release refused by a wake-up keeps it).
+   */
+  private timeLease<T>(command: unknown, sent: Promise<T>): Promise<T> {
+    const input = (command as { input?: { UpdateExpression?: string; ExpressionAttributeValues?: Record<string, unknown> } }).input;
+    const owner = input?.ExpressionAttributeValues?.[':owner'];
+    if (typeof owner !== 'string' || !input?.UpdateExpression) return sent;
+    if (input.UpdateExpression.startsWith('SET admitter = :owner')) {
+      const asked = performance.now();
+      sent.then(
+        () => this.leases.set(owner, asked),
+        () => undefined,
+      );
+    } else if (input.UpdateExpression.includes('REMOVE admitter')) {
+      sent.then(
+        () => {
+          const asked = this.leases.get(owner);
+          if (asked === undefined) return;
+          this.leases.delete(owner);
+          this.add(ADMITTER_LEASES);
+          this.add(ADMITTER_HELD_MS, performance.now() - asked);
+        },
+        () => undefined,
+      );
+    }
     return sent;
   }
 

@@ -28,6 +28,14 @@
  */
 import type { Room } from '../../lambdas/domain/index.js';
 
+/**
+ * The counts' keys, in the model and in the calibration's local run (bench/scale/sdk-counter.ts),
+ * for the admitter's leases and the time they were held in all: over them, the mean time a lease
+ * is held (calibrate.ts leaseMatchedPace).
+ */
+export const ADMITTER_LEASES = 'admitter.leases';
+export const ADMITTER_HELD_MS = 'admitter.heldMs';
+
 /** A continuation of the admitter: fill `roomId` at `at` in function `fn` (the holder that was woken). */
 export type WakeAdmitter = (roomId: string, at: number, fn: string) => void;
 
@@ -56,11 +64,13 @@ export class AdmitterLeases {
     this.held.set(roomId, { owner, from: at, fn });
   }
 
-  released(roomId: string, owner: string, at: number): void {
+  /** The lease given back at `at`; how long it was held, if `owner` held it. */
+  released(roomId: string, owner: string, at: number): number | undefined {
     const held = this.held.get(roomId);
-    if (held?.owner !== owner) return;
+    if (held?.owner !== owner) return undefined;
     this.held.delete(roomId);
     this.spans.set(roomId, { from: held.from, until: at, fn: held.fn, woken: false });
+    return at - held.from;
   }
 }
 

@@ -7,8 +7,8 @@
  *   then leave (DELETE) or, if the plan says so, go silent.
  * - Waiting in the front zone: heartbeat every view.heartbeatIntervalSeconds (the first one at
  *   once when the join's answer says heartbeatNow: a seat looks free, and a join admits nobody).
- * - Waiting far back: read the shared status every farPollDelaySeconds (the first poll after
- *   joining at the join view's estimate / 10, within 2-60 s), work out the place with placeOf and
+ * - Waiting far back: read the shared status every farPollDelaySeconds (the first poll after a
+ *   token view at its estimate / 10 in whole seconds, within 2-60 s: firstReadDelayMs), work out the place with placeOf and
  *   heartbeat at once when it says 'front'; send a keep-place signal on the domain's per-ticket
  *   grid of view.keepPlaceIntervalSeconds (nextKeepPlaceAt: at most an interval after the last
  *   signal), as web/src/client/zones.ts does.
@@ -16,6 +16,7 @@
  * - An abandoning visitor just stops, at its planned time, if it is still waiting.
  */
 import { farPollDelaySeconds, nextKeepPlaceAt, placeOf, type RoomStatus, type TokenView } from '../../lambdas/domain/index.js';
+import { firstReadDelayMs } from '../../web/src/client/zones.js';
 
 export interface JoinAnswer extends TokenView {
   secret: string;
@@ -65,8 +66,6 @@ export interface VisitorObserver {
 
 export type VisitorMode = 'new' | 'far' | 'front' | 'admitted' | 'done';
 
-const MIN_FIRST_POLL_S = 2;
-const MAX_FIRST_POLL_S = 60;
 const RETRY_MS = 1_000;
 
 type Source = 'join' | 'heartbeat' | 'keep-place';
@@ -152,8 +151,7 @@ export class Visitor {
       return;
     }
     this.mode = 'far';
-    const firstPoll = Math.min(MAX_FIRST_POLL_S, Math.max(MIN_FIRST_POLL_S, view.estimatedWaitSeconds / 10));
-    this.nextPollAt = this.now + firstPoll * 1000;
+    this.nextPollAt = this.now + firstReadDelayMs(view);
     this.nextKeepAt = nextKeepPlaceAt(this.ticket, this.lastSignalAt, this.keepPlaceMs / 1000);
     this.scheduleFar();
   }

@@ -66,7 +66,9 @@ export async function runCostProfile(options: CostProfileOptions): Promise<CostP
   run.arrive(roomId, count, (i) => times[i]!, () => ({ visitMs: options.visitMs, endsSilently: false }));
   // The capacity ramp: C / 600 more seats every second for ten minutes.
   for (let s = 1; s <= options.visitMs / 1000; s++) {
-    run.sim.at(run.at(rampFrom + s * 1000), () => run.deployment.configure(roomId, { capacity: Math.round(arrivalsPerSecond * s) }));
+    run.sim.at(run.at(rampFrom + s * 1000), async () => {
+      await run.deployment.configure(roomId, { capacity: Math.round(arrivalsPerSecond * s) });
+    });
   }
 
   await run.runFor(windowFrom);
