@@ -69,11 +69,6 @@ export function admissionsAllowed(room: Room, now: number): number {
   return Math.max(0, Math.min(room.capacity - room.activeCount, rateAllowance(room, now).allowed));
 }
 
-/** Whether the room, as seen, has an admitter at work (its lease taken and not run out): free seats are its to fill. */
-function admitterAtWork(room: Room, now: number): boolean {
-  return room.admitter !== undefined && (room.admitterUntil ?? 0) >= now;
-}
-
 export class Admissions {
   /** Per room: a live ticket this environment recently found waiting (see admitSelf). */
   private readonly aheadSeen = new Map<string, { ticket: number; at: number }>();
@@ -223,11 +218,6 @@ export class Admissions {
     }
     if (drawsAtRandom(room)) return this.admitSelfUndrawn(token, room, liveSince);
     if (placeOf(token.ticket, lineFacts(room, now, timings)).zone !== 'front') return false;
-    // A free seat while the admitter holds the lease is the admitter's: it is filling it now (a seat
-    // freed meanwhile wakes it). Asking would cost a read of every shard of the line, which mostly
-    // finds the visitors the admitter is taking still waiting (measured in the calibration, once the
-    // first seats were taken: the visitors' line reads fell from 1.1-3 Queries a visitor to 0-0.5).
-    if (admitterAtWork(room, now)) return false;
     const ahead = this.aheadSeen.get(room.roomId);
     if (ahead && now - ahead.at < AHEAD_MEMORY_MS && ahead.ticket < token.ticket) return false;
     // An environment that takes several requests at once (the local runtime; Lambda takes one at a

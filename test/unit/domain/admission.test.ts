@@ -365,20 +365,6 @@ describe("a visitor's own admission", () => {
     expect(room(f).activeCount).toBe(2);
   });
 
-  it('leaves a free seat to the admitter at work, without reading the line', async () => {
-    const { f, joined } = await fullRoom(1, 2);
-    room(f).capacity = 2; // one free seat, ticket 2 live and first in line
-    room(f).admitter = 'a leave filling it';
-    room(f).admitterUntil = f.clock.now() + 3_000;
-    f.store.calls.length = 0;
-    await expect(f.visitors.heartbeat('shop', joined[1]!.view.tokenId, joined[1]!.secret)).resolves.toMatchObject({ state: 'waiting' });
-    expect(f.store.calls).not.toContain('listLine');
-    expect(f.store.calls).not.toContain('admitTokens');
-    // A lease run out is nobody's: the visitor asks for itself.
-    f.clock.advance(3_001);
-    await expect(f.visitors.heartbeat('shop', joined[1]!.view.tokenId, joined[1]!.secret)).resolves.toMatchObject({ state: 'admitted' });
-  });
-
   it('is not tried by a visitor far from the front', async () => {
     const { f, joined } = await fullRoom(1, 40);
     const far = joined[joined.length - 1]!;
