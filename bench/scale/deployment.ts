@@ -175,8 +175,7 @@ export class Deployment {
     return state === 'ADMITTED' ? 'admitted' : 'waiting';
   }
 
-  /** Runs an admin change (create a room, change its capacity) as the admin function would. */
-  /** An operator's change of the room (the admin API's), now; resolves with when its answer came (epoch ms). */
+  /** Runs an admin change (create a room, change its capacity) as the admin function would; resolves with when its answer came (epoch ms). */
   async configure(roomId: string, change: { capacity?: number; state?: 'open' | 'paused' | 'closed' }): Promise<number> {
     this.meter.cause = 'system';
     return (await this.functions.admin.invoke(this.sim.now, (env) => env.context.rooms.configure(roomId, change))).end;
