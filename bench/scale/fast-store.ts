@@ -131,12 +131,13 @@ export class FastStore extends InMemoryStore {
     const token = this.tokens.get(request.tokenId);
     if (!token) return { kind: 'not-found' };
     if (token.secretHash !== request.secretHash || token.roomId !== request.roomId) return { kind: 'mismatch', token: this.snapshot(token) };
+    const before = { signal: token.signal, lastSeenAt: token.lastSeenAt, heard: token.heard };
     token.lastSeenAt = request.now;
     token.signal = request.signal;
     token.heard = true;
     token.expiresAtSeconds = request.expiresAtSeconds;
     this.snapshots.delete(token.tokenId);
-    return { kind: 'touched', token: this.snapshot(token) };
+    return { kind: 'touched', token: this.snapshot(token), before };
   }
 
   override async advanceCheck(...args: Parameters<InMemoryStore['advanceCheck']>): Promise<'advanced' | 'changed'> {

@@ -38,6 +38,7 @@ import {
   lineShardOf,
   type AdmitBatchOutcome,
   type AdmitBatchRequest,
+  type LeasePurpose,
   type LineQuery,
   type ReleaseOutcome,
   type ReleaseRequest,
@@ -227,12 +228,12 @@ export class MeteredStore implements WaitingRoomStore {
     this.continuing = true;
   }
 
-  async acquireAdmitter(roomId: string, owner: string, now: number, until: number): Promise<Room | 'busy' | 'not-found'> {
+  async acquireAdmitter(roomId: string, owner: string, now: number, until: number, purpose?: LeasePurpose): Promise<Room | 'busy' | 'not-found'> {
     this.readCounter(roomId);
     const at = this.clock.time;
     if (this.continuing) {
       this.continuing = false;
-      const room = await this.inner.acquireAdmitter(roomId, owner, now, until);
+      const room = await this.inner.acquireAdmitter(roomId, owner, now, until, purpose);
       if (typeof room === 'object') this.infra.leases.acquired(roomId, owner, at, this.infra.meter.running);
       this.clock.time += LATENCY_MS.getItem * this.infra.latencyScale;
       return room;
@@ -241,7 +242,7 @@ export class MeteredStore implements WaitingRoomStore {
       'UpdateItem',
       LATENCY_MS.updateItem,
       () => [{ table: TABLE.rooms, key: roomId, read: 0, write: ROOM_WRITE }],
-      async () => (this.infra.leases.refuses(roomId, at) ? 'busy' : this.inner.acquireAdmitter(roomId, owner, now, until)),
+      async () => (this.infra.leases.refuses(roomId, at) ? 'busy' : this.inner.acquireAdmitter(roomId, owner, now, until, purpose)),
     );
     if (typeof outcome === 'object') {
       this.infra.leases.acquired(roomId, owner, at, this.infra.meter.running);

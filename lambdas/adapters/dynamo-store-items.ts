@@ -76,6 +76,7 @@ export function roomOf(item: Item, counter: Item | undefined): Room {
   if (event) room.event = event;
   if (typeof item.admitter === 'string') room.admitter = item.admitter;
   if (typeof item.admitterUntil === 'number') room.admitterUntil = item.admitterUntil;
+  if (typeof item.fillingSince === 'number') room.fillingSince = item.fillingSince;
   return room;
 }
 

@@ -12,6 +12,7 @@ import type {
   AdvanceCheckRequest,
   AdmitBatchOutcome,
   AdmitBatchRequest,
+  LeasePurpose,
   LineQuery,
   ReleaseOutcome,
   ReleaseRequest,
@@ -214,7 +215,7 @@ export class DynamoStore implements WaitingRoomStore, EventStore {
     return this.eventOps.endEvent(roomId, eventId, atEnd, now);
   }
 
-  async acquireAdmitter(roomId: string, owner: string, now: number, until: number): Promise<Room | 'busy' | 'not-found'> {
+  async acquireAdmitter(roomId: string, owner: string, now: number, until: number, purpose: LeasePurpose = {}): Promise<Room | 'busy' | 'not-found'> {
     const counter = this.readCounter(roomId);
     counter.catch(() => undefined); // awaited below, or dropped when the lease is refused
     try {
@@ -222,7 +223,7 @@ export class DynamoStore implements WaitingRoomStore, EventStore {
         TableName: this.tables.rooms,
         Key: { [ROOMS_KEY]: roomId },
         // (A room item older than wakeSeq gets one, so that releasing can compare it.)
-        UpdateExpression: 'SET admitter = :owner, admitterUntil = :until, wakeSeq = if_not_exists(wakeSeq, :zero)',
+        UpdateExpression: `SET admitter = :owner, admitterUntil = :until, wakeSeq = if_not_exists(wakeSeq, :zero)${purpose.fills ? ', fillingSince = :now' : ' REMOVE fillingSince'}`,
         ConditionExpression: `attribute_exists(${ROOMS_KEY}) AND (attribute_not_exists(admitter) OR admitterUntil < :now)`,
         ExpressionAttributeValues: { ':owner': owner, ':until': until, ':now': now, ':zero': 0 },
         ReturnValues: 'ALL_NEW',
@@ -251,7 +252,7 @@ export class DynamoStore implements WaitingRoomStore, EventStore {
       await this.update({
         TableName: this.tables.rooms,
         Key: { [ROOMS_KEY]: request.roomId },
-        UpdateExpression: `${sets.length > 0 ? `SET ${sets.join(', ')} ` : ''}REMOVE admitter, admitterUntil`,
+        UpdateExpression: `${sets.length > 0 ? `SET ${sets.join(', ')} ` : ''}REMOVE admitter, admitterUntil, fillingSince`,
         // A missing room fails too (no admitter): the lease is lost with it.
         ConditionExpression: 'admitter = :owner AND wakeSeq = :wake',
         ExpressionAttributeValues: values,

@@ -86,10 +86,13 @@ export class DynamoTokenOps {
           ':hash': request.secretHash,
           ':room': request.roomId,
         },
-        ReturnValues: 'ALL_NEW',
+        // The token as it was, to tell how long it had been live; as it is now is that with the SET.
+        ReturnValues: 'ALL_OLD',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       });
-      return { kind: 'touched', token: tokenFromItem(Attributes ?? {}) };
+      const old = tokenFromItem(Attributes ?? {});
+      const token: Token = { ...old, lastSeenAt: request.now, signal: request.signal, heard: true, expiresAtSeconds: request.expiresAtSeconds };
+      return { kind: 'touched', token, before: { signal: old.signal, lastSeenAt: old.lastSeenAt, heard: old.heard } };
     } catch (error) {
       if (!conditionFailed(error)) throw error;
       const old = oldItemOf(error);

@@ -6,7 +6,7 @@ export * from './timings.js';
 export * from './positions.js';
 export * from './credentials.js';
 export * from './deps.js';
-export { Admissions, MAX_ADMIT_ATTEMPTS, MAX_ADMIT_BATCH, type FillOptions, type FillResult } from './admission.js';
+export { Admissions, MAX_ADMIT_ATTEMPTS, MAX_ADMIT_BATCH, SEEN_BY_FILLER_MS, type FillOptions, type FillResult } from './admission.js';
 export { isLive, lineShardOf, readHead, type Head, type HeadQuery } from './line.js';
 export { ROOM_VIEW_MAX_AGE_MS, RoomViews } from './room-views.js';
 export { MAX_TICKET_BLOCK, TICKET_BLOCK_MS, TicketDispenser, type TicketCounter } from './tickets.js';

@@ -168,6 +168,11 @@ export interface Room {
   /** The one admitter at work on this room, and until when its lease runs. */
   admitter?: string;
   admitterUntil?: number;
+  /**
+   * When the lease was taken, if it was taken to fill seats (an event's draw takes it and admits
+   * nobody): visitors live before then are the filler's to admit (see Admissions.admitSelf).
+   */
+  fillingSince?: number;
   createdAt: number;
   updatedAt: number;
 }

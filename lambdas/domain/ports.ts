@@ -92,8 +92,16 @@ export interface TouchRequest {
   expiresAtSeconds: number;
 }
 
-/** touched: the token as it now is · mismatch: another secret or room (the stored token) · not-found. */
-export type TouchOutcome = { kind: 'touched'; token: Token } | { kind: 'mismatch'; token: Token } | { kind: 'not-found' };
+/** What a token had heard before a signal: whether, and since when, it was live. */
+export type HeardBefore = Pick<Token, 'signal' | 'lastSeenAt' | 'heard'>;
+
+/** touched: the token as it now is, and as it was heard before · mismatch: another secret or room (the stored token) · not-found. */
+export type TouchOutcome = { kind: 'touched'; token: Token; before: HeardBefore } | { kind: 'mismatch'; token: Token } | { kind: 'not-found' };
+
+/** A lease taken to fill seats records when (Room.fillingSince); any other (an event's draw) does not. */
+export interface LeasePurpose {
+  fills?: boolean;
+}
 
 export interface RoomUpsert {
   roomId: string;
@@ -166,7 +174,7 @@ export interface WaitingRoomStore {
    */
   lineEntry(roomId: string, shard: number, ticket: number): Promise<WaitingEntry | undefined>;
   /** Takes the room's admitter lease until `until` if nobody holds it (or it ran out): the room as of now, or why not. */
-  acquireAdmitter(roomId: string, owner: string, now: number, until: number): Promise<Room | 'busy' | 'not-found'>;
+  acquireAdmitter(roomId: string, owner: string, now: number, until: number, purpose?: LeasePurpose): Promise<Room | 'busy' | 'not-found'>;
   /** Gives the lease back, unless more work came in (wakeSeq moved); may store the front floor and rate samples on the way. */
   releaseAdmitter(request: ReleaseRequest): Promise<ReleaseOutcome>;
   /** One transaction: the tokens WAITING → ADMITTED and the room's counts, on condition of free seats and live tokens. */

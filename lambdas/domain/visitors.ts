@@ -175,7 +175,7 @@ export class Visitors {
       await this.departures.remove(roomId, read, 'revoked');
       throw new AdmissionRevokedError(tokenId);
     }
-    if (token.state === 'WAITING' && signal === 'heartbeat' && (await this.admissions.admitSelfSafely(token, room))) {
+    if (token.state === 'WAITING' && signal === 'heartbeat' && (await this.admissions.admitSelfSafely(token, room, touched.before))) {
       // Admitted in the epoch of the room view it was admitted with: the transaction's condition.
       token = { ...token, state: 'ADMITTED', admittedAt: clock.now(), admittedEpoch: room.epoch };
     }

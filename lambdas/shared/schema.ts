@@ -5,7 +5,7 @@
  * Rooms table (key roomId) holds two kinds of items:
  *  - the room item, key `<roomId>`: the Room model's fields under their own names (capacity, state,
  *    activeCount, lastAdmittedTicket, admittedTotal, evictedTotal, lineShards, frontFloor, wakeSeq,
- *    epoch, message, admitter, admitterUntil, createdAt, updatedAt), the rate samples flattened
+ *    epoch, message, admitter, admitterUntil, fillingSince, createdAt, updatedAt), the rate samples flattened
  *    (ROOM_RATE_ATTRIBUTES); epoch and message are absent until first set;
  *  - the ticket counter item, key `<roomId>#tickets`, attribute nextTicket: joins add to it without
  *    meeting the admission transactions on the room item. Room ids never contain `#`.

@@ -13,6 +13,7 @@ import {
   type CheckMessage,
   type CheckQueue,
   type Clock,
+  type LeasePurpose,
   type LineQuery,
   type ReleaseOutcome,
   type ReleaseRequest,
@@ -150,11 +151,12 @@ export class InMemoryStore implements WaitingRoomStore, EventStore {
     const token = this.tokens.get(request.tokenId);
     if (!token) return { kind: 'not-found' };
     if (token.secretHash !== request.secretHash || token.roomId !== request.roomId) return { kind: 'mismatch', token: clone(token) };
+    const before = { signal: token.signal, lastSeenAt: token.lastSeenAt, heard: token.heard };
     token.lastSeenAt = request.now;
     token.signal = request.signal;
     token.heard = true;
     token.expiresAtSeconds = request.expiresAtSeconds;
-    return { kind: 'touched', token: clone(token) };
+    return { kind: 'touched', token: clone(token), before };
   }
 
   async listLine(query: LineQuery): Promise<WaitingEntry[]> {
@@ -181,13 +183,15 @@ export class InMemoryStore implements WaitingRoomStore, EventStore {
     return undefined;
   }
 
-  async acquireAdmitter(roomId: string, owner: string, now: number, until: number): Promise<Room | 'busy' | 'not-found'> {
+  async acquireAdmitter(roomId: string, owner: string, now: number, until: number, purpose: LeasePurpose = {}): Promise<Room | 'busy' | 'not-found'> {
     this.calls.push('acquireAdmitter');
     const room = this.rooms.get(roomId);
     if (!room) return 'not-found';
     if (room.admitter !== undefined && !((room.admitterUntil ?? 0) < now)) return 'busy';
     room.admitter = owner;
     room.admitterUntil = until;
+    if (purpose.fills) room.fillingSince = now;
+    else delete room.fillingSince;
     return this.roomCopy(roomId)!;
   }
 
@@ -198,6 +202,7 @@ export class InMemoryStore implements WaitingRoomStore, EventStore {
     if (room.wakeSeq !== request.wakeSeq) return { kind: 'woken', room: this.roomCopy(request.roomId)! };
     delete room.admitter;
     delete room.admitterUntil;
+    delete room.fillingSince;
     if (request.frontFloor !== undefined) room.frontFloor = request.frontFloor;
     if (request.rate) room.rate = { ...request.rate };
     return { kind: 'released' };

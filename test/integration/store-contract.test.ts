@@ -414,10 +414,12 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
         checkBy: 'msg-1',
         checkDueAt: T0 + 600_000,
       };
-      expect(await touch(token, now)).toEqual({ kind: 'touched', token: expected });
+      // ... and as it was heard before (how long it had been live).
+      const joined = { signal: 'keep-place', lastSeenAt: token.lastSeenAt, heard: token.heard };
+      expect(await touch(token, now)).toEqual({ kind: 'touched', token: expected, before: joined });
       expect(await store.getToken(token.tokenId)).toEqual(expected);
       const kept = { ...expected, signal: 'keep-place' as const, lastSeenAt: now + 1, expiresAtSeconds: Math.ceil((now + 1) / 1000) + 86_400 };
-      expect(await touch(token, now + 1, { signal: 'keep-place' })).toEqual({ kind: 'touched', token: kept });
+      expect(await touch(token, now + 1, { signal: 'keep-place' })).toEqual({ kind: 'touched', token: kept, before: { signal: 'heartbeat', lastSeenAt: now, heard: true } });
       expect(await store.getToken(token.tokenId)).toEqual(kept);
       // Keeping its place does not take a waiting token out of the line.
       expect(await wholeLine(store, roomId)).toEqual([entryOf(token)]);
@@ -438,6 +440,7 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
       expect(await touch(token, T0 + 2_000)).toEqual({
         kind: 'touched',
         token: { ...token, state: 'ADMITTED', admittedAt: T0 + 1, admittedEpoch: 0, lastSeenAt: T0 + 2_000, expiresAtSeconds: Math.ceil((T0 + 2_000) / 1000) + 86_400 },
+        before: { signal: token.signal, lastSeenAt: token.lastSeenAt, heard: token.heard },
       });
     });
 
@@ -558,6 +561,19 @@ describe.each(implementations)('WaitingRoomStore contract: $name', ({ kind, stor
       const expected: Room = { ...expectedNewRoom(roomId, 2), nextTicket: 4, admitter: 'a', admitterUntil: T0 + 10 };
       expect(await store.acquireAdmitter(roomId, 'a', T0, T0 + 10)).toEqual(expected);
       expect(await store.getRoom(roomId)).toEqual(expected);
+    });
+
+    it('a lease taken to fill seats shows since when; another (an event draw) does not, and a release takes it away', async () => {
+      const roomId = await openRoom(2);
+      expect(await store.acquireAdmitter(roomId, 'a', T0, T0 + 10, { fills: true })).toMatchObject({ admitter: 'a', fillingSince: T0 });
+      expect(await store.getRoom(roomId)).toMatchObject({ fillingSince: T0 });
+      expect(await store.releaseAdmitter({ roomId, owner: 'a', wakeSeq: 1, now: T0 + 1 })).toEqual({ kind: 'released' });
+      expect(await store.getRoom(roomId)).not.toHaveProperty('fillingSince');
+      // A lease taken over from a filler that died is no fill unless the new holder says so.
+      await store.acquireAdmitter(roomId, 'b', T0 + 2, T0 + 5, { fills: true });
+      expect(await store.acquireAdmitter(roomId, 'c', T0 + 6, T0 + 20)).not.toHaveProperty('fillingSince');
+      expect(await store.getRoom(roomId)).toMatchObject({ admitter: 'c' });
+      expect(await store.getRoom(roomId)).not.toHaveProperty('fillingSince');
     });
 
     it('busy while the lease runs (to its last millisecond), for another owner or the same; taken over once it ran out', async () => {

@@ -241,11 +241,20 @@ describe('DynamoStore', () => {
       ddb.on(GetCommand).resolves({ Item: { roomId: 'shop#tickets', nextTicket: 8 } });
       await expect(store.acquireAdmitter('shop', 'me', 50, 99)).resolves.toEqual({ ...room, nextTicket: 8, admitter: 'me', admitterUntil: 99 });
       expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({
-        UpdateExpression: 'SET admitter = :owner, admitterUntil = :until, wakeSeq = if_not_exists(wakeSeq, :zero)',
+        UpdateExpression: 'SET admitter = :owner, admitterUntil = :until, wakeSeq = if_not_exists(wakeSeq, :zero) REMOVE fillingSince',
         ConditionExpression: 'attribute_exists(roomId) AND (attribute_not_exists(admitter) OR admitterUntil < :now)',
         ExpressionAttributeValues: { ':owner': 'me', ':until': 99, ':now': 50, ':zero': 0 },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       });
+    });
+
+    it('records when a lease to fill seats was taken', async () => {
+      ddb.on(UpdateCommand).resolves({ Attributes: { ...roomItem, admitter: 'me', admitterUntil: 99, fillingSince: 50 } });
+      ddb.on(GetCommand).resolves({ Item: { roomId: 'shop#tickets', nextTicket: 8 } });
+      await expect(store.acquireAdmitter('shop', 'me', 50, 99, { fills: true })).resolves.toMatchObject({ admitter: 'me', fillingSince: 50 });
+      expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input.UpdateExpression).toBe(
+        'SET admitter = :owner, admitterUntil = :until, wakeSeq = if_not_exists(wakeSeq, :zero), fillingSince = :now',
+      );
     });
 
     it('tells a busy lease from a missing room by the old item', async () => {
@@ -262,12 +271,12 @@ describe('DynamoStore', () => {
       expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({
         UpdateExpression:
           'SET frontFloor = :floor, ratePrevAt = :rateprevAt, ratePrevTotal = :rateprevTotal, ratePrevTicket = :rateprevTicket, ' +
-          'rateCurAt = :ratecurAt, rateCurTotal = :ratecurTotal, rateCurTicket = :ratecurTicket REMOVE admitter, admitterUntil',
+          'rateCurAt = :ratecurAt, rateCurTotal = :ratecurTotal, rateCurTicket = :ratecurTicket REMOVE admitter, admitterUntil, fillingSince',
         ConditionExpression: 'admitter = :owner AND wakeSeq = :wake',
         ExpressionAttributeValues: { ':owner': 'me', ':wake': 7, ':floor': 30, ':rateprevAt': 1, ':ratecurTicket': 6 },
       });
       await store.releaseAdmitter({ roomId: 'shop', owner: 'me', wakeSeq: 7, now: 9 });
-      expect(ddb.commandCalls(UpdateCommand)[1]!.args[0].input.UpdateExpression).toBe('REMOVE admitter, admitterUntil');
+      expect(ddb.commandCalls(UpdateCommand)[1]!.args[0].input.UpdateExpression).toBe('REMOVE admitter, admitterUntil, fillingSince');
     });
 
     it('tells a lost lease (no item, another owner) from a wake-up, which answers the room as it is', async () => {
@@ -334,17 +343,21 @@ describe('DynamoStore', () => {
       expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(3);
     });
 
-    it('records a signal with no minimum interval, telling a mismatch from a missing token by the old item', async () => {
-      ddb.on(UpdateCommand).resolvesOnce({ Attributes: { ...token, expiresAt: 4, signal: 'keep-place' } }).rejectsOnce(conditionFailed()).rejectsOnce(conditionFailed({ ...token, expiresAt: 4 }));
+    it('records a signal with no minimum interval, answering the token as it was heard before and is now, telling a mismatch from a missing token by the old item', async () => {
+      ddb.on(UpdateCommand).resolvesOnce({ Attributes: { ...token, expiresAt: 3, heard: false } }).rejectsOnce(conditionFailed()).rejectsOnce(conditionFailed({ ...token, expiresAt: 4 }));
       const touch = { tokenId: 't1', roomId: 'shop', secretHash: 'h', signal: 'keep-place' as const, now: 9, expiresAtSeconds: 4 };
-      await expect(store.touchToken(touch)).resolves.toEqual({ kind: 'touched', token: { ...token, signal: 'keep-place' } });
+      await expect(store.touchToken(touch)).resolves.toEqual({
+        kind: 'touched',
+        token: { ...token, signal: 'keep-place', lastSeenAt: 9, heard: true },
+        before: { signal: 'heartbeat', lastSeenAt: 2, heard: false },
+      });
       await expect(store.touchToken(touch)).resolves.toEqual({ kind: 'not-found' });
       await expect(store.touchToken(touch)).resolves.toEqual({ kind: 'mismatch', token });
       expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({
         UpdateExpression: 'SET lastSeenAt = :now, #signal = :signal, heard = :heard, #ttl = :ttl',
         ConditionExpression: 'attribute_exists(tokenId) AND secretHash = :hash AND roomId = :room',
         ExpressionAttributeValues: { ':now': 9, ':signal': 'keep-place', ':heard': true, ':ttl': 4, ':hash': 'h', ':room': 'shop' },
-        ReturnValues: 'ALL_NEW',
+        ReturnValues: 'ALL_OLD',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       });
     });

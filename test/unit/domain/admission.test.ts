@@ -6,6 +6,8 @@ import {
   FRONT_ZONE_MIN_TICKETS,
   MAX_ADMIT_ATTEMPTS,
   MAX_ADMIT_BATCH,
+  SEEN_BY_FILLER_MS,
+  type Room,
 } from '../../../lambdas/domain/index.js';
 import { domainFixture, type DomainFixture } from '../../helpers/domain-fixture.js';
 
@@ -363,6 +365,60 @@ describe("a visitor's own admission", () => {
     expect(answers.map((a) => a.state)).toEqual(['admitted', 'waiting']);
     expect(new Set(asked)).toEqual(new Set([joined[1]!.view.ticket]));
     expect(room(f).activeCount).toBe(2);
+  });
+
+  describe('beside a filler at work', () => {
+    /** Ticket 2 live and first in line beside one free seat, a fill's lease taken `heardAgoMs` after its last heartbeat. */
+    async function seatBeingFilled(heardAgoMs: number, lease: Partial<Room> = {}) {
+      const { f, joined } = await fullRoom(1, 2);
+      f.clock.advance(heardAgoMs);
+      Object.assign(room(f), { capacity: 2, admitter: 'a leave filling it', admitterUntil: f.clock.now() + 3_000, fillingSince: f.clock.now(), ...lease });
+      f.store.calls.length = 0;
+      const beat = () => f.visitors.heartbeat('shop', joined[1]!.view.tokenId, joined[1]!.secret);
+      return { f, beat };
+    }
+
+    it('leaves the seat to the filler that knew the visitor live, without reading the line', async () => {
+      const { f, beat } = await seatBeingFilled(SEEN_BY_FILLER_MS);
+      await expect(beat()).resolves.toMatchObject({ state: 'waiting' });
+      expect(f.store.calls).not.toContain('listLine');
+      expect(f.store.calls).not.toContain('admitTokens');
+      // A lease run out is nobody's: the visitor asks for itself.
+      f.clock.advance(3_001);
+      await expect(beat()).resolves.toMatchObject({ state: 'admitted' });
+    });
+
+    it.each<[string, number, Partial<Room>]>([
+      // The filler may have read the line before this visitor's heartbeat was in it.
+      ['taken too soon after its heartbeat', SEEN_BY_FILLER_MS - 1, {}],
+      // An event's draw holds the lease and admits nobody.
+      ['not a fill', 5_000, { fillingSince: undefined }],
+      // Rate slots come free with time: nothing wakes the filler for them.
+      ['under a rate limit', 5_000, { newVisitorsPerMinute: 600 }],
+    ])('asks for the seat itself when the lease is %s', async (_, heardAgoMs, lease) => {
+      const { f, beat } = await seatBeingFilled(heardAgoMs, lease);
+      await expect(beat()).resolves.toMatchObject({ state: 'admitted' });
+      expect(f.store.calls).toContain('listLine');
+    });
+
+    it('asks when it was keeping its place before (the filler did not take it for live)', async () => {
+      const { f, joined } = await fullRoom(1, 2);
+      const second = joined[1]!;
+      await f.visitors.keepPlace('shop', second.view.tokenId, second.secret);
+      f.clock.advance(5_000);
+      Object.assign(room(f), { capacity: 2, admitter: 'a filler', admitterUntil: f.clock.now() + 3_000, fillingSince: f.clock.now() });
+      await expect(f.visitors.heartbeat('shop', second.view.tokenId, second.secret)).resolves.toMatchObject({ state: 'admitted' });
+    });
+
+    it('is not left believing in its own lease once the fill is over', async () => {
+      const { f, joined, admissions } = await fullRoom(1, 2, { environment: { roomViewMaxAgeMs: 1_000 } });
+      f.clock.advance(SEEN_BY_FILLER_MS + 500);
+      await admissions.fill('shop'); // nothing to do: the room is full, the lease given back
+      room(f).capacity = 2;
+      f.clock.advance(100);
+      f.deps.views.patch('shop', (r) => ({ ...r, capacity: 2 })); // the fill's view, now with a free seat
+      await expect(f.visitors.heartbeat('shop', joined[1]!.view.tokenId, joined[1]!.secret)).resolves.toMatchObject({ state: 'admitted' });
+    });
   });
 
   it('is not tried by a visitor far from the front', async () => {

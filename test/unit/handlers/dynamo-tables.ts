@@ -350,6 +350,7 @@ export class FakeTables {
       const changed = applyUpdate(input.UpdateExpression!, item, input.ExpressionAttributeNames, input.ExpressionAttributeValues);
       if (input.ReturnValues === 'ALL_NEW') return { item, returned: structuredClone(item) };
       if (input.ReturnValues === 'UPDATED_NEW') return { item, returned: Object.fromEntries(changed.map((a) => [a, structuredClone(item[a])])) };
+      if (input.ReturnValues === 'ALL_OLD') return { item, ...(existing ? { returned: structuredClone(existing) } : {}) };
       return { item };
     });
   }
