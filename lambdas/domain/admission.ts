@@ -303,16 +303,45 @@ export class Admissions {
    * A visitor of a random room admits itself only when there is nobody to draw among: every ticket
    * that may be waiting (random-draw.ts lineLengthBound: issued, not admitted) fits in the seats the
    * room may fill now, as its fresh item says. Else only the admitter draws: on a seat freed, and
-   * on the checker's safety net, about once a second per room while front-zone checks come. The
-   * cached view rules out a crowd first, so a crowd's heartbeats cost no read.
+   * on the checker's safety net, about once a second per room while front-zone checks come (a
+   * visitor beside free seats whose check is far off has its check brought forward: checkSoon).
+   * The cached view rules out a crowd first, so a crowd's heartbeats cost no read.
    */
   private async admitSelfUndrawn(token: Token, cached: Room, liveSince: number): Promise<boolean> {
     const fits = (room: Room) => lineLengthBound(room) <= admissionsAllowed(room, this.deps.clock.now());
-    if (!fits(cached)) return false;
+    if (!fits(cached)) {
+      if (cached.activeCount < cached.capacity) await this.checkSoon(token);
+      return false;
+    }
     const room = await this.deps.store.getRoom(cached.roomId);
     if (!room || !drawsAtRandom(room) || room.epoch !== cached.epoch || !fits(room)) return false;
     const result = await this.admitBatch(room, [token], liveSince, {});
     return !('stop' in result) && result.admitted.includes(token.tokenId);
+  }
+
+  /**
+   * A live visitor of a random room beside free seats that are not its own to take, whose check is
+   * due later than its deadline (it kept its place far back before the room turned random, and its
+   * loop hops up to 15 minutes): its loop is re-armed to check at once, as an admission re-arms it.
+   * The check offers the free seats (the checker's safety net draws, check-loop.ts), and the loop
+   * goes on at the deadline's pace. Without it the seats would wait for the next seat freed, or for
+   * a check minutes away, while this visitor waits beside them (the property test found it: a
+   * visitor live beside a free seat for longer than its timeout).
+   */
+  private async checkSoon(token: Token): Promise<void> {
+    const { store, clock, timings } = this.deps;
+    const checks = this.checks;
+    const now = clock.now();
+    if (!checks || !(token.checkDueAt > token.lastSeenAt + timings.heartbeatTimeoutSeconds * 1000)) return;
+    const advanced = await store.advanceCheck({
+      tokenId: token.tokenId,
+      fromSeq: token.checkSeq,
+      by: `${REARM_PREFIX}heard`,
+      dueAt: now,
+      expect: { state: 'WAITING', signal: 'heartbeat' },
+    });
+    // (A send that fails is made good by the loop's old message: it finds the loop re-armed and sends the current check.)
+    if (advanced === 'advanced') await checks.schedule({ tokenId: token.tokenId, roomId: token.roomId, seq: token.checkSeq + 1 }, 0);
   }
 
   /** admitSelf for a request whose own work already succeeded: a failure is reported, not thrown. */

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Admissions,
   RATE_BURST_MS,
+  Visitors,
   WHOLE_LINE_FRONT_ZONE,
   drawAttempts,
   drawLive,
@@ -251,6 +252,40 @@ describe('admission in a random room', () => {
     expect(view.zone).toBe('front');
     await new Admissions(f.deps).fill('shop');
     expect(f.store.tokens.get(far[0]!.view.tokenId)!.state).toBe('ADMITTED');
+  });
+
+  it('brings forward the check of a visitor that kept its place before the switch, once it heartbeats beside free seats: the check draws', async () => {
+    const f = domainFixture({ deps: { random: seededRandom(4) }, timings: { frontZoneSeconds: 1 } });
+    await f.rooms.configure('shop', { capacity: 0 });
+    const joined = [];
+    for (let i = 0; i < 30; i++) joined.push(await f.arrive('shop'));
+    for (const j of joined) await f.checkLoop.start({ tokenId: j.view.tokenId, roomId: 'shop', checkSeq: 0 }); // the stream's INSERTs
+    f.clock.advance(f.deps.timings.checkDelaySeconds * 1000);
+    for (const check of f.checks.takeDue()) await f.checkLoop.check(check.message, check.id); // the far ones hop minutes ahead
+    const far = joined.filter((j) => j.view.zone === 'far');
+    const farId = far[0]!.view.tokenId;
+    await f.rooms.configure('shop', { capacity: joined.length - far.length + 2, mode: 'random' });
+    expect(far.length).toBeGreaterThan(3); // two free seats, more tickets that may wait: not the heartbeat's to take
+    expect(f.store.tokens.get(farId)!.checkDueAt - f.clock.now()).toBeGreaterThan(60_000);
+    // The seat was drawn for when the room turned random, before this visitor heartbeated: no seat
+    // frees now, and its own check is minutes away. Its heartbeat (where the functions have the
+    // check queue, as the heartbeat's has) brings that check forward...
+    const visitors = new Visitors({ ...f.deps, checks: f.checks });
+    f.clock.advance(1_000);
+    await expect(visitors.heartbeat('shop', farId, far[0]!.secret)).resolves.toMatchObject({ state: 'waiting', zone: 'front' });
+    expect(f.store.tokens.get(farId)!.checkDueAt).toBe(f.clock.now());
+    // ... and the check draws for the seat, among the live visitors: this one alone.
+    const due = f.checks.takeDue().filter((c) => c.message.tokenId === farId);
+    expect(due).toHaveLength(1);
+    await f.checkLoop.check(due[0]!.message, due[0]!.id);
+    expect(f.store.tokens.get(farId)!.state).toBe('ADMITTED');
+    // Once brought forward, later heartbeats leave the loop alone.
+    const other = far[1]!;
+    const seq = f.store.tokens.get(other.view.tokenId)!.checkSeq;
+    await visitors.heartbeat('shop', other.view.tokenId, other.secret);
+    expect(f.store.tokens.get(other.view.tokenId)!.checkSeq).toBe(seq + 1);
+    await visitors.heartbeat('shop', other.view.tokenId, other.secret);
+    expect(f.store.tokens.get(other.view.tokenId)!.checkSeq).toBe(seq + 1);
   });
 
   it('bounds the line by tickets issued minus tickets admitted', () => {
