@@ -18,10 +18,10 @@
  * looks stale (the token missing, or its sequence behind the message's) is repeated strongly.
  */
 import { Admissions } from './admission.js';
+import { REARM_PREFIX } from './admission-batch.js';
 import { realSleep, type DomainDeps } from './deps.js';
 import { ContentionError } from './errors.js';
 import type { CheckMessage, Token } from './model.js';
-import { REARM_PREFIX } from './admission.js';
 import type { CheckQueue } from './ports.js';
 import { StallWatch } from './stall-watch.js';
 import { MAX_CHECK_DELAY_SECONDS, silenceLimitMs } from './timings.js';

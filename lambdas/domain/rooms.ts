@@ -2,7 +2,8 @@
  * Rooms: what operators create and change (capacity, state, the message to the line, the emergency
  * stop), and the public status of a room.
  */
-import { Admissions, hasFreeSeat } from './admission.js';
+import { Admissions } from './admission.js';
+import { hasFreeSeat } from './free-seats.js';
 import { rateLimitProblem } from './admission-rate.js';
 import type { DomainDeps } from './deps.js';
 import { NoEventError, RoomNotFoundError, ValidationError } from './errors.js';

@@ -8,7 +8,8 @@
  * shared room status and only sends a keep-place signal minutes apart. An admitted visitor whose
  * admission an emergency stop revoked is refused (departures.ts).
  */
-import { Admissions, hasFreeSeat } from './admission.js';
+import { Admissions } from './admission.js';
+import { hasFreeSeat } from './free-seats.js';
 import { hashSecret, secretMatches } from './credentials.js';
 import type { DomainDeps } from './deps.js';
 import { Departures, admissionRevoked } from './departures.js';

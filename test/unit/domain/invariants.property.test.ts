@@ -362,7 +362,7 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
     // Invariant 3 (no ghost seats): every admitted token silent for the timeout is gone.
     for (const token of memory.admittedIn(ROOM)) {
       // At most 21 s (DESIGN §5.3): a check is due by the deadline (a loop re-armed at admission: at
-      // its deadline, or at once when that is less than a second away; lambdas/domain/admission.ts)
+      // its deadline, or at once when that is less than a second away; lambdas/domain/admission-batch.ts)
       // and may come up to CHECK_DELIVERY_SLACK_MS late (here: held back while a checker waits out
       // the last second before another deadline); after a stall, once the eviction put off is due.
       const deadline = Math.max(token.lastSeenAt + TIMEOUT_MS, evictionPutOffTo.get(token.tokenId) ?? Number.NEGATIVE_INFINITY);
