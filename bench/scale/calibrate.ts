@@ -40,14 +40,14 @@ export const TOLERANCE = 0.1;
  * because a visitor whose environment is asking for an earlier ticket asks once that one knows
  * (Admissions.admitSelf).
  *
- * Measured, 10 % for every judged count: four full runs within 5.8 %, three short
+ * Measured, 10 % for every judged count: five full runs within 8.2 % (most within 6 %), three short
  * runs within 12 % (judged at twice the tolerance). The visitors' own line reads (`Query`) were
  * the closest before: a heartbeat whose room view, read while a freed seat was being refilled,
  * showed it free read all the line's shards, locally 3.7-5.1 Queries a visitor against the
  * model's 3.1-3.4. Since such a heartbeat leaves the seat to the filler that knew it live
  * (Admissions.admitSelf, leftToFiller), both runs make about the same few. The counter reads of
  * the admitter's lease attempts (rooms `GetItem`, mostly a checker's safety fill) came 1-16 %
- * apart then and were shown, not judged; 3-4 % now (short runs 4-12 %), judged like the rest.
+ * apart then and were shown, not judged; 1-8 % now (short runs 4-12 %), judged like the rest.
  * Each DynamoDB count is also shown per function (`ddb.fn.<handler>.<table>.<command>`), to tell
  * where a difference comes from.
  */
