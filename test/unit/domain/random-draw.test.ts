@@ -267,14 +267,14 @@ describe('admission in a random room', () => {
     await f.rooms.configure('shop', { capacity: joined.length - far.length + 2, mode: 'random' });
     expect(far.length).toBeGreaterThan(3); // two free seats, more tickets that may wait: not the heartbeat's to take
     expect(f.store.tokens.get(farId)!.checkDueAt - f.clock.now()).toBeGreaterThan(60_000);
-    // The seat was drawn for when the room turned random, before this visitor heartbeated: no seat
-    // frees now, and its own check is minutes away. Its heartbeat (where the functions have the
-    // check queue, as the heartbeat's has) brings that check forward...
+    // The room drew when it turned random, before this visitor heartbeated, and two seats stay
+    // free: no seat frees now, and its own check is minutes away. Its heartbeat (with the check
+    // queue, as the heartbeat function has it) brings that check forward...
     const visitors = new Visitors({ ...f.deps, checks: f.checks });
     f.clock.advance(1_000);
     await expect(visitors.heartbeat('shop', farId, far[0]!.secret)).resolves.toMatchObject({ state: 'waiting', zone: 'front' });
     expect(f.store.tokens.get(farId)!.checkDueAt).toBe(f.clock.now());
-    // ... and the check draws for the seat, among the live visitors: this one alone.
+    // ... and the check draws for the seats, among the live visitors: this one alone.
     const due = f.checks.takeDue().filter((c) => c.message.tokenId === farId);
     expect(due).toHaveLength(1);
     await f.checkLoop.check(due[0]!.message, due[0]!.id);
