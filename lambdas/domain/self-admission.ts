@@ -30,7 +30,7 @@ const AHEAD_MEMORY_MS = 1_000;
  * come free without waking the filler is it not: a rate limit's slots and an event's start come with
  * time, not with a write.
  */
-export function leftToFiller(room: Room, before: HeardBefore | undefined, now: number, liveSince: number): boolean {
+function leftToFiller(room: Room, before: HeardBefore | undefined, now: number, liveSince: number): boolean {
   if (room.admitter === undefined || room.fillingSince === undefined || (room.admitterUntil ?? 0) < now) return false;
   if (room.newVisitorsPerMinute !== undefined || room.event !== undefined) return false;
   return (
@@ -68,10 +68,7 @@ export class SelfAdmission {
     if (!room || token.roomId !== room.roomId || !isLive(token, liveSince)) return false;
     if (!hasFreeSeat(room, now)) return false;
     // Passthrough: everyone goes in at once, whoever is ahead.
-    if (admitsUncapped(room)) {
-      const result = await this.batches.admit(room, [token], liveSince, {});
-      return !('stop' in result) && result.admitted.includes(token.tokenId);
-    }
+    if (admitsUncapped(room)) return this.alone(token, room, liveSince);
     if (drawsAtRandom(room)) return this.undrawn(token, room, liveSince);
     if (placeOf(token.ticket, lineFacts(room, now, timings)).zone !== 'front') return false;
     // A filler at work that knew this visitor live: the free seat is its to give, and asking would
@@ -102,8 +99,7 @@ export class SelfAdmission {
     }
   }
 
-  /** admitSelf once the cheap answers are out: reads the line ahead of `token`, and admits it when nobody live is there. */
-
+  /** admit once the cheap answers are out: reads the line ahead of `token`, and admits it when nobody live is there. */
   private async first(token: Token, room: Room, liveSince: number, now: number): Promise<boolean> {
     const { store } = this.deps;
     const head = await readHead(store, {
@@ -121,8 +117,7 @@ export class SelfAdmission {
     }
     // Ghosts ahead beyond what was read: the admitter, not a visitor, sorts that out.
     if (!head.exhausted) return false;
-    const result = await this.batches.admit(room, [token], liveSince, {});
-    return !('stop' in result) && result.admitted.includes(token.tokenId);
+    return this.alone(token, room, liveSince);
   }
 
   /**
@@ -141,6 +136,11 @@ export class SelfAdmission {
     }
     const room = await this.deps.store.getRoom(cached.roomId);
     if (!room || !drawsAtRandom(room) || room.epoch !== cached.epoch || !fits(room)) return false;
+    return this.alone(token, room, liveSince);
+  }
+
+  /** One admission of `token` alone, as a visitor's own request makes it: whether it went in. */
+  private async alone(token: Token, room: Room, liveSince: number): Promise<boolean> {
     const result = await this.batches.admit(room, [token], liveSince, {});
     return !('stop' in result) && result.admitted.includes(token.tokenId);
   }
