@@ -43,6 +43,11 @@ const MAX_ROUNDS = 4;
 export const CHECK_DELIVERY_SLACK_MS = 1_000;
 /** A deadline closer than this is waited for in the checker rather than on the queue. */
 const WAIT_IN_CHECKER_MS = 2 * CHECK_DELIVERY_SLACK_MS;
+/**
+ * What a check needs after its wait (a read, a removal or a step, a fill): the wait is taken only
+ * when the invocation has this much left beyond it, or the check goes back on the queue instead.
+ */
+const AFTER_WAIT_MS = CHECK_DELIVERY_SLACK_MS;
 /** The first far-back hop is spread over this range, so a crowd that joined in one minute is not checked in one minute, every 900 s. */
 const FIRST_FAR_HOP_MIN_SECONDS = 60;
 /** The checker offers free seats at most this often per room and environment, on behalf of a live waiting token. */
@@ -77,11 +82,20 @@ export class CheckLoop {
     await this.admissions.fillSafely(roomId);
   }
 
-  /** Processes one check message; `deliveryId` is the queue's id of the message (stable across redeliveries). */
-  async check(message: CheckMessage, deliveryId: string): Promise<CheckOutcome> {
+  /**
+   * Processes one check message; `deliveryId` is the queue's id of the message (stable across
+   * redeliveries); `timeLeftMs`, when known, is what remains of the invocation.
+   *
+   * A check waits in the checker at most once, and only with time to act after the wait: a visitor
+   * heard during the wait, whose deadline is near again, goes back on the queue (a second away)
+   * rather than holding the invocation, so a slow heartbeat cannot make a check outlive its
+   * invocation and come back only after the visibility timeout.
+   */
+  async check(message: CheckMessage, deliveryId: string, timeLeftMs?: () => number): Promise<CheckOutcome> {
     const { store, clock, timings } = this.deps;
     const sleep = this.deps.sleep ?? realSleep;
     let consistent = false;
+    let waited = false;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const token = await this.stalls.timed(() => store.getToken(message.tokenId, consistent));
       if (!token || token.checkSeq < message.seq) {
@@ -132,8 +146,9 @@ export class CheckLoop {
         consistent = true; // a signal, an admission, a duplicate or a conflict got there first: look again
         continue;
       }
-      if (remaining < WAIT_IN_CHECKER_MS) {
+      if (remaining < WAIT_IN_CHECKER_MS && !waited && (timeLeftMs === undefined || timeLeftMs() >= remaining + AFTER_WAIT_MS)) {
         await sleep(remaining);
+        waited = true;
         consistent = true;
         continue;
       }

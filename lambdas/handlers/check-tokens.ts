@@ -26,7 +26,7 @@ export const fillMessageSchema = z.object({
   fill: z.literal(true),
 });
 
-async function check(record: SQSRecord): Promise<void> {
+async function check(record: SQSRecord, context: Context): Promise<void> {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
@@ -40,10 +40,10 @@ async function check(record: SQSRecord): Promise<void> {
     return;
   }
   const message = checkMessageSchema.parse(body);
-  const outcome = await checkLoop.check(message, record.messageId);
+  const outcome = await checkLoop.check(message, record.messageId, () => context.getRemainingTimeInMillis());
   logger.debug('checked', { tokenId: message.tokenId, roomId: message.roomId, seq: message.seq, outcome });
 }
 
 export const handler = async (event: SQSEvent, context: Context) => {
-  return withInvocation(logger, context, {}, () => processPartialResponse(event, check, processor, { context }));
+  return withInvocation(logger, context, {}, () => processPartialResponse(event, (record: SQSRecord) => check(record, context), processor, { context }));
 };

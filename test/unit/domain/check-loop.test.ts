@@ -64,6 +64,61 @@ describe('check loop', () => {
     expect(f.store.tokens.get(next.view.tokenId)?.state).toBe('ADMITTED');
   });
 
+  it('waits in the checker once per delivery: a visitor heard during the wait is rescheduled, not waited for again', async () => {
+    const { f, view, secret } = await oneVisitor();
+    f.clock.advance(10_000);
+    await f.visitors.heartbeat('shop', view.tokenId, secret);
+    await deliverDue(f);
+    const [early] = f.checks.pendingFor(view.tokenId);
+    f.clock.advance(early!.visibleAt - f.clock.now());
+    // Each wait ends just before the deadline, and a heartbeat lands during it that leaves the
+    // deadline still less than the checker's waiting range away: a late, loaded visitor.
+    const slept: number[] = [];
+    f.deps.sleep = async (ms) => {
+      slept.push(ms);
+      f.clock.advance(ms - 1);
+      const beat = await f.visitors.heartbeat('shop', view.tokenId, secret);
+      expect(beat.state).toBe('admitted');
+      f.clock.advance(1);
+      // Backdate the signal so the new deadline is again within the waiting range.
+      const token = f.store.tokens.get(view.tokenId)!;
+      f.store.tokens.set(view.tokenId, { ...token, lastSeenAt: f.clock.now() - 20_000 + 1_500 });
+    };
+    const [due] = f.checks.takeDue();
+    await expect(f.checkLoop.check(due!.message, due!.id)).resolves.toBe('rescheduled');
+    expect(slept).toHaveLength(1);
+    const [next] = f.checks.pendingFor(view.tokenId);
+    expect(next!.visibleAt - f.clock.now()).toBe(1_000); // as soon as the queue allows
+  });
+
+  it('does not wait in the checker past the end of its invocation: it reschedules instead', async () => {
+    const { f, view, secret } = await oneVisitor();
+    f.clock.advance(10_000);
+    await f.visitors.heartbeat('shop', view.tokenId, secret);
+    await deliverDue(f);
+    const [early] = f.checks.pendingFor(view.tokenId);
+    f.clock.advance(early!.visibleAt - f.clock.now());
+    const slept: number[] = [];
+    f.deps.sleep = async (ms) => {
+      slept.push(ms);
+      f.clock.advance(ms);
+    };
+    const [due] = f.checks.takeDue();
+    // A second to the deadline, but the invocation ends in 1.5 s: waiting would leave too little to act.
+    expect(f.store.tokens.get(view.tokenId)!.lastSeenAt + 20_000 - f.clock.now()).toBe(1_000);
+    await expect(f.checkLoop.check(due!.message, due!.id, () => 1_500)).resolves.toBe('rescheduled');
+    expect(slept).toEqual([]);
+    const [next] = f.checks.pendingFor(view.tokenId);
+    expect(next!.message.seq).toBe(due!.message.seq + 1);
+    // The next check is due right at the deadline, and frees the seat there.
+    const lastSeen = f.store.tokens.get(view.tokenId)!.lastSeenAt;
+    f.clock.advance(next!.visibleAt - f.clock.now());
+    const [again] = f.checks.takeDue();
+    await expect(f.checkLoop.check(again!.message, again!.id, () => 1_500)).resolves.toBe('evicted');
+    expect(f.clock.now() - lastSeen).toBe(20_000);
+    expect(slept).toEqual([]);
+  });
+
   it('never seats an orphan (a join whose answer never arrived): later visitors go ahead, and its check removes it', async () => {
     const f = domainFixture();
     await f.rooms.configure('shop', { capacity: 2 });

@@ -115,6 +115,23 @@ describe('checker (check queue → eviction or next check)', () => {
     expect(sentChecks(sqs)).toEqual([]);
   });
 
+  it("waits out a deadline less than the slack away only while the invocation's time allows", async () => {
+    const tokenReads = () => ddb.commandCalls(GetCommand).filter((call) => call.args[0].input.Key?.['tokenId'] === TOKEN_ID).length;
+    // 300 ms to the deadline (the clock stands still here, so the visitor is still live after a wait).
+    tables.tokens.put(token({ lastSeenAt: T - 19_700 }));
+    const short = { ...lambdaContext, getRemainingTimeInMillis: () => 1_000 } as Context;
+    await checker({ Records: [sqsRecord(checkBody(), 'delivery-9')] }, short);
+    expect(tokenReads()).toBe(1); // no wait, so no second look
+    expect(sentChecks(sqs)).toEqual([{ message: { tokenId: TOKEN_ID, roomId: 'shop', seq: 4 }, delaySeconds: 1 }]);
+
+    ddb.resetHistory();
+    sqs.resetHistory();
+    tables.tokens.put(token({ lastSeenAt: T - 19_700 }));
+    await checker({ Records: [sqsRecord(checkBody(), 'delivery-10')] }, lambdaContext);
+    expect(tokenReads()).toBe(2); // waited, looked again, and (the clock still) rescheduled
+    expect(sentChecks(sqs)).toEqual([{ message: { tokenId: TOKEN_ID, roomId: 'shop', seq: 4 }, delaySeconds: 1 }]);
+  });
+
   it('drops a duplicate that loses the conditional update', async () => {
     tables.tokens.put(token());
     // The other delivery of the same message advanced the loop between this one's read and its update.
