@@ -9,12 +9,12 @@
  * The key that starts signing is the key set's `next`, published in the JWKS since the previous
  * rotation; a fresh `next` is published for the rotation after. Rotate at most once every
  * 16 minutes (`MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS`): that is how long a published key takes
- * to reach every origin's JWKS cache (see the timeline in lambdas/domain/pass-keys.ts).
+ * to reach every origin's JWKS cache (see the timeline in lambdas/domain/passes/pass-keys.ts).
  */
 import { parseArgs } from 'node:util';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { rotateKeySetSecret } from '../lambdas/adapters/pass-key-sources.js';
-import { MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS } from '../lambdas/domain/pass-keys.js';
+import { MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS } from '../lambdas/domain/passes/pass-keys.js';
 
 const MIN_INTERVAL_MINUTES = MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS / 60;
 

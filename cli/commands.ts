@@ -2,9 +2,9 @@
  * The CLI's commands. Each returns what it found: `json` for --json (stable: the API's own
  * shapes, documented in the README) and `lines` for people.
  */
-import { MAX_NEW_VISITORS_PER_MINUTE } from '../lambdas/domain/admission-rate.js';
+import { MAX_NEW_VISITORS_PER_MINUTE } from '../lambdas/domain/admission/admission-rate.js';
 import { QUEUE_MODES, type PublicEvent, type QueueMode } from '../lambdas/domain/model.js';
-import { roomMessageProblem } from '../lambdas/domain/room-message.js';
+import { roomMessageProblem } from '../lambdas/domain/rooms/room-message.js';
 import type { AdminApi } from './admin-api.js';
 import { flag, integerOption, option, type ParsedArgs } from './args.js';
 import { CliError, EXIT } from './errors.js';

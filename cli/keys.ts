@@ -6,7 +6,7 @@
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import type { EdgeRotationResult } from '../lambdas/domain/edge-pass-keys.js';
+import type { EdgeRotationResult } from '../lambdas/domain/passes/edge-pass-keys.js';
 import type { Outcome } from './commands.js';
 import { CliError, EXIT } from './errors.js';
 

@@ -17,7 +17,7 @@
  * It parses its own options: cli/args.ts declares the valued options of the other commands only.
  */
 import { readFile } from 'node:fs/promises';
-import { lotteryReport, verifyLotteryTexts } from '../lambdas/domain/lottery-verify.js';
+import { lotteryReport, verifyLotteryTexts } from '../lambdas/domain/events/lottery-verify.js';
 import { ROOM_ID_PATTERN } from '../lambdas/domain/id-patterns.js';
 import type { FetchLike } from './admin-api.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';

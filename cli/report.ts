@@ -1,6 +1,6 @@
 /**
  * `waiting-room rooms report ID`: a room's fairness and accuracy over the last hour (GET
- * /admin/rooms/{roomId}/report, lambdas/domain/fairness.ts): how closely admission followed arrival
+ * /admin/rooms/{roomId}/report, lambdas/domain/reporting/fairness.ts): how closely admission followed arrival
  * order, how long people waited, how many gave up, and how good the estimate shown at the join was.
  */
 import type { FairnessReportView } from '../lambdas/api/schemas.js';

@@ -1,5 +1,5 @@
 /**
- * A room's scheduled event on the CLI (lambdas/domain/events.ts): the `event` of the `rooms set`
+ * A room's scheduled event on the CLI (lambdas/domain/events/events.ts): the `event` of the `rooms set`
  * body from --event ID --prequeue-start TIME --start TIME [--end TIME | --no-end] [--at-end
  * close|passthrough], or `null` from --no-event; and the lines `rooms get` and `rooms set` print.
  *
@@ -7,8 +7,8 @@
  * `rooms set shop --event drop-1 --end +1h` moves only the end (while the pre-queue is open or the
  * draw runs, only end and atEnd may change, and start while the pre-queue is open). A new event needs --prequeue-start and --start.
  */
-import { eventScheduleProblem, type EventSchedule } from '../lambdas/domain/events.js';
-import { LOTTERY_EVENT_ID_PATTERN } from '../lambdas/domain/lottery.js';
+import { eventScheduleProblem, type EventSchedule } from '../lambdas/domain/events/events.js';
+import { LOTTERY_EVENT_ID_PATTERN } from '../lambdas/domain/events/lottery.js';
 import { EVENT_END_ACTIONS, type EventEndAction, type PublicEvent } from '../lambdas/domain/model.js';
 import { flag, option, type ParsedArgs } from './args.js';
 import { CliError, EXIT } from './errors.js';

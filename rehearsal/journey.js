@@ -25,7 +25,7 @@
  */
 
 // ---------------------------------------------------------------------------------------------
-// The page's rules, copied from lambdas/domain/positions.ts (the page runs that very code). This
+// The page's rules, copied from lambdas/domain/line/positions.ts (the page runs that very code). This
 // file cannot import TypeScript, so test/unit/rehearsal/journey.test.ts checks these copies
 // against the domain's own functions over random inputs: they cannot drift unnoticed.
 

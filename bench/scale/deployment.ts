@@ -27,8 +27,8 @@ import {
   type WaitingRoomEvents,
 } from '../../lambdas/domain/index.js';
 import { DEFAULT_LINGER_MS } from '../../lambdas/adapters/sqs-check-queue.js';
-import { deltaOf, ZERO_DELTA, addDeltas, type StatsDelta } from '../../lambdas/domain/stats.js';
-import { SAMPLE_BUCKET_MS, mergeIntoBucket, sampleOutcomeOf, type SampleBucket, type VisitorSample } from '../../lambdas/domain/fairness-samples.js';
+import { deltaOf, ZERO_DELTA, addDeltas, type StatsDelta } from '../../lambdas/domain/reporting/stats.js';
+import { SAMPLE_BUCKET_MS, mergeIntoBucket, sampleOutcomeOf, type SampleBucket, type VisitorSample } from '../../lambdas/domain/reporting/fairness-samples.js';
 import { SAMPLE_RING_SLOTS, encodeSample } from '../../lambdas/adapters/dynamo-fairness.js';
 import { AWS_PROFILE, ENQUEUER_STREAM, LATENCY_MS, STATS_STREAM, PASS_KEY_CACHE_MS, PASS_SIGNING_MS, SIZE, type InfrastructureProfile } from './assumptions.js';
 import { CheckQueueModel, type PendingSend, type QueuedMessage } from './check-queue.js';

@@ -1,7 +1,7 @@
 /**
  * The metrics loop (DESIGN §2.5, lib/constructs/metrics-loop.ts) in the model: an EventBridge
  * schedule starts an Express execution every minute; it runs the metrics publisher six times,
- * 10 s apart, while a room is busy, and once when every room is idle (lambdas/domain/metrics.ts:
+ * 10 s apart, while a room is busy, and once when every room is idle (lambdas/domain/reporting/metrics.ts:
  * a quiet room publishes nothing). A publisher run reads the rooms (Scan) and their stats
  * (BatchGetItem, consistent); while busy it also claims the interval on each room's stats item
  * (UpdateItem) and sends one PutMetricData, and each published metric is billed for the time it

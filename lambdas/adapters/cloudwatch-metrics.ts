@@ -3,7 +3,7 @@
  * at most 1000 metrics and 1 MB (API reference, PutMetricData); values must be finite numbers.
  */
 import { PutMetricDataCommand, type CloudWatchClient, type MetricDatum } from '@aws-sdk/client-cloudwatch';
-import type { MetricPoint, MetricsSink } from '../domain/metrics.js';
+import type { MetricPoint, MetricsSink } from '../domain/reporting/metrics.js';
 import { METRICS_NAMESPACE } from '../shared/metric-names.js';
 
 export interface PutMetricDataLimits {

@@ -1,5 +1,5 @@
 /**
- * Stores a room's estimate calibration on its room item (lambdas/domain/estimate-calibration.ts):
+ * Stores a room's estimate calibration on its room item (lambdas/domain/line/estimate-calibration.ts):
  * one UpdateItem that sets `calibration` alone. It leaves `updatedAt` as it is: the metrics
  * publisher reads that as the room's activity, and a calibration is none.
  */

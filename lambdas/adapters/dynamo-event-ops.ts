@@ -1,5 +1,5 @@
 /**
- * The DynamoStore's part in scheduled events (lambdas/domain/events.ts, event-draw.ts): the event's
+ * The DynamoStore's part in scheduled events (lambdas/domain/events/events.ts, event-draw.ts): the event's
  * boundary on the ticket counter item, the draw's ticket moves on the tokens, and the draw and end
  * recorded on the room item (its `event` map attribute: lambdas/shared/schema.ts).
  */

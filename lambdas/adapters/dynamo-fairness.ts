@@ -1,7 +1,7 @@
 /**
- * The fairness report's samples in the stats table (lambdas/domain/fairness-samples.ts): written by
+ * The fairness report's samples in the stats table (lambdas/domain/reporting/fairness-samples.ts): written by
  * the stats aggregator from the token stream, read back for a room's report
- * (lambdas/domain/fairness.ts).
+ * (lambdas/domain/reporting/fairness.ts).
  *
  * ## Item layout: a ring of minute buckets per room
  * The stats table has only a partition key and no TTL, so a room's buckets live in a ring of
@@ -59,7 +59,7 @@ import {
   fairnessReport,
   type FairnessReport,
   type FairnessReports,
-} from '../domain/fairness.js';
+} from '../domain/reporting/fairness.js';
 import {
   SAMPLE_BUCKET_MS,
   SAMPLES_PER_BUCKET,
@@ -71,9 +71,9 @@ import {
   type SampleRecordResult,
   type VisitorSample,
   type VisitorSampleStore,
-} from '../domain/fairness-samples.js';
+} from '../domain/reporting/fairness-samples.js';
 import { TOKEN_ID_PATTERN } from '../domain/id-patterns.js';
-import type { ImageState } from '../domain/stats.js';
+import type { ImageState } from '../domain/reporting/stats.js';
 import { STATS_KEY, TOKENS_KEY } from '../shared/schema.js';
 import { batchGetAll, isNamed } from './dynamo-items.js';
 

@@ -1,5 +1,5 @@
 /**
- * Kept lottery draws (lambdas/domain/event-draw.ts) in the stats table, in parts of at most
+ * Kept lottery draws (lambdas/domain/events/event-draw.ts) in the stats table, in parts of at most
  * DRAW_PART_ENTRIES entries (an item holds 400 KB):
  *
  *   roomId `<roomId>#lottery#<eventId>#<part>` (room and event ids never contain `#`)

@@ -55,7 +55,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { realSleep } from '../domain/deps.js';
 import type { Room } from '../domain/model.js';
-import type { RoomsSource } from '../domain/metrics.js';
+import type { RoomsSource } from '../domain/reporting/metrics.js';
 import {
   STATS_COUNTERS,
   planStatsWrite,
@@ -68,7 +68,7 @@ import {
   type StatsStore,
   type StatsWritePlan,
   type TokenChange,
-} from '../domain/stats.js';
+} from '../domain/reporting/stats.js';
 import { STATS_KEY } from '../shared/schema.js';
 import { visitorSampleOf } from './dynamo-fairness.js';
 import { roomsFromScan } from './dynamo-store-items.js';

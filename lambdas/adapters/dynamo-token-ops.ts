@@ -184,7 +184,7 @@ export class DynamoTokenOps {
       roomCondition = `#state = :open AND #capacity >= :capacity AND activeCount <= :seatsLeft AND ${inEpoch}`;
     }
     if (request.rateSlot !== undefined) {
-      // The rate limit's slots (lambdas/domain/admission-rate.ts): still as the admitter read them.
+      // The rate limit's slots (lambdas/domain/admission/admission-rate.ts): still as the admitter read them.
       roomValues[':slotNext'] = request.rateSlot.next;
       roomSet += ', rateSlotAt = :slotNext';
       if (request.rateSlot.expect === undefined) roomCondition += ' AND attribute_not_exists(rateSlotAt)';

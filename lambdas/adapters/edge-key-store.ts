@@ -12,9 +12,9 @@ import '@aws-sdk/signature-v4a';
 import { DescribeKeyValueStoreCommand, ListKeysCommand, UpdateKeysCommand, type CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
 import { GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { EDGE_PASS_KVS_KEY_PREFIX, edgePassKvsKey, generateEdgePassKey } from '../../edge/edge-pass.js';
-import { edgeStoreChanges, firstEdgePassKeySet, rotateEdgePassKeySet, type EdgeKey, type EdgePassKeySet, type EdgeRotationResult } from '../domain/edge-pass-keys.js';
+import { edgeStoreChanges, firstEdgePassKeySet, rotateEdgePassKeySet, type EdgeKey, type EdgePassKeySet, type EdgeRotationResult } from '../domain/passes/edge-pass-keys.js';
 
-export type { EdgeRotationResult } from '../domain/edge-pass-keys.js';
+export type { EdgeRotationResult } from '../domain/passes/edge-pass-keys.js';
 import { InvalidEdgePassKeysError, parseEdgePassKeySet } from '../shared/edge-passes.js';
 
 export interface EdgeKeyStoreDeps {

@@ -1,5 +1,5 @@
 /**
- * The lottery receipt signer (issue 12, item 2; lambdas/domain/lottery.ts): a compact JWS over the
+ * The lottery receipt signer (issue 12, item 2; lambdas/domain/events/lottery.ts): a compact JWS over the
  * receipt's claims, signed ES256 with the pass key set's `current` key, its `kid` in the header,
  * so that anyone can check it against the room's published JWKS. The key is imported once per key,
  * as the pass issuer does (`signingKeyCache`, pass-signer.ts).
@@ -15,8 +15,8 @@ import {
   type LotteryReceiptClaims,
   type LotteryReceiptIssuer,
   type LotteryReceiptSubject,
-} from '../domain/lottery.js';
-import { PASS_ALGORITHM, type PassPrivateJwk } from '../domain/pass-keys.js';
+} from '../domain/events/lottery.js';
+import { PASS_ALGORITHM, type PassPrivateJwk } from '../domain/passes/pass-keys.js';
 import type { PassKeySource } from './pass-key-sources.js';
 import { signingKeyCache } from './pass-signer.js';
 

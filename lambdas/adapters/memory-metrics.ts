@@ -8,7 +8,7 @@
  *
  * No AWS import: the local runtime can load it without the SDKs.
  */
-import type { MetricPoint, MetricsSink } from '../domain/metrics.js';
+import type { MetricPoint, MetricsSink } from '../domain/reporting/metrics.js';
 import { ROOM_DIMENSION } from '../shared/metric-names.js';
 
 export class MemoryMetricsSink implements MetricsSink {

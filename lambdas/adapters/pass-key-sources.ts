@@ -22,7 +22,7 @@ import {
   rotatePassKeySet,
   type PassKeySet,
   type PassPrivateJwk,
-} from '../domain/pass-keys.js';
+} from '../domain/passes/pass-keys.js';
 import { PASS_KEYS_ENV } from '../shared/env-names.js';
 
 export { PASS_KEYS_ENV, PASS_KEYS_SECRET_ENV } from '../shared/env-names.js';

@@ -7,7 +7,7 @@
  */
 import { importJWK, SignJWT, type CryptoKey } from 'jose';
 import type { AdmissionPass, PassIssuer } from '../domain/index.js';
-import { PASS_ALGORITHM, passClaimsFor, type PassPrivateJwk } from '../domain/pass-keys.js';
+import { PASS_ALGORITHM, passClaimsFor, type PassPrivateJwk } from '../domain/passes/pass-keys.js';
 import type { PassKeySource } from './pass-key-sources.js';
 
 export interface JosePassIssuerOptions {

@@ -9,7 +9,7 @@
 import type { JSONWebKeySet } from 'jose';
 import { PassRejectedError, verifyPass } from '../../verifier/index.js';
 import { InvalidPassError, type PassVerifier, type VerifiedPass } from '../domain/index.js';
-import { PASS_ISSUER, passJwksOf, type PassKeySet } from '../domain/pass-keys.js';
+import { PASS_ISSUER, passJwksOf, type PassKeySet } from '../domain/passes/pass-keys.js';
 import type { PassKeySource } from './pass-key-sources.js';
 
 export class KeySetPassVerifier implements PassVerifier {

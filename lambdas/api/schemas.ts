@@ -31,7 +31,7 @@ import {
   type RoomStatus,
   type TokenView,
 } from '../domain/index.js';
-import { PASS_ALGORITHM, type PassJwks } from '../domain/pass-keys.js';
+import { PASS_ALGORITHM, type PassJwks } from '../domain/passes/pass-keys.js';
 
 /**
  * The schemas the document names (its `components.schemas`), by id: request bodies as the
@@ -67,7 +67,7 @@ export const MAX_BODY_BYTES = 4096;
 /** The body of routes that take none: nothing, or an empty JSON object. */
 export const emptyBodySchema = request('EmptyBody', z.strictObject({}).meta({ description: 'No body, or an empty JSON object.' }));
 
-/** The operator's message to the line, as the API takes it (the domain's rule, lambdas/domain/room-message.ts). */
+/** The operator's message to the line, as the API takes it (the domain's rule, lambdas/domain/rooms/room-message.ts). */
 const roomMessageSchema = z
   .string()
   .superRefine((text, context) => {

@@ -1,7 +1,7 @@
 import type { CheckQueue, Clock, LotteryDraws, IdSource, PassIssuer, PassVerifier, WaitingCounts, WaitingRoomEvents, WaitingRoomStore } from './ports.js';
-import type { LotteryReceiptIssuer } from './lottery.js';
-import { RoomViews } from './room-views.js';
-import { TicketDispenser } from './tickets.js';
+import type { LotteryReceiptIssuer } from './events/lottery.js';
+import { RoomViews } from './rooms/room-views.js';
+import { TicketDispenser } from './line/tickets.js';
 import type { Timings } from './timings.js';
 
 /** Everything a use case needs, injected: no AWS import below this line. */

@@ -8,11 +8,11 @@ export const ROOM_STATES = ['open', 'paused', 'closed'] as const;
 export type RoomState = (typeof ROOM_STATES)[number];
 
 /**
- * How a room lets visitors in (lambdas/domain/queue-modes.ts): fifo: in ticket order (the default) ·
+ * How a room lets visitors in (lambdas/domain/line/queue-modes.ts): fifo: in ticket order (the default) ·
  * passthrough: everyone admitted at once, seats and rate not applied, but counted (to measure
  * demand before turning the room on) · reject: no new tickets (a sold-out answer), the visitors
  * already in line go on in ticket order · random: each free seat goes to a visitor drawn at random
- * among the live waiting ones (lambdas/domain/random-draw.ts), whatever their ticket.
+ * among the live waiting ones (lambdas/domain/line/random-draw.ts), whatever their ticket.
  */
 export const QUEUE_MODES = ['fifo', 'passthrough', 'reject', 'random'] as const;
 export type QueueMode = (typeof QUEUE_MODES)[number];
@@ -22,7 +22,7 @@ export const EVENT_END_ACTIONS = ['close', 'passthrough'] as const;
 export type EventEndAction = (typeof EVENT_END_ACTIONS)[number];
 
 /**
- * Where a scheduled event stands (lambdas/domain/events.ts): scheduled: before prequeueStart, the
+ * Where a scheduled event stands (lambdas/domain/events/events.ts): scheduled: before prequeueStart, the
  * room as configured · prequeue: arrivals take tickets and wait, nobody is admitted · drawing: from
  * start until the lottery has ordered the pre-queue (no admissions; arrivals join behind it) · live:
  * admissions in the drawn order, then arrival order · ended: past `end`.
@@ -38,12 +38,12 @@ export interface EventDraw {
   boundary: number;
   /** Entries in the draw (pre-queued visitors still waiting at the draw). */
   entries: number;
-  /** listDigestOf(the published entries, sorted): lambdas/domain/lottery.ts. */
+  /** listDigestOf(the published entries, sorted): lambdas/domain/events/lottery.ts. */
   listDigest: string;
 }
 
 /**
- * A scheduled event with a verifiable lottery (issue 12, item 2; lambdas/domain/events.ts). The
+ * A scheduled event with a verifiable lottery (issue 12, item 2; lambdas/domain/events/events.ts). The
  * seed is secret until the draw: it is never in a view, a status or an admin answer before it.
  */
 export interface RoomEvent {
@@ -95,7 +95,7 @@ export type Signal = (typeof SIGNALS)[number];
 
 /**
  * How a point estimate becomes the range a visitor is shown: [point × lowFactor, point × highFactor]
- * (lambdas/domain/fairness.ts estimateRange), measured from the room's last hour (p10 and p90 of
+ * (lambdas/domain/reporting/fairness.ts estimateRange), measured from the room's last hour (p10 and p90 of
  * actual ÷ estimated wait) once enough visitors were admitted, else derived from abandonment.
  */
 export interface EstimateCalibration {
@@ -139,7 +139,7 @@ export interface Room {
   /** How visitors are let in (QUEUE_MODES); rooms stored before modes existed are fifo. */
   mode: QueueMode;
   /**
-   * At most this many admissions a minute, besides the seats (lambdas/domain/admission-rate.ts);
+   * At most this many admissions a minute, besides the seats (lambdas/domain/admission/admission-rate.ts);
    * undefined: seats alone decide.
    */
   newVisitorsPerMinute?: number;
@@ -159,11 +159,11 @@ export interface Room {
    * admission revoked (lambdas/domain/revocation.ts). 0 before the first stop.
    */
   epoch: number;
-  /** The operator's message to the line (plain text, lambdas/domain/room-message.ts), when one is set. */
+  /** The operator's message to the line (plain text, lambdas/domain/rooms/room-message.ts), when one is set. */
   message?: string;
-  /** The estimate's calibration and when it was measured (lambdas/domain/estimate-calibration.ts); none before the first. */
+  /** The estimate's calibration and when it was measured (lambdas/domain/line/estimate-calibration.ts); none before the first. */
   calibration?: EstimateCalibration & { at: number };
-  /** The room's scheduled event, when one is set (lambdas/domain/events.ts). */
+  /** The room's scheduled event, when one is set (lambdas/domain/events/events.ts). */
   event?: RoomEvent;
   /** The one admitter at work on this room, and until when its lease runs. */
   admitter?: string;
@@ -272,7 +272,7 @@ export interface TokenView {
   message?: string;
   /**
    * On a join's answer during an event's pre-queue: the visitor's signed lottery receipt (an ES256
-   * JWT, lambdas/domain/lottery.ts), to keep and check against the published draw (/lottery.html).
+   * JWT, lambdas/domain/events/lottery.ts), to keep and check against the published draw (/lottery.html).
    */
   lotteryReceipt?: string;
   /** The event the token joined in the pre-queue of (on a join's answer, with the receipt). */

@@ -3,7 +3,7 @@
  * implement them in memory.
  */
 import type { AdmissionPass, AdmissionRateSamples, CheckMessage, EventDraw, EventEndAction, QueueMode, Room, RoomEvent, RoomState, Signal, Token, WaitingEntry } from './model.js';
-import type { LotteryPublication } from './lottery.js';
+import type { LotteryPublication } from './events/lottery.js';
 
 export interface Clock {
   /** Epoch milliseconds. */
@@ -39,7 +39,7 @@ export interface AdmitBatchRequest {
   uncapped?: boolean;
   /**
    * Under a rate limit: the room's rateSlotAt must still be `expect` (undefined: never set), and
-   * becomes `next` (lambdas/domain/admission-rate.ts).
+   * becomes `next` (lambdas/domain/admission/admission-rate.ts).
    */
   rateSlot?: { expect: number | undefined; next: number };
   /** Raise the room's lastAdmittedTicket to the batch's highest ticket, on condition it is lower. */

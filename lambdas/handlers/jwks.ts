@@ -11,7 +11,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { PassKeySource } from '../adapters/pass-key-sources.js';
-import { JWKS_KEY_CACHE_SECONDS, JWKS_MAX_AGE_SECONDS, passJwksOf } from '../domain/pass-keys.js';
+import { JWKS_KEY_CACHE_SECONDS, JWKS_MAX_AGE_SECONDS, passJwksOf } from '../domain/passes/pass-keys.js';
 import { createLogger } from '../shared/logger.js';
 import { httpHandler, json, type HttpResponse } from '../shared/http.js';
 import { keySourceFromEnv } from '../shared/passes.js';

@@ -3,11 +3,11 @@
  * rooms and their stats and sends per-room and service-wide metrics (lambdas/shared/metric-names.ts)
  * to CloudWatch, or to the process's in-memory sink when WR_METRICS_SINK=memory (local runtime).
  * Rooms without activity are published once more (their final set, zeros) and then skipped
- * (lambdas/domain/metrics.ts). It returns a small summary for the state machine:
+ * (lambdas/domain/reporting/metrics.ts). It returns a small summary for the state machine:
  * `{ publishedAt, rooms, points, idle }`, where `idle: true` (every room quiet) ends the state
  * machine's minute after its first run.
  *
- * Each run also advances the rooms' scheduled events (lambdas/domain/event-draw.ts): the lottery's
+ * Each run also advances the rooms' scheduled events (lambdas/domain/events/event-draw.ts): the lottery's
  * draw a few seconds after an event's start, and its end.
  *
  * Environment: ROOMS_TABLE, STATS_TABLE, TOKENS_TABLE (the draw moves waiting tokens), CHECK_QUEUE_URL
@@ -28,8 +28,8 @@ import { randomUUID } from 'node:crypto';
 import { DynamoLotteryDraws } from '../adapters/dynamo-lottery.js';
 import { DynamoStore } from '../adapters/dynamo-store.js';
 import { Admissions, EventRunner, RoomCalibrator, advancingEvents, environmentOf, randomIds, systemClock, type CheckQueue, type Clock, type Timings } from '../domain/index.js';
-import { MetricsPublisher, type MetricsSink, type PublishSummary, type RoomsSource } from '../domain/metrics.js';
-import type { StatsStore } from '../domain/stats.js';
+import { MetricsPublisher, type MetricsSink, type PublishSummary, type RoomsSource } from '../domain/reporting/metrics.js';
+import type { StatsStore } from '../domain/reporting/stats.js';
 import { readEnv, required, timingsFromEnv } from '../shared/env.js';
 import { createLogger, withInvocation } from '../shared/logger.js';
 import { METRICS_NAMESPACE } from '../shared/metric-names.js';

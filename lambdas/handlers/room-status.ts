@@ -3,7 +3,7 @@
  * cacheable at the edge for a second (and served stale for two more while it refreshes), with an
  * ETag so that a page or a cache that has the current bytes gets 304 and nothing else.
  *
- * GET /rooms/{roomId}/lottery: the room's event lottery as published (lambdas/domain/events.ts):
+ * GET /rooms/{roomId}/lottery: the room's event lottery as published (lambdas/domain/events/events.ts):
  * the commitment before the draw (cacheable for seconds), the seed and every entry once drawn
  * (they no longer change: cacheable for minutes).
  */

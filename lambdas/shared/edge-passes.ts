@@ -17,10 +17,10 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { edgePassCookie, mintEdgePass, EDGE_PASS_KID_PATTERN, EDGE_PASS_SECRET_PATTERN, type EdgePassKey } from '../../edge/edge-pass.js';
-import type { EdgePassKeySet } from '../domain/edge-pass-keys.js';
+import type { EdgePassKeySet } from '../domain/passes/edge-pass-keys.js';
 import type { TokenView } from '../domain/index.js';
 
-export type { EdgePassKeySet } from '../domain/edge-pass-keys.js';
+export type { EdgePassKeySet } from '../domain/passes/edge-pass-keys.js';
 
 export class InvalidEdgePassKeysError extends Error {
   override name = 'InvalidEdgePassKeysError';

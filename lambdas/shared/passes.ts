@@ -19,7 +19,7 @@ import {
   type PassKeySource,
 } from '../adapters/pass-key-sources.js';
 import { JoseLotteryReceiptSigner } from '../adapters/lottery-receipt-signer.js';
-import type { LotteryReceiptIssuer } from '../domain/lottery.js';
+import type { LotteryReceiptIssuer } from '../domain/events/lottery.js';
 import { JosePassIssuer } from '../adapters/pass-signer.js';
 import { KeySetPassVerifier } from '../adapters/pass-verifier.js';
 import { ConfigurationError, timingsFromEnv } from './env.js';

@@ -35,7 +35,7 @@ export const ROOM_EVENT_ATTRIBUTE = 'event';
 
 /**
  * The ticket counter item's attribute holding one event's boundary (the last ticket reserved before
- * its start), by the event's boundary key (lambdas/domain/events.ts boundaryKeyOf: letters, digits,
+ * its start), by the event's boundary key (lambdas/domain/events/events.ts boundaryKeyOf: letters, digits,
  * "-" and "_").
  */
 export const eventBoundaryAttribute = (boundaryKey: string): string => `eventBoundary_${boundaryKey}`;

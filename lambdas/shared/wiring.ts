@@ -25,7 +25,7 @@ import {
   type RemovalReason,
   type WaitingRoomEvents,
 } from '../domain/index.js';
-import type { LotteryReceiptIssuer } from '../domain/lottery.js';
+import type { LotteryReceiptIssuer } from '../domain/events/lottery.js';
 import { lineShardsFromEnv, readEnv, required, timingsFromEnv } from './env.js';
 
 let documentClient: DynamoDBDocumentClient | undefined;

@@ -31,7 +31,7 @@
  * Each function's Errors and Throttles metrics stay in CloudWatch for free, and on the dashboard.
  *
  * There is no "metrics stopped" alarm either: metrics are published only while a room has
- * activity (lambdas/domain/metrics.ts), so missing data means "idle" as often as "broken". The
+ * activity (lambdas/domain/reporting/metrics.ts), so missing data means "idle" as often as "broken". The
  * metrics loop's failed-executions alarm says "broken". Alarms on the waiting-room metrics treat
  * missing data as not breaching.
  */

@@ -8,7 +8,7 @@
  * ## The definition (JSONPath: the local runtime runs it with aws-local-stepfunctions)
  *   Publish 1 → Every room idle? ─ yes → Every room idle: stop (Succeed)
  *                                └ no → Wait 10 s after Publish 1 → Publish 2 → … → Publish 6 (end)
- * The publisher's summary says `idle` when every room was quiet (lambdas/domain/metrics.ts): the
+ * The publisher's summary says `idle` when every room was quiet (lambdas/domain/reporting/metrics.ts): the
  * rest of the minute would publish nothing, so the execution ends after one run. Each Publish is a
  * Task whose Resource is the publisher's ARN itself (so the local runtime binds it by ARN), retried
  * twice with backoff on Lambda and task errors; when the retries are spent, a Catch goes to
@@ -70,7 +70,7 @@ import { grantLineIndex, grantTable } from './table-access.js';
 export interface MetricsLoopProps {
   readonly rooms: Table;
   readonly stats: Table;
-  /** The tokens: an event's draw moves the pre-queued visitors' tickets (lambdas/domain/event-draw.ts). */
+  /** The tokens: an event's draw moves the pre-queued visitors' tickets (lambdas/domain/events/event-draw.ts). */
   readonly tokens: Table;
   /** The check queue: once a draw opened the room, the admissions that fill its seats re-arm check loops. */
   readonly checkQueue: IQueue;
@@ -155,10 +155,10 @@ export class MetricsLoop extends Construct {
       timeout: Duration.seconds(25),
     });
     // DynamoRoomsSource scans the rooms; DynamoStatsStore batch-reads stats and claims rates with UpdateItem.
-    // Scan: the rooms; UpdateItem: each room's wait-range calibration (lambdas/domain/estimate-calibration.ts).
-    // Events (lambdas/domain/event-draw.ts): UpdateItem on rooms for the boundary, the lease, the draw and the end;
+    // Scan: the rooms; UpdateItem: each room's wait-range calibration (lambdas/domain/line/estimate-calibration.ts).
+    // Events (lambdas/domain/events/event-draw.ts): UpdateItem on rooms for the boundary, the lease, the draw and the end;
     // the line index read and the waiting tokens' tickets moved; the draw kept in the stats table (PutItem).
-    // Once a draw opened the room, its free seats filled (lambdas/domain/admission.ts fill): the room read
+    // Once a draw opened the room, its free seats filled (lambdas/domain/admission/admission.ts fill): the room read
     // again (GetItem) after a refused batch, the live candidates read (BatchGetItem), the batch admitted
     // in a transaction of UpdateItems on both tables.
     grantTable(this.publisher, props.rooms, ['Scan', 'GetItem', 'UpdateItem']);

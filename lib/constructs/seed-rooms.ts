@@ -19,9 +19,9 @@ export interface RoomDefinition {
   readonly capacity: number;
   /** @default 'open' */
   readonly state?: RoomState;
-  /** fifo, random, passthrough or reject (lambdas/domain/queue-modes.ts). @default 'fifo' */
+  /** fifo, random, passthrough or reject (lambdas/domain/line/queue-modes.ts). @default 'fifo' */
   readonly mode?: QueueMode;
-  /** At most this many admissions a minute, besides the seats (lambdas/domain/admission-rate.ts). @default no limit */
+  /** At most this many admissions a minute, besides the seats (lambdas/domain/admission/admission-rate.ts). @default no limit */
   readonly newVisitorsPerMinute?: number;
 }
 

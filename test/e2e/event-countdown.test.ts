@@ -7,7 +7,7 @@
  * page then links to the verifier with its receipt and the room's publication filled in, and the
  * verifier confirms its place (the receipt's signature checked with the room's JWKS).
  *
- * The draw is the backend's (lambdas/domain/event-draw.ts), made by a run of the metrics publisher
+ * The draw is the backend's (lambdas/domain/events/event-draw.ts), made by a run of the metrics publisher
  * once DRAW_SETTLE_MS have passed since the start. Setting an event whose draw is due within
  * EVENT_LOOKAHEAD_MS starts the metrics loop (lambdas/handlers/admin.ts), whose runs come
  * METRICS_INTERVAL_SECONDS apart: the start is placed so that the loop's third run comes just after
@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../local/preamble.js';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
 import { DRAW_SETTLE_MS, EVENT_LOOKAHEAD_MS, ROOM_VIEW_MAX_AGE_MS } from '../../lambdas/domain/index.js';
-import { MIN_POLL_SECONDS } from '../../lambdas/domain/positions.js';
+import { MIN_POLL_SECONDS } from '../../lambdas/domain/line/positions.js';
 import { METRICS_INTERVAL_SECONDS } from '../../lambdas/shared/metric-names.js';
 import { TestBrowser } from './browser.js';
 import { admin } from '../helpers/visitor.js';

@@ -8,8 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DRAW_SETTLE_MS, type RoomStatus, type TokenView } from '../../lambdas/domain/index.js';
-import { verifyLotteryPlace, type LotteryPlaceConfirmed } from '../../lambdas/domain/lottery-verify.js';
-import type { LotteryPublication } from '../../lambdas/domain/lottery.js';
+import { verifyLotteryPlace, type LotteryPlaceConfirmed } from '../../lambdas/domain/events/lottery-verify.js';
+import type { LotteryPublication } from '../../lambdas/domain/events/lottery.js';
 import '../../local/preamble.js';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
 import { admin, eventually, sleep } from '../helpers/visitor.js';

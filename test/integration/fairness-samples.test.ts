@@ -11,8 +11,8 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoFairnessReports, DynamoFairnessSamples, sampleBucketKey } from '../../lambdas/adapters/dynamo-fairness.js';
-import { fairnessReport } from '../../lambdas/domain/fairness.js';
-import { SAMPLES_PER_BUCKET, SAMPLE_BUCKET_MS, keptAtLevel, type VisitorSample } from '../../lambdas/domain/fairness-samples.js';
+import { fairnessReport } from '../../lambdas/domain/reporting/fairness.js';
+import { SAMPLES_PER_BUCKET, SAMPLE_BUCKET_MS, keptAtLevel, type VisitorSample } from '../../lambdas/domain/reporting/fairness-samples.js';
 import { STATS_KEY } from '../../lambdas/shared/schema.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/emulators.js';
 

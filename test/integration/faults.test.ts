@@ -3,7 +3,7 @@
  * fault suite). While visitors heartbeat every second against a 4 s timeout, one fault at a time:
  *
  * - DynamoDB Local paused (SIGSTOP) for 10 s, then 30 s: the checker puts off evictions for a
- *   heartbeat timeout after its reads stalled (lambdas/domain/stall-watch.ts);
+ *   heartbeat timeout after its reads stalled (lambdas/domain/check-loop/stall-watch.ts);
  * - the queue emulator frozen for 15 s (local/freezable.ts): checks and new check loops wait;
  * - the checker crashing mid-batch for 10 s (it handles the first half of each batch, then throws,
  *   as a function that dies does): the whole batch comes back after the visibility timeout, the

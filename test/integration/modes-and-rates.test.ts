@@ -64,7 +64,7 @@ describe('a rate limit', () => {
         const admitted = await admittedTotal(roomId);
         const at = Date.now();
         samples.push({ at: at - opened, admitted });
-        // The bound of lambdas/domain/admission-rate.ts, from just before the room opened: load only slows admissions.
+        // The bound of lambdas/domain/admission/admission-rate.ts, from just before the room opened: load only slows admissions.
         expect(admitted, `${admitted} admitted ${at - opened} ms after opening`).toBeLessThanOrEqual(Math.floor(((at - opened + RATE_BURST_MS) * PER_MINUTE) / 60_000) + 1);
         if (admitted === VISITORS) break;
         expect(at - opened, `the line drains (${JSON.stringify(samples.filter((_, i) => i % 8 === 0))})`).toBeLessThan(60_000);

@@ -23,7 +23,7 @@ beforeAll(async () => {
     port: 0,
     timings: { heartbeatTimeoutSeconds: TIMEOUT_S, checkDelaySeconds: DELAY_S, heartbeatIntervalSeconds: 1 },
     // Visibility timeout 18 s (6 times). Not 1 s: a check arrives up to 2 s before its deadline and
-    // waits the rest in the checker (lambdas/domain/check-loop.ts), and a checker killed by its own
+    // waits the rest in the checker (lambdas/domain/check-loop/check-loop.ts), and a checker killed by its own
     // timeout loses the delivery: two in a row sent live check loops to the DLQ beside the poison.
     checkerTimeoutSeconds: 3,
     checkMaxReceiveCount: 2,

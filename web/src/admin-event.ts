@@ -1,5 +1,5 @@
 /**
- * A room's scheduled event on the admin page, without the DOM (lambdas/domain/events.ts): what its
+ * A room's scheduled event on the admin page, without the DOM (lambdas/domain/events/events.ts): what its
  * row shows (phase and countdown), what the editor shows of it (times, commitment, seed once drawn),
  * and the `event` of PUT /admin/rooms/{roomId} from the editor's fields, checked as the domain
  * checks it. The DOM is admin-event-editor.ts and admin-room-row.ts.
@@ -8,8 +8,8 @@
  * the editor showed it is sent exactly as the room has it (to the millisecond): while the pre-queue
  * is open or the draw runs, the pre-queue start and the start may not change at all.
  */
-import { eventScheduleProblem } from '../../lambdas/domain/events.js';
-import { LOTTERY_EVENT_ID_PATTERN } from '../../lambdas/domain/lottery.js';
+import { eventScheduleProblem } from '../../lambdas/domain/events/events.js';
+import { LOTTERY_EVENT_ID_PATTERN } from '../../lambdas/domain/events/lottery.js';
 import type { EventEndAction, PublicEvent } from '../../lambdas/domain/model.js';
 
 /** The editor's fields as its inputs hold them ('' when empty). */

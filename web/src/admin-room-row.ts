@@ -7,10 +7,10 @@
  *
  * What the operator is typing is never overwritten by a refresh.
  */
-import { MAX_NEW_VISITORS_PER_MINUTE } from '../../lambdas/domain/admission-rate.js';
+import { MAX_NEW_VISITORS_PER_MINUTE } from '../../lambdas/domain/admission/admission-rate.js';
 import type { QueueMode, RoomState, RoomStatus } from '../../lambdas/domain/model.js';
 import { QUEUE_MODES, ROOM_STATES } from '../../lambdas/domain/model.js';
-import { MAX_ROOM_MESSAGE_LENGTH, roomMessageProblem } from '../../lambdas/domain/room-message.js';
+import { MAX_ROOM_MESSAGE_LENGTH, roomMessageProblem } from '../../lambdas/domain/rooms/room-message.js';
 import { eventSummary } from './admin-event.js';
 import { describe, make, numbers, type AdminRoom } from './admin-shared.js';
 

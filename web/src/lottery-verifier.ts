@@ -2,7 +2,7 @@
  * The lottery verifier page (web/lottery.html; verifier/LOTTERY.md): the receipt pasted or loaded
  * from a file, the publication pasted or fetched from a URL, the JWKS fetched from a URL when one
  * is given. The checks are `verifyLotteryTexts` and the words `lotteryReport`, the very code the
- * CLI runs (lambdas/domain/lottery-verify.ts, WebCrypto and jose): this file is only DOM glue.
+ * CLI runs (lambdas/domain/events/lottery-verify.ts, WebCrypto and jose): this file is only DOM glue.
  * Everything shown is set as text, never as HTML: the receipt and the publication are untrusted.
  *
  * Linked from the waiting page once drawn (lottery-link.ts): `?room=` fills in the room's
@@ -10,7 +10,7 @@
  * receipt the waiting page kept, unless `#receipt=` carries it; the publication is fetched when
  * the visitor presses Load or Verify.
  */
-import { lotteryReport, verifyLotteryTexts } from '../../lambdas/domain/lottery-verify.js';
+import { lotteryReport, verifyLotteryTexts } from '../../lambdas/domain/events/lottery-verify.js';
 import { linkedReceiptOf, linkedRoomOf, publicationUrlOf, storedReceiptOf } from './lottery-link.js';
 
 const byId = <T extends HTMLElement>(id: string): T => {

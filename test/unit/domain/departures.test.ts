@@ -1,5 +1,5 @@
 /**
- * Ending visits before silence (lambdas/domain/departures.ts; issue 12, items 4 and 5): the
+ * Ending visits before silence (lambdas/domain/visitors/departures.ts; issue 12, items 4 and 5): the
  * emergency stop (a room epoch, and its race with admissions in flight) and the origin freeing a
  * seat with the visitor's pass, on the in-memory store.
  */

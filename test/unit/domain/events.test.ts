@@ -1,5 +1,5 @@
 /**
- * Scheduled events on the in-memory store (lambdas/domain/events.ts, event-draw.ts): the phases, the
+ * Scheduled events on the in-memory store (lambdas/domain/events/events.ts, event-draw.ts): the phases, the
  * pre-queue with its receipts and no admission, the ticket cut at start, the draw (a permutation of
  * the pre-queue's tickets in the seed's order, published, resumable), admissions in the drawn order,
  * and the end.
@@ -18,9 +18,9 @@ import {
   type JoinResult,
   type RoomEvent,
 } from '../../../lambdas/domain/index.js';
-import { commitmentOf, drawOrder, entryOf } from '../../../lambdas/domain/lottery.js';
-import { verifyLotteryPlace } from '../../../lambdas/domain/lottery-verify.js';
-import { passJwksOf } from '../../../lambdas/domain/pass-keys.js';
+import { commitmentOf, drawOrder, entryOf } from '../../../lambdas/domain/events/lottery.js';
+import { verifyLotteryPlace } from '../../../lambdas/domain/events/lottery-verify.js';
+import { passJwksOf } from '../../../lambdas/domain/passes/pass-keys.js';
 import { domainFixture } from '../../helpers/domain-fixture.js';
 import { InMemoryLotteryDraws } from '../../helpers/in-memory-store.js';
 

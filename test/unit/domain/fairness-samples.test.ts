@@ -11,7 +11,7 @@ import {
   weightedSamples,
   type SampleBucket,
   type VisitorSample,
-} from '../../../lambdas/domain/fairness-samples.js';
+} from '../../../lambdas/domain/reporting/fairness-samples.js';
 
 const MINUTE = Math.floor(Date.UTC(2026, 0, 1, 12) / SAMPLE_BUCKET_MS);
 const tokenId = (i: number) => `t${String(i).padStart(21, '0')}`;

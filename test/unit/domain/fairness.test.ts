@@ -14,7 +14,7 @@ import {
   type FairnessSample,
   type RangeCalibration,
   type RankedPair,
-} from '../../../lambdas/domain/fairness.js';
+} from '../../../lambdas/domain/reporting/fairness.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
 const HOUR = 3_600_000;

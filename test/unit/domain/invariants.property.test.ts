@@ -159,7 +159,7 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
   const lastDuplicateAt = new Map<string, number>();
   let batch = 0;
   let deferred = false;
-  /** Per token: when its eviction was last put off to, after a stall (lambdas/domain/stall-watch.ts). */
+  /** Per token: when its eviction was last put off to, after a stall (lambdas/domain/check-loop/stall-watch.ts). */
   const evictionPutOffTo = new Map<string, number>();
   let peakAllowed = initialCapacity; // admitted may exceed capacity only after capacity was lowered
   /** Tokens live when the batch began and not keeping their place since: nobody may pass them. */
@@ -317,7 +317,7 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
     expect([...memory.lineShard.keys()].sort(), 'line index = waiting tokens').toEqual(memory.waitingIn(ROOM).map((t) => t.tokenId).sort());
     // Emergency stops: a token admitted after a stop committed is in the room's epoch; only those
     // admitted before it carry an earlier one (until their next heartbeat or their eviction).
-    // The rate limit: over any span of T ms, at most (T + burst) × limit / 60 000 + 1 (lambdas/domain/admission-rate.ts).
+    // The rate limit: over any span of T ms, at most (T + burst) × limit / 60 000 + 1 (lambdas/domain/admission/admission-rate.ts).
     if (limit !== undefined) {
       for (let i = 0; i < ratedAdmissions.length; i++) {
         for (const span of [1_000, 60_000]) {
@@ -362,7 +362,7 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
     // Invariant 3 (no ghost seats): every admitted token silent for the timeout is gone.
     for (const token of memory.admittedIn(ROOM)) {
       // At most 21 s (DESIGN §5.3): a check is due by the deadline (a loop re-armed at admission: at
-      // its deadline, or at once when that is less than a second away; lambdas/domain/admission-batch.ts)
+      // its deadline, or at once when that is less than a second away; lambdas/domain/admission/admission-batch.ts)
       // and may come up to CHECK_DELIVERY_SLACK_MS late (here: held back while a checker waits out
       // the last second before another deadline); after a stall, once the eviction put off is due.
       const deadline = Math.max(token.lastSeenAt + TIMEOUT_MS, evictionPutOffTo.get(token.tokenId) ?? Number.NEGATIVE_INFINITY);
@@ -563,7 +563,7 @@ async function runScenario(s: fc.Scheduler, initialCapacity: number, steps: Step
  * the functions beside it on two cores. Twenty times the usual, for a loaded machine.
  */
 const PROPERTY_TIMEOUT_MS = 90_000;
-/** The longest a checker waits out a deadline itself (lambdas/domain/check-loop.ts WAIT_IN_CHECKER_MS). */
+/** The longest a checker waits out a deadline itself (lambdas/domain/check-loop/check-loop.ts WAIT_IN_CHECKER_MS). */
 const CHECKER_WAIT_MS = 2 * CHECK_DELIVERY_SLACK_MS;
 /** One run that takes this long has hung: fast-check fails it and reports its seed and path to replay. */
 const RUN_TIMEOUT_MS = 10_000;

@@ -1,5 +1,5 @@
 /**
- * The random queueing mode (lambdas/domain/random-draw.ts): the draw is uniform among the live
+ * The random queueing mode (lambdas/domain/line/random-draw.ts): the draw is uniform among the live
  * waiting tokens and never picks anyone else, it is bounded and falls back to reading the line when
  * the line is sparse, and the admitter that makes it keeps the seats and the rate limit; a waiting
  * visitor's place is the line's length and its mean wait.

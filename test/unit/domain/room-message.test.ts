@@ -1,5 +1,5 @@
 /**
- * The message to the line (lambdas/domain/room-message.ts; issue 12, item 6): what a message may be,
+ * The message to the line (lambdas/domain/rooms/room-message.ts; issue 12, item 6): what a message may be,
  * and where it goes (the public status, every token view).
  */
 import { describe, expect, it } from 'vitest';

@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateEdgePassKey } from '../../../edge/edge-pass.js';
 import { rotateEdgeKeys } from '../../../lambdas/adapters/edge-key-store.js';
-import { edgeStoreChanges, firstEdgePassKeySet, rotateEdgePassKeySet, type EdgeKey } from '../../../lambdas/domain/edge-pass-keys.js';
+import { edgeStoreChanges, firstEdgePassKeySet, rotateEdgePassKeySet, type EdgeKey } from '../../../lambdas/domain/passes/edge-pass-keys.js';
 
 let counter = 0;
 const fresh = (): EdgeKey => generateEdgePassKey(`k${++counter}`);

@@ -12,7 +12,7 @@ import { decodeJwt } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateKeySet, serializePassKeySet } from '../../../lambdas/adapters/pass-key-sources.js';
 import { JosePassIssuer } from '../../../lambdas/adapters/pass-signer.js';
-import type { PassKeySet } from '../../../lambdas/domain/pass-keys.js';
+import type { PassKeySet } from '../../../lambdas/domain/passes/pass-keys.js';
 import type { HttpResponse } from '../../../lambdas/shared/http.js';
 import { useHandlerEnv } from '../../helpers/env.js';
 import { apiEvent, bearer } from '../../helpers/events.js';

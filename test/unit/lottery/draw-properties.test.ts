@@ -1,11 +1,11 @@
 /**
- * Properties of the draw (lambdas/domain/lottery.ts) over random seeds and lists: it is a
+ * Properties of the draw (lambdas/domain/events/lottery.ts) over random seeds and lists: it is a
  * permutation of the list, it depends only on the seed and the set of entries (never on the order
  * they are given in), and placeInDraw agrees with it.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { drawOrder, placeInDraw } from '../../../lambdas/domain/lottery.js';
+import { drawOrder, placeInDraw } from '../../../lambdas/domain/events/lottery.js';
 
 const hex64 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((bytes) => Buffer.from(bytes).toString('hex'));
 const entriesArb = fc.uniqueArray(hex64, { maxLength: 60 });

@@ -2,8 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { JoseLotteryReceiptSigner } from '../../../lambdas/adapters/lottery-receipt-signer.js';
 import { generateKeySet } from '../../../lambdas/adapters/pass-key-sources.js';
-import { commitmentOf, drawOrder, lotteryPublication, newLotterySeed, type LotteryPublication, type LotteryReceipt } from '../../../lambdas/domain/lottery.js';
-import { passJwksOf, type PassJwks, type PassKeySet } from '../../../lambdas/domain/pass-keys.js';
+import { commitmentOf, drawOrder, lotteryPublication, newLotterySeed, type LotteryPublication, type LotteryReceipt } from '../../../lambdas/domain/events/lottery.js';
+import { passJwksOf, type PassJwks, type PassKeySet } from '../../../lambdas/domain/passes/pass-keys.js';
 
 export const ROOM = 'shop';
 export const EVENT = 'launch-2026';

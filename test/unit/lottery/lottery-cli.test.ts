@@ -12,7 +12,7 @@ import type { FetchLike } from '../../../cli/admin-api.js';
 import { EXIT } from '../../../cli/errors.js';
 import { LOTTERY_USAGE, runLotteryCli } from '../../../cli/lottery.js';
 import { USAGE, runCli } from '../../../cli/main.js';
-import { newLotterySeed } from '../../../lambdas/domain/lottery.js';
+import { newLotterySeed } from '../../../lambdas/domain/events/lottery.js';
 import { runLottery, type Lottery } from './fixtures.js';
 
 let lottery: Lottery;

@@ -1,5 +1,5 @@
 /**
- * The lottery's hashes and draw (lambdas/domain/lottery.ts): exactly what is hashed, checked
+ * The lottery's hashes and draw (lambdas/domain/events/lottery.ts): exactly what is hashed, checked
  * against vectors made with `printf | xxd -r -p | sha256sum` (the commands verifier/LOTTERY.md
  * gives) and against Node's own crypto; the draw deterministic, its errors clear, and fast enough
  * for 100,000 visitors.
@@ -20,7 +20,7 @@ import {
   lotteryReceiptClaims,
   newLotterySeed,
   placeInDraw,
-} from '../../../lambdas/domain/lottery.js';
+} from '../../../lambdas/domain/events/lottery.js';
 import { EVENT, ROOM } from './fixtures.js';
 
 /** Bytes 0x00..0x1f. */

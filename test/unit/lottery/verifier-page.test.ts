@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lotteryReport, verifyLotteryTexts } from '../../../lambdas/domain/lottery-verify.js';
+import { lotteryReport, verifyLotteryTexts } from '../../../lambdas/domain/events/lottery-verify.js';
 import { buildWeb } from '../../../web/build.js';
 import { runLottery, type Lottery } from './fixtures.js';
 

@@ -1,6 +1,6 @@
 /**
  * A whole event's lottery of 1,000 visitors, each with a receipt signed ES256 with the pass key
- * set: the verifier alone (lambdas/domain/lottery-verify.ts: a receipt, the publication, the JWKS)
+ * set: the verifier alone (lambdas/domain/events/lottery-verify.ts: a receipt, the publication, the JWKS)
  * gives every visitor the very place the draw gave them, and each kind of tampering, with the
  * receipt, the list or the seed, is found out as a problem of its own.
  */
@@ -8,9 +8,9 @@ import { SignJWT, importJWK, type CryptoKey } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { JoseLotteryReceiptSigner } from '../../../lambdas/adapters/lottery-receipt-signer.js';
 import { generateKeySet, generatePassKey } from '../../../lambdas/adapters/pass-key-sources.js';
-import { commitmentOf, listDigestOf, lotteryReceiptClaims, newLotterySeed, type LotteryPublication } from '../../../lambdas/domain/lottery.js';
-import { SIGNATURE_NOT_CHECKED, verifyLotteryPlace, type LotteryPlaceResult, type LotteryProblemCode } from '../../../lambdas/domain/lottery-verify.js';
-import { passJwksOf } from '../../../lambdas/domain/pass-keys.js';
+import { commitmentOf, listDigestOf, lotteryReceiptClaims, newLotterySeed, type LotteryPublication } from '../../../lambdas/domain/events/lottery.js';
+import { SIGNATURE_NOT_CHECKED, verifyLotteryPlace, type LotteryPlaceResult, type LotteryProblemCode } from '../../../lambdas/domain/events/lottery-verify.js';
+import { passJwksOf } from '../../../lambdas/domain/passes/pass-keys.js';
 import { b64json, editJws, unb64json } from '../passes/fixtures.js';
 import { EVENT, PREQUEUE_START, ROOM, keySource, runLottery, tokenId, type Lottery } from './fixtures.js';
 

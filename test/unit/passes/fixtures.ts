@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PassKeySource } from '../../../lambdas/adapters/pass-key-sources.js';
-import type { PassJwks, PassKeySet } from '../../../lambdas/domain/pass-keys.js';
+import type { PassJwks, PassKeySet } from '../../../lambdas/domain/passes/pass-keys.js';
 
 export const ROOM = 'shop';
 export const TOKEN_ID = 'tok0000000000000000001';

@@ -27,7 +27,7 @@ import {
   passJwksOf,
   publicPassJwk,
   type PassKeySet,
-} from '../../../lambdas/domain/pass-keys.js';
+} from '../../../lambdas/domain/passes/pass-keys.js';
 import { keySourceFromEnv, passIssuerFromEnv } from '../../../lambdas/shared/passes.js';
 import { ROOM, TOKEN_ID } from './fixtures.js';
 

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { generateKeySet, parsePassKeySet, serializePassKeySet } from '../../../lambdas/adapters/pass-key-sources.js';
 import { JosePassIssuer } from '../../../lambdas/adapters/pass-signer.js';
-import { MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS, passJwksOf, publicPassJwk, type PassKeySet } from '../../../lambdas/domain/pass-keys.js';
+import { MIN_PASS_KEY_ROTATION_INTERVAL_SECONDS, passJwksOf, publicPassJwk, type PassKeySet } from '../../../lambdas/domain/passes/pass-keys.js';
 import { JWKS_CACHE_MAX_AGE_MS, clearJwksCache } from '../../../verifier/index.js';
 import { apiEvent } from '../../helpers/events.js';
 import { MutableKeySource, ROOM, TOKEN_ID, startJwksServer, type JwksServer } from './fixtures.js';

@@ -10,7 +10,7 @@ import {
   publicPassJwk,
   rotatePassKeySet,
   type PassKeySet,
-} from '../../../lambdas/domain/pass-keys.js';
+} from '../../../lambdas/domain/passes/pass-keys.js';
 import { DEFAULT_PASS_ISSUER } from '../../../verifier/index.js';
 
 const PUBLIC_MEMBERS = ['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y'];

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { SignJWT, UnsecuredJWT, decodeJwt, decodeProtectedHeader, exportSPKI, generateKeyPair, importJWK, type CryptoKey } from 'jose';
 import { generateKeySet, rotateKeySet } from '../../../lambdas/adapters/pass-key-sources.js';
 import { JosePassIssuer } from '../../../lambdas/adapters/pass-signer.js';
-import { passJwksOf, publicPassJwk, type PassKeySet } from '../../../lambdas/domain/pass-keys.js';
+import { passJwksOf, publicPassJwk, type PassKeySet } from '../../../lambdas/domain/passes/pass-keys.js';
 import {
   PassRejectedError,
   clearJwksCache,

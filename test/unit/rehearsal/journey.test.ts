@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import * as domain from '../../../lambdas/domain/positions.js';
+import * as domain from '../../../lambdas/domain/line/positions.js';
 import type { RoomStatus, TokenView } from '../../../lambdas/domain/model.js';
 import { firstReadDelayMs } from '../../../web/src/client/zones.js';
 import * as rehearsal from '../../../rehearsal/journey.js';
@@ -88,7 +88,7 @@ describe("the page's rules, as the rehearsal copies them", () => {
     rateMeasured: true,
   });
 
-  it('works out the place, the zone and the next status read as lambdas/domain/positions.ts does', () => {
+  it('works out the place, the zone and the next status read as lambdas/domain/line/positions.ts does', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 2_000_000 }), status, (ticket, s) => {
         const line = facts(s);

@@ -2,7 +2,7 @@ import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwat
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloudWatchMetricsSink, PUT_METRIC_DATA_LIMITS, estimatedDatumBytes, toDatum } from '../../../lambdas/adapters/cloudwatch-metrics.js';
-import type { MetricPoint } from '../../../lambdas/domain/metrics.js';
+import type { MetricPoint } from '../../../lambdas/domain/reporting/metrics.js';
 
 const cw = mockClient(CloudWatchClient);
 const client = new CloudWatchClient({ region: 'us-east-1' });

@@ -15,7 +15,7 @@ import {
   sampleBucketKey,
 } from '../../../lambdas/adapters/dynamo-fairness.js';
 import { tokenChangeOf } from '../../../lambdas/adapters/dynamo-stats.js';
-import { SAMPLES_PER_BUCKET, SAMPLE_BUCKET_MS, keptAtLevel, type VisitorSample } from '../../../lambdas/domain/fairness-samples.js';
+import { SAMPLES_PER_BUCKET, SAMPLE_BUCKET_MS, keptAtLevel, type VisitorSample } from '../../../lambdas/domain/reporting/fairness-samples.js';
 import { FakeStatsTable } from './stats-table-fake.js';
 import { TTL_IDENTITY, streamRecord } from './stream-records.js';
 

@@ -10,7 +10,7 @@ import {
   shardIdOf,
   tokenChangeOf,
 } from '../../../lambdas/adapters/dynamo-stats.js';
-import { MARKER_RETENTION_MS, padSequenceNumber, type TokenChange } from '../../../lambdas/domain/stats.js';
+import { MARKER_RETENTION_MS, padSequenceNumber, type TokenChange } from '../../../lambdas/domain/reporting/stats.js';
 import { FakeStatsTable } from './stats-table-fake.js';
 import { TTL_IDENTITY, streamEvent, streamRecord } from './stream-records.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryMetricsSink } from '../../../lambdas/adapters/memory-metrics.js';
 import { DEFAULT_TIMINGS, type Room } from '../../../lambdas/domain/index.js';
-import { MetricsPublisher, metricPoints, ratesBetween, utilization, type MetricPoint } from '../../../lambdas/domain/metrics.js';
-import type { PublishedCounters, RoomStats, StatsStore } from '../../../lambdas/domain/stats.js';
+import { MetricsPublisher, metricPoints, ratesBetween, utilization, type MetricPoint } from '../../../lambdas/domain/reporting/metrics.js';
+import type { PublishedCounters, RoomStats, StatsStore } from '../../../lambdas/domain/reporting/stats.js';
 import { METRIC, METRIC_UNIT, METRICS_NAMESPACE, ROOM_DIMENSION } from '../../../lambdas/shared/metric-names.js';
 import { FakeClock } from '../../helpers/in-memory-store.js';
 

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sampleBucketKey } from '../../../lambdas/adapters/dynamo-fairness.js';
 import { ShardIdMissingError, type TokenStreamEvent } from '../../../lambdas/adapters/dynamo-stats.js';
-import { SAMPLE_BUCKET_MS } from '../../../lambdas/domain/fairness-samples.js';
+import { SAMPLE_BUCKET_MS } from '../../../lambdas/domain/reporting/fairness-samples.js';
 import type { StatsBatchResponse } from '../../../lambdas/handlers/stats-aggregator.js';
 import { HANDLER_ENV, useHandlerEnv } from '../../helpers/env.js';
 import { lambdaContext } from '../../helpers/events.js';

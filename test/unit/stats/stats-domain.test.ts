@@ -13,8 +13,8 @@ import {
   type StatsDelta,
   type StatsStore,
   type TokenChange,
-} from '../../../lambdas/domain/stats.js';
-import type { SampleRecordResult, VisitorSample, VisitorSampleStore } from '../../../lambdas/domain/fairness-samples.js';
+} from '../../../lambdas/domain/reporting/stats.js';
+import type { SampleRecordResult, VisitorSample, VisitorSampleStore } from '../../../lambdas/domain/reporting/fairness-samples.js';
 import { FakeClock } from '../../helpers/in-memory-store.js';
 
 const change = (sequenceNumber: string, before: TokenChange['before'], after: TokenChange['after'], overrides: Partial<TokenChange> = {}): TokenChange => {

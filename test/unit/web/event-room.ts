@@ -1,5 +1,5 @@
 /**
- * The fake API with a room's scheduled event on top (lambdas/domain/events.ts, as the server
+ * The fake API with a room's scheduled event on top (lambdas/domain/events/events.ts, as the server
  * answers): the event in every status, every waiting view far back until the draw, a lottery
  * receipt on a join in the pre-queue, and a draw that moves the pre-queue's tickets.
  */

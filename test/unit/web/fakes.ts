@@ -5,7 +5,7 @@
  * BroadcastChannel, the online status and a page lifecycle the test drives.
  */
 import type { QueueMode } from '../../../lambdas/domain/model.js';
-import { placeOf } from '../../../lambdas/domain/positions.js';
+import { placeOf } from '../../../lambdas/domain/line/positions.js';
 import {
   WaitingRoomClient,
   createTabCoordinator,
@@ -62,7 +62,7 @@ interface FakeRoom {
   /**
    * fifo: in ticket order · passthrough: everyone admitted at the first heartbeat, seats not applied
    * (views say position 1, estimate 0) · reject: joins refused with 409 ROOM_NOT_ACCEPTING, the line
-   * goes on as in fifo. As lambdas/domain/queue-modes.ts.
+   * goes on as in fifo. As lambdas/domain/line/queue-modes.ts.
    */
   mode: QueueMode;
   /** The operator's message to the line, in every view and status (and in the refusal of a join in reject mode). */

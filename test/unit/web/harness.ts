@@ -3,7 +3,7 @@
  * per test, and every client a test tracks stopped after it.
  */
 import { afterEach, beforeEach, vi } from 'vitest';
-import { nextKeepPlaceAt } from '../../../lambdas/domain/positions.js';
+import { nextKeepPlaceAt } from '../../../lambdas/domain/line/positions.js';
 import { FakeApi, FakeBrowser, type RecordingClient } from './fakes.js';
 
 export const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);

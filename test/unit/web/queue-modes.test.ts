@@ -1,5 +1,5 @@
 /**
- * The browser client and the room's queueing modes (lambdas/domain/queue-modes.ts): a room in
+ * The browser client and the room's queueing modes (lambdas/domain/line/queue-modes.ts): a room in
  * reject mode refuses the join (409 ROOM_NOT_ACCEPTING), which the client reports as `closed` with
  * the reason `not-accepting`, and asks nothing more; the visitors already in line go on as usual.
  * A passthrough room admits at the first heartbeat.

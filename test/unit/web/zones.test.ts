@@ -3,7 +3,7 @@
  * heartbeats near the front, status reads and keep-place signals far back.
  */
 import { describe, expect, it } from 'vitest';
-import { farPollDelaySeconds } from '../../../lambdas/domain/positions.js';
+import { farPollDelaySeconds } from '../../../lambdas/domain/line/positions.js';
 import type { TokenView } from '../../../web/src/client.js';
 import { API, CDN, FakeBrowser, ROOM, storedCredential, type FakeApi, type RecordingClient } from './fakes.js';
 import { keepPlaceTime, T0, useFakeBrowser } from './harness.js';

@@ -19,7 +19,7 @@ export const credentialKeyOf = (roomId: string, keyPrefix = DEFAULT_KEY_PREFIX):
 /** A compact JWS (three base64url parts), of a sane length. */
 const RECEIPT_PATTERN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const MAX_RECEIPT_LENGTH = 8_192;
-/** An event id is shaped as a room id (lambdas/domain/lottery.ts LOTTERY_EVENT_ID_PATTERN, which imports more than a page needs). */
+/** An event id is shaped as a room id (lambdas/domain/events/lottery.ts LOTTERY_EVENT_ID_PATTERN, which imports more than a page needs). */
 const EVENT_ID_PATTERN = ROOM_ID_PATTERN;
 
 /** The credential's lottery fields that are well formed. */

@@ -1,5 +1,5 @@
 /**
- * A room's scheduled event as the client sees it (the status's `event`, lambdas/domain/events.ts):
+ * A room's scheduled event as the client sees it (the status's `event`, lambdas/domain/events/events.ts):
  * what it changes in keeping a ticket. Pure functions; the client sends the requests.
  *
  * - Until the draw (phases prequeue and drawing) nobody is admitted: every waiting ticket is far
@@ -11,7 +11,7 @@
  *   status again. A ticket that joined after the draw never re-reads.
  */
 import { EVENT_PHASES, type PublicEvent, type RoomStatus } from '../../../lambdas/domain/model.js';
-import { MIN_POLL_SECONDS } from '../../../lambdas/domain/positions.js';
+import { MIN_POLL_SECONDS } from '../../../lambdas/domain/line/positions.js';
 import { isRecord } from './json.js';
 
 const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);

@@ -15,8 +15,8 @@
  * gives the page; line-memory.ts keeps what the tabs of a browser remember about their ticket. The
  * client sends the requests.
  */
-import { farPollDelaySeconds, MAX_POLL_SECONDS, MIN_POLL_SECONDS, nextKeepPlaceAt, placeOf } from '../../../lambdas/domain/positions.js';
-import { DEFAULT_CALIBRATION, estimateRange } from '../../../lambdas/domain/fairness.js';
+import { farPollDelaySeconds, MAX_POLL_SECONDS, MIN_POLL_SECONDS, nextKeepPlaceAt, placeOf } from '../../../lambdas/domain/line/positions.js';
+import { DEFAULT_CALIBRATION, estimateRange } from '../../../lambdas/domain/reporting/fairness.js';
 import { DEFAULT_TIMINGS } from '../../../lambdas/domain/timings.js';
 import type { RoomStatus, TokenView } from './api.js';
 import { eventReadDelayMs, waitsForDraw } from './room-event.js';

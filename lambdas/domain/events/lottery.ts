@@ -27,8 +27,8 @@
  * No AWS and no Node-only import: hashing and randomness are WebCrypto (`globalThis.crypto`), so
  * the same code runs in Lambda, in the CLI and in the verifier page (web/src/lottery-verifier.ts).
  */
-import { ROOM_ID_PATTERN, TOKEN_ID_PATTERN } from './id-patterns.js';
-import { PASS_ISSUER } from './pass-keys.js';
+import { ROOM_ID_PATTERN, TOKEN_ID_PATTERN } from '../id-patterns.js';
+import { PASS_ISSUER } from '../passes/pass-keys.js';
 
 /** The version tag that starts every entry's text; a new format gets a new tag. */
 export const LOTTERY_ENTRY_VERSION = 'wr-lottery-v1';

@@ -22,7 +22,7 @@
  * ticket per join and leaves no gaps, while a busy environment reserves about what one block
  * lifetime needs.
  */
-import type { Clock } from './ports.js';
+import type { Clock } from '../ports.js';
 
 /** How long a reserved block serves: the ordering bound (README "Tickets and their order"). */
 export const TICKET_BLOCK_MS = 500;

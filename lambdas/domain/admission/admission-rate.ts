@@ -13,7 +13,7 @@
  * transaction, on condition that `rateSlotAt` is still what they read: the store is the authority,
  * as it is for seats. Pure functions: the scale model and the tests run the same code.
  */
-import type { Room } from './model.js';
+import type { Room } from '../model.js';
 
 /** Unused slots older than this are forgotten: the largest burst after a quiet spell (the admitter runs every second or two while seats are free). */
 export const RATE_BURST_MS = 5_000;

@@ -21,10 +21,10 @@
  * A pre-queued visitor's position can grow at the draw (a low ticket drawn late): the one place
  * where positions are not upper bounds that only go down (DESIGN §3), by design of a lottery.
  */
-import { ValidationError } from './errors.js';
+import { ValidationError } from '../errors.js';
 import { LOTTERY_EVENT_ID_PATTERN, commitmentOf, newLotterySeed } from './lottery.js';
-import type { TicketCut } from './tickets.js';
-import { EVENT_END_ACTIONS, type EventEndAction, type EventPhase, type PublicEvent, type Room, type RoomEvent } from './model.js';
+import type { TicketCut } from '../line/tickets.js';
+import { EVENT_END_ACTIONS, type EventEndAction, type EventPhase, type PublicEvent, type Room, type RoomEvent } from '../model.js';
 
 /** How long after `start` the draw waits, so that joins of the last moments before it are in the line index (eventually consistent). */
 export const DRAW_SETTLE_MS = 2_000;

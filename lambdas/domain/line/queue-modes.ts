@@ -10,15 +10,15 @@
  * - reject: joins are refused without a ticket (409 ROOM_NOT_ACCEPTING, with the room's message: a
  *   sold-out answer); the visitors already in line go on being admitted in ticket order.
  * - random: each free seat goes to a visitor drawn uniformly among the live waiting ones, whatever
- *   their ticket (lambdas/domain/random-draw.ts); seats and rate limit apply as in fifo. Everyone is
+ *   their ticket (lambdas/domain/line/random-draw.ts); seats and rate limit apply as in fifo. Everyone is
  *   in the front zone, so every waiting visitor heartbeats (and can be drawn): the cost of the
  *   original design, one write per visitor every few seconds, for the whole line. For very large
  *   crowds an event lottery (a verifiable draw of a pre-queue, lottery.ts) is the scalable way to
  *   randomize. Only the admitter draws: a visitor's own heartbeat admits itself only when there is
  *   nobody to draw among (every ticket that may still wait fits in the seats free now).
  */
-import type { QueueMode, Room } from './model.js';
-import { QUEUE_MODES } from './model.js';
+import type { QueueMode, Room } from '../model.js';
+import { QUEUE_MODES } from '../model.js';
 
 export const DEFAULT_QUEUE_MODE: QueueMode = 'fifo';
 

@@ -9,7 +9,7 @@
  * Every problem is collected (not only the first), each with a stable code.
  */
 import { compactVerify, createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors, type JSONWebKeySet } from 'jose';
-import { PASS_ALGORITHM } from './pass-keys.js';
+import { PASS_ALGORITHM } from '../passes/pass-keys.js';
 import {
   LOTTERY_RECEIPT_HEADER_TYPE,
   LOTTERY_RECEIPT_TYPE,

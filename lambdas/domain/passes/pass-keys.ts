@@ -86,7 +86,7 @@ export interface PassClaimSet {
   ticket: number;
   /**
    * The room's epoch the visitor was admitted in: an emergency stop moves the room to the next one,
-   * and a verifier that knows the room's epoch refuses a pass of an earlier one (lambdas/domain/departures.ts).
+   * and a verifier that knows the room's epoch refuses a pass of an earlier one (lambdas/domain/visitors/departures.ts).
    */
   ep: number;
   iat: number;

@@ -3,9 +3,9 @@
  * read. The admission transaction's conditions are the authority; these only decide whether to try.
  */
 import { rateAllowance } from './admission-rate.js';
-import { eventHoldsAdmissions } from './events.js';
-import type { Room } from './model.js';
-import { admitsUncapped } from './queue-modes.js';
+import { eventHoldsAdmissions } from '../events/events.js';
+import type { Room } from '../model.js';
+import { admitsUncapped } from '../line/queue-modes.js';
 
 /** TransactWriteItems takes 100 items: up to 99 tokens and the room. */
 export const MAX_ADMIT_BATCH = 99;

@@ -16,10 +16,10 @@
  *   after the heartbeat timeout as always. A verifier that works offline cannot know the epoch: it
  *   relies on the pass's short lifetime (passTtlSeconds).
  */
-import type { Admissions } from './admission.js';
-import type { DomainDeps } from './deps.js';
-import type { Room, Token } from './model.js';
-import type { RemovalReason } from './ports.js';
+import type { Admissions } from '../admission/admission.js';
+import type { DomainDeps } from '../deps.js';
+import type { Room, Token } from '../model.js';
+import type { RemovalReason } from '../ports.js';
 
 /** Attempts at a removal whose token changed (admitted meanwhile) or met a conflicting transaction. */
 const MAX_REMOVE_ATTEMPTS = 5;

@@ -1,5 +1,5 @@
 /**
- * Recording the fairness report's samples from the token stream (lambdas/domain/fairness.ts): one
+ * Recording the fairness report's samples from the token stream (lambdas/domain/reporting/fairness.ts): one
  * sample per visitor who stopped waiting (admitted, or removed while WAITING), kept in one bucket
  * per room per minute of its outcome, at most SAMPLES_PER_BUCKET per bucket.
  *

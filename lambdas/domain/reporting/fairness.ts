@@ -3,7 +3,7 @@
  * admission order followed arrival order, how long visitors waited, how many gave up, and how good
  * the wait estimate shown at the join was; and from it, the range of waits a visitor is shown.
  *
- * Pure: the samples come from the token stream (lambdas/domain/fairness-samples.ts records them),
+ * Pure: the samples come from the token stream (lambdas/domain/reporting/fairness-samples.ts records them),
  * the window from the caller's clock.
  *
  * ## Weights

@@ -17,14 +17,14 @@
  * Reads are eventually consistent where a conditional write protects the decision; a read that
  * looks stale (the token missing, or its sequence behind the message's) is repeated strongly.
  */
-import { Admissions } from './admission.js';
-import { REARM_PREFIX } from './admission-batch.js';
-import { realSleep, type DomainDeps } from './deps.js';
-import { ContentionError } from './errors.js';
-import type { CheckMessage, Token } from './model.js';
-import type { CheckQueue } from './ports.js';
+import { Admissions } from '../admission/admission.js';
+import { REARM_PREFIX } from '../admission/admission-batch.js';
+import { realSleep, type DomainDeps } from '../deps.js';
+import { ContentionError } from '../errors.js';
+import type { CheckMessage, Token } from '../model.js';
+import type { CheckQueue } from '../ports.js';
 import { StallWatch } from './stall-watch.js';
-import { MAX_CHECK_DELAY_SECONDS, silenceLimitMs } from './timings.js';
+import { MAX_CHECK_DELAY_SECONDS, silenceLimitMs } from '../timings.js';
 
 export type CheckOutcome =
   | 'gone' // the token no longer exists

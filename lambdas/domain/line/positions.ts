@@ -3,10 +3,10 @@
  * needs to work out from its ticket and the room's shared status, with no per-visitor read.
  * Pure functions with no imports at run time: the page runs the very same code.
  */
-import { rateLimitPerSecond } from './admission-rate.js';
-import type { AdmissionRateSamples, Room, RoomState, Zone } from './model.js';
+import { rateLimitPerSecond } from '../admission/admission-rate.js';
+import type { AdmissionRateSamples, Room, RoomState, Zone } from '../model.js';
 import { everyoneInFront } from './queue-modes.js';
-import type { Timings } from './timings.js';
+import type { Timings } from '../timings.js';
 
 /** An estimate is never above a day: beyond that, "a long time" is all a number can say. */
 export const MAX_ESTIMATE_SECONDS = 24 * 60 * 60;

@@ -21,8 +21,8 @@
  */
 import { boundaryKeyOf, eventPhase, DRAW_SETTLE_MS } from './events.js';
 import { drawOrder, entryOf, listDigestOf, lotteryPublication } from './lottery.js';
-import type { Room, RoomEvent, WaitingEntry } from './model.js';
-import type { Clock, DrawPlanEntry, EventStore, LotteryDraws, StoredDraw, WaitingRoomStore } from './ports.js';
+import type { Room, RoomEvent, WaitingEntry } from '../model.js';
+import type { Clock, DrawPlanEntry, EventStore, LotteryDraws, StoredDraw, WaitingRoomStore } from '../ports.js';
 
 /** How long one run spends moving tickets before it leaves the rest to the next run. */
 export const DRAW_BUDGET_MS = 15_000;

@@ -39,11 +39,11 @@
  * length ÷ admission rate. Both can go up as others join. The line's length comes from the room
  * item alone (lineLengthBound), or from the counted waiting visitors where the caller has them.
  */
-import type { Room, Token } from './model.js';
+import type { Room, Token } from '../model.js';
 import { isLive, lineShardOf, readHead } from './line.js';
-import type { WaitingRoomStore } from './ports.js';
+import type { WaitingRoomStore } from '../ports.js';
 import { estimateWaitSeconds, lineRate, type Place } from './positions.js';
-import type { Timings } from './timings.js';
+import type { Timings } from '../timings.js';
 
 /** Tickets a draw looks up at most before it reads the line in order instead. */
 export const drawAttempts = (want: number): number => 8 * want + 32;

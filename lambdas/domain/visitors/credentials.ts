@@ -3,9 +3,9 @@
  * Only the secret's SHA-256 is stored; comparison is constant-time.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { IdSource } from './ports.js';
+import type { IdSource } from '../ports.js';
 
-export { ROOM_ID_PATTERN, SECRET_PATTERN, TOKEN_ID_PATTERN } from './id-patterns.js';
+export { ROOM_ID_PATTERN, SECRET_PATTERN, TOKEN_ID_PATTERN } from '../id-patterns.js';
 
 export const randomIds: IdSource = {
   tokenId: () => randomBytes(16).toString('base64url'),

@@ -8,10 +8,10 @@
  * shared room status and only sends a keep-place signal minutes apart. An admitted visitor whose
  * admission an emergency stop revoked is refused (departures.ts).
  */
-import { Admissions } from './admission.js';
-import { hasFreeSeat } from './free-seats.js';
+import { Admissions } from '../admission/admission.js';
+import { hasFreeSeat } from '../admission/free-seats.js';
 import { hashSecret, secretMatches } from './credentials.js';
-import type { DomainDeps } from './deps.js';
+import type { DomainDeps } from '../deps.js';
 import { Departures, admissionRevoked } from './departures.js';
 import {
   AdmissionRevokedError,
@@ -22,13 +22,13 @@ import {
   RoomNotAcceptingError,
   RoomNotFoundError,
   TokenNotFoundError,
-} from './errors.js';
-import type { Room, Signal, Token, TokenView } from './model.js';
-import { waitRangeIn } from './estimate-calibration.js';
-import { FRONT_ZONE_MIN_TICKETS, lineFacts, placeOf } from './positions.js';
-import { admitsUncapped, drawsAtRandom, refusesJoins } from './queue-modes.js';
-import { randomPlace } from './random-draw.js';
-import { eventClosesJoins, eventHoldsAdmissions, joinsPrequeue, ticketCutOf } from './events.js';
+} from '../errors.js';
+import type { Room, Signal, Token, TokenView } from '../model.js';
+import { waitRangeIn } from '../line/estimate-calibration.js';
+import { FRONT_ZONE_MIN_TICKETS, lineFacts, placeOf } from '../line/positions.js';
+import { admitsUncapped, drawsAtRandom, refusesJoins } from '../line/queue-modes.js';
+import { randomPlace } from '../line/random-draw.js';
+import { eventClosesJoins, eventHoldsAdmissions, joinsPrequeue, ticketCutOf } from '../events/events.js';
 
 export interface JoinResult {
   view: TokenView;

@@ -18,8 +18,8 @@
  * job of the StatsStore (see planStatsWrite and lambdas/adapters/dynamo-stats.ts).
  */
 import type { VisitorSample, VisitorSampleStore } from './fairness-samples.js';
-import type { TokenState } from './model.js';
-import type { Clock } from './ports.js';
+import type { TokenState } from '../model.js';
+import type { Clock } from '../ports.js';
 
 /** A token's state as an image shows it; UNKNOWN for an item whose state is not one we know. */
 export type ImageState = TokenState | 'UNKNOWN';
@@ -35,7 +35,7 @@ export interface TokenChange {
   after?: ImageState;
   /** The removal was made by DynamoDB's TTL process rather than by the waiting room. */
   expired: boolean;
-  /** The visitor's sample for the fairness report, when the change ends a wait (lambdas/domain/fairness-samples.ts). */
+  /** The visitor's sample for the fairness report, when the change ends a wait (lambdas/domain/reporting/fairness-samples.ts). */
   sample?: VisitorSample;
 }
 
@@ -70,7 +70,7 @@ export interface PublishedCounters {
   at: number;
   admittedTotal: number;
   evictedTotal: number;
-  /** The run found the room quiet and published its final set: quiet runs after it publish nothing (lambdas/domain/metrics.ts). */
+  /** The run found the room quiet and published its final set: quiet runs after it publish nothing (lambdas/domain/reporting/metrics.ts). */
   idle?: boolean;
 }
 

@@ -9,8 +9,8 @@
  * heartbeating, heard from within the heartbeat timeout. The index, like those reads, only
  * proposes: the admission transaction's conditions decide.
  */
-import type { Token, WaitingEntry } from './model.js';
-import type { WaitingRoomStore } from './ports.js';
+import type { Token, WaitingEntry } from '../model.js';
+import type { WaitingRoomStore } from '../ports.js';
 
 /** The shard of the line index a ticket's entry lives in. */
 export function lineShardOf(ticket: number, lineShards: number): number {

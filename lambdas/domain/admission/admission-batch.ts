@@ -6,17 +6,17 @@
  * itself (self-admission.ts) both go through it.
  */
 import { rateAllowance } from './admission-rate.js';
-import type { DomainDeps } from './deps.js';
-import { realSleep } from './deps.js';
-import { ContentionError } from './errors.js';
+import type { DomainDeps } from '../deps.js';
+import { realSleep } from '../deps.js';
+import { ContentionError } from '../errors.js';
 import { MAX_ADMIT_BATCH, admissionsAllowed, hasFreeSeat } from './free-seats.js';
-import type { Room, Token } from './model.js';
-import type { AdmitEntry, CheckQueue } from './ports.js';
-import { admitsUncapped } from './queue-modes.js';
+import type { Room, Token } from '../model.js';
+import type { AdmitEntry, CheckQueue } from '../ports.js';
+import { admitsUncapped } from '../line/queue-modes.js';
 
 /** Attempts at one batch when transactions conflict or the room moved under it. */
 export const MAX_ADMIT_ATTEMPTS = 8;
-/** checkBy of a check loop an admission re-armed (the checker recognises it: lambdas/domain/check-loop.ts). */
+/** checkBy of a check loop an admission re-armed (the checker recognises it: lambdas/domain/check-loop/check-loop.ts). */
 export const REARM_PREFIX = 'rearm:';
 
 /** admitted: who went in, and the room as the batch left it · stop: nothing more to do (the fresh room, when it was read). */

@@ -7,8 +7,8 @@
  * Concurrent callers share one read (single flight); a missing room is cached too, so a flood of
  * requests for an unknown room reaches the table at most once per `maxAgeMs`.
  */
-import type { Room } from './model.js';
-import type { Clock, WaitingRoomStore } from './ports.js';
+import type { Room } from '../model.js';
+import type { Clock, WaitingRoomStore } from '../ports.js';
 
 /** How old a cached room view may be. */
 export const ROOM_VIEW_MAX_AGE_MS = 1_000;

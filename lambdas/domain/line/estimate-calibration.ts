@@ -9,8 +9,8 @@
  * activity since its last calibration at most once a minute (one read of the last hour's sample
  * buckets, lambdas/adapters/dynamo-fairness.ts) and stores the factors. Idle rooms cost nothing.
  */
-import { DEFAULT_CALIBRATION, calibrationOf, estimateRange, type FairnessReports, type WaitRange } from './fairness.js';
-import type { EstimateCalibration, Room } from './model.js';
+import { DEFAULT_CALIBRATION, calibrationOf, estimateRange, type FairnessReports, type WaitRange } from '../reporting/fairness.js';
+import type { EstimateCalibration, Room } from '../model.js';
 
 /** A room is calibrated again at most this often. */
 export const CALIBRATION_INTERVAL_MS = 60_000;

@@ -11,7 +11,7 @@
  * still. (Heartbeats held up in an overloaded server, not yet recorded, are the load shedding's
  * business: they must be answered 429 quickly rather than queue past the timeout.)
  */
-import type { Clock } from './ports.js';
+import type { Clock } from '../ports.js';
 
 /** A store read this much slower than usual is a stall (DynamoDB answers in milliseconds, retries included). */
 export const STALL_MS = 2_000;

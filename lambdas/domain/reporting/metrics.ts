@@ -18,14 +18,14 @@
  * run publishes again. The summary says `idle` when every room was quiet, and the state machine
  * then skips the rest of its minute (lib/constructs/metrics-loop.ts).
  */
-import { eventStepDueWithin } from './events.js';
-import { METRIC, METRIC_UNIT, roomDimensions, type MetricName, type MetricUnit } from '../shared/metric-names.js';
-import type { RoomCalibrator } from './estimate-calibration.js';
-import type { Room } from './model.js';
-import type { Clock } from './ports.js';
-import { statusOf } from './rooms.js';
+import { eventStepDueWithin } from '../events/events.js';
+import { METRIC, METRIC_UNIT, roomDimensions, type MetricName, type MetricUnit } from '../../shared/metric-names.js';
+import type { RoomCalibrator } from '../line/estimate-calibration.js';
+import type { Room } from '../model.js';
+import type { Clock } from '../ports.js';
+import { statusOf } from '../rooms/rooms.js';
 import type { PublishedCounters, RoomStats, StatsStore } from './stats.js';
-import type { Timings } from './timings.js';
+import type { Timings } from '../timings.js';
 
 export interface MetricPoint {
   name: MetricName;

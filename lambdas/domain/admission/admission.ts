@@ -18,14 +18,14 @@
  * is nobody to draw among (every ticket that may be waiting fits in the seats free now).
  */
 import { AdmissionBatch } from './admission-batch.js';
-import type { DomainDeps } from './deps.js';
+import type { DomainDeps } from '../deps.js';
 import { MAX_ADMIT_BATCH, admissionsAllowed, hasFreeSeat } from './free-seats.js';
-import { readHead } from './line.js';
-import type { Room, Token } from './model.js';
-import type { CheckQueue, HeardBefore } from './ports.js';
-import { lineFacts, rolledRate } from './positions.js';
-import { drawsAtRandom, everyoneInFront } from './queue-modes.js';
-import { drawLive } from './random-draw.js';
+import { readHead } from '../line/line.js';
+import type { Room, Token } from '../model.js';
+import type { CheckQueue, HeardBefore } from '../ports.js';
+import { lineFacts, rolledRate } from '../line/positions.js';
+import { drawsAtRandom, everyoneInFront } from '../line/queue-modes.js';
+import { drawLive } from '../line/random-draw.js';
 import { SelfAdmission } from './self-admission.js';
 
 /** The lease outlives the admitter's time budget by this much, so a crashed admitter blocks the room only briefly. */

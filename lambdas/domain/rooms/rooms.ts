@@ -2,20 +2,20 @@
  * Rooms: what operators create and change (capacity, state, the message to the line, the emergency
  * stop), and the public status of a room.
  */
-import { Admissions } from './admission.js';
-import { hasFreeSeat } from './free-seats.js';
-import { rateLimitProblem } from './admission-rate.js';
-import type { DomainDeps } from './deps.js';
-import { NoEventError, RoomNotFoundError, ValidationError } from './errors.js';
-import type { LotteryPublication } from './lottery.js';
-import { QUEUE_MODES, type QueueMode, type Room, type RoomState, type RoomStatus } from './model.js';
-import { estimateWaitSeconds, lineFacts, lineRate } from './positions.js';
-import { calibrationOfRoom, waitRangeIn } from './estimate-calibration.js';
-import { admitsUncapped, drawsAtRandom } from './queue-modes.js';
-import { lineLengthBound } from './random-draw.js';
-import { publicEventOf, scheduledEvent, type EventSchedule } from './events.js';
+import { Admissions } from '../admission/admission.js';
+import { hasFreeSeat } from '../admission/free-seats.js';
+import { rateLimitProblem } from '../admission/admission-rate.js';
+import type { DomainDeps } from '../deps.js';
+import { NoEventError, RoomNotFoundError, ValidationError } from '../errors.js';
+import type { LotteryPublication } from '../events/lottery.js';
+import { QUEUE_MODES, type QueueMode, type Room, type RoomState, type RoomStatus } from '../model.js';
+import { estimateWaitSeconds, lineFacts, lineRate } from '../line/positions.js';
+import { calibrationOfRoom, waitRangeIn } from '../line/estimate-calibration.js';
+import { admitsUncapped, drawsAtRandom } from '../line/queue-modes.js';
+import { lineLengthBound } from '../line/random-draw.js';
+import { publicEventOf, scheduledEvent, type EventSchedule } from '../events/events.js';
 import { normalizedRoomMessage, roomMessageProblem } from './room-message.js';
-import type { Timings } from './timings.js';
+import type { Timings } from '../timings.js';
 
 export const MAX_CAPACITY = 1_000_000;
 /** Shards of a new room's line index: enough for 25,000 joins a second at 1,000 index writes a second per shard. */

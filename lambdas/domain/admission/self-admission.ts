@@ -6,14 +6,14 @@
  */
 import type { AdmissionBatch } from './admission-batch.js';
 import { REARM_PREFIX } from './admission-batch.js';
-import type { DomainDeps } from './deps.js';
+import type { DomainDeps } from '../deps.js';
 import { admissionsAllowed, hasFreeSeat } from './free-seats.js';
-import { isLive, readHead } from './line.js';
-import type { Room, Token } from './model.js';
-import type { CheckQueue, HeardBefore } from './ports.js';
-import { lineFacts, placeOf } from './positions.js';
-import { admitsUncapped, drawsAtRandom } from './queue-modes.js';
-import { lineLengthBound } from './random-draw.js';
+import { isLive, readHead } from '../line/line.js';
+import type { Room, Token } from '../model.js';
+import type { CheckQueue, HeardBefore } from '../ports.js';
+import { lineFacts, placeOf } from '../line/positions.js';
+import { admitsUncapped, drawsAtRandom } from '../line/queue-modes.js';
+import { lineLengthBound } from '../line/random-draw.js';
 
 /**
  * A signal this long before a filler took its lease is in what the filler reads (the line index and
