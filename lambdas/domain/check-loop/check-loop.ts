@@ -86,16 +86,19 @@ export class CheckLoop {
    * Processes one check message; `deliveryId` is the queue's id of the message (stable across
    * redeliveries); `timeLeftMs`, when known, is what remains of the invocation.
    *
-   * A check waits in the checker at most once, and only with time to act after the wait: a visitor
-   * heard during the wait, whose deadline is near again, goes back on the queue (a second away)
-   * rather than holding the invocation, so a slow heartbeat cannot make a check outlive its
-   * invocation and come back only after the visibility timeout.
+   * A check waits in the checker for one deadline only, and only with time to act after the wait:
+   * a visitor heard during the wait, whose new deadline is near again, goes back on the queue (a
+   * second away) rather than holding the invocation, so a slow heartbeat cannot make a check
+   * outlive its invocation and come back only after the visibility timeout. A wait that ended a
+   * moment early (a timer fires to the millisecond, the clock may read a millisecond short) is
+   * finished, since its deadline has not moved.
    */
   async check(message: CheckMessage, deliveryId: string, timeLeftMs?: () => number): Promise<CheckOutcome> {
     const { store, clock, timings } = this.deps;
     const sleep = this.deps.sleep ?? realSleep;
     let consistent = false;
-    let waited = false;
+    /** The deadline this delivery waited for, once it has. */
+    let waitedFor: number | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const token = await this.stalls.timed(() => store.getToken(message.tokenId, consistent));
       if (!token || token.checkSeq < message.seq) {
@@ -146,9 +149,10 @@ export class CheckLoop {
         consistent = true; // a signal, an admission, a duplicate or a conflict got there first: look again
         continue;
       }
-      if (remaining < WAIT_IN_CHECKER_MS && !waited && (timeLeftMs === undefined || timeLeftMs() >= remaining + AFTER_WAIT_MS)) {
+      const mayWait = waitedFor === undefined || waitedFor === deadline;
+      if (remaining < WAIT_IN_CHECKER_MS && mayWait && (timeLeftMs === undefined || timeLeftMs() >= remaining + AFTER_WAIT_MS)) {
         await sleep(remaining);
-        waited = true;
+        waitedFor = deadline;
         consistent = true;
         continue;
       }

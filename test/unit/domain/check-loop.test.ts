@@ -91,6 +91,25 @@ describe('check loop', () => {
     expect(next!.visibleAt - f.clock.now()).toBe(1_000); // as soon as the queue allows
   });
 
+  it('finishes a wait that ended a moment early: the deadline has not moved, so the seat is freed at it', async () => {
+    const { f, view, secret } = await oneVisitor();
+    f.clock.advance(10_000);
+    await f.visitors.heartbeat('shop', view.tokenId, secret);
+    const last = f.clock.now();
+    await deliverDue(f);
+    const [early] = f.checks.pendingFor(view.tokenId);
+    f.clock.advance(early!.visibleAt - f.clock.now());
+    const slept: number[] = [];
+    f.deps.sleep = async (ms) => {
+      slept.push(ms);
+      f.clock.advance(ms > 1 ? ms - 1 : ms); // a timer that fires a millisecond short of the clock
+    };
+    const [due] = f.checks.takeDue();
+    await expect(f.checkLoop.check(due!.message, due!.id)).resolves.toBe('evicted');
+    expect(slept).toEqual([1_000, 1]);
+    expect(f.clock.now() - last).toBe(20_000);
+  });
+
   it('does not wait in the checker past the end of its invocation: it reschedules instead', async () => {
     const { f, view, secret } = await oneVisitor();
     f.clock.advance(10_000);

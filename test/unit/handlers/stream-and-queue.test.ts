@@ -117,7 +117,7 @@ describe('checker (check queue → eviction or next check)', () => {
 
   it("waits out a deadline less than the slack away only while the invocation's time allows", async () => {
     const tokenReads = () => ddb.commandCalls(GetCommand).filter((call) => call.args[0].input.Key?.['tokenId'] === TOKEN_ID).length;
-    // 300 ms to the deadline (the clock stands still here, so the visitor is still live after a wait).
+    // 300 ms to the deadline; the invocation has a second left, too little to wait and then act.
     tables.tokens.put(token({ lastSeenAt: T - 19_700 }));
     const short = { ...lambdaContext, getRemainingTimeInMillis: () => 1_000 } as Context;
     await checker({ Records: [sqsRecord(checkBody(), 'delivery-9')] }, short);
@@ -127,9 +127,12 @@ describe('checker (check queue → eviction or next check)', () => {
     ddb.resetHistory();
     sqs.resetHistory();
     tables.tokens.put(token({ lastSeenAt: T - 19_700 }));
+    const clockMoves = setTimeout(() => vi.setSystemTime(T + 300), 100); // the clock reaches the deadline during the wait
     await checker({ Records: [sqsRecord(checkBody(), 'delivery-10')] }, lambdaContext);
-    expect(tokenReads()).toBe(2); // waited, looked again, and (the clock still) rescheduled
-    expect(sentChecks(sqs)).toEqual([{ message: { tokenId: TOKEN_ID, roomId: 'shop', seq: 4 }, delaySeconds: 1 }]);
+    clearTimeout(clockMoves);
+    expect(tokenReads()).toBe(2); // waited, looked again, and freed the seat
+    expect(tables.tokens.get(TOKEN_ID)).toBeUndefined();
+    expect(sentChecks(sqs)).toEqual([]);
   });
 
   it('drops a duplicate that loses the conditional update', async () => {
