@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../lib/paths.js';
-import { freePort } from '../../local/emulators.js';
 import { Visitor } from '../helpers/visitor.js';
 
 const ENTRY = path.join(REPO_ROOT, 'bin/local.ts');
@@ -59,29 +58,34 @@ function runToExit(env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<{ status
 
 /**
  * Waits for the banner (start-up takes 10-20 s on a loaded 2-core machine: two minutes leave
- * room), failing at once if the process exits; returns DynamoDB Local's port from the banner.
+ * room), failing at once if the process exits; returns the API's URL and DynamoDB Local's port
+ * from the banner. The runs take PORT=0 and learn their port here: a port found free beforehand
+ * can be taken by another test's emulator before the runtime listens on it.
  */
-async function ready(run: Run): Promise<string> {
+async function ready(run: Run): Promise<{ url: string; dynamoPort: string }> {
   const deadline = Date.now() + 120_000;
   while (!run.output().includes('Waiting room ready')) {
     if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`no banner:\n${run.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return /DynamoDB Local http:\/\/127\.0\.0\.1:(\d+)/.exec(run.output())?.[1] ?? '';
+  const url = /API +(http:\/\/127\.0\.0\.1:\d+)/.exec(run.output())?.[1] ?? '';
+  const dynamoPort = /DynamoDB Local http:\/\/127\.0\.0\.1:(\d+)/.exec(run.output())?.[1] ?? '';
+  expect(url, run.output()).not.toBe('');
+  return { url, dynamoPort };
 }
 
 describe('npm start', () => {
   it.concurrent('serves the API, answers a whole visit, and leaves nothing running after Ctrl-C', async () => {
-    const port = await freePort();
     let dynamoPort = '';
-    const run = start({ ...baseEnv, PORT: String(port), WR_DEMO_CAPACITY: '1' });
+    const run = start({ ...baseEnv, PORT: '0', WR_DEMO_CAPACITY: '1' });
     try {
-      dynamoPort = await ready(run);
-      expect(run.output()).toContain(`http://127.0.0.1:${port}`);
+      const started = await ready(run);
+      dynamoPort = started.dynamoPort;
+      const url = started.url;
+      expect(run.output()).toContain(`${url}/?room=demo`);
       expect(run.output()).toMatch(/demo \(capacity 1\)/);
       expect(dynamoPort).not.toBe('');
       expect(javaOnPort(dynamoPort)).toBe(1);
-      const url = `http://127.0.0.1:${port}`;
       const visitor = await Visitor.join(url, 'demo');
       expect(visitor.view.state).toBe('admitted');
       expect((await visitor.read()).ticket).toBe(1);
@@ -99,12 +103,11 @@ describe('npm start', () => {
     ['SIGINT', 'Nothing left running'],
     ['SIGKILL', 'exited: stopping'],
   ] as const)("stops everything when npm's own process gets %s (npm start, not just its children)", async (signal, said) => {
-    const port = await freePort();
-    const run = start({ ...baseEnv, PORT: String(port) }, [], ['npm', 'start', '--silent']);
+    const run = start({ ...baseEnv, PORT: '0' }, [], ['npm', 'start', '--silent']);
     const npm = run.child;
     const output = run.output;
     try {
-      const dynamoPort = await ready(run);
+      const { url, dynamoPort } = await ready(run);
       npm.kill(signal);
       // The runtime notices within a second (SIGINT is passed on; npm's death is watched for), then stops the emulators.
       const stopDeadline = Date.now() + 30_000;
@@ -112,7 +115,7 @@ describe('npm start', () => {
         if (Date.now() > stopDeadline) throw new Error(`still running 30 s after ${signal} to npm:\n${output()}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
-      const answered = await fetch(`http://127.0.0.1:${port}/rooms/demo/status`).then(() => true, () => false);
+      const answered = await fetch(`${url}/rooms/demo/status`).then(() => true, () => false);
       expect(answered).toBe(false);
     } finally {
       if (npm.exitCode === null) npm.kill('SIGINT');
@@ -120,10 +123,9 @@ describe('npm start', () => {
   }, 180_000);
 
   it.concurrent('stops and exits non-zero, naming the emulator, when DynamoDB Local dies under it', async () => {
-    const port = await freePort();
-    const run = start({ ...baseEnv, PORT: String(port) });
+    const run = start({ ...baseEnv, PORT: '0' });
     try {
-      const dynamoPort = await ready(run);
+      const { dynamoPort } = await ready(run);
       execSync(`pkill -9 -f '^java .*DynamoDBLocal.jar .*-port ${dynamoPort}$'`);
       const code = await Promise.race([run.exited, new Promise((resolve) => setTimeout(() => resolve('still running 30 s later'), 30_000))]);
       expect(code, run.output()).toBe(1);
@@ -166,11 +168,10 @@ describe('npm start', () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'wr-data-'));
     const env = { ...baseEnv, WR_DEMO_CAPACITY: '1', WR_HEARTBEAT_TIMEOUT_SECONDS: '3', WR_CHECK_DELAY_SECONDS: '1', WR_HEARTBEAT_INTERVAL_SECONDS: '1' };
     const runOnce = async <T>(work: (url: string, output: () => string) => Promise<T>): Promise<T> => {
-      const port = await freePort();
-      const run = start({ ...env, PORT: String(port) }, ['--data', dataDir]);
+      const run = start({ ...env, PORT: '0' }, ['--data', dataDir]);
       try {
-        await ready(run);
-        return await work(`http://127.0.0.1:${port}`, run.output);
+        const { url } = await ready(run);
+        return await work(url, run.output);
       } finally {
         run.child.kill('SIGINT');
         expect(await run.exited).toBe(0);
