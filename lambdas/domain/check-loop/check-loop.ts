@@ -48,6 +48,12 @@ const WAIT_IN_CHECKER_MS = 2 * CHECK_DELIVERY_SLACK_MS;
  * when the invocation has this much left beyond it, or the check goes back on the queue instead.
  */
 const AFTER_WAIT_MS = CHECK_DELIVERY_SLACK_MS;
+/**
+ * A delivery waits in the checker this long at most, however often the visitor is heard during its
+ * waits and its deadline comes near again (a heartbeat timeout shorter than the waiting range,
+ * or late heartbeats): then its check goes back on the queue.
+ */
+const MAX_WAIT_PER_DELIVERY_MS = 2 * WAIT_IN_CHECKER_MS;
 /** The first far-back hop is spread over this range, so a crowd that joined in one minute is not checked in one minute, every 900 s. */
 const FIRST_FAR_HOP_MIN_SECONDS = 60;
 /** The checker offers free seats at most this often per room and environment, on behalf of a live waiting token. */
@@ -86,19 +92,17 @@ export class CheckLoop {
    * Processes one check message; `deliveryId` is the queue's id of the message (stable across
    * redeliveries); `timeLeftMs`, when known, is what remains of the invocation.
    *
-   * A check waits in the checker for one deadline only, and only with time to act after the wait:
-   * a visitor heard during the wait, whose new deadline is near again, goes back on the queue (a
-   * second away) rather than holding the invocation, so a slow heartbeat cannot make a check
-   * outlive its invocation and come back only after the visibility timeout. A wait that ended a
-   * moment early (a timer fires to the millisecond, the clock may read a millisecond short) is
-   * finished, since its deadline has not moved.
+   * A check waits in the checker only with time to act after the wait, and for at most
+   * MAX_WAIT_PER_DELIVERY_MS in all; waits are not contention rounds. A visitor heard during the
+   * wait whose new deadline is near again is waited for again while both allow, and otherwise goes
+   * back on the queue (a second away): a check never outlives its invocation to come back only
+   * after the visibility timeout, and never runs out of rounds for want of a silence.
    */
   async check(message: CheckMessage, deliveryId: string, timeLeftMs?: () => number): Promise<CheckOutcome> {
     const { store, clock, timings } = this.deps;
     const sleep = this.deps.sleep ?? realSleep;
     let consistent = false;
-    /** The deadline this delivery waited for, once it has. */
-    let waitedFor: number | undefined;
+    let waitedMs = 0;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const token = await this.stalls.timed(() => store.getToken(message.tokenId, consistent));
       if (!token || token.checkSeq < message.seq) {
@@ -149,11 +153,15 @@ export class CheckLoop {
         consistent = true; // a signal, an admission, a duplicate or a conflict got there first: look again
         continue;
       }
-      const mayWait = waitedFor === undefined || waitedFor === deadline;
-      if (remaining < WAIT_IN_CHECKER_MS && mayWait && (timeLeftMs === undefined || timeLeftMs() >= remaining + AFTER_WAIT_MS)) {
+      if (
+        remaining < WAIT_IN_CHECKER_MS &&
+        waitedMs + remaining <= MAX_WAIT_PER_DELIVERY_MS &&
+        (timeLeftMs === undefined || timeLeftMs() >= remaining + AFTER_WAIT_MS)
+      ) {
         await sleep(remaining);
-        waitedFor = deadline;
+        waitedMs += remaining;
         consistent = true;
+        round -= 1; // a wait is not a contention round
         continue;
       }
 
