@@ -132,7 +132,7 @@ export class CheckLoop {
       const deadline = token.lastSeenAt + silenceLimitMs(token, timings);
       const remaining = deadline - now;
       if (remaining <= 0) {
-        const evictAt = this.stalls.evictAt(deadline);
+        const evictAt = this.stalls.evictAt(deadline, now);
         if (evictAt > now) {
           // Silent, but the system itself stalled moments ago: hear the visitor out first.
           const delay = delayUntil(evictAt, now);

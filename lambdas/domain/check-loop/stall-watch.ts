@@ -40,11 +40,12 @@ export class StallWatch {
   }
 
   /**
-   * When an eviction due at `deadline` may happen: now, unless a stall ended less than
-   * recoveryMs ago; then at the end of the recovery, at most MAX_DEFER_MS after the deadline.
+   * When an eviction due at `deadline` may happen: `now` (the caller's reading, which its decision
+   * was made on: a second reading here could be a millisecond later, and look like a put-off),
+   * unless a stall ended less than recoveryMs ago; then at the end of the recovery, at most
+   * MAX_DEFER_MS after the deadline.
    */
-  evictAt(deadline: number): number {
-    const now = this.clock.now();
+  evictAt(deadline: number, now: number): number {
     const recovered = this.stallEndedAt + this.recoveryMs;
     return recovered <= now ? now : Math.min(recovered, Math.max(now, deadline + MAX_DEFER_MS));
   }

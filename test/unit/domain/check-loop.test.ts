@@ -428,6 +428,18 @@ describe('check loop after a stall of the datastore (stall-watch.ts)', () => {
     await expect(deliverDue(f)).resolves.toEqual({ [view.tokenId]: 'evicted' });
   });
 
+  it('evicts at once when no stall was seen, though the clock moves on between two of its readings', async () => {
+    const { f, view } = await oneVisitor();
+    f.clock.advance(20_000); // silent since the join: at its deadline
+    const reading = f.clock.now.bind(f.clock);
+    f.clock.now = () => {
+      const t = reading();
+      f.clock.advance(1); // a millisecond passes between any two readings
+      return t;
+    };
+    await expect(deliverDue(f)).resolves.toEqual({ [view.tokenId]: 'evicted' });
+  });
+
   it('never puts an eviction off beyond MAX_DEFER_MS after the deadline, however often the store stalls', async () => {
     const { f, view } = await oneVisitor();
     const deadline = f.store.tokens.get(view.tokenId)!.lastSeenAt + 20_000;
