@@ -64,16 +64,24 @@ describe('until the draw', () => {
     expect(tab.client.state).toBe('waiting');
   });
 
-  it('reads the status at its far-back rate, but no later than the start', async () => {
+  it('reads the status at its far-back rate, but no later than the start, and at the poll minimum during the draw', async () => {
     room.event = prequeueEvent(45_000);
     api.crowd(99);
     api.room().ticketsPerSecond = 1 / 30; // position 100: a read a minute
     await visitor();
     await advance(44_000);
     room.startDrawing();
+    await advance(6_000);
+    const { tokenId } = storedCredential(browser)!;
+    room.draw(new Map([[tokenId, 100]]), 50_000);
     await advance(80_000);
 
-    expect(times('status')).toEqual([0, 45_000, 105_000]);
+    // The start; every 2 s while the status says the draw is being made; once drawn, a read of the
+    // token and the far-back rate again.
+    const reads = times('status');
+    expect(reads.slice(0, 5)).toEqual([0, 45_000, 47_000, 49_000, 51_000]);
+    expect(reads.slice(5)).toEqual([111_000]);
+    expect(api.count('read')).toBe(1);
   });
 });
 
@@ -173,12 +181,18 @@ describe('the rules, alone', () => {
     expect(drawToReread(prequeueEvent(5_000), { heldBy: 'drop-1' })).toBeUndefined();
   });
 
-  it('caps the next read at the start in the pre-queue only, never under the poll minimum', () => {
+  it('caps the next read at the start in the pre-queue, never under the poll minimum', () => {
     expect(eventReadDelayMs(prequeueEvent(45_000), T0, 60_000)).toBe(45_000);
     expect(eventReadDelayMs(prequeueEvent(45_000), T0 + 44_500, 60_000)).toBe(2_000);
     expect(eventReadDelayMs(prequeueEvent(45_000), T0, 10_000)).toBe(10_000);
-    expect(eventReadDelayMs({ ...prequeueEvent(45_000), phase: 'drawing' }, T0 + 50_000, 60_000)).toBe(60_000);
     expect(eventReadDelayMs(undefined, T0, 60_000)).toBe(60_000);
+  });
+
+  it('reads at the poll minimum during the draw, however far back the ticket was: the drawn place comes within seconds', () => {
+    expect(eventReadDelayMs({ ...prequeueEvent(45_000), phase: 'drawing' }, T0 + 50_000, 60_000)).toBe(2_000);
+    expect(eventReadDelayMs({ ...prequeueEvent(45_000), phase: 'drawing' }, T0 + 45_100, 600_000)).toBe(2_000);
+    // Once drawn, the line's own rate again.
+    expect(eventReadDelayMs({ ...prequeueEvent(45_000), phase: 'live', drawnAt: T0 + 47_000 }, T0 + 50_000, 60_000)).toBe(60_000);
   });
 
   it('knows the phases that hold everyone far back, and the shape of an event', () => {

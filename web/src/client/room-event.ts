@@ -3,8 +3,12 @@
  * what it changes in keeping a ticket. Pure functions; the client sends the requests.
  *
  * - Until the draw (phases prequeue and drawing) nobody is admitted: every waiting ticket is far
- *   back, keeps its place with keep-place signals and reads the status at its far-zone rate, but
- *   no later than the start (so that the page learns of the draw's beginning on time).
+ *   back and keeps its place with keep-place signals. In the pre-queue it reads the status at its
+ *   far-zone rate, but no later than the start (so that the page learns of the draw's beginning on
+ *   time); during the draw, which takes seconds (the settling time, then the next metrics run), at
+ *   the poll minimum, so that it learns its drawn place as soon as the status shows it, and the
+ *   seats the draw opens are not left waiting for pages that read minutes apart. The status is the
+ *   cached one (CloudFront), so this costs requests at the edge, not at the backend.
  * - The draw moves the pre-queue's tickets (a permutation of them): once a status shows a draw
  *   (`drawnAt`) that a ticket which waited through the pre-queue or the draw has not been read
  *   after, the client reads its token once for its new ticket before it works out a place from the
@@ -57,8 +61,12 @@ export function drawToReread(event: PublicEvent | undefined, memory: EventMemory
   return event.drawnAt === memory.rereadAfter ? undefined : event.drawnAt;
 }
 
-/** The delay of the next status read, `farDelayMs` as the line gives it: in the pre-queue, no later than the start (never sooner than the poll minimum). */
+/**
+ * The delay of the next status read, `farDelayMs` as the line gives it: in the pre-queue, no later
+ * than the start (never sooner than the poll minimum); during the draw, the poll minimum.
+ */
 export function eventReadDelayMs(event: PublicEvent | undefined, now: number, farDelayMs: number): number {
+  if (event?.phase === 'drawing') return Math.min(farDelayMs, MIN_POLL_SECONDS * 1000);
   if (event?.phase !== 'prequeue') return farDelayMs;
   return Math.min(farDelayMs, Math.max(MIN_POLL_SECONDS * 1000, event.start - now));
 }
