@@ -18,6 +18,29 @@ async function deliverDue(f: DomainFixture) {
   return outcomes;
 }
 
+/** A visitor heard 10 s after its join, at the moment its next check (a second before its deadline, 20 s after that heartbeat) arrives. */
+async function earlyCheck() {
+  const { f, view, secret } = await oneVisitor();
+  f.clock.advance(10_000);
+  await f.visitors.heartbeat('shop', view.tokenId, secret);
+  const last = f.clock.now();
+  await deliverDue(f);
+  const [early] = f.checks.pendingFor(view.tokenId);
+  f.clock.advance(early!.visibleAt - f.clock.now());
+  return { f, view, secret, last };
+}
+
+/** Makes the checker's waits pass on the fixture's clock (`during` runs at the end of each), and records them. */
+function recordSleeps(f: DomainFixture, during?: (ms: number) => Promise<void>): number[] {
+  const slept: number[] = [];
+  f.deps.sleep = async (ms) => {
+    slept.push(ms);
+    if (during) await during(ms);
+    else f.clock.advance(ms);
+  };
+  return slept;
+}
+
 describe('check loop', () => {
   it('starts with one check delayed by the check delay', async () => {
     const { f, view } = await oneVisitor();
@@ -53,11 +76,7 @@ describe('check loop', () => {
     const [early] = f.checks.pendingFor(view.tokenId);
     expect(early!.visibleAt - last).toBe(18_500);
     f.clock.advance(early!.visibleAt - f.clock.now());
-    const slept: number[] = [];
-    f.deps.sleep = async (ms) => {
-      slept.push(ms);
-      f.clock.advance(ms);
-    };
+    const slept = recordSleeps(f);
     await expect(deliverDue(f)).resolves.toMatchObject({ [view.tokenId]: 'evicted' });
     expect(slept).toEqual([1_500]);
     expect(f.clock.now() - last).toBe(20_000);
@@ -65,17 +84,10 @@ describe('check loop', () => {
   });
 
   it('waits in the checker a few seconds at most per delivery: a visitor heard during each wait is then rescheduled, not a contention', async () => {
-    const { f, view, secret } = await oneVisitor();
-    f.clock.advance(10_000);
-    await f.visitors.heartbeat('shop', view.tokenId, secret);
-    await deliverDue(f);
-    const [early] = f.checks.pendingFor(view.tokenId);
-    f.clock.advance(early!.visibleAt - f.clock.now());
+    const { f, view, secret } = await earlyCheck();
     // Each wait ends just before the deadline, and a heartbeat lands during it that leaves the
     // deadline still less than the checker's waiting range away: a late, loaded visitor.
-    const slept: number[] = [];
-    f.deps.sleep = async (ms) => {
-      slept.push(ms);
+    const slept = recordSleeps(f, async (ms) => {
       f.clock.advance(ms - 1);
       const beat = await f.visitors.heartbeat('shop', view.tokenId, secret);
       expect(beat.state).toBe('admitted');
@@ -83,7 +95,7 @@ describe('check loop', () => {
       // Backdate the signal so the new deadline is again within the waiting range.
       const token = f.store.tokens.get(view.tokenId)!;
       f.store.tokens.set(view.tokenId, { ...token, lastSeenAt: f.clock.now() - 20_000 + 500 });
-    };
+    });
     const [due] = f.checks.takeDue();
     await expect(f.checkLoop.check(due!.message, due!.id)).resolves.toBe('rescheduled');
     // More waits than the loop has contention rounds (4), 4 s in all: 1 s to the first deadline, then 0.5 s six times.
@@ -93,18 +105,8 @@ describe('check loop', () => {
   });
 
   it('finishes a wait that ended a moment early: the deadline has not moved, so the seat is freed at it', async () => {
-    const { f, view, secret } = await oneVisitor();
-    f.clock.advance(10_000);
-    await f.visitors.heartbeat('shop', view.tokenId, secret);
-    const last = f.clock.now();
-    await deliverDue(f);
-    const [early] = f.checks.pendingFor(view.tokenId);
-    f.clock.advance(early!.visibleAt - f.clock.now());
-    const slept: number[] = [];
-    f.deps.sleep = async (ms) => {
-      slept.push(ms);
-      f.clock.advance(ms > 1 ? ms - 1 : ms); // a timer that fires a millisecond short of the clock
-    };
+    const { f, last } = await earlyCheck();
+    const slept = recordSleeps(f, async (ms) => f.clock.advance(ms > 1 ? ms - 1 : ms)); // a timer that fires a millisecond short of the clock
     const [due] = f.checks.takeDue();
     await expect(f.checkLoop.check(due!.message, due!.id)).resolves.toBe('evicted');
     expect(slept).toEqual([1_000, 1]);
@@ -112,30 +114,20 @@ describe('check loop', () => {
   });
 
   it('does not wait in the checker past the end of its invocation: it reschedules instead', async () => {
-    const { f, view, secret } = await oneVisitor();
-    f.clock.advance(10_000);
-    await f.visitors.heartbeat('shop', view.tokenId, secret);
-    await deliverDue(f);
-    const [early] = f.checks.pendingFor(view.tokenId);
-    f.clock.advance(early!.visibleAt - f.clock.now());
-    const slept: number[] = [];
-    f.deps.sleep = async (ms) => {
-      slept.push(ms);
-      f.clock.advance(ms);
-    };
+    const { f, view, last } = await earlyCheck();
+    const slept = recordSleeps(f);
     const [due] = f.checks.takeDue();
     // A second to the deadline, but the invocation ends in 1.5 s: waiting would leave too little to act.
-    expect(f.store.tokens.get(view.tokenId)!.lastSeenAt + 20_000 - f.clock.now()).toBe(1_000);
+    expect(last + 20_000 - f.clock.now()).toBe(1_000);
     await expect(f.checkLoop.check(due!.message, due!.id, () => 1_500)).resolves.toBe('rescheduled');
     expect(slept).toEqual([]);
     const [next] = f.checks.pendingFor(view.tokenId);
     expect(next!.message.seq).toBe(due!.message.seq + 1);
     // The next check is due right at the deadline, and frees the seat there.
-    const lastSeen = f.store.tokens.get(view.tokenId)!.lastSeenAt;
     f.clock.advance(next!.visibleAt - f.clock.now());
     const [again] = f.checks.takeDue();
     await expect(f.checkLoop.check(again!.message, again!.id, () => 1_500)).resolves.toBe('evicted');
-    expect(f.clock.now() - lastSeen).toBe(20_000);
+    expect(f.clock.now() - last).toBe(20_000);
     expect(slept).toEqual([]);
   });
 
