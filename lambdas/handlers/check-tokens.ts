@@ -26,6 +26,7 @@ export const fillMessageSchema = z.object({
   fill: z.literal(true),
 });
 
+/** One record; `context` is the invocation's, which the batch processor passes with each record. */
 async function check(record: SQSRecord, context: Context): Promise<void> {
   let body: unknown;
   try {
@@ -45,5 +46,5 @@ async function check(record: SQSRecord, context: Context): Promise<void> {
 }
 
 export const handler = async (event: SQSEvent, context: Context) => {
-  return withInvocation(logger, context, {}, () => processPartialResponse(event, (record: SQSRecord) => check(record, context), processor, { context }));
+  return withInvocation(logger, context, {}, () => processPartialResponse(event, check, processor, { context }));
 };
